@@ -1,0 +1,1 @@
+//! Enterprise: the node HTTP API (health, readiness, current release).

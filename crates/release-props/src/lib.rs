@@ -1,0 +1,1 @@
+//! Property-based suites (proptest) over the core release domain.

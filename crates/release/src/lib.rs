@@ -1,0 +1,1 @@
+//! The release domain: provider run manifests, promotion gates, selection, fused release manifests and the kernel manifest.

@@ -1,0 +1,290 @@
+//! Errors that carry their exit meaning and, when there is source text, a location in it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+
+use crate::exit::Exit;
+
+/// A problem in a file the user wrote: what, where (file:line:col) and how to fix it.
+///
+/// Implements [`miette::Diagnostic`] so front ends can render the offending line; its
+/// `Display` is a plain one-line `file:line:col: message` for logs and JSON.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub path: PathBuf,
+    /// 1-based line and column; `None` when the problem is the file as a whole.
+    pub line_col: Option<(usize, usize)>,
+    pub message: String,
+    pub help: Option<String>,
+    /// Byte range and text, kept so the diagnostic can show the line.
+    source: Option<Box<(String, SourceSpan)>>,
+}
+
+impl Located {
+    /// A problem with a whole file (missing, unreadable).
+    pub fn file(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Located {
+            path: path.into(),
+            line_col: None,
+            message: message.into(),
+            help: None,
+            source: None,
+        }
+    }
+
+    /// A problem at byte `span` of `text`, the contents of `path`.
+    pub fn at(
+        path: impl Into<PathBuf>,
+        text: &str,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        let start = span.start.min(text.len());
+        let len = span.end.saturating_sub(span.start).min(text.len() - start);
+        Located {
+            path: path.into(),
+            line_col: Some(line_col(text, start)),
+            message: message.into(),
+            help: None,
+            source: Some(Box::new((
+                text.to_owned(),
+                SourceSpan::new(start.into(), len),
+            ))),
+        }
+    }
+
+    /// A problem at a 1-based line and column of `text` (as serde_json reports them).
+    pub fn at_line_col(
+        path: impl Into<PathBuf>,
+        text: &str,
+        line: usize,
+        col: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        let offset = offset_of(text, line, col);
+        let mut located = Located::at(path, text, offset..offset, message);
+        located.line_col = Some((line, col));
+        located
+    }
+
+    /// A TOML parse error, located where the parser says.
+    pub fn from_toml(path: &Path, text: &str, err: &toml::de::Error) -> Self {
+        let message = err.message().trim_end().to_owned();
+        match err.span() {
+            Some(span) => Located::at(path, text, span, message),
+            None => Located::file(path, message),
+        }
+    }
+
+    /// A JSON parse or type error, located where serde_json says.
+    pub fn from_json(path: &Path, text: &str, err: &serde_json::Error) -> Self {
+        // serde_json appends " at line L column C" to its message; the location is kept apart.
+        let full = err.to_string();
+        let message = match full.rfind(" at line ") {
+            Some(cut) => full[..cut].to_owned(),
+            None => full,
+        };
+        if err.line() == 0 {
+            return Located::file(path, message);
+        }
+        Located::at_line_col(path, text, err.line(), err.column().max(1), message)
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `file:line:col` (or just `file`).
+    pub fn location(&self) -> String {
+        match self.line_col {
+            Some((line, col)) => format!("{}:{line}:{col}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, " (help: {help})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Located {}
+
+impl Diagnostic for Located {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source
+            .as_deref()
+            .map(|(text, _)| text as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (_, span) = self.source.as_deref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(self.message.clone()),
+            *span,
+        ))))
+    }
+}
+
+impl Located {
+    /// The same diagnostic with the file name attached to the source, for graphical rendering.
+    pub fn to_report(&self) -> miette::Report {
+        let report = miette::Report::new(self.clone());
+        match self.source.as_deref() {
+            Some((text, _)) => report.with_source_code(NamedSource::new(
+                self.path.display().to_string(),
+                text.clone(),
+            )),
+            None => report,
+        }
+    }
+}
+
+/// 1-based (line, column) of byte `offset` in `text`; columns count characters.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// Byte offset of a 1-based (line, column) in `text`, clamped to the text.
+pub fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &text[line_start.min(text.len())..];
+    let in_line = rest
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(rest.len(), |(i, _)| i);
+    (line_start + in_line).min(text.len())
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// An error on its way to `main`: what went wrong and which exit code it means.
+///
+/// Commands return `Result<Exit, Failure>`; `main` renders the failure once and exits.
+#[derive(Debug)]
+pub struct Failure {
+    pub exit: Exit,
+    /// Every diagnostic collected before giving up (parse-then-validate reports them all).
+    pub located: Vec<Located>,
+    /// Free-form message when there is no file to point at.
+    pub message: Option<String>,
+}
+
+impl Failure {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Failure {
+            exit,
+            located: Vec::new(),
+            message: Some(message.into()),
+        }
+    }
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Failure::new(Exit::InvalidInput, message)
+    }
+    pub fn check_failed(message: impl Into<String>) -> Self {
+        Failure::new(Exit::CheckFailed, message)
+    }
+    pub fn environment(message: impl Into<String>) -> Self {
+        Failure::new(Exit::Environment, message)
+    }
+    /// Invalid input located in files (exit 2).
+    pub fn located(located: impl IntoIterator<Item = Located>) -> Self {
+        Failure {
+            exit: Exit::InvalidInput,
+            located: located.into_iter().collect(),
+            message: None,
+        }
+    }
+}
+
+impl From<Located> for Failure {
+    fn from(located: Located) -> Self {
+        Failure::located([located])
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        if let Some(message) = &self.message {
+            write!(f, "{message}")?;
+            first = false;
+        }
+        for located in &self.located {
+            if !first {
+                writeln!(f)?;
+            }
+            write!(f, "{located}")?;
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one_and_in_characters() {
+        let text = "a = 1\nbé = x\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 6), (2, 1));
+        let x = text.find('x').unwrap();
+        assert_eq!(line_col(text, x), (2, 6));
+        assert_eq!(offset_of(text, 2, 6), x);
+    }
+
+    #[test]
+    fn toml_errors_point_at_the_offending_value() {
+        let text = "[gates]\nmin_quality = = 1\n";
+        let err = toml::from_str::<toml::Table>(text).unwrap_err();
+        let located = Located::from_toml(Path::new("gates.toml"), text, &err);
+        assert_eq!(located.line_col.map(|(line, _)| line), Some(2), "{located}");
+        assert!(located.location().starts_with("gates.toml:2:"), "{located}");
+    }
+
+    #[test]
+    fn json_errors_carry_line_and_column_apart_from_the_message() {
+        let text = "{\n  \"provider\": 5,\n}";
+        let err = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
+        let located = Located::from_json(Path::new("m.json"), text, &err);
+        assert_eq!(located.line_col, Some((3, 1)));
+        assert!(
+            located
+                .to_string()
+                .starts_with("m.json:3:1: trailing comma"),
+            "{located}"
+        );
+    }
+}

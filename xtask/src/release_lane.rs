@@ -1,0 +1,11 @@
+//! The release lane: not built yet (see the open issue).
+
+use std::ffi::OsString;
+
+use support::{Exit, Failure};
+
+pub fn run(_args: Vec<OsString>) -> Result<Exit, Failure> {
+    Err(Failure::environment(
+        "`cargo xtask` The release lane is not built yet",
+    ))
+}
