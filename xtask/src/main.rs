@@ -3,6 +3,7 @@
 //! Exit codes (DESIGN.md section 9) come from [`support::Exit`]: 0 success, 1 a check failed,
 //! 2 invalid input or usage, 3 the environment failed.
 
+mod bench;
 mod deps;
 mod federate;
 mod impact;
@@ -34,6 +35,7 @@ commands:
   kernel                list or check the kernel manifest
   ingest                install a release into a node directory
   rollback              publish a rollback release
+  bench impact|artifacts  rerunnable measurements, printed as a table
 
 exit codes: 0 success, 1 a check failed, 2 invalid input or usage, 3 environment failure
 ";
@@ -59,6 +61,7 @@ fn main() {
         Some("kernel") => kernel::run(args),
         Some("ingest") => ingest::run(args),
         Some("rollback") => rollback::run(args),
+        Some("bench") => bench::run(args),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             Ok(Exit::Success)
