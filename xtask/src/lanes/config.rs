@@ -62,18 +62,28 @@ pub struct LanesFile {
 }
 
 impl LanesFile {
-    pub fn load(path: &Path) -> Result<LanesFile, Failure> {
+    /// Reads and parses the file; shape problems come back with it, so that phase two can
+    /// add its own before anything is reported. Only a syntax error stops here.
+    pub fn load(path: &Path) -> Result<(LanesFile, Vec<Located>), Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::from(
                 Located::file(path, format!("cannot read lanes: {e}"))
                     .with_help("create lanes.toml at the workspace root (see README, \"Lanes\")"),
             )
         })?;
-        LanesFile::parse(path, text)
+        LanesFile::parse_collecting(path, text)
     }
 
-    /// Phase one: the shape of the file (keys, types). Every problem is collected.
+    /// Phase one: the shape of the file (keys, types), failing on any problem.
+    #[cfg(test)]
     pub fn parse(path: &Path, text: String) -> Result<LanesFile, Failure> {
+        match LanesFile::parse_collecting(path, text)? {
+            (file, diagnostics) if diagnostics.is_empty() => Ok(file),
+            (_, diagnostics) => Err(Failure::located(diagnostics)),
+        }
+    }
+
+    fn parse_collecting(path: &Path, text: String) -> Result<(LanesFile, Vec<Located>), Failure> {
         let (mut doc, root) = Doc::parse(path, &text)?;
         doc.reject_unknown_keys(root.get_ref(), TOP_KEYS, "lanes.toml");
         let mut critical = Vec::new();
@@ -94,15 +104,13 @@ impl LanesFile {
                 }
             }
         }
-        if !doc.diagnostics.is_empty() {
-            return Err(Failure::located(doc.diagnostics));
-        }
-        Ok(LanesFile {
+        let file = LanesFile {
             path: path.to_path_buf(),
             text: text.clone(),
             critical,
             lanes,
-        })
+        };
+        Ok((file, doc.diagnostics))
     }
 
     pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Located {

@@ -117,9 +117,8 @@ pub fn nextest_profiles(root: &Path) -> Result<Vec<String>, Located> {
 
 /// Loads and validates `lanes.toml` against its neighbours; every diagnostic is collected.
 pub fn load(root: &Path) -> Result<Lanes, Failure> {
-    let file = LanesFile::load(&root.join(LANES_FILE))?;
+    let (file, mut diagnostics) = LanesFile::load(&root.join(LANES_FILE))?;
     let workspace = Workspace::load(root)?;
-    let mut diagnostics = Vec::new();
     let groups = GroupsFile::load(&root.join(GROUPS_FILE)).map_err(Failure::from);
     let profiles = nextest_profiles(root).unwrap_or_else(|located| {
         diagnostics.push(located);
