@@ -205,15 +205,13 @@ impl ReleaseManifest {
             );
         }
         let mut digest_field = |segs: &[Seg<'_>], value: Option<&String>| {
-            if let Some(value) = value {
-                if !canonical::is_sha256_digest(value) {
-                    problem(
-                        segs,
-                        format!(
-                            "{value:?} is not a digest of the form sha256:<64 lowercase hex digits>"
-                        ),
-                    );
-                }
+            if let Some(value) = value.filter(|v| !canonical::is_sha256_digest(v)) {
+                problem(
+                    segs,
+                    format!(
+                        "{value:?} is not a digest of the form sha256:<64 lowercase hex digits>"
+                    ),
+                );
             }
         };
         digest_field(&[Seg::Key("digest")], Some(&manifest.digest));
