@@ -120,6 +120,14 @@ fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
                     continue;
                 }
             };
+            // Files the release domain knows get its typed loader (schema, not just syntax).
+            let relative = shown.to_string_lossy().replace('\\', "/");
+            if let Some(typed) = typed_loader(&relative) {
+                if let Err(located) = typed(path) {
+                    diagnostics.extend(located.into_iter().map(|l| relative_to(root, l)));
+                }
+                continue;
+            }
             let parsed = if kind == Some("json") {
                 serde_json::from_str::<serde_json::Value>(&text)
                     .map(drop)
@@ -135,8 +143,47 @@ fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
         }
     }
 
+    // The release-lane manifest is read both here and through `tests-from`: report once.
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| seen.insert(d.to_string()));
     match lanes {
         Some(lanes) if diagnostics.is_empty() => Ok((files, lanes)),
         _ => Err(Failure::located(diagnostics)),
     }
+}
+
+type Loader = fn(&Path) -> Result<(), Vec<Located>>;
+
+/// The release domain's loader for a file under `manifests/`, by its place there.
+fn typed_loader(relative: &str) -> Option<Loader> {
+    let in_dir = |dir: &str, ext: &str| {
+        relative
+            .strip_prefix(dir)
+            .is_some_and(|name| !name.contains('/') && name.ends_with(ext))
+    };
+    if in_dir("manifests/providers/", ".json") {
+        Some(|p| release::ProviderManifest::load(p).map(drop))
+    } else if in_dir("manifests/releases/", ".json") {
+        Some(|p| release::ReleaseManifest::load(p).map(drop))
+    } else if relative == "manifests/gates.toml" {
+        Some(|p| release::GatePolicy::load(p).map(drop))
+    } else if relative == "manifests/kernel.toml" {
+        Some(|p| release::KernelManifest::load(p).map(drop))
+    } else if relative == crate::release_lane::MANIFEST {
+        Some(|p| {
+            crate::release_lane::ReleaseLaneManifest::load(p)
+                .map(drop)
+                .map_err(|f| f.located)
+        })
+    } else {
+        None
+    }
+}
+
+/// Loaders see absolute paths; diagnostics read better relative to the workspace root.
+fn relative_to(root: &Path, mut located: Located) -> Located {
+    if let Ok(relative) = located.path.strip_prefix(root) {
+        located.path = relative.to_path_buf();
+    }
+    located
 }

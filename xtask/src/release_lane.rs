@@ -72,24 +72,24 @@ impl Entry {
 
 /// `manifests/release-lane.toml`.
 #[derive(Debug, Clone)]
-pub struct ReleaseManifest {
+pub struct ReleaseLaneManifest {
     pub path: PathBuf,
     pub text: String,
     pub tests: Vec<Entry>,
 }
 
-impl ReleaseManifest {
-    pub fn load(path: &Path) -> Result<ReleaseManifest, Failure> {
+impl ReleaseLaneManifest {
+    pub fn load(path: &Path) -> Result<ReleaseLaneManifest, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::from(Located::file(
                 path,
                 format!("cannot read the release-lane manifest: {e}"),
             ))
         })?;
-        ReleaseManifest::parse(path, text)
+        ReleaseLaneManifest::parse(path, text)
     }
 
-    pub fn parse(path: &Path, text: String) -> Result<ReleaseManifest, Failure> {
+    pub fn parse(path: &Path, text: String) -> Result<ReleaseLaneManifest, Failure> {
         let (mut doc, root) = Doc::parse(path, &text)?;
         doc.reject_unknown_keys(
             root.get_ref(),
@@ -152,7 +152,7 @@ impl ReleaseManifest {
         if !doc.diagnostics.is_empty() {
             return Err(Failure::located(doc.diagnostics));
         }
-        Ok(ReleaseManifest {
+        Ok(ReleaseLaneManifest {
             path: path.to_path_buf(),
             text: text.clone(),
             tests,
@@ -308,7 +308,7 @@ fn preflight(root: &Path) -> Result<String, Failure> {
 
 /// The manifest's tests: every one must exist, then exactly they run (release profile, JUnit).
 fn release_tests(root: &Path) -> Result<String, Failure> {
-    let manifest = ReleaseManifest::load(&root.join(MANIFEST))?;
+    let manifest = ReleaseLaneManifest::load(&root.join(MANIFEST))?;
     let lanes = lanes::load(root)?;
     let lane = lanes.get(RELEASE_LANE)?.clone();
     let members = lanes.workspace.member_names();

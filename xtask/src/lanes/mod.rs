@@ -21,7 +21,7 @@ pub use config::{Features, LaneSelection, LanesFile};
 pub(crate) use fields::Doc;
 
 use crate::nextest;
-use crate::release_lane::ReleaseManifest;
+use crate::release_lane::ReleaseLaneManifest;
 
 pub const LANES_FILE: &str = "lanes.toml";
 pub const GROUPS_FILE: &str = "deps-groups.toml";
@@ -149,7 +149,7 @@ pub fn load(root: &Path) -> Result<Lanes, Failure> {
     for lane in &file.lanes {
         let exact = match &lane.tests_from {
             None => None,
-            Some(manifest) => match ReleaseManifest::load(&root.join(manifest.get_ref())) {
+            Some(manifest) => match ReleaseLaneManifest::load(&root.join(manifest.get_ref())) {
                 Ok(manifest) => Some(manifest.exact_tests()),
                 Err(failure) => {
                     diagnostics.extend(failure.located);
