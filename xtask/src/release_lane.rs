@@ -212,63 +212,107 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let root = crate::project_root();
     nextest::ensure(no_install)?;
 
-    let mut results: Vec<(&str, f64, Result<String, Failure>)> = Vec::new();
+    let mut results: Vec<StepResult> = Vec::new();
     let mut gate_failed = false;
     for step in STEPS {
         if gate_failed {
-            results.push((
-                step.name,
-                0.0,
-                Err(Failure::check_failed("skipped: preflight failed")),
-            ));
+            results.push(StepResult {
+                name: step.name,
+                seconds: 0.0,
+                outcome: Outcome::Skipped("preflight failed".to_owned()),
+            });
             continue;
         }
         eprintln!("\n==> release-lane: {}", step.name);
         let started = Instant::now();
-        let outcome = (step.run)(&root);
+        let outcome = match (step.run)(&root) {
+            Ok(detail) => Outcome::Passed(detail),
+            Err(failure) => {
+                crate::output::report_failure(&failure);
+                gate_failed = step.name == "preflight";
+                Outcome::Failed(failure)
+            }
+        };
         let seconds = started.elapsed().as_secs_f64();
-        if let Err(failure) = &outcome {
-            crate::output::report_failure(failure);
-            gate_failed = step.name == "preflight";
+        results.push(StepResult {
+            name: step.name,
+            seconds,
+            outcome,
+        });
+    }
+    print_summary(&results, json);
+
+    match results.iter().find_map(|r| match &r.outcome {
+        Outcome::Failed(failure) => Some(failure.exit),
+        _ => None,
+    }) {
+        None => Ok(Exit::Success),
+        Some(exit) => Err(Failure::new(
+            exit,
+            "the release lane failed (see the summary above)",
+        )),
+    }
+}
+
+struct StepResult {
+    name: &'static str,
+    seconds: f64,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Passed(String),
+    Failed(Failure),
+    Skipped(String),
+}
+
+impl Outcome {
+    fn verdict(&self) -> &'static str {
+        match self {
+            Outcome::Passed(_) => "passed",
+            Outcome::Failed(_) => "FAILED",
+            Outcome::Skipped(_) => "skipped",
         }
-        results.push((step.name, seconds, outcome));
     }
 
-    let total: f64 = results.iter().map(|(_, s, _)| s).sum();
-    let verdict = |r: &Result<String, Failure>| match r {
-        Ok(_) => "passed",
-        Err(f)
-            if f.message
-                .as_deref()
-                .is_some_and(|m| m.starts_with("skipped")) =>
-        {
-            "skipped"
+    fn detail(&self) -> String {
+        match self {
+            Outcome::Passed(detail) | Outcome::Skipped(detail) => detail.clone(),
+            Outcome::Failed(failure) => first_line(&failure.to_string()),
         }
-        Err(_) => "FAILED",
-    };
-    let detail = |r: &Result<String, Failure>| match r {
-        Ok(detail) => detail.clone(),
-        Err(f) => first_line(&f.to_string()),
-    };
+    }
+}
+
+/// The one-screen table (or its JSON) on stdout, and the same table in the GitHub step summary.
+fn print_summary(results: &[StepResult], json: bool) {
+    let total: f64 = results.iter().map(|r| r.seconds).sum();
     if json {
         let steps: Vec<_> = results
             .iter()
-            .map(|(name, seconds, r)| json!({"name": name, "seconds": seconds, "verdict": verdict(r), "detail": detail(r)}))
+            .map(|r| {
+                json!({
+                    "name": r.name,
+                    "seconds": r.seconds,
+                    "verdict": r.outcome.verdict(),
+                    "detail": r.outcome.detail(),
+                })
+            })
             .collect();
+        let doc = json!({"version": 1, "steps": steps, "seconds": total});
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"version": 1, "steps": steps, "seconds": total}))
-                .expect("JSON values serialize")
+            serde_json::to_string_pretty(&doc).expect("JSON values serialize")
         );
     } else {
         println!("\nrelease-lane summary");
         println!("{:20}  {:>8}  {:8}  DETAIL", "STEP", "TIME", "VERDICT");
-        for (name, seconds, r) in &results {
+        for r in results {
             println!(
-                "{name:20}  {:>7.1}s  {:8}  {}",
-                seconds,
-                verdict(r),
-                detail(r)
+                "{:20}  {:>7.1}s  {:8}  {}",
+                r.name,
+                r.seconds,
+                r.outcome.verdict(),
+                r.outcome.detail()
             );
         }
         println!("{:20}  {:>7.1}s", "total", total);
@@ -276,22 +320,16 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mut markdown = String::from(
         "### Release lane\n\n| step | time | verdict | detail |\n|---|---:|---|---|\n",
     );
-    for (name, seconds, r) in &results {
+    for r in results {
         markdown.push_str(&format!(
-            "| {name} | {seconds:.1} s | {} | {} |\n",
-            verdict(r),
-            detail(r).replace('|', "\\|")
+            "| {} | {:.1} s | {} | {} |\n",
+            r.name,
+            r.seconds,
+            r.outcome.verdict(),
+            r.outcome.detail().replace('|', "\\|")
         ));
     }
     let _ = crate::output::append_step_summary(&markdown);
-
-    match results.iter().find_map(|(_, _, r)| r.as_ref().err()) {
-        None => Ok(Exit::Success),
-        Some(first) => Err(Failure::new(
-            first.exit,
-            "the release lane failed (see the summary above)",
-        )),
-    }
 }
 
 fn first_line(text: &str) -> String {
@@ -375,9 +413,13 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
 fn xtask(root: &Path, args: &[&str]) -> Result<String, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::environment(format!("cannot find the xtask binary: {e}")))?;
+    // A step's own report goes to stderr: stdout carries only the summary (or its JSON).
+    // A step's own report goes to stderr: stdout carries only the summary (or its JSON).
     let status = std::process::Command::new(exe)
         .args(args)
         .env("XTASK_WORKSPACE_ROOT", root)
+        .stdout(std::io::stderr())
+        .stdout(std::io::stderr())
         .status()
         .map_err(|e| {
             Failure::environment(format!("cannot run `cargo xtask {}`: {e}", args.join(" ")))

@@ -127,3 +127,21 @@ fn release_lane_manifest_problems_point_into_the_file() {
         );
     }
 }
+
+#[test]
+fn a_failed_preflight_skips_every_later_step_and_keeps_its_exit_code() {
+    let fixture = Fixture::new();
+    fixture.write("manifests/providers/hf.json", "{\"provider\": }\n");
+    let run = fixture.run(&["release-lane", "--format", "json"]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains("manifests/providers/hf.json:1:"),
+        "{run}"
+    );
+    let steps = steps(&run);
+    assert_eq!(steps[0], ("preflight".to_owned(), "FAILED".to_owned()));
+    assert!(
+        steps[1..].iter().all(|(_, verdict)| verdict == "skipped"),
+        "{steps:?}"
+    );
+}

@@ -251,6 +251,17 @@ pub fn list(args: Vec<OsString>) -> Result<Exit, Failure> {
                 lane.name, lane.profile, lane.filterset
             );
         }
+        let empty: Vec<&str> = rows
+            .iter()
+            .filter(|(lane, tests)| *tests == Some(0) && !lane.allow_empty)
+            .map(|(lane, _)| lane.name.as_str())
+            .collect();
+        if !empty.is_empty() {
+            println!(
+                "\nselecting zero tests (running them fails; `allow-empty = true` if expected): {}",
+                empty.join(", ")
+            );
+        }
     }
     Ok(Exit::Success)
 }
@@ -337,6 +348,11 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         return Err(Failure::invalid_input(format!(
             "`{flag}` after `--` would be OR-ed with the lane's filterset; use `--filter EXPR`, which is and-ed with it"
         )));
+    }
+    if create_archive.is_some() && (archive_file.is_some() || partition.is_some()) {
+        return Err(Failure::invalid_input(
+            "--create-archive builds the archive and runs nothing: give --archive-file and --partition to the runs that use it",
+        ));
     }
     let root = crate::project_root();
     let lanes = load(&root)?;
