@@ -116,7 +116,11 @@ pub fn audit(manifest_path: &Path, groups_path: Option<&Path>) -> Result<Audit, 
         || graph.workspace_root.join("deps-groups.toml"),
         Path::to_path_buf,
     );
-    let groups = GroupsFile::load(&groups_path)?;
+    let mut groups = GroupsFile::load(&groups_path)?;
+    // Diagnostics name files relative to the workspace root, as they name manifests.
+    if let Ok(relative) = groups_path.strip_prefix(&graph.workspace_root) {
+        groups.path = relative.to_path_buf();
+    }
     Ok(audit_graph(&graph, &groups))
 }
 
