@@ -488,17 +488,17 @@ impl Auditor<'_> {
             let from = exception.from.get_ref();
             let to = exception.to.get_ref();
             let mut help = "delete the exception, or fix `from`/`to`/`feature` so it names the dependency it allows".to_owned();
+            let missing_feature = |i: usize| {
+                exception
+                    .feature
+                    .as_ref()
+                    .filter(|f| !self.graph.packages[i].features.contains_key(f.get_ref()))
+            };
             match self.graph.member_named(from) {
                 None => help = format!("`{from}` is not a workspace member; {help}"),
                 Some(i) => {
-                    if let Some(feature) = &exception.feature {
-                        if !self.graph.packages[i]
-                            .features
-                            .contains_key(feature.get_ref())
-                        {
-                            help =
-                                format!("`{from}` has no feature `{}`; {help}", feature.get_ref());
-                        }
+                    if let Some(feature) = missing_feature(i) {
+                        help = format!("`{from}` has no feature `{}`; {help}", feature.get_ref());
                     }
                 }
             }
