@@ -263,10 +263,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         let mut value = report::json(&outcome);
         value["dry_run"] = json!(args.dry_run);
         value["written"] = json!(written.as_ref().map(|p| p.display().to_string()));
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("report serializes")
-        );
+        print!("{}", release::canonical::to_pretty_string(&value));
     } else {
         print!("{}", report::table(&outcome));
     }
@@ -353,10 +350,7 @@ fn verify_chain(dir: &Path, as_json: bool) -> Result<Exit, Failure> {
             "releases": list,
             "problems": problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("report serializes")
-        );
+        print!("{}", release::canonical::to_pretty_string(&value));
     } else {
         for r in &releases {
             println!(

@@ -69,10 +69,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             "missing": state.missing,
             "files": files,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("report serializes")
-        );
+        print!("{}", release::canonical::to_pretty_string(&value));
     } else if check {
         if state.missing.is_empty() {
             println!(
