@@ -45,7 +45,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     }
     let root = crate::project_root();
-    let manifest_path = manifest.unwrap_or_else(|| root.join("manifests/kernel.toml"));
+    let manifest_path = manifest.unwrap_or_else(|| root.join(release::repo::KERNEL_FILE));
     let kernel = KernelManifest::load(&manifest_path).map_err(Failure::located)?;
     let state = kernel.inspect(&root).map_err(|located| Failure {
         exit: Exit::Environment,
