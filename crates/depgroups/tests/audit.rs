@@ -385,3 +385,70 @@ fn a_malformed_groups_file_is_invalid_input() {
     );
     assert!(failure.to_string().contains("reason"), "{failure}");
 }
+
+#[test]
+fn renamed_and_platform_specific_dependencies_are_followed() {
+    let ws = Workspace::new();
+    ws.member(
+        "core-a",
+        "[dependencies]\ncore-b = { path = \"../core-b\" }\nsigner = { package = \"gov\", path = \"../gov\", optional = true }\n\n[features]\nsign = [\"signer/fast\"]\n",
+    );
+    ws.member(
+        "core-b",
+        "[target.'cfg(windows)'.dependencies]\ned25519-dalek = { path = \"../../vendor/ed25519-dalek\" }\n",
+    );
+    ws.member(
+        "gov",
+        "[dependencies]\ned25519-dalek = { path = \"../../vendor/ed25519-dalek\" }\n\n[features]\nfast = []\n",
+    );
+    let audit = ws.audit();
+    let renamed = only(&audit, ViolationKind::ForbiddenGroup, "core-a");
+    assert_eq!(
+        witness(&renamed),
+        "core-a --[feature sign: signer/fast]--> gov"
+    );
+    assert_eq!(settings(&renamed), ["all-features"]);
+    assert_eq!(renamed.located.location(), "crates/core-a/Cargo.toml:8:1");
+    assert!(ws.line(&renamed.located.path, 8).starts_with("signer = "));
+    // Every platform counts: a Windows-only dependency is still a dependency.
+    let windows = only(&audit, ViolationKind::ReservedCrate, "core-b");
+    assert_eq!(witness(&windows), "core-b --> ed25519-dalek");
+    assert_eq!(windows.located.location(), "crates/core-b/Cargo.toml:7:1");
+}
+
+#[test]
+fn an_exception_on_an_intermediate_crate_covers_what_enables_its_feature() {
+    let ws = Workspace::new();
+    ws.member(
+        "core-a",
+        "[dependencies]\ncore-b = { path = \"../core-b\" }\n\n[features]\nf = [\"core-b/g\"]\n",
+    );
+    ws.member(
+        "core-b",
+        "[dependencies]\ngov = { path = \"../gov\", optional = true }\n\n[features]\ng = [\"dep:gov\"]\n",
+    );
+    ws.member(
+        "gov",
+        "[dependencies]\ned25519-dalek = { path = \"../../vendor/ed25519-dalek\" }\n",
+    );
+    ws.write(
+        "deps-groups.toml",
+        &format!(
+            "{GROUPS}\n[[exception]]\nfrom = \"core-b\"\nto = \"gov\"\nfeature = \"g\"\nreason = \"governance hooks are opt-in\"\n"
+        ),
+    );
+    let audit = ws.audit();
+    assert!(audit.passed(), "{:#?}", audit.violations);
+
+    // Naming a feature that does not bring the crate in does not cover it.
+    ws.write(
+        "deps-groups.toml",
+        &format!(
+            "{GROUPS}\n[[exception]]\nfrom = \"core-b\"\nto = \"gov\"\nfeature = \"default\"\nreason = \"wrong feature\"\n"
+        ),
+    );
+    let audit = ws.audit();
+    only(&audit, ViolationKind::ForbiddenGroup, "core-a");
+    only(&audit, ViolationKind::ForbiddenGroup, "core-b");
+    only(&audit, ViolationKind::StaleException, "core-b");
+}
