@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use release::chain::{self, StoredRelease};
 use release::federation::{self, ArtifactLocator, Inputs};
-use release::{GatePolicy, ProviderManifest, report, time};
+use release::{GatePolicy, ProviderManifest, repo, report, time};
 use serde_json::json;
 use support::{Exit, Failure, Located};
 
@@ -134,7 +134,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let releases_dir = args
         .releases
         .clone()
-        .unwrap_or_else(|| root.join("manifests/releases"));
+        .unwrap_or_else(|| root.join(repo::RELEASES_DIR));
     if args.verify_chain {
         return verify_chain(&releases_dir, args.json);
     }
@@ -146,11 +146,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     // Phase 1: read every input, collecting every diagnostic.
     let policy = match (&args.gates, original_form) {
         (None, true) => Ok(GatePolicy::default()),
-        (gates, _) => GatePolicy::load(
-            &gates
-                .clone()
-                .unwrap_or_else(|| root.join("manifests/gates.toml")),
-        ),
+        (gates, _) => {
+            GatePolicy::load(&gates.clone().unwrap_or_else(|| root.join(repo::GATES_FILE)))
+        }
     };
     let mut policy = policy.unwrap_or_else(|mut found| {
         problems.append(&mut found);
@@ -197,7 +195,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             &args
                 .providers
                 .clone()
-                .unwrap_or_else(|| root.join("manifests/providers")),
+                .unwrap_or_else(|| root.join(repo::PROVIDERS_DIR)),
         )?
     };
     let mut manifests = Vec::new();
@@ -263,10 +261,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         let mut value = report::json(&outcome);
         value["dry_run"] = json!(args.dry_run);
         value["written"] = json!(written.as_ref().map(|p| p.display().to_string()));
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("report serializes")
-        );
+        print!("{}", release::canonical::to_pretty_string(&value));
     } else {
         print!("{}", report::table(&outcome));
     }
@@ -301,18 +296,12 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
 
 /// `*.json` in `dir`, sorted; an empty or missing directory is invalid input.
 fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|err| {
+    let paths = repo::json_files(dir).map_err(|err| {
         Failure::from(Located::file(
             dir,
             format!("cannot list provider manifests: {err}"),
         ))
     })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
     if paths.is_empty() {
         return Err(
             Located::file(dir, "no provider run manifests (*.json) found")
@@ -353,10 +342,7 @@ fn verify_chain(dir: &Path, as_json: bool) -> Result<Exit, Failure> {
             "releases": list,
             "problems": problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("report serializes")
-        );
+        print!("{}", release::canonical::to_pretty_string(&value));
     } else {
         for r in &releases {
             println!(

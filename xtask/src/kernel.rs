@@ -45,7 +45,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     }
     let root = crate::project_root();
-    let manifest_path = manifest.unwrap_or_else(|| root.join("manifests/kernel.toml"));
+    let manifest_path = manifest.unwrap_or_else(|| root.join(release::repo::KERNEL_FILE));
     let kernel = KernelManifest::load(&manifest_path).map_err(Failure::located)?;
     let state = kernel.inspect(&root).map_err(|located| Failure {
         exit: Exit::Environment,
@@ -69,10 +69,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             "missing": state.missing,
             "files": files,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("report serializes")
-        );
+        print!("{}", release::canonical::to_pretty_string(&value));
     } else if check {
         if state.missing.is_empty() {
             println!(

@@ -2,7 +2,7 @@
 //!
 //! Steps: preflight; the exact tests of `manifests/release-lane.toml` (each must exist: a
 //! listed test that is gone fails the step, exit 1, naming it and pointing at its entry);
-//! a federation dry run; the kernel check. Every step runs and is timed (after a failed
+//! the dependency-group audit; a federation dry run; the kernel check. Every step runs and is timed (after a failed
 //! preflight the rest are skipped: nothing else is meaningful on code that does not compile),
 //! and a summary table ends the run. nextest writes JUnit through the `release` profile.
 
@@ -22,30 +22,37 @@ pub const MANIFEST: &str = "manifests/release-lane.toml";
 /// The lane in `lanes.toml` that runs the manifest's tests (`tests-from`).
 pub const RELEASE_LANE: &str = "release";
 
-/// One release-lane step. Adding a step is one line in [`STEPS`].
-struct Step {
-    name: &'static str,
-    run: fn(&Path) -> Result<String, Failure>,
+/// One release-lane step: a function here, or another `cargo xtask` command run against the
+/// same workspace. Adding a step is one line in [`STEPS`].
+enum Step {
+    Function(&'static str, fn(&Path) -> Result<String, Failure>),
+    Xtask(&'static [&'static str]),
 }
 
+#[rustfmt::skip]
 const STEPS: &[Step] = &[
-    Step {
-        name: "preflight",
-        run: preflight,
-    },
-    Step {
-        name: "release tests",
-        run: release_tests,
-    },
-    Step {
-        name: "federate --dry-run",
-        run: |root| xtask(root, &["federate", "--dry-run"]),
-    },
-    Step {
-        name: "kernel --check",
-        run: |root| xtask(root, &["kernel", "--check"]),
-    },
+    Step::Function("preflight", preflight),
+    Step::Function("release tests", release_tests),
+    Step::Xtask(&["deps", "audit"]),
+    Step::Xtask(&["federate", "--dry-run"]),
+    Step::Xtask(&["kernel", "--check"]),
 ];
+
+impl Step {
+    fn name(&self) -> String {
+        match self {
+            Step::Function(name, _) => (*name).to_owned(),
+            Step::Xtask(args) => args.join(" "),
+        }
+    }
+
+    fn run(&self, root: &Path) -> Result<String, Failure> {
+        match self {
+            Step::Function(_, run) => run(root),
+            Step::Xtask(args) => xtask(root, args),
+        }
+    }
+}
 
 /// A listed test: exactly one binary and test name.
 #[derive(Debug, Clone)]
@@ -215,27 +222,28 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mut results: Vec<StepResult> = Vec::new();
     let mut gate_failed = false;
     for step in STEPS {
+        let name = step.name();
         if gate_failed {
             results.push(StepResult {
-                name: step.name,
+                name,
                 seconds: 0.0,
                 outcome: Outcome::Skipped("preflight failed".to_owned()),
             });
             continue;
         }
-        eprintln!("\n==> release-lane: {}", step.name);
+        eprintln!("\n==> release-lane: {name}");
         let started = Instant::now();
-        let outcome = match (step.run)(&root) {
+        let outcome = match step.run(&root) {
             Ok(detail) => Outcome::Passed(detail),
             Err(failure) => {
                 crate::output::report_failure(&failure);
-                gate_failed = step.name == "preflight";
+                gate_failed = name == "preflight";
                 Outcome::Failed(failure)
             }
         };
         let seconds = started.elapsed().as_secs_f64();
         results.push(StepResult {
-            name: step.name,
+            name,
             seconds,
             outcome,
         });
@@ -255,7 +263,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
 }
 
 struct StepResult {
-    name: &'static str,
+    name: String,
     seconds: f64,
     outcome: Outcome,
 }

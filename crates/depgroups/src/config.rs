@@ -1,10 +1,15 @@
 //! `deps-groups.toml`: parsed with spans so every later diagnostic can point into the file.
+//!
+//! Parsing (`GroupsFile::parse`) rejects what is malformed: TOML errors, unknown keys, a missing
+//! or empty exception `reason`, a `may-depend-on` naming no group, a reserved crate claimed by two
+//! groups. Membership against the real workspace is the audit's job, not the parser's.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use support::Located;
+use support::{Failure, Located};
 use toml::Spanned;
 
 /// The parsed file, with the text kept for diagnostics.
@@ -13,6 +18,7 @@ pub struct GroupsFile {
     pub path: PathBuf,
     pub text: String,
     pub groups: BTreeMap<String, Group>,
+    pub exceptions: Vec<Exception>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -24,19 +30,44 @@ pub struct Group {
     pub members: Vec<Spanned<String>>,
     #[serde(default)]
     pub may_depend_on: Vec<Spanned<String>>,
-    /// External crates only this group may use.
+    /// External crates only this group (and groups that may depend on it) may use.
     #[serde(default)]
     pub reserved: Vec<Spanned<String>>,
+}
+
+/// Lets member `from` reach crate `to` (a member or an external crate) through a named feature.
+///
+/// An exception never allows a default or no-default build to reach `to`: optional
+/// property/enterprise dependencies must stay behind features nobody gets by default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Exception {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    /// When set, only this feature of `from` may bring `to` in.
+    #[serde(default)]
+    pub feature: Option<Spanned<String>>,
+    pub reason: Spanned<String>,
+}
+
+impl Exception {
+    /// The span diagnostics about the whole exception point at.
+    pub fn span(&self) -> Range<usize> {
+        self.from.span()
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     groups: BTreeMap<String, Group>,
+    #[serde(default, rename = "exception")]
+    exceptions: Vec<Exception>,
 }
 
 impl GroupsFile {
-    pub fn load(path: &Path) -> Result<GroupsFile, Located> {
+    /// Reads and parses the file; every problem found is returned (exit 2).
+    pub fn load(path: &Path) -> Result<GroupsFile, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Located::file(path, format!("cannot read dependency groups: {e}"))
                 .with_help("create deps-groups.toml at the workspace root (see README)")
@@ -44,14 +75,91 @@ impl GroupsFile {
         GroupsFile::parse(path, text)
     }
 
-    pub fn parse(path: &Path, text: String) -> Result<GroupsFile, Located> {
+    pub fn parse(path: &Path, text: String) -> Result<GroupsFile, Failure> {
         let raw: RawFile =
             toml::from_str(&text).map_err(|e| Located::from_toml(path, &text, &e))?;
-        Ok(GroupsFile {
+        let file = GroupsFile {
             path: path.to_path_buf(),
             text,
             groups: raw.groups,
-        })
+            exceptions: raw.exceptions,
+        };
+        let problems = file.validate();
+        if problems.is_empty() {
+            Ok(file)
+        } else {
+            Err(Failure::located(problems))
+        }
+    }
+
+    fn validate(&self) -> Vec<Located> {
+        let mut problems = Vec::new();
+        let known = self.groups.keys().cloned().collect::<Vec<_>>().join(", ");
+        let mut reserved_by: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, group) in &self.groups {
+            for target in &group.may_depend_on {
+                if !self.groups.contains_key(target.get_ref()) {
+                    problems.push(
+                        self.at(
+                            target.span(),
+                            format!(
+                                "group `{name}` may depend on `{}`, which is not a group",
+                                target.get_ref()
+                            ),
+                        )
+                        .with_help(format!("known groups: {known}")),
+                    );
+                } else if target.get_ref() == name {
+                    problems.push(
+                        self.at(
+                            target.span(),
+                            format!("group `{name}` lists itself in may-depend-on"),
+                        )
+                        .with_help(
+                            "a group may always depend on its own members; remove the entry",
+                        ),
+                    );
+                }
+            }
+            for krate in &group.reserved {
+                if let Some(owner) = reserved_by.insert(krate.get_ref(), name) {
+                    problems.push(
+                        self.at(
+                            krate.span(),
+                            format!(
+                                "`{}` is reserved by both `{owner}` and `{name}`",
+                                krate.get_ref()
+                            ),
+                        )
+                        .with_help("an external crate can be reserved for one group only"),
+                    );
+                }
+            }
+        }
+        for exception in &self.exceptions {
+            if exception.reason.get_ref().trim().is_empty() {
+                problems.push(
+                    self.at(exception.reason.span(), "an exception needs a reason")
+                        .with_help(
+                            "say why this dependency is acceptable, so reviewers can judge it",
+                        ),
+                );
+            }
+        }
+        problems
+    }
+
+    /// A diagnostic at `span` of this file.
+    pub fn at(&self, span: Range<usize>, message: impl Into<String>) -> Located {
+        Located::at(&self.path, &self.text, span, message)
+    }
+
+    /// Where a missing member should be added: the first `[groups.*]` table, else the top.
+    pub fn groups_span(&self) -> Range<usize> {
+        match self.text.find("[groups.") {
+            Some(start) => start..start + self.text[start..].find(']').map_or(1, |end| end + 1),
+            None => 0..0,
+        }
     }
 
     /// The group a workspace member is assigned to (the first one, if the file lists it twice).
@@ -68,26 +176,80 @@ impl GroupsFile {
             .get(group)
             .map(|g| g.members.iter().map(|m| m.get_ref().as_str()).collect())
     }
+
+    /// The group an external crate is reserved for, if any.
+    pub fn reserved_for(&self, krate: &str) -> Option<&str> {
+        self.groups
+            .iter()
+            .find(|(_, g)| g.reserved.iter().any(|r| r.get_ref() == krate))
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// True when members of `from` may reach crates of group `to`.
+    pub fn may_reach(&self, from: &str, to: &str) -> bool {
+        from == to
+            || self
+                .groups
+                .get(from)
+                .is_some_and(|g| g.may_depend_on.iter().any(|d| d.get_ref() == to))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(text: &str) -> Result<GroupsFile, Failure> {
+        GroupsFile::parse(Path::new("deps-groups.toml"), text.into())
+    }
+
     #[test]
     fn members_resolve_to_their_group() {
-        let text = "[groups.core]\nmembers = [\"a\", \"b\"]\n[groups.enterprise]\nmembers = [\"c\"]\nmay-depend-on = [\"core\"]\n";
-        let file = GroupsFile::parse(Path::new("deps-groups.toml"), text.into()).unwrap();
+        let text = "[groups.core]\nmembers = [\"a\", \"b\"]\n[groups.enterprise]\nmembers = [\"c\"]\nmay-depend-on = [\"core\"]\nreserved = [\"ring\"]\n";
+        let file = parse(text).unwrap();
         assert_eq!(file.group_of("b"), Some("core"));
         assert_eq!(file.group_of("c"), Some("enterprise"));
         assert_eq!(file.group_of("z"), None);
         assert_eq!(file.members_of("core"), Some(vec!["a", "b"]));
+        assert_eq!(file.reserved_for("ring"), Some("enterprise"));
+        assert!(file.may_reach("enterprise", "core"));
+        assert!(!file.may_reach("core", "enterprise"));
     }
 
     #[test]
     fn unknown_keys_point_into_the_file() {
         let text = "[groups.core]\nmembrs = [\"a\"]\n";
-        let err = GroupsFile::parse(Path::new("deps-groups.toml"), text.into()).unwrap_err();
-        assert!(err.location().starts_with("deps-groups.toml:2:"), "{err}");
+        let err = parse(text).unwrap_err();
+        assert!(
+            err.located[0].location().starts_with("deps-groups.toml:2:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_exception_without_a_reason_is_malformed() {
+        let text = "[groups.core]\nmembers = [\"a\"]\n\n[[exception]]\nfrom = \"a\"\nto = \"b\"\n";
+        let err = parse(text).unwrap_err();
+        assert!(err.to_string().contains("reason"), "{err}");
+        assert!(
+            err.located[0].location().starts_with("deps-groups.toml:4:"),
+            "{err}"
+        );
+
+        let blank = "[groups.core]\nmembers = [\"a\"]\n\n[[exception]]\nfrom = \"a\"\nto = \"b\"\nreason = \" \"\n";
+        let err = parse(blank).unwrap_err();
+        assert_eq!(err.located[0].location(), "deps-groups.toml:7:10", "{err}");
+    }
+
+    #[test]
+    fn every_structural_problem_is_reported_at_once() {
+        let text = "[groups.core]\nmay-depend-on = [\"nope\"]\nreserved = [\"ring\"]\n[groups.enterprise]\nreserved = [\"ring\"]\n";
+        let err = parse(text).unwrap_err();
+        let locations: Vec<String> = err.located.iter().map(Located::location).collect();
+        assert_eq!(
+            locations,
+            ["deps-groups.toml:2:18", "deps-groups.toml:5:13"],
+            "{err}"
+        );
     }
 }

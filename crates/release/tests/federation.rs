@@ -500,3 +500,40 @@ fn carry_forward_keeps_the_previous_unit_and_its_verdict() {
         outcome.failures[0].ends_with("no previous release holds a 'hf' unit to carry forward")
     );
 }
+
+#[test]
+fn this_workspace_manifests_validate_and_the_chain_verifies() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let problems = release::repo::validate_manifests(&root);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let releases = chain::load_releases(&root.join(release::repo::RELEASES_DIR)).unwrap();
+    assert!(!releases.is_empty());
+    assert!(chain::verify_chain(&releases).is_empty());
+}
+
+#[test]
+fn validate_manifests_reports_every_broken_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("manifests/providers/hf.json", "{\"provider\": \"hf\"}");
+    write("manifests/gates.toml", "version = 2\n");
+    write("manifests/kernel.toml", "version = 1\nfiles = []\n");
+    write("manifests/releases/release-000001.json", "{}");
+    let problems: Vec<String> = release::repo::validate_manifests(dir.path())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    for (problem, file) in problems.iter().zip([
+        "hf.json",
+        "gates.toml",
+        "kernel.toml",
+        "release-000001.json",
+    ]) {
+        assert!(problem.contains(file), "{problem} should name {file}");
+    }
+}

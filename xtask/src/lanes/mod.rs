@@ -119,12 +119,20 @@ pub fn nextest_profiles(root: &Path) -> Result<Vec<String>, Located> {
 pub fn load(root: &Path) -> Result<Lanes, Failure> {
     let (file, mut diagnostics) = LanesFile::load(&root.join(LANES_FILE))?;
     let workspace = Workspace::load(root)?;
-    let groups = GroupsFile::load(&root.join(GROUPS_FILE)).map_err(Failure::from);
+    let groups = GroupsFile::load(&root.join(GROUPS_FILE));
     let profiles = nextest_profiles(root).unwrap_or_else(|located| {
         diagnostics.push(located);
         vec!["default".to_owned()]
     });
-    let groups = groups?;
+    let groups = match groups {
+        Ok(groups) => groups,
+        Err(mut failure) => {
+            // Without the groups nothing else resolves; report what was found so far with it.
+            diagnostics.append(&mut failure.located);
+            failure.located = diagnostics;
+            return Err(failure);
+        }
+    };
     let members = workspace.member_names();
     for crate_name in &file.critical {
         if !members.contains(crate_name.get_ref()) {
