@@ -19,19 +19,53 @@ pub struct Report {
     pub crates: usize,
 }
 
-/// `cargo xtask preflight`
+/// `cargo xtask preflight [--format json]`
+///
+/// JSON (stdout, `"version": 1`): `verdict` (`passed`/`failed`), `exit`, `seconds`, `files`,
+/// `critical_crates`, and `diagnostics` (`location`, `message`) when configuration is invalid.
+/// Human-readable diagnostics and the compiler's messages always go to stderr.
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
+    use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
-    if let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        return Err(crate::usage_error(arg.unexpected()));
+    let mut json = false;
+    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
+        match arg {
+            Long("format") => {
+                json = match parser.value().map_err(crate::usage_error)?.to_str() {
+                    Some("json") => true,
+                    Some("human") => false,
+                    _ => return Err(Failure::invalid_input("--format takes `human` or `json`")),
+                }
+            }
+            _ => return Err(crate::usage_error(arg.unexpected())),
+        }
     }
     let started = Instant::now();
-    let report = check(&crate::project_root())?;
+    let outcome = check(&crate::project_root());
+    let seconds = started.elapsed().as_secs_f64();
+    if json {
+        let doc = match &outcome {
+            Ok(report) => serde_json::json!({
+                "version": 1, "verdict": "passed", "exit": 0, "seconds": seconds,
+                "files": report.files, "critical_crates": report.crates, "diagnostics": [],
+            }),
+            Err(failure) => serde_json::json!({
+                "version": 1, "verdict": "failed", "exit": failure.exit.code(), "seconds": seconds,
+                "diagnostics": failure.located.iter().map(|l| serde_json::json!({
+                    "location": l.location(), "message": l.message,
+                })).collect::<Vec<_>>(),
+                "message": failure.message,
+            }),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON values serialize")
+        );
+    }
+    let report = outcome?;
     eprintln!(
-        "preflight passed: {} files valid, {} critical crates compile ({:.1}s)",
-        report.files,
-        report.crates,
-        started.elapsed().as_secs_f64()
+        "preflight passed: {} files valid, {} critical crates compile ({seconds:.1}s)",
+        report.files, report.crates,
     );
     Ok(Exit::Success)
 }

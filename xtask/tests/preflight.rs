@@ -56,6 +56,15 @@ fn preflight_reports_every_bad_file_at_once() {
         !run.stderr.contains("cargo check"),
         "nothing is compiled on bad config: {run}"
     );
+
+    let run = fixture.run(&["preflight", "--format", "json"]);
+    assert_eq!(run.code, 2, "{run}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("preflight JSON");
+    assert_eq!(
+        (doc["version"].as_u64(), doc["verdict"].as_str()),
+        (Some(1), Some("failed"))
+    );
+    assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 3, "{doc}");
 }
 
 fn repo_root() -> PathBuf {
