@@ -15,7 +15,7 @@ use serde_json::json;
 use support::{Exit, Failure, Located};
 use toml::Spanned;
 
-use crate::lanes::{self, Doc, Source, config::ExactTests};
+use crate::lanes::{self, Doc, LaneSelection, Source, config::ExactTests};
 use crate::nextest::{self, TestId};
 
 pub const MANIFEST: &str = "manifests/release-lane.toml";
@@ -357,24 +357,20 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
     let manifest = ReleaseLaneManifest::load(&root.join(MANIFEST))?;
     let lanes = lanes::load(root)?;
     let lane = lanes.get(RELEASE_LANE)?.clone();
-    let members = lanes.workspace.member_names();
-
-    // Existence is checked against everything nextest can see in the packages involved, so a
-    // renamed or deleted test is reported by name before anything runs.
-    let packages: Vec<String> = lane
-        .packages
-        .iter()
-        .filter(|p| members.contains(p))
-        .cloned()
-        .collect();
-    let mut list_args = Vec::new();
-    for package in &packages {
-        list_args.extend(["--package".to_owned(), package.clone()]);
-    }
-    if packages.is_empty() {
-        list_args.push("--workspace".to_owned());
-    }
-    list_args.push("--all-features".to_owned());
+    // Existence is checked against everything nextest can see in the lane's packages, built
+    // as the lane builds them, so a renamed or deleted test is named before anything runs.
+    let everything = LaneSelection {
+        filterset: "all()".to_owned(),
+        ..lane.clone()
+    };
+    // A listed test runs even if it is #[ignore]d: the manifest asks for it by name.
+    let run_ignored = ["--run-ignored".to_owned(), "all".to_owned()];
+    let list_args = [
+        everything.build_args(),
+        vec!["-E".to_owned(), everything.filterset],
+        run_ignored.to_vec(),
+    ]
+    .concat();
     let existing: BTreeSet<TestId> = nextest::list(root, &list_args)?.into_iter().collect();
     let missing: Vec<Located> = manifest
         .tests
@@ -407,7 +403,7 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
             message: Some(format!("missing release-lane tests: {}", names.join(", "))),
         });
     }
-    let count = lanes::run_lane(root, &lane, &Source::Build, None, &[])?;
+    let count = lanes::run_lane(root, &lane, &Source::Build, None, &run_ignored)?;
     let junit = lanes
         .workspace
         .target_directory
