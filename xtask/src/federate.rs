@@ -56,7 +56,8 @@ struct Args {
     verify_chain: bool,
 }
 
-fn parse_args(args: Vec<OsString>) -> Result<Args, Failure> {
+/// `None` when help was asked for (and printed).
+fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
     let mut parsed = Args::default();
@@ -116,12 +117,12 @@ fn parse_args(args: Vec<OsString>) -> Result<Args, Failure> {
             }
             Long("help") | Short('h') => {
                 print!("{USAGE}");
-                std::process::exit(0);
+                return Ok(None);
             }
             _ => return Err(crate::usage_error(arg.unexpected())),
         }
     }
-    Ok(parsed)
+    Ok(Some(parsed))
 }
 
 fn path(parser: &mut lexopt::Parser) -> Result<Option<PathBuf>, Failure> {
@@ -129,7 +130,9 @@ fn path(parser: &mut lexopt::Parser) -> Result<Option<PathBuf>, Failure> {
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let args = parse_args(args)?;
+    let Some(args) = parse_args(args)? else {
+        return Ok(Exit::Success);
+    };
     let root = crate::project_root();
     let releases_dir = args
         .releases
@@ -253,7 +256,12 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         Some(release) if !args.dry_run => {
             let path = target.clone().expect("a release always has a target");
             write_release(&path, &release.to_bytes(), !original_form)?;
-            Some(path)
+            // The original form prints the output path as given, like the script did.
+            Some(if original_form {
+                path
+            } else {
+                shown(&root, &path)
+            })
         }
         _ => None,
     };
@@ -284,7 +292,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             }
             None => println!(
                 "dry run: would write {} (release_seq {}, digest {}, {})",
-                target.expect("a release always has a target").display(),
+                shown(&root, &target.expect("a release always has a target")).display(),
                 release.release_seq,
                 release.digest,
                 release.fused_model_id
@@ -292,6 +300,12 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     }
     Ok(Exit::Success)
+}
+
+/// `path` relative to the workspace root when it lies inside it, for shorter output.
+fn shown(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root)
+        .map_or_else(|_| path.to_owned(), Path::to_owned)
 }
 
 /// `*.json` in `dir`, sorted; an empty or missing directory is invalid input.
