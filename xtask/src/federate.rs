@@ -252,6 +252,10 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
         (None, None) => None,
     };
+    if !args.json {
+        // The verdicts first: they explain a failure to write as much as a success.
+        print!("{}", report::table(&outcome));
+    }
     let written = match &outcome.release {
         Some(release) if !args.dry_run => {
             let path = target.clone().expect("a release always has a target");
@@ -270,8 +274,6 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         value["dry_run"] = json!(args.dry_run);
         value["written"] = json!(written.as_ref().map(|p| p.display().to_string()));
         print!("{}", release::canonical::to_pretty_string(&value));
-    } else {
-        print!("{}", report::table(&outcome));
     }
     let Some(release) = &outcome.release else {
         return Err(Failure::check_failed(format!(
