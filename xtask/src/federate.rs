@@ -144,81 +144,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let original_form = [&args.hf, &args.gcp, &args.aws, &args.output]
         .iter()
         .any(|a| a.is_some());
-    let mut problems: Vec<Located> = Vec::new();
 
     // Phase 1: read every input, collecting every diagnostic.
-    let policy = match (&args.gates, original_form) {
-        (None, true) => Ok(GatePolicy::default()),
-        (gates, _) => {
-            GatePolicy::load(&gates.clone().unwrap_or_else(|| root.join(repo::GATES_FILE)))
-        }
-    };
-    let mut policy = policy.unwrap_or_else(|mut found| {
-        problems.append(&mut found);
-        GatePolicy::default()
-    });
-    let t = &mut policy.thresholds;
-    for (slot, value) in [
-        &mut t.min_quality,
-        &mut t.min_safety,
-        &mut t.max_latency_ms_p95,
-        &mut t.max_cost_per_1k_tokens,
-    ]
-    .into_iter()
-    .zip(args.overrides)
-    {
-        if let Some(value) = value {
-            *slot = value;
-        }
-    }
-    let manifest_paths = if original_form {
-        let named = [
-            ("--hf-manifest", &args.hf),
-            ("--gcp-manifest", &args.gcp),
-            ("--aws-manifest", &args.aws),
-            ("--output", &args.output),
-        ];
-        let absent: Vec<&str> = named
-            .iter()
-            .filter(|(_, p)| p.is_none())
-            .map(|(flag, _)| *flag)
-            .collect();
-        if !absent.is_empty() {
-            return Err(Failure::invalid_input(format!(
-                "the original form needs --hf-manifest, --gcp-manifest, --aws-manifest and --output; missing {}\n\n{USAGE}",
-                absent.join(", ")
-            )));
-        }
-        named[..3]
-            .iter()
-            .filter_map(|(_, p)| p.as_ref().cloned())
-            .collect()
-    } else {
-        provider_files(
-            &args
-                .providers
-                .clone()
-                .unwrap_or_else(|| root.join(repo::PROVIDERS_DIR)),
-        )?
-    };
-    let mut manifests = Vec::new();
-    for path in &manifest_paths {
-        match ProviderManifest::load(path) {
-            Ok(manifest) => manifests.push(manifest),
-            Err(mut found) => problems.append(&mut found),
-        }
-    }
-    let history = if original_form {
-        Vec::new()
-    } else {
-        chain::load_releases(&releases_dir).unwrap_or_else(|mut found| {
-            problems.append(&mut found);
-            Vec::new()
-        })
-    };
-    if !problems.is_empty() {
-        return Err(Failure::located(problems));
-    }
+    let (policy, manifests, history) = read_inputs(&args, &root, &releases_dir, original_form)?;
     let broken = chain::verify_chain(&history);
     if !broken.is_empty() {
         return Err(Failure {
@@ -304,6 +232,94 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
+type FederationFiles = (GatePolicy, Vec<ProviderManifest>, Vec<StoredRelease>);
+
+/// The gate policy (with threshold flags applied), the provider manifests and the release
+/// history; every problem in any of them is reported together (exit 2).
+fn read_inputs(
+    args: &Args,
+    root: &Path,
+    releases_dir: &Path,
+    original_form: bool,
+) -> Result<FederationFiles, Failure> {
+    let mut problems: Vec<Located> = Vec::new();
+    let policy = match (&args.gates, original_form) {
+        (None, true) => Ok(GatePolicy::default()),
+        (gates, _) => {
+            GatePolicy::load(&gates.clone().unwrap_or_else(|| root.join(repo::GATES_FILE)))
+        }
+    };
+    let mut policy = policy.unwrap_or_else(|mut found| {
+        problems.append(&mut found);
+        GatePolicy::default()
+    });
+    let t = &mut policy.thresholds;
+    for (slot, value) in [
+        &mut t.min_quality,
+        &mut t.min_safety,
+        &mut t.max_latency_ms_p95,
+        &mut t.max_cost_per_1k_tokens,
+    ]
+    .into_iter()
+    .zip(args.overrides)
+    {
+        if let Some(value) = value {
+            *slot = value;
+        }
+    }
+    let manifest_paths = if original_form {
+        let named = [
+            ("--hf-manifest", &args.hf),
+            ("--gcp-manifest", &args.gcp),
+            ("--aws-manifest", &args.aws),
+            ("--output", &args.output),
+        ];
+        let absent: Vec<&str> = named
+            .iter()
+            .filter(|(_, p)| p.is_none())
+            .map(|(flag, _)| *flag)
+            .collect();
+        if !absent.is_empty() {
+            return Err(Failure::invalid_input(format!(
+                "the original form needs --hf-manifest, --gcp-manifest, --aws-manifest and --output; missing {}\n\n{USAGE}",
+                absent.join(", ")
+            )));
+        }
+        named[..3]
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().cloned())
+            .collect()
+    } else {
+        let dir = args
+            .providers
+            .clone()
+            .unwrap_or_else(|| root.join(repo::PROVIDERS_DIR));
+        provider_files(&dir).unwrap_or_else(|located| {
+            problems.push(located);
+            Vec::new()
+        })
+    };
+    let mut manifests = Vec::new();
+    for path in &manifest_paths {
+        match ProviderManifest::load(path) {
+            Ok(manifest) => manifests.push(manifest),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    let history = if original_form {
+        Vec::new()
+    } else {
+        chain::load_releases(releases_dir).unwrap_or_else(|mut found| {
+            problems.append(&mut found);
+            Vec::new()
+        })
+    };
+    if !problems.is_empty() {
+        return Err(Failure::located(problems));
+    }
+    Ok((policy, manifests, history))
+}
+
 /// `path` relative to the workspace root when it lies inside it, for shorter output.
 fn shown(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root)
@@ -311,18 +327,13 @@ fn shown(root: &Path, path: &Path) -> PathBuf {
 }
 
 /// `*.json` in `dir`, sorted; an empty or missing directory is invalid input.
-fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
-    let paths = repo::json_files(dir).map_err(|err| {
-        Failure::from(Located::file(
-            dir,
-            format!("cannot list provider manifests: {err}"),
-        ))
-    })?;
+fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Located> {
+    let paths = repo::json_files(dir)
+        .map_err(|err| Located::file(dir, format!("cannot list provider manifests: {err}")))?;
     if paths.is_empty() {
         return Err(
             Located::file(dir, "no provider run manifests (*.json) found")
-                .with_help("add one run manifest per provider (hf, gcp, aws)")
-                .into(),
+                .with_help("add one run manifest per provider (hf, gcp, aws)"),
         );
     }
     Ok(paths)
