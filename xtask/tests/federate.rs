@@ -57,9 +57,9 @@ fn federate(root: &Path, epoch: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Output as text, with diagnostics that the renderer wrapped joined back into one line.
+/// Output as text (plain mode prints each diagnostic on one line).
 fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).replace("\n  | ", " ")
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Table rows with runs of spaces collapsed, so assertions do not depend on column widths.
