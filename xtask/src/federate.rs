@@ -56,7 +56,8 @@ struct Args {
     verify_chain: bool,
 }
 
-fn parse_args(args: Vec<OsString>) -> Result<Args, Failure> {
+/// `None` when help was asked for (and printed).
+fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
     let mut parsed = Args::default();
@@ -116,12 +117,12 @@ fn parse_args(args: Vec<OsString>) -> Result<Args, Failure> {
             }
             Long("help") | Short('h') => {
                 print!("{USAGE}");
-                std::process::exit(0);
+                return Ok(None);
             }
             _ => return Err(crate::usage_error(arg.unexpected())),
         }
     }
-    Ok(parsed)
+    Ok(Some(parsed))
 }
 
 fn path(parser: &mut lexopt::Parser) -> Result<Option<PathBuf>, Failure> {
@@ -129,7 +130,9 @@ fn path(parser: &mut lexopt::Parser) -> Result<Option<PathBuf>, Failure> {
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let args = parse_args(args)?;
+    let Some(args) = parse_args(args)? else {
+        return Ok(Exit::Success);
+    };
     let root = crate::project_root();
     let releases_dir = args
         .releases
@@ -141,9 +144,105 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let original_form = [&args.hf, &args.gcp, &args.aws, &args.output]
         .iter()
         .any(|a| a.is_some());
-    let mut problems: Vec<Located> = Vec::new();
 
     // Phase 1: read every input, collecting every diagnostic.
+    let (policy, manifests, history) = read_inputs(&args, &root, &releases_dir, original_form)?;
+    let broken = chain::verify_chain(&history);
+    if !broken.is_empty() {
+        return Err(Failure {
+            exit: Exit::CheckFailed,
+            located: broken,
+            message: Some("the release chain does not verify; refusing to extend it (see `cargo xtask federate --verify-chain`)".into()),
+        });
+    }
+    let now = time::now_epoch().map_err(Failure::invalid_input)?;
+
+    // Phase 2: judge and build.
+    let outcome = federation::federate(Inputs {
+        manifests,
+        thresholds: policy.thresholds,
+        expires_after_days: policy.expires_after_days,
+        previous: history.last().map(|r| r.manifest.clone()),
+        carry_forward: args.carry_forward,
+        artifacts: ArtifactLocator {
+            base: std::env::current_dir().unwrap_or_default(),
+            dir: args.artifacts.clone(),
+        },
+        now,
+    })
+    .map_err(Failure::located)?;
+
+    // Phase 3: report, then write (or not).
+    let target = match (&args.output, &outcome.release) {
+        (Some(output), _) => Some(output.clone()),
+        (None, Some(release)) => {
+            Some(releases_dir.join(chain::release_file_name(release.release_seq)))
+        }
+        (None, None) => None,
+    };
+    if !args.json {
+        // The verdicts first: they explain a failure to write as much as a success.
+        print!("{}", report::table(&outcome));
+    }
+    let written = match &outcome.release {
+        Some(release) if !args.dry_run => {
+            let path = target.clone().expect("a release always has a target");
+            write_release(&path, &release.to_bytes(), !original_form)?;
+            // The original form prints the output path as given, like the script did.
+            Some(if original_form {
+                path
+            } else {
+                shown(&root, &path)
+            })
+        }
+        _ => None,
+    };
+    if args.json {
+        let mut value = report::json(&outcome);
+        value["dry_run"] = json!(args.dry_run);
+        value["written"] = json!(written.as_ref().map(|p| p.display().to_string()));
+        print!("{}", release::canonical::to_pretty_string(&value));
+    }
+    let Some(release) = &outcome.release else {
+        return Err(Failure::check_failed(format!(
+            "{}\nno release written",
+            outcome.failures.join("\n")
+        )));
+    };
+    if !args.json {
+        match &written {
+            Some(path) => {
+                // The original script's two lines: where the release went, and its id.
+                println!("{}", path.display());
+                println!("{}", release.fused_model_id);
+                println!(
+                    "release_seq {} digest {}",
+                    release.release_seq, release.digest
+                );
+            }
+            None => println!(
+                "dry run: would write {} (release_seq {}, digest {}, {})",
+                shown(&root, &target.expect("a release always has a target")).display(),
+                release.release_seq,
+                release.digest,
+                release.fused_model_id
+            ),
+        }
+    }
+    Ok(Exit::Success)
+}
+
+type FederationFiles = (GatePolicy, Vec<ProviderManifest>, Vec<StoredRelease>);
+
+/// The gate policy (with threshold flags applied), the provider manifests and the release
+/// history; every problem in any of them is reported together (exit 2).
+fn read_inputs(
+    args: &Args,
+    root: &Path,
+    releases_dir: &Path,
+    original_form: bool,
+) -> Result<FederationFiles, Failure> {
+    let mut problems: Vec<Located> = Vec::new();
     let policy = match (&args.gates, original_form) {
         (None, true) => Ok(GatePolicy::default()),
         (gates, _) => {
@@ -191,12 +290,14 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             .filter_map(|(_, p)| p.as_ref().cloned())
             .collect()
     } else {
-        provider_files(
-            &args
-                .providers
-                .clone()
-                .unwrap_or_else(|| root.join(repo::PROVIDERS_DIR)),
-        )?
+        let dir = args
+            .providers
+            .clone()
+            .unwrap_or_else(|| root.join(repo::PROVIDERS_DIR));
+        provider_files(&dir).unwrap_or_else(|located| {
+            problems.push(located);
+            Vec::new()
+        })
     };
     let mut manifests = Vec::new();
     for path in &manifest_paths {
@@ -208,7 +309,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let history = if original_form {
         Vec::new()
     } else {
-        chain::load_releases(&releases_dir).unwrap_or_else(|mut found| {
+        chain::load_releases(releases_dir).unwrap_or_else(|mut found| {
             problems.append(&mut found);
             Vec::new()
         })
@@ -216,97 +317,23 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     if !problems.is_empty() {
         return Err(Failure::located(problems));
     }
-    let broken = chain::verify_chain(&history);
-    if !broken.is_empty() {
-        return Err(Failure {
-            exit: Exit::CheckFailed,
-            located: broken,
-            message: Some("the release chain does not verify; refusing to extend it (see `cargo xtask federate --verify-chain`)".into()),
-        });
-    }
-    let now = time::now_epoch().map_err(Failure::invalid_input)?;
+    Ok((policy, manifests, history))
+}
 
-    // Phase 2: judge and build.
-    let outcome = federation::federate(Inputs {
-        manifests,
-        thresholds: policy.thresholds,
-        expires_after_days: policy.expires_after_days,
-        previous: history.last().map(|r| r.manifest.clone()),
-        carry_forward: args.carry_forward,
-        artifacts: ArtifactLocator {
-            base: std::env::current_dir().unwrap_or_default(),
-            dir: args.artifacts.clone(),
-        },
-        now,
-    })
-    .map_err(Failure::located)?;
-
-    // Phase 3: report, then write (or not).
-    let target = match (&args.output, &outcome.release) {
-        (Some(output), _) => Some(output.clone()),
-        (None, Some(release)) => {
-            Some(releases_dir.join(chain::release_file_name(release.release_seq)))
-        }
-        (None, None) => None,
-    };
-    let written = match &outcome.release {
-        Some(release) if !args.dry_run => {
-            let path = target.clone().expect("a release always has a target");
-            write_release(&path, &release.to_bytes(), !original_form)?;
-            Some(path)
-        }
-        _ => None,
-    };
-    if args.json {
-        let mut value = report::json(&outcome);
-        value["dry_run"] = json!(args.dry_run);
-        value["written"] = json!(written.as_ref().map(|p| p.display().to_string()));
-        print!("{}", release::canonical::to_pretty_string(&value));
-    } else {
-        print!("{}", report::table(&outcome));
-    }
-    let Some(release) = &outcome.release else {
-        return Err(Failure::check_failed(format!(
-            "{}\nno release written",
-            outcome.failures.join("\n")
-        )));
-    };
-    if !args.json {
-        match &written {
-            Some(path) => {
-                // The original script's two lines: where the release went, and its id.
-                println!("{}", path.display());
-                println!("{}", release.fused_model_id);
-                println!(
-                    "release_seq {} digest {}",
-                    release.release_seq, release.digest
-                );
-            }
-            None => println!(
-                "dry run: would write {} (release_seq {}, digest {}, {})",
-                target.expect("a release always has a target").display(),
-                release.release_seq,
-                release.digest,
-                release.fused_model_id
-            ),
-        }
-    }
-    Ok(Exit::Success)
+/// `path` relative to the workspace root when it lies inside it, for shorter output.
+fn shown(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root)
+        .map_or_else(|_| path.to_owned(), Path::to_owned)
 }
 
 /// `*.json` in `dir`, sorted; an empty or missing directory is invalid input.
-fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
-    let paths = repo::json_files(dir).map_err(|err| {
-        Failure::from(Located::file(
-            dir,
-            format!("cannot list provider manifests: {err}"),
-        ))
-    })?;
+fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Located> {
+    let paths = repo::json_files(dir)
+        .map_err(|err| Located::file(dir, format!("cannot list provider manifests: {err}")))?;
     if paths.is_empty() {
         return Err(
             Located::file(dir, "no provider run manifests (*.json) found")
-                .with_help("add one run manifest per provider (hf, gcp, aws)")
-                .into(),
+                .with_help("add one run manifest per provider (hf, gcp, aws)"),
         );
     }
     Ok(paths)

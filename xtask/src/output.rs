@@ -23,10 +23,16 @@ pub fn install_report_hook() {
     }));
 }
 
-/// Prints every diagnostic a failure collected, then its message.
+/// Prints every diagnostic a failure collected, then its message. Plain output keeps each
+/// diagnostic on one greppable `file:line:col: message` line; terminals get miette's snippets.
 pub fn report_failure(failure: &Failure) {
+    let plain = plain();
     for located in &failure.located {
-        eprintln!("{:?}", located.to_report());
+        if plain {
+            eprintln!("error: {located}");
+        } else {
+            eprintln!("{:?}", located.to_report());
+        }
     }
     if let Some(message) = &failure.message {
         eprintln!("error: {message}");

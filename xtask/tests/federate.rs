@@ -57,9 +57,9 @@ fn federate(root: &Path, epoch: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Output as text, with diagnostics that the renderer wrapped joined back into one line.
+/// Output as text (plain mode prints each diagnostic on one line).
 fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).replace("\n  | ", " ")
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Table rows with runs of spaces collapsed, so assertions do not depend on column widths.
@@ -567,5 +567,36 @@ fn a_tampered_release_fails_chain_verification_and_blocks_the_next_release() {
     assert_eq!(
         listing(&ws.path().join("manifests/releases")),
         ["release-000001.json"]
+    );
+}
+
+#[test]
+fn local_artifacts_fill_unit_digest_and_size() {
+    let ws = workspace();
+    // `file://` URIs are read directly; other schemes under --artifacts DIR/scheme/rest.
+    let mut hf = provider("hf");
+    hf["artifacts"][0]["uri"] = json!("file://weights/textgen.bin");
+    write_json(&ws.path().join("manifests/providers/hf.json"), &hf);
+    fs::create_dir_all(ws.path().join("weights")).unwrap();
+    fs::write(ws.path().join("weights/textgen.bin"), b"textgen weights").unwrap();
+    let mirror = ws.path().join("mirror/gs/scbe-vertex-staging/spiralverse");
+    fs::create_dir_all(&mirror).unwrap();
+    fs::write(mirror.join("embedder-v2"), b"embedder").unwrap();
+
+    assert_exit(&federate(ws.path(), EPOCH, &["--artifacts", "mirror"]), 0);
+    let units = &release(ws.path(), 1)["units"];
+    assert_eq!(
+        units["hf"]["digest"],
+        json!(release::canonical::sha256_digest(b"textgen weights"))
+    );
+    assert_eq!(units["hf"]["size"], json!(15));
+    assert_eq!(
+        units["gcp"]["digest"],
+        json!(release::canonical::sha256_digest(b"embedder"))
+    );
+    assert_eq!(units["gcp"]["size"], json!(8));
+    assert_eq!(
+        (units["aws"]["digest"].clone(), units["aws"]["size"].clone()),
+        (Value::Null, Value::Null)
     );
 }

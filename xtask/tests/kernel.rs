@@ -16,9 +16,9 @@ fn kernel(root: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Output as text, with diagnostics that the renderer wrapped joined back into one line.
+/// Output as text (plain mode prints each diagnostic on one line).
 fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).replace("\n  | ", " ")
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn workspace(files: &[(&str, &str)], listed: &[&str]) -> tempfile::TempDir {
