@@ -81,10 +81,6 @@ impl Fixture {
             .collect()
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.root.path().join(name)
-    }
-
     pub fn ingest(&self, manifest: &[u8]) -> Result<IngestOutcome, IngestError> {
         self.ingest_with(manifest, None, &options())
     }
