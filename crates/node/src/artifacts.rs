@@ -1,41 +1,30 @@
-//! Where a unit's artifact lives on this node.
+//! Where a unit's artifact lives on this node: the same mapping federation used to measure it
+//! ([`release::federation::ArtifactLocator`]), rooted at the node's artifacts directory.
 //!
-//! An artifacts directory mirrors artifact URIs: `SCHEME://REST` maps to
-//! `<artifacts>/SCHEME/REST`. For example `gs://bucket/spiralverse/embedder-v2` is
-//! `<artifacts>/gs/bucket/spiralverse/embedder-v2` and `hf://spiralverse/textgen-lora-v1` is
-//! `<artifacts>/hf/spiralverse/textgen-lora-v1`. A URI that would leave the directory (`..`,
-//! empty or absolute segments) is refused rather than mapped.
+//! `SCHEME://REST` maps to `<artifacts>/SCHEME/REST`: `gs://bucket/spiralverse/embedder-v2` is
+//! `<artifacts>/gs/bucket/spiralverse/embedder-v2`, `hf://spiralverse/textgen-lora-v1` is
+//! `<artifacts>/hf/spiralverse/textgen-lora-v1`; `file://rel/path` is `<artifacts>/rel/path`.
+//! A URI with `.` or `..` segments maps nowhere and is refused.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-/// The local file for `uri` under `artifacts_dir`. The file may or may not exist.
-pub fn local_path(artifacts_dir: &Path, uri: &str) -> Result<PathBuf, String> {
-    let (scheme, rest) = uri
-        .split_once("://")
-        .ok_or_else(|| format!("`{uri}` has no `scheme://`"))?;
-    let scheme_ok = !scheme.is_empty()
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_ok {
-        return Err(format!("`{uri}` has an invalid scheme `{scheme}`"));
+use release::federation::ArtifactLocator;
+
+/// The local file for `uri` under `artifacts_dir` (it may or may not exist); `None` when the
+/// URI cannot name a file there.
+pub fn local_path(artifacts_dir: &Path, uri: &str) -> Option<PathBuf> {
+    ArtifactLocator {
+        base: artifacts_dir.to_path_buf(),
+        dir: Some(artifacts_dir.to_path_buf()),
     }
-    let rest = rest.split(['?', '#']).next().unwrap_or_default();
-    let mut path = artifacts_dir.join(scheme);
-    let mut segments = 0;
-    for segment in rest.split('/') {
-        if segment.is_empty() || segment == "." || segment == ".." || segment.contains('\\') {
-            return Err(format!(
-                "`{uri}` has a segment (`{segment}`) that cannot name a file under the artifacts directory"
-            ));
-        }
-        path.push(segment);
-        segments += 1;
-    }
-    if segments == 0 {
-        return Err(format!("`{uri}` names no artifact"));
-    }
-    Ok(path)
+    .local_path(uri)
+    .filter(|path| {
+        path.starts_with(artifacts_dir)
+            && path != artifacts_dir
+            && path
+                .components()
+                .all(|c| !matches!(c, Component::ParentDir | Component::CurDir))
+    })
 }
 
 #[cfg(test)]
@@ -50,7 +39,7 @@ mod tests {
             Path::new("/art/gs/bucket/spiralverse/embedder-v2")
         );
         assert_eq!(
-            local_path(root, "hf://spiralverse/textgen-lora-v1?rev=3").unwrap(),
+            local_path(root, "hf://spiralverse/textgen-lora-v1").unwrap(),
             Path::new("/art/hf/spiralverse/textgen-lora-v1")
         );
     }
@@ -60,13 +49,12 @@ mod tests {
         let root = Path::new("/art");
         for uri in [
             "no-scheme",
-            "s3://",
             "s3://a/../../etc/passwd",
-            "s3://a//b",
-            "s3:///abs",
-            "s 3://x",
+            "file://../x",
+            "file:///etc/passwd",
+            "file://",
         ] {
-            assert!(local_path(root, uri).is_err(), "{uri}");
+            assert_eq!(local_path(root, uri), None, "{uri}");
         }
     }
 }

@@ -630,9 +630,12 @@ pub(crate) fn artifact_path(
     provider: &str,
     uri: &str,
 ) -> Result<PathBuf, IngestError> {
-    artifacts::local_path(artifacts_dir, uri).map_err(|reason| IngestError::BadArtifactUri {
+    artifacts::local_path(artifacts_dir, uri).ok_or_else(|| IngestError::BadArtifactUri {
         provider: provider.to_owned(),
-        reason,
+        reason: format!(
+            "`{uri}` cannot name a file under the artifacts directory {}",
+            artifacts_dir.display()
+        ),
     })
 }
 
