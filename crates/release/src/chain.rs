@@ -23,8 +23,8 @@ pub struct StoredRelease {
 /// Reads every `*.json` in `dir` (a missing directory is an empty chain), sorted by `release_seq`.
 /// Invalid files are invalid input; chain problems are reported by [`verify_chain`].
 pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
+    let paths = match crate::repo::json_files(dir) {
+        Ok(paths) => paths,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(err) => {
             return Err(vec![Located::file(
@@ -33,12 +33,6 @@ pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
             )]);
         }
     };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
-        .collect();
-    paths.sort();
     let mut releases = Vec::new();
     let mut problems = Vec::new();
     for path in paths {

@@ -5,7 +5,7 @@
 //! `cargo xtask kernel` are thin front ends. Loaders return [`support::Located`] diagnostics so
 //! every caller (preflight included) reports `file:line:col`:
 //! [`ProviderManifest::load`], [`GatePolicy::load`], [`KernelManifest::load`],
-//! [`ReleaseManifest::load`].
+//! [`ReleaseManifest::load`], and [`repo::validate_manifests`] for all of them at once.
 
 pub mod canonical;
 pub mod chain;
@@ -15,6 +15,7 @@ pub mod jsonpos;
 pub mod kernel;
 pub mod manifest;
 pub mod provider;
+pub mod repo;
 pub mod report;
 pub mod select;
 pub mod time;
