@@ -48,14 +48,18 @@ struct Args {
     require_artifacts: bool,
     jobs: usize,
     status: bool,
-    json: bool,
+    format: Option<String>,
 }
 
 fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
+    parse_lexopt(args).map_err(crate::usage_error)
+}
+
+fn parse_lexopt(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
     use lexopt::prelude::*;
     let mut parsed = Args::default();
     let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
+    while let Some(arg) = parser.next()? {
         match arg {
             Long("release") => parsed.release = Some(parser.value()?.into()),
             Long("node-dir") => parsed.node_dir = Some(parser.value()?.into()),
@@ -65,23 +69,23 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
             Long("require-artifacts") => parsed.require_artifacts = true,
             Long("jobs") | Short('j') => parsed.jobs = parser.value()?.parse()?,
             Long("status") => parsed.status = true,
-            Long("format") => parsed.json = parse_format(&parser.value()?.string()?)?,
+            Long("format") => parsed.format = Some(parser.value()?.string()?),
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 return Ok(None);
             }
-            _ => return Err(crate::usage_error(arg.unexpected())),
+            _ => return Err(arg.unexpected()),
         }
     }
     Ok(Some(parsed))
 }
 
 /// `--format human|json`; true for JSON.
-pub fn parse_format(value: &str) -> Result<bool, Failure> {
+pub fn parse_format(value: Option<&str>) -> Result<bool, Failure> {
     match value {
-        "json" => Ok(true),
-        "human" | "text" => Ok(false),
-        other => Err(Failure::invalid_input(format!(
+        Some("json") => Ok(true),
+        None | Some("human" | "text") => Ok(false),
+        Some(other) => Err(Failure::invalid_input(format!(
             "unknown --format `{other}` (expected `human` or `json`)"
         ))),
     }
@@ -91,21 +95,24 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let Some(args) = parse_args(args)? else {
         return Ok(Exit::Success);
     };
+    let json = parse_format(args.format.as_deref())?;
     let node_dir = args
         .node_dir
         .clone()
         .ok_or_else(|| Failure::invalid_input(format!("--node-dir is required\n\n{USAGE}")))?;
     let store = NodeStore::new(node_dir);
     if args.status {
-        return status(&store, args.json);
+        return status(&store, json);
     }
     let release = args.release.clone().ok_or_else(|| {
-        Failure::invalid_input(format!("--release FILE (or --status) is required\n\n{USAGE}"))
+        Failure::invalid_input(format!(
+            "--release FILE (or --status) is required\n\n{USAGE}"
+        ))
     })?;
-    ingest(&store, &release, &args)
+    ingest(&store, &release, &args, json)
 }
 
-fn ingest(store: &NodeStore, release: &Path, args: &Args) -> Result<Exit, Failure> {
+fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<Exit, Failure> {
     let manifest = std::fs::read(release).map_err(|err| {
         Failure::invalid_input(format!("cannot read release {}: {err}", release.display()))
     })?;
@@ -141,7 +148,7 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args) -> Result<Exit, Failur
     progress.finish();
     match result {
         Ok(outcome) => {
-            if args.json {
+            if json {
                 let mut value = serde_json::to_value(&outcome).expect("outcomes serialize");
                 value["schema"] = INGEST_SCHEMA.into();
                 print_json(&value);
@@ -151,7 +158,7 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args) -> Result<Exit, Failur
             Ok(Exit::Success)
         }
         Err(err) => {
-            if args.json {
+            if json {
                 print_json(&json!({
                     "schema": INGEST_SCHEMA,
                     "outcome": "refused",
@@ -199,15 +206,14 @@ fn print_outcome(store: &NodeStore, outcome: &IngestOutcome) {
         ),
         IngestOutcome::Installed(report) => {
             println!(
-                "{}: {} release_seq {} ({}){}",
+                "{}: installed release_seq {} ({}){}{}",
                 store.dir().display(),
-                if report.rollback_of.is_some() {
-                    "rolled back to"
-                } else {
-                    "installed"
-                },
                 report.release_seq,
                 report.digest,
+                match &report.rollback_of {
+                    Some(of) => format!(", a rollback of {of}"),
+                    None => String::new(),
+                },
                 match &report.replaced {
                     Some(old) => format!(", replacing release_seq {}", old.release_seq),
                     None => String::new(),
@@ -281,7 +287,11 @@ fn print_status(store: &NodeStore, status: &NodeStatus) {
         println!("warm     (none)");
     }
     for (i, warm) in status.warm.iter().enumerate() {
-        println!("{}{}", if i == 0 { "warm     " } else { "         " }, describe(warm));
+        println!(
+            "{}{}",
+            if i == 0 { "warm     " } else { "         " },
+            describe(warm)
+        );
     }
     println!(
         "history  {} entries, hash chain verified{}",
