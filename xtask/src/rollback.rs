@@ -1,9 +1,10 @@
 //! `cargo xtask rollback`: publish a rollback as TUF wants it, as a NEW release.
 //!
 //! The rollback release has the next `release_seq` (never a lower number, which nodes refuse as
-//! a rollback attack), chains to the latest release with `previous_release`, names the release
-//! being rolled back in `rollback_of`, and carries the units (and the policy they were judged
-//! under) of the last stable release before it. Nodes install it like any other release.
+//! a rollback attack), chains to the latest release with `previous_release`, and carries the
+//! units (and the policy they were judged under) of the release it returns to, which
+//! `rollback_of` names: by default the last stable release before the latest. Nodes install it
+//! like any other release.
 //!
 //! Exit codes: 0 written (or shown with `--dry-run`); 1 the chain does not verify or has no
 //! stable release to return to; 2 invalid input (unreadable releases, bad flags); 3 I/O.
@@ -19,12 +20,13 @@ use serde_json::json;
 use support::{Exit, Failure};
 
 const USAGE: &str = "\
-usage: cargo xtask rollback [--releases-dir DIR] [--of DIGEST|SEQ] [--expires-in-days N]
+usage: cargo xtask rollback [--releases-dir DIR] [--to DIGEST|SEQ] [--expires-in-days N]
                             [--dry-run] [--format json]
 
 Writes DIR/release-NNNNNN.json (default DIR: manifests/releases): a new release with the next
-release_seq, rollback_of = the release rolled back (default: the latest), and the units of the
-last stable release before it. Expiry defaults to manifests/gates.toml's expires_after_days.
+release_seq, chained to the latest, restoring the units of the release given by --to (default:
+the last stable release before the latest, skipping releases an earlier rollback undid);
+rollback_of names that release. Expiry defaults to manifests/gates.toml's expires_after_days.
 
 exit codes: 0 written, 1 chain does not verify / nothing to return to, 2 invalid input, 3 I/O";
 
@@ -33,7 +35,7 @@ const ROLLBACK_SCHEMA: &str = "rollback/v1";
 #[derive(Default)]
 struct Args {
     releases_dir: Option<PathBuf>,
-    of: Option<String>,
+    to: Option<String>,
     expires_in_days: Option<u32>,
     dry_run: bool,
     format: Option<String>,
@@ -53,7 +55,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
     while let Some(arg) = parser.next()? {
         match arg {
             Long("releases-dir") => parsed.releases_dir = Some(parser.value()?.into()),
-            Long("of") => parsed.of = Some(parser.value()?.string()?),
+            Long("to") => parsed.to = Some(parser.value()?.string()?),
             Long("expires-in-days") => parsed.expires_in_days = Some(parser.value()?.parse()?),
             Long("dry-run") => parsed.dry_run = true,
             Long("format") => parsed.format = Some(parser.value()?.string()?),
@@ -92,21 +94,30 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
         });
     }
     let latest = &releases.last().expect("not empty").manifest;
-    let bad = match &args.of {
-        Some(of) => find(&releases, of).ok_or_else(|| {
-            Failure::invalid_input(format!(
-                "--of {of}: no release in {} has that digest or release_seq",
-                dir.display()
+    let target = match &args.to {
+        Some(to) => {
+            let target = find(&releases, to).ok_or_else(|| {
+                Failure::invalid_input(format!(
+                    "--to {to}: no release in {} has that digest or release_seq",
+                    dir.display()
+                ))
+            })?;
+            if target.units == latest.units {
+                return Err(Failure::check_failed(format!(
+                    "release_seq {} has the same units as the latest release; nothing to roll back",
+                    target.release_seq
+                )));
+            }
+            target
+        }
+        None => previous_stable(&releases).ok_or_else(|| {
+            Failure::check_failed(format!(
+                "the latest release (release_seq {}, {}) has no stable release before it to \
+                 roll back to",
+                latest.release_seq, latest.digest
             ))
         })?,
-        None => latest,
     };
-    let target = previous_stable(&releases, bad).ok_or_else(|| {
-        Failure::check_failed(format!(
-            "release_seq {} ({}) has no stable release before it to roll back to",
-            bad.release_seq, bad.digest
-        ))
-    })?;
     let expires_in_days = match args.expires_in_days {
         Some(days) => days,
         None => GatePolicy::load(&root.join(GATES_FILE))
@@ -114,9 +125,7 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
             .unwrap_or_else(|_| GatePolicy::default().expires_after_days),
     };
     let now = time::now_epoch().map_err(Failure::invalid_input)?;
-    let mut rollback = chain::rollback_release(target, latest, now, expires_in_days);
-    rollback.rollback_of = Some(bad.digest.clone());
-    rollback.seal();
+    let rollback = chain::rollback_release(target, latest, now, expires_in_days);
 
     let path = dir.join(chain::release_file_name(rollback.release_seq));
     if !args.dry_run {
@@ -137,7 +146,7 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
             "written": !args.dry_run,
             "release_seq": rollback.release_seq,
             "digest": rollback.digest,
-            "rollback_of": {"release_seq": bad.release_seq, "digest": bad.digest},
+            "rolls_back": {"release_seq": latest.release_seq, "digest": latest.digest},
             "restores": {"release_seq": target.release_seq, "digest": target.digest},
             "expires": rollback.expires,
         });
@@ -151,8 +160,8 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
             if args.dry_run { "would write" } else { "wrote" },
             path.display(),
             rollback.release_seq,
-            bad.release_seq,
-            bad.digest,
+            latest.release_seq,
+            latest.digest,
             target.release_seq,
             target.digest
         );
@@ -168,30 +177,24 @@ fn find<'a>(releases: &'a [StoredRelease], of: &str) -> Option<&'a ReleaseManife
         .find(|m| m.digest == of || of.parse::<u64>().is_ok_and(|seq| seq == m.release_seq))
 }
 
-/// The newest release before `bad` that no rollback has named as rolled back: following
-/// `previous_release` links, skipping rolled-back releases (rolling back a rollback returns to
-/// the stable release before the one it undid).
-fn previous_stable<'a>(
-    releases: &'a [StoredRelease],
-    bad: &ReleaseManifest,
-) -> Option<&'a ReleaseManifest> {
-    let rolled_back: BTreeSet<&str> = releases
-        .iter()
-        .filter_map(|r| r.manifest.rollback_of.as_deref())
-        .chain([bad.digest.as_str()])
-        .collect();
-    let by_digest = |digest: &str| {
-        releases
-            .iter()
-            .map(|r| &r.manifest)
-            .find(|m| m.digest == digest)
-    };
-    let mut cursor = bad.previous_release.as_deref().and_then(by_digest);
-    while let Some(release) = cursor {
-        if !rolled_back.contains(release.digest.as_str()) {
-            return Some(release);
+/// The newest release before the latest that is stable: no rollback undid it (a rollback to
+/// release T undoes every release after T and before the rollback), and its units differ from
+/// the latest's (returning to the same units would change nothing).
+fn previous_stable(releases: &[StoredRelease]) -> Option<&ReleaseManifest> {
+    let manifests: Vec<&ReleaseManifest> = releases.iter().map(|r| &r.manifest).collect();
+    let (latest, earlier) = manifests.split_last()?;
+    let mut undone = BTreeSet::new();
+    for (index, release) in manifests.iter().enumerate() {
+        let Some(restored) = release.rollback_of.as_deref() else {
+            continue;
+        };
+        if let Some(at) = manifests[..index].iter().position(|m| m.digest == restored) {
+            undone.extend(manifests[at + 1..index].iter().map(|m| m.digest.as_str()));
         }
-        cursor = release.previous_release.as_deref().and_then(by_digest);
     }
-    None
+    earlier
+        .iter()
+        .rev()
+        .find(|m| !undone.contains(m.digest.as_str()) && m.units != latest.units)
+        .copied()
 }

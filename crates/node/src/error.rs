@@ -56,7 +56,7 @@ pub enum IngestError {
         from_seq: u64,
         replaced_by_seq: u64,
     },
-    /// A rollback release whose units are not those of the release it returns to.
+    /// A rollback release whose units are not those of the release it restores (`rollback_of`).
     RollbackUnitsMismatch {
         provider: String,
         target_seq: u64,
@@ -232,8 +232,8 @@ impl fmt::Display for IngestError {
                 target,
             } => write!(
                 f,
-                "rollback release's unit `{provider}` differs from that of the release it returns \
-                 to (release_seq {target_seq}, {target}); a rollback must restore that release's \
+                "rollback release's unit `{provider}` differs from that of the release it restores \
+                 (release_seq {target_seq}, {target}); a rollback must restore that release's \
                  units unchanged"
             ),
             IngestError::BadArtifactUri { provider, reason } => {

@@ -26,7 +26,7 @@ pub struct HistoryEntry {
     pub action: Action,
     pub release_seq: u64,
     pub digest: String,
-    /// For a rollback: the digest of the release it rolled back.
+    /// For a rollback: the digest of the release whose units it restores.
     pub rollback_of: Option<String>,
     /// Key id that signed the release, when a signature was verified.
     pub signed_by: Option<String>,

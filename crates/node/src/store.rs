@@ -575,12 +575,9 @@ impl NodeStore {
 }
 
 /// The warm set: the latest [`WARM_RELEASES`] installed releases other than `current` that no
-/// later rollback named as rolled back, newest first.
+/// rollback undid, newest first.
 pub fn warm_refs(entries: &[HistoryEntry], current: &str) -> Vec<ReleaseRef> {
-    let rolled_back: BTreeSet<&str> = entries
-        .iter()
-        .filter_map(|e| e.rollback_of.as_deref())
-        .collect();
+    let rolled_back = rolled_back(entries);
     let mut seen = BTreeSet::new();
     let mut warm = Vec::new();
     for entry in entries.iter().rev() {
@@ -599,6 +596,24 @@ pub fn warm_refs(entries: &[HistoryEntry], current: &str) -> Vec<ReleaseRef> {
         }
     }
     warm
+}
+
+/// Releases a rollback undid: a rollback restores the units of the release its `rollback_of`
+/// names, so everything installed after that release and before the rollback was rolled back
+/// (just the release before the rollback, when the restored one was never installed here).
+pub fn rolled_back(entries: &[HistoryEntry]) -> BTreeSet<&str> {
+    let mut undone = BTreeSet::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let Some(restored) = entry.rollback_of.as_deref() else {
+            continue;
+        };
+        let start = entries[..index]
+            .iter()
+            .rposition(|e| e.digest == restored)
+            .map_or(index.saturating_sub(1), |at| at + 1);
+        undone.extend(entries[start..index].iter().map(|e| e.digest.as_str()));
+    }
+    undone
 }
 
 /// `0000000042-<first 16 hex of the digest>`: sorts by seq, unique per release.

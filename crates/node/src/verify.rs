@@ -170,21 +170,21 @@ fn check_carried_units(
 
 /// Mix-and-match against what the node keeps (the current release and the warm ones):
 ///
+/// - A rollback restores the units of the release its `rollback_of` names: when this node keeps
+///   that release, every unit must be exactly that release's unit.
 /// - An ordinary release may not bring back, for a provider, an artifact that an older kept
 ///   release had and the current one replaced: that unit was taken from another release. Only
 ///   a rollback release may restore replaced units.
-/// - A rollback of the current release must restore exactly the units of the stable release
-///   before it (the newest warm one), for every provider.
 fn check_units_against_known(
     offered: &ReleaseManifest,
     current: &InstalledRelease,
     warm: &[InstalledRelease],
 ) -> Result<(), IngestError> {
-    if offered.rollback_of.is_some() {
-        if offered.rollback_of.as_deref() != Some(current.digest.as_str()) {
-            return Ok(());
-        }
-        let Some(target) = warm.first() else {
+    if let Some(restored) = offered.rollback_of.as_deref() {
+        let Some(target) = std::iter::once(current)
+            .chain(warm)
+            .find(|r| r.digest == restored)
+        else {
             return Ok(());
         };
         let providers = offered.units.keys().chain(target.manifest.units.keys());

@@ -113,7 +113,7 @@ fn kill(mut child: Child) {
 }
 
 #[test]
-fn slow_sigkill_at_every_install_step_leaves_the_old_or_the_new_release() {
+fn sigkill_at_every_install_step_leaves_the_old_or_the_new_release() {
     for base in [0usize, 1] {
         for step in InstallStep::ALL {
             let fx = Fixture::new();

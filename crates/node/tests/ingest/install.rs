@@ -110,14 +110,16 @@ fn rollback_release_restores_the_previous_stable_units() {
     for release in &releases {
         fx.install(&bytes(release));
     }
-    // R3 is bad: R4 restores R2's units, names R3 in rollback_of, and has a higher seq.
+    // R3 is bad: R4 chains to R3, restores R2's units, names R2 in rollback_of, and has a
+    // higher seq.
+    let r2 = digest_of(&releases[1]);
     let r3 = digest_of(&releases[2]);
     let units: std::collections::BTreeMap<String, Value> =
         serde_json::from_value(releases[1]["units"].clone()).unwrap();
-    let rollback = manifest(4, Some(&r3), Some(&r3), &units);
+    let rollback = manifest(4, Some(&r3), Some(&r2), &units);
     let installed = report(fx.ingest(&bytes(&rollback)).unwrap());
     assert_eq!(installed.action, Action::Rollback);
-    assert_eq!(installed.rollback_of.as_deref(), Some(r3.as_str()));
+    assert_eq!(installed.rollback_of.as_deref(), Some(r2.as_str()));
     let status = fx.store.status().unwrap();
     assert_eq!(status.history.last().unwrap().action, Action::Rollback);
     // The rolled-back R3 is no longer warm; R2 (whose units are current again) and R1 are.

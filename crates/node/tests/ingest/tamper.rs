@@ -293,11 +293,12 @@ fn unit_taken_from_a_different_release_is_refused() {
 #[test]
 fn rollback_mixing_units_of_two_releases_is_refused() {
     let (fx, releases, before) = installed_two();
-    // A rollback of R2 must restore R1's units; this one keeps R2's gcp unit.
+    // A rollback to R1 must restore R1's units; this one keeps R2's gcp unit.
     let mut units = fx.units(1);
     units.insert("gcp".into(), releases[1]["units"]["gcp"].clone());
+    let r1 = digest_of(&releases[0]);
     let r2 = digest_of(&releases[1]);
-    let mixed = manifest(3, Some(&r2), Some(&r2), &units);
+    let mixed = manifest(3, Some(&r2), Some(&r1), &units);
     let err = fx.ingest(&bytes(&mixed)).unwrap_err();
     match &err {
         IngestError::RollbackUnitsMismatch {
