@@ -50,12 +50,22 @@ fn hash_file_with(
     buffer: &mut [u8],
     progress: Option<ProgressFn<'_>>,
 ) -> io::Result<FileDigest> {
+    hash_reporting(path, buffer, progress, PROGRESS_THRESHOLD, PROGRESS_STEP)
+}
+
+fn hash_reporting(
+    path: &Path,
+    buffer: &mut [u8],
+    progress: Option<ProgressFn<'_>>,
+    threshold: u64,
+    step: u64,
+) -> io::Result<FileDigest> {
     let mut file = File::open(path)?;
     let total = file.metadata()?.len();
-    let progress = progress.filter(|_| total >= PROGRESS_THRESHOLD);
+    let progress = progress.filter(|_| total >= threshold);
     let mut hasher = Sha256::new();
     let mut done = 0u64;
-    let mut next_report = PROGRESS_STEP;
+    let mut next_report = step;
     loop {
         let read = match file.read(buffer) {
             Ok(0) => break,
@@ -69,7 +79,7 @@ fn hash_file_with(
             && done >= next_report
         {
             report(Progress { path, done, total });
-            next_report = done + PROGRESS_STEP;
+            next_report = done + step;
         }
     }
     if let Some(report) = progress {
@@ -190,6 +200,17 @@ mod tests {
         assert_eq!(got.digest, digest_bytes(&content));
         assert_eq!(got.size, content.len() as u64);
         assert!(reports.lock().unwrap().is_empty());
+        // Above it: a report per step, counting up to the total, the last one complete.
+        let mut buffer = vec![0u8; BUFFER_SIZE];
+        let step = BUFFER_SIZE as u64;
+        let again = hash_reporting(&path, &mut buffer, Some(&record), 0, step).unwrap();
+        assert_eq!(again, got);
+        let reports = reports.into_inner().unwrap();
+        let total = content.len() as u64;
+        assert_eq!(reports.len(), 4, "{reports:?}");
+        assert!(reports.windows(2).all(|w| w[0].0 < w[1].0), "{reports:?}");
+        assert!(reports.iter().all(|&(_, t)| t == total));
+        assert_eq!(reports.last().unwrap().0, total);
     }
 
     #[test]

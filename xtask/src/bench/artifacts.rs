@@ -328,7 +328,8 @@ fn report(args: &Args, rows: &[Row], json: bool) {
     );
     if build == "debug" {
         println!(
-            "note: unoptimized build; run `cargo run --release -p xtask -- bench artifacts` for real figures"
+            "note: dev build (only sha2 is optimized, by [profile.dev.package.sha2]); figures of \
+             record come from `cargo run --release -p xtask -- bench artifacts`"
         );
     }
     println!(
