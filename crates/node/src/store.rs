@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::IngestError;
-use crate::hash::{self, ProgressFn};
+use crate::hash::ProgressFn;
 use crate::history::{self, Action, HistoryEntry, StoredLine, Who};
-use crate::{artifacts, manifest, verify};
+use crate::{manifest, verify};
 use release::ReleaseManifest;
 use release::time;
 
@@ -637,26 +637,4 @@ fn remove_dir_if_present(path: &Path) -> Result<(), IngestError> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(err) => Err(IngestError::io(path, err)),
     }
-}
-
-/// Maps a unit's URI to its local artifact, for [`verify`].
-pub(crate) fn artifact_path(
-    artifacts_dir: &Path,
-    provider: &str,
-    uri: &str,
-) -> Result<PathBuf, IngestError> {
-    artifacts::local_path(artifacts_dir, uri).ok_or_else(|| IngestError::BadArtifactUri {
-        provider: provider.to_owned(),
-        reason: format!(
-            "`{uri}` cannot name a file under the artifacts directory {}",
-            artifacts_dir.display()
-        ),
-    })
-}
-
-pub(crate) fn hash_paths(
-    paths: &[PathBuf],
-    options: &IngestOptions<'_>,
-) -> Vec<io::Result<hash::FileDigest>> {
-    hash::hash_files(paths, options.jobs, options.progress)
 }

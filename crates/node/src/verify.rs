@@ -9,10 +9,8 @@ use release::ReleaseManifest;
 
 use crate::error::IngestError;
 use crate::manifest::{self, same_artifact};
-use crate::store::{
-    IngestOptions, IngestRequest, InstalledRelease, UnitCheck, UnitStatus, artifact_path,
-    hash_paths,
-};
+use crate::store::{IngestOptions, IngestRequest, InstalledRelease, UnitCheck, UnitStatus};
+use crate::{artifacts, hash};
 
 pub(crate) enum Checked {
     /// The offered release is the installed one.
@@ -262,7 +260,13 @@ fn check_artifacts(
             checks.push(check);
             continue;
         };
-        let path = artifact_path(dir, provider, uri)?;
+        let path = artifacts::local_path(dir, uri).ok_or_else(|| IngestError::BadArtifactUri {
+            provider: provider.clone(),
+            reason: format!(
+                "`{uri}` cannot name a file under the artifacts directory {}",
+                dir.display()
+            ),
+        })?;
         check.path = Some(path.clone());
         let metadata = match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => m,
@@ -303,7 +307,7 @@ fn check_artifacts(
         checks.push(check);
     }
     let paths: Vec<PathBuf> = to_hash.iter().map(|(_, path, _)| path.clone()).collect();
-    let results = hash_paths(&paths, options);
+    let results = hash::hash_files(&paths, options.jobs, options.progress);
     for ((index, path, declared), result) in to_hash.into_iter().zip(results) {
         let provider = &checks[index].provider;
         let got = result.map_err(|e| IngestError::io(&path, e))?;

@@ -196,3 +196,15 @@ fn a_stored_manifest_edited_on_disk_is_not_served() {
     let err = fx.store.current().unwrap_err();
     assert!(matches!(err, IngestError::StoreCorrupt { .. }), "{err}");
 }
+
+#[test]
+fn an_artifact_uri_that_escapes_the_artifacts_directory_is_refused() {
+    let fx = Fixture::new();
+    let mut release = chain(&fx, 1).remove(0);
+    release["units"]["aws"]["uri"] = "s3://bucket/../../../etc/passwd".into();
+    redigest(&mut release);
+    let err = fx.ingest(&bytes(&release)).unwrap_err();
+    assert!(matches!(err, IngestError::BadArtifactUri { .. }), "{err}");
+    assert_eq!(err.exit(), support::Exit::InvalidInput);
+    assert!(fx.store.current().unwrap().is_none());
+}
