@@ -236,6 +236,13 @@ fn print_outcome(store: &NodeStore, outcome: &IngestOutcome) {
 }
 
 fn status(store: &NodeStore, json: bool) -> Result<Exit, Failure> {
+    // An empty node directory is a node with nothing installed; a missing one is a typo.
+    if !store.dir().is_dir() {
+        return Err(Failure::invalid_input(format!(
+            "{} is not a node directory (it does not exist; the first ingest creates it)",
+            store.dir().display()
+        )));
+    }
     let status = store
         .status()
         .map_err(|err| Failure::new(err.exit(), format!("{}: {err}", store.dir().display())))?;
