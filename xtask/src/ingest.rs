@@ -23,7 +23,8 @@ use crate::output;
 
 const USAGE: &str = "\
 usage: cargo xtask ingest --release FILE --node-dir DIR [--artifacts DIR] [--signature FILE]
-                          [--require-signature] [--require-artifacts] [--jobs N] [--format json]
+                          [--require-signature] [--require-artifacts] [--allow-replaced-units]
+                          [--jobs N] [--format json]
        cargo xtask ingest --status --node-dir DIR [--format json]
 
 Verifies, in order: manifest digest, signature (when required or given), release_seq above the
@@ -46,6 +47,7 @@ struct Args {
     signature: Option<PathBuf>,
     require_signature: bool,
     require_artifacts: bool,
+    allow_replaced_units: bool,
     jobs: usize,
     status: bool,
     format: Option<String>,
@@ -67,6 +69,7 @@ fn parse_lexopt(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
             Long("signature") => parsed.signature = Some(parser.value()?.into()),
             Long("require-signature") => parsed.require_signature = true,
             Long("require-artifacts") => parsed.require_artifacts = true,
+            Long("allow-replaced-units") => parsed.allow_replaced_units = true,
             Long("jobs") | Short('j') => parsed.jobs = parser.value()?.parse()?,
             Long("status") => parsed.status = true,
             Long("format") => parsed.format = Some(parser.value()?.string()?),
@@ -128,6 +131,7 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
         policy: NodePolicy {
             require_signature: args.require_signature,
             require_artifacts: args.require_artifacts,
+            allow_replaced_units: args.allow_replaced_units,
         },
         // Signature verification (ed25519) lives in the enterprise governance crate, which this
         // core front end does not build; a signed ingest goes through the node API.

@@ -224,7 +224,8 @@ impl fmt::Display for IngestError {
                 f,
                 "unit `{provider}` ({uri}) is the artifact of release_seq {from_seq}, which \
                  release_seq {replaced_by_seq} replaced; units from different releases were \
-                 mixed (only a rollback release may bring back replaced units)"
+                 mixed (only a rollback release may bring back replaced units; if federation \
+                 re-selected it on purpose, ingest with --allow-replaced-units)"
             ),
             IngestError::RollbackUnitsMismatch {
                 provider,

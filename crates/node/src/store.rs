@@ -57,6 +57,10 @@ pub struct NodePolicy {
     pub require_signature: bool,
     /// Refuse releases whose unit artifacts are not all present in the artifacts directory.
     pub require_artifacts: bool,
+    /// Accept an ordinary release that brings back an artifact a newer kept release replaced
+    /// (federation legitimately re-selected it). Off by default: such a unit is refused as
+    /// mix-and-match unless the release is a rollback.
+    pub allow_replaced_units: bool,
 }
 
 /// The release on offer.

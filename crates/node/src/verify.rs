@@ -9,7 +9,9 @@ use release::ReleaseManifest;
 
 use crate::error::IngestError;
 use crate::manifest::{self, same_artifact};
-use crate::store::{IngestOptions, IngestRequest, InstalledRelease, UnitCheck, UnitStatus};
+use crate::store::{
+    IngestOptions, IngestRequest, InstalledRelease, NodePolicy, UnitCheck, UnitStatus,
+};
 use crate::{artifacts, hash};
 
 pub(crate) enum Checked {
@@ -91,7 +93,7 @@ pub(crate) fn check(
     let kept: Vec<&InstalledRelease> = current.iter().chain(warm).collect();
     check_carried_units(&offered, &kept)?;
     if let Some(current) = current {
-        check_units_against_known(&offered, current, warm)?;
+        check_units_against_known(&offered, current, warm, options.policy)?;
     }
     let units = check_artifacts(&offered, request, options)?;
 
@@ -172,11 +174,13 @@ fn check_carried_units(
 ///   that release, every unit must be exactly that release's unit.
 /// - An ordinary release may not bring back, for a provider, an artifact that an older kept
 ///   release had and the current one replaced: that unit was taken from another release. Only
-///   a rollback release may restore replaced units.
+///   a rollback release may restore replaced units, unless the node's policy allows it
+///   ([`NodePolicy::allow_replaced_units`]).
 fn check_units_against_known(
     offered: &ReleaseManifest,
     current: &InstalledRelease,
     warm: &[InstalledRelease],
+    policy: NodePolicy,
 ) -> Result<(), IngestError> {
     if let Some(restored) = offered.rollback_of.as_deref() {
         let Some(target) = std::iter::once(current)
@@ -202,6 +206,9 @@ fn check_units_against_known(
                 });
             }
         }
+        return Ok(());
+    }
+    if policy.allow_replaced_units {
         return Ok(());
     }
     for (provider, unit) in &offered.units {

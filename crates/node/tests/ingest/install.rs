@@ -208,3 +208,32 @@ fn an_artifact_uri_that_escapes_the_artifacts_directory_is_refused() {
     assert_eq!(err.exit(), support::Exit::InvalidInput);
     assert!(fx.store.current().unwrap().is_none());
 }
+
+#[test]
+fn a_reselected_artifact_installs_only_when_the_policy_allows_it() {
+    let fx = Fixture::new();
+    let releases = chain(&fx, 3);
+    fx.install(&bytes(&releases[0]));
+    fx.install(&bytes(&releases[1]));
+    // Federation picked R1's hf artifact again for R3, honestly digested.
+    let mut reselected = releases[2].clone();
+    reselected["units"]["hf"] = releases[0]["units"]["hf"].clone();
+    redigest(&mut reselected);
+    let err = fx.ingest(&bytes(&reselected)).unwrap_err();
+    assert!(matches!(err, IngestError::MixAndMatch { .. }), "{err}");
+    assert!(err.to_string().contains("--allow-replaced-units"), "{err}");
+    let lenient = node::IngestOptions {
+        policy: node::NodePolicy {
+            allow_replaced_units: true,
+            ..Default::default()
+        },
+        ..options()
+    };
+    let installed = report(fx.ingest_with(&bytes(&reselected), None, &lenient).unwrap());
+    assert!(
+        installed
+            .units
+            .iter()
+            .all(|u| u.status == UnitStatus::Verified)
+    );
+}
