@@ -134,7 +134,7 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
             allow_replaced_units: args.allow_replaced_units,
         },
         // Signature verification (ed25519) lives in the enterprise governance crate, which this
-        // core front end does not build; a signed ingest goes through the node API.
+        // core front end does not build.
         verifier: None,
         jobs: args.jobs,
         progress: Some(&report),
@@ -182,9 +182,10 @@ fn failure_of(err: IngestError, node_dir: &Path) -> Failure {
         IngestError::NoVerifier => Failure::new(
             exit,
             format!(
-                "{err}: `cargo xtask ingest` is a core build without signature verification; \
-                 ingest signed releases through the node API (crates/node-api), which verifies \
-                 them with the governance crate"
+                "{err}: `cargo xtask ingest` is a core build and cannot check signatures; \
+                 signed releases are verified by the enterprise governance crate \
+                 (`governance::Verifier` implements `node::SignatureVerifier`), so ingest them \
+                 from a front end built with it"
             ),
         ),
         other if exit == Exit::CheckFailed => Failure::new(
