@@ -251,7 +251,7 @@ fn refusals_exit_with_their_documented_codes() {
     let out = ws.ingest(2, &["--signature", "broken.json"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("node API"),
+        text(&out.stderr).contains("governance::Verifier"),
         "{}",
         text(&out.stderr)
     );
