@@ -216,7 +216,7 @@ impl InstalledRelease {
         serde_json::from_slice(&bytes).map_err(io::Error::other)
     }
 
-    pub fn as_ref(&self) -> ReleaseRef {
+    pub fn release_ref(&self) -> ReleaseRef {
         ReleaseRef {
             release_seq: self.release_seq,
             digest: self.digest.clone(),
@@ -433,7 +433,7 @@ impl NodeStore {
             digest: offered.digest.clone(),
             action,
             rollback_of: offered.rollback_of.clone(),
-            replaced: loaded.current.as_ref().map(InstalledRelease::as_ref),
+            replaced: loaded.current.as_ref().map(InstalledRelease::release_ref),
             signed_by: checked.signed_by,
             units: checked.units,
             warm,
