@@ -131,8 +131,8 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
         policy: NodePolicy {
             require_signature: args.require_signature,
             require_artifacts: args.require_artifacts,
-            allow_replaced_units: args.allow_replaced_units,
         },
+        allow_replaced_units: args.allow_replaced_units,
         // Signature verification (ed25519) lives in the enterprise governance crate, which this
         // core front end does not build.
         verifier: None,

@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,9 @@ pub const CURRENT_SCHEMA: &str = "node-current/v1";
 pub const VERIFICATION_SCHEMA: &str = "node-verification/v1";
 /// Stable releases kept besides the current one, so a rollback needs no download.
 pub const WARM_RELEASES: usize = 2;
+
+/// How long a second ingest waits for a busy lock before it is refused.
+pub const LOCK_PATIENCE: Duration = Duration::from_millis(250);
 
 const RELEASES_DIR: &str = "releases";
 const STAGING_PREFIX: &str = ".staging-";
@@ -57,10 +61,6 @@ pub struct NodePolicy {
     pub require_signature: bool,
     /// Refuse releases whose unit artifacts are not all present in the artifacts directory.
     pub require_artifacts: bool,
-    /// Accept an ordinary release that brings back an artifact a newer kept release replaced
-    /// (federation legitimately re-selected it). Off by default: such a unit is refused as
-    /// mix-and-match unless the release is a rollback.
-    pub allow_replaced_units: bool,
 }
 
 /// The release on offer.
@@ -123,6 +123,10 @@ pub struct IngestOptions<'a> {
     pub observer: Option<&'a dyn Fn(InstallStep)>,
     /// Overrides "now" for the expiry check (default: `SOURCE_DATE_EPOCH` or the clock).
     pub now_unix: Option<i64>,
+    /// Accept an ordinary release that brings back an artifact a newer kept release replaced
+    /// (federation re-selected it on purpose). Off by default: such a unit is refused as
+    /// mix-and-match unless the release is a rollback.
+    pub allow_replaced_units: bool,
 }
 
 /// The result of an ingest that was not refused.
@@ -450,11 +454,21 @@ impl NodeStore {
             .open(&path)
             .map_err(|e| IngestError::io(&path, e))?;
         // flock: the kernel drops it when the holder dies, so a killed ingest never leaves
-        // the node locked.
-        match file.try_lock() {
-            Ok(()) => Ok(file),
-            Err(fs::TryLockError::WouldBlock) => Err(IngestError::Locked { lock: path }),
-            Err(fs::TryLockError::Error(e)) => Err(IngestError::io(&path, e)),
+        // the node locked. A lock can also look held for an instant after its holder released
+        // it, when another thread of the holder's process forked (the child shares the lock
+        // until it execs), so a busy lock is retried briefly before the ingest is refused.
+        let deadline = Instant::now() + LOCK_PATIENCE;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(IngestError::Locked { lock: path });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(IngestError::io(&path, e)),
+            }
         }
     }
 

@@ -9,9 +9,7 @@ use release::ReleaseManifest;
 
 use crate::error::IngestError;
 use crate::manifest::{self, same_artifact};
-use crate::store::{
-    IngestOptions, IngestRequest, InstalledRelease, NodePolicy, UnitCheck, UnitStatus,
-};
+use crate::store::{IngestOptions, IngestRequest, InstalledRelease, UnitCheck, UnitStatus};
 use crate::{artifacts, hash};
 
 pub(crate) enum Checked {
@@ -93,7 +91,7 @@ pub(crate) fn check(
     let kept: Vec<&InstalledRelease> = current.iter().chain(warm).collect();
     check_carried_units(&offered, &kept)?;
     if let Some(current) = current {
-        check_units_against_known(&offered, current, warm, options.policy)?;
+        check_units_against_known(&offered, current, warm, options.allow_replaced_units)?;
     }
     let units = check_artifacts(&offered, request, options)?;
 
@@ -175,12 +173,12 @@ fn check_carried_units(
 /// - An ordinary release may not bring back, for a provider, an artifact that an older kept
 ///   release had and the current one replaced: that unit was taken from another release. Only
 ///   a rollback release may restore replaced units, unless the node's policy allows it
-///   ([`NodePolicy::allow_replaced_units`]).
+///   ([`IngestOptions::allow_replaced_units`]).
 fn check_units_against_known(
     offered: &ReleaseManifest,
     current: &InstalledRelease,
     warm: &[InstalledRelease],
-    policy: NodePolicy,
+    allow_replaced_units: bool,
 ) -> Result<(), IngestError> {
     if let Some(restored) = offered.rollback_of.as_deref() {
         let Some(target) = std::iter::once(current)
@@ -208,7 +206,7 @@ fn check_units_against_known(
         }
         return Ok(());
     }
-    if policy.allow_replaced_units {
+    if allow_replaced_units {
         return Ok(());
     }
     for (provider, unit) in &offered.units {

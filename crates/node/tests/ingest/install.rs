@@ -223,10 +223,7 @@ fn a_reselected_artifact_installs_only_when_the_policy_allows_it() {
     assert!(matches!(err, IngestError::MixAndMatch { .. }), "{err}");
     assert!(err.to_string().contains("--allow-replaced-units"), "{err}");
     let lenient = node::IngestOptions {
-        policy: node::NodePolicy {
-            allow_replaced_units: true,
-            ..Default::default()
-        },
+        allow_replaced_units: true,
         ..options()
     };
     let installed = report(fx.ingest_with(&bytes(&reselected), None, &lenient).unwrap());
