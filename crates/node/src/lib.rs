@@ -2,7 +2,7 @@
 //! anti-rollback and history.
 //!
 //! - [`store`]: the node directory ([`NodeStore`]): ingest, current/warm releases, status.
-//! - [`verify`] (private): the checks, in order: manifest digest, signature ([`SignatureVerifier`],
+//! - `verify` (private): the checks, in order: manifest digest, signature ([`SignatureVerifier`],
 //!   injected so core never depends on signing code), `release_seq`, expiry, mix-and-match,
 //!   artifacts.
 //! - [`history`]: the append-only, hash-chained install history.
