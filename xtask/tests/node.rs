@@ -293,3 +293,26 @@ fn rollback_needs_a_stable_release_to_return_to() {
     );
     assert!(!ws.release(2).exists());
 }
+
+#[test]
+fn a_second_ingest_while_the_node_is_locked_exits_3() {
+    let ws = Workspace::new();
+    ws.federate(1);
+    assert_eq!(ws.ingest(1, &[]).status.code(), Some(0));
+    ws.federate(2);
+    // This process holds the node's lock, as a running ingest would.
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .open(ws.root().join("node/lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let out = ws.ingest(2, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("another ingest is running"),
+        "{}",
+        text(&out.stderr)
+    );
+    lock.unlock().unwrap();
+    assert_eq!(ws.ingest(2, &[]).status.code(), Some(0));
+}
