@@ -1,11 +1,402 @@
-//! Node ingest: not built yet (see the open issue).
+//! `cargo xtask ingest`: verify a release and install it into a node directory, or show what a
+//! node holds (`--status`). The logic lives in the `node` crate; this is the front end.
+//!
+//! Exit codes: 0 installed (or already current); 1 the release was refused (digest, signature,
+//! anti-rollback, expiry, mix-and-match, artifacts); 2 invalid input (the manifest does not
+//! parse, bad flags); 3 the environment failed (another ingest holds the node's lock, I/O, no
+//! signature verifier in this build, a corrupt store).
 
 use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
+use node::hash::Progress;
+use node::{
+    HistoryEntry, IngestError, IngestOptions, IngestOutcome, IngestRequest, InstalledRelease,
+    NodePolicy, NodeStatus, NodeStore,
+};
+use serde_json::{Value, json};
 use support::{Exit, Failure};
 
-pub fn run(_args: Vec<OsString>) -> Result<Exit, Failure> {
-    Err(Failure::environment(
-        "`cargo xtask` Node ingest is not built yet",
-    ))
+use crate::output;
+
+const USAGE: &str = "\
+usage: cargo xtask ingest --release FILE --node-dir DIR [--artifacts DIR] [--signature FILE]
+                          [--require-signature] [--require-artifacts] [--allow-replaced-units]
+                          [--jobs N] [--format json]
+       cargo xtask ingest --status --node-dir DIR [--format json]
+
+Verifies, in order: manifest digest, signature (when required or given), release_seq above the
+installed one, expiry, unit policy and mix-and-match, then each unit's artifact (size and sha256)
+when it is present under --artifacts (SCHEME://REST is looked up at DIR/SCHEME/REST). Installs
+atomically under the node's lock.
+
+exit codes: 0 installed or already current, 1 refused, 2 invalid input, 3 environment (node
+locked by another ingest, I/O, no signature verifier)";
+
+/// Versioned shapes of `--format json`.
+const INGEST_SCHEMA: &str = "node-ingest/v1";
+const STATUS_SCHEMA: &str = "node-status/v1";
+
+#[derive(Default)]
+struct Args {
+    release: Option<PathBuf>,
+    node_dir: Option<PathBuf>,
+    artifacts: Option<PathBuf>,
+    signature: Option<PathBuf>,
+    require_signature: bool,
+    require_artifacts: bool,
+    allow_replaced_units: bool,
+    jobs: usize,
+    status: bool,
+    format: Option<String>,
+}
+
+fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
+    parse_lexopt(args).map_err(crate::usage_error)
+}
+
+fn parse_lexopt(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut parsed = Args::default();
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("release") => parsed.release = Some(parser.value()?.into()),
+            Long("node-dir") => parsed.node_dir = Some(parser.value()?.into()),
+            Long("artifacts") => parsed.artifacts = Some(parser.value()?.into()),
+            Long("signature") => parsed.signature = Some(parser.value()?.into()),
+            Long("require-signature") => parsed.require_signature = true,
+            Long("require-artifacts") => parsed.require_artifacts = true,
+            Long("allow-replaced-units") => parsed.allow_replaced_units = true,
+            Long("jobs") | Short('j') => parsed.jobs = parser.value()?.parse()?,
+            Long("status") => parsed.status = true,
+            Long("format") => parsed.format = Some(parser.value()?.string()?),
+            Long("help") | Short('h') => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(Some(parsed))
+}
+
+/// `--format human|json`; true for JSON.
+pub fn parse_format(value: Option<&str>) -> Result<bool, Failure> {
+    match value {
+        Some("json") => Ok(true),
+        None | Some("human" | "text") => Ok(false),
+        Some(other) => Err(Failure::invalid_input(format!(
+            "unknown --format `{other}` (expected `human` or `json`)"
+        ))),
+    }
+}
+
+pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let Some(args) = parse_args(args)? else {
+        return Ok(Exit::Success);
+    };
+    let json = parse_format(args.format.as_deref())?;
+    let node_dir = args
+        .node_dir
+        .clone()
+        .ok_or_else(|| Failure::invalid_input(format!("--node-dir is required\n\n{USAGE}")))?;
+    let store = NodeStore::new(node_dir);
+    if args.status {
+        return status(&store, json);
+    }
+    let release = args.release.clone().ok_or_else(|| {
+        Failure::invalid_input(format!(
+            "--release FILE (or --status) is required\n\n{USAGE}"
+        ))
+    })?;
+    ingest(&store, &release, &args, json)
+}
+
+fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<Exit, Failure> {
+    let manifest = std::fs::read(release).map_err(|err| {
+        Failure::invalid_input(format!("cannot read release {}: {err}", release.display()))
+    })?;
+    let signature = match &args.signature {
+        Some(path) => Some(std::fs::read(path).map_err(|err| {
+            Failure::invalid_input(format!("cannot read signature {}: {err}", path.display()))
+        })?),
+        None => None,
+    };
+    let progress = ProgressPrinter::new();
+    let report = |p: Progress<'_>| progress.report(p);
+    let options = IngestOptions {
+        policy: NodePolicy {
+            require_signature: args.require_signature,
+            require_artifacts: args.require_artifacts,
+        },
+        allow_replaced_units: args.allow_replaced_units,
+        // Signature verification (ed25519) lives in the enterprise governance crate, which this
+        // core front end does not build.
+        verifier: None,
+        jobs: args.jobs,
+        progress: Some(&report),
+        ..IngestOptions::default()
+    };
+    let result = store.ingest(
+        IngestRequest {
+            manifest: &manifest,
+            manifest_path: Some(release),
+            signature: signature.as_deref(),
+            artifacts_dir: args.artifacts.as_deref(),
+        },
+        &options,
+    );
+    progress.finish();
+    match result {
+        Ok(outcome) => {
+            if json {
+                let mut value = serde_json::to_value(&outcome).expect("outcomes serialize");
+                value["schema"] = INGEST_SCHEMA.into();
+                print_json(&value);
+            } else {
+                print_outcome(store, &outcome);
+            }
+            Ok(Exit::Success)
+        }
+        Err(err) => {
+            if json {
+                print_json(&json!({
+                    "schema": INGEST_SCHEMA,
+                    "outcome": "refused",
+                    "error": {"kind": err.kind(), "message": err.to_string()},
+                }));
+            }
+            Err(failure_of(err, store.dir()))
+        }
+    }
+}
+
+/// An ingest error as a failure with the right exit code; manifest problems keep their location.
+fn failure_of(err: IngestError, node_dir: &Path) -> Failure {
+    let exit = err.exit();
+    match err {
+        IngestError::Malformed { problems } => Failure::located(problems),
+        IngestError::NoVerifier => Failure::new(
+            exit,
+            format!(
+                "{err}: `cargo xtask ingest` is a core build and cannot check signatures; \
+                 signed releases are verified by the enterprise governance crate \
+                 (`governance::Verifier` implements `node::SignatureVerifier`), so ingest them \
+                 from a front end built with it"
+            ),
+        ),
+        other if exit == Exit::CheckFailed => Failure::new(
+            exit,
+            format!(
+                "{}: release refused ({}): {other}; the installed release is unchanged",
+                node_dir.display(),
+                other.kind()
+            ),
+        ),
+        other => Failure::new(exit, format!("{}: {other}", node_dir.display())),
+    }
+}
+
+fn print_outcome(store: &NodeStore, outcome: &IngestOutcome) {
+    match outcome {
+        IngestOutcome::AlreadyCurrent {
+            release_seq,
+            digest,
+        } => println!(
+            "{}: release_seq {release_seq} ({digest}) is already current; nothing to do",
+            store.dir().display()
+        ),
+        IngestOutcome::Installed(report) => {
+            println!(
+                "{}: installed release_seq {} ({}){}{}",
+                store.dir().display(),
+                report.release_seq,
+                report.digest,
+                match &report.rollback_of {
+                    Some(of) => format!(", a rollback of {of}"),
+                    None => String::new(),
+                },
+                match &report.replaced {
+                    Some(old) => format!(", replacing release_seq {}", old.release_seq),
+                    None => String::new(),
+                }
+            );
+            if let Some(key) = &report.signed_by {
+                println!("  signed by {key}");
+            }
+            for unit in &report.units {
+                let status = serde_json::to_value(unit.status).expect("statuses serialize");
+                println!(
+                    "  {:<4} {:<16} {}",
+                    unit.provider,
+                    status.as_str().unwrap_or_default(),
+                    unit.uri.as_deref().unwrap_or("(no uri)")
+                );
+            }
+        }
+    }
+}
+
+fn status(store: &NodeStore, json: bool) -> Result<Exit, Failure> {
+    // An empty node directory is a node with nothing installed; a missing one is a typo.
+    if !store.dir().is_dir() {
+        return Err(Failure::invalid_input(format!(
+            "{} is not a node directory (it does not exist; the first ingest creates it)",
+            store.dir().display()
+        )));
+    }
+    let status = store
+        .status()
+        .map_err(|err| Failure::new(err.exit(), format!("{}: {err}", store.dir().display())))?;
+    if json {
+        print_json(&status_json(store, &status));
+    } else {
+        print_status(store, &status);
+    }
+    Ok(Exit::Success)
+}
+
+fn release_json(release: &InstalledRelease) -> Value {
+    let record = release.verification().ok();
+    let m = &release.manifest;
+    json!({
+        "release_seq": release.release_seq,
+        "digest": release.digest,
+        "fused_model_id": m.fused_model_id,
+        "generated_at": m.generated_at,
+        "expires": m.expires,
+        "previous_release": m.previous_release,
+        "rollback_of": m.rollback_of,
+        "dir": release.dir,
+        "verified_at": record.as_ref().map(|r| r.verified_at.clone()),
+        "signed_by": record.as_ref().and_then(|r| r.signed_by.clone()),
+        "units": record.map(|r| r.units),
+    })
+}
+
+fn status_json(store: &NodeStore, status: &NodeStatus) -> Value {
+    json!({
+        "schema": STATUS_SCHEMA,
+        "node_dir": store.dir(),
+        "current": status.current.as_ref().map(release_json),
+        "warm": status.warm.iter().map(release_json).collect::<Vec<_>>(),
+        "history": status.history,
+        "history_verified": true,
+        "uncommitted_history_lines": status.uncommitted_lines,
+    })
+}
+
+fn print_status(store: &NodeStore, status: &NodeStatus) {
+    println!("node {}", store.dir().display());
+    match &status.current {
+        Some(current) => println!("current  {}", describe(current)),
+        None => println!("current  (nothing installed)"),
+    }
+    if status.warm.is_empty() {
+        println!("warm     (none)");
+    }
+    for (i, warm) in status.warm.iter().enumerate() {
+        println!(
+            "{}{}",
+            if i == 0 { "warm     " } else { "         " },
+            describe(warm)
+        );
+    }
+    println!(
+        "history  {} entries, hash chain verified{}",
+        status.history.len(),
+        if status.uncommitted_lines > 0 {
+            format!(
+                " ({} uncommitted line(s) from an interrupted ingest, dropped by the next one)",
+                status.uncommitted_lines
+            )
+        } else {
+            String::new()
+        }
+    );
+    for entry in &status.history {
+        println!("  {}", describe_entry(entry));
+    }
+}
+
+fn describe(release: &InstalledRelease) -> String {
+    let m = &release.manifest;
+    let mut text = format!(
+        "release_seq {:<4} {}  {}  expires {}",
+        release.release_seq, release.digest, m.fused_model_id, m.expires
+    );
+    if let Some(of) = &m.rollback_of {
+        text.push_str(&format!("  (rollback of {of})"));
+    }
+    text
+}
+
+fn describe_entry(entry: &HistoryEntry) -> String {
+    format!(
+        "#{:<3} {}  {:<8} release_seq {:<4} {}  by {}@{}{}",
+        entry.index,
+        entry.when,
+        entry.action.as_str(),
+        entry.release_seq,
+        entry.digest,
+        entry.who.user,
+        entry.who.host,
+        entry
+            .signed_by
+            .as_deref()
+            .map(|k| format!(", signed by {k}"))
+            .unwrap_or_default()
+    )
+}
+
+fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values serialize")
+    );
+}
+
+/// Progress of large artifacts on stderr: one updating line on a terminal, a line per step in
+/// plain mode (logs, `NO_COLOR`).
+pub struct ProgressPrinter {
+    plain: bool,
+    printed: Mutex<bool>,
+}
+
+impl ProgressPrinter {
+    pub fn new() -> ProgressPrinter {
+        ProgressPrinter {
+            plain: output::plain(),
+            printed: Mutex::new(false),
+        }
+    }
+
+    pub fn report(&self, progress: Progress<'_>) {
+        let mut printed = self.printed.lock().unwrap_or_else(|e| e.into_inner());
+        const MIB: u64 = 1 << 20;
+        let line = format!(
+            "hashing {}: {} / {} MiB",
+            progress.path.display(),
+            progress.done / MIB,
+            progress.total / MIB
+        );
+        let mut stderr = std::io::stderr().lock();
+        if self.plain {
+            let _ = writeln!(stderr, "{line}");
+        } else {
+            let _ = write!(stderr, "\r\x1b[2K{line}");
+            *printed = true;
+        }
+        let _ = stderr.flush();
+    }
+
+    /// Ends an updating line so the next output starts clean.
+    pub fn finish(&self) {
+        if std::mem::take(&mut *self.printed.lock().unwrap_or_else(|e| e.into_inner())) {
+            eprintln!();
+        }
+    }
 }

@@ -1,1 +1,27 @@
-//! Node side of a release: verified, atomic, exclusive install of a promoted release, with anti-rollback and history.
+//! Node side of a release: verified, atomic, exclusive install of a promoted release, with
+//! anti-rollback and history.
+//!
+//! - [`store`]: the node directory ([`NodeStore`]): ingest, current/warm releases, status.
+//! - `verify` (private): the checks, in order: manifest digest, signature ([`SignatureVerifier`],
+//!   injected so core never depends on signing code), `release_seq`, expiry, mix-and-match,
+//!   artifacts.
+//! - [`history`]: the append-only, hash-chained install history.
+//! - [`hash`]: streaming, parallel artifact hashing with bounded memory.
+//! - [`artifacts`]: how unit URIs map to files in an artifacts directory.
+//! - [`manifest`]: the offered manifest, read through the `release` crate.
+
+pub mod artifacts;
+pub mod error;
+pub mod hash;
+pub mod history;
+pub mod manifest;
+pub mod store;
+mod verify;
+
+pub use error::IngestError;
+pub use history::{Action, HistoryEntry};
+pub use store::{
+    IngestOptions, IngestOutcome, IngestRequest, InstallReport, InstallStep, InstalledRelease,
+    NodePolicy, NodeStatus, NodeStore, ReleaseRef, SignatureVerifier, UnitCheck, UnitStatus,
+    VerificationRecord,
+};

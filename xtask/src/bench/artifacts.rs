@@ -1,11 +1,359 @@
-//! Artifact verification throughput: not built yet (see the open issue).
+//! `cargo xtask bench artifacts`: artifact verification throughput of `node::hash` against
+//! `sha256sum` on the same files in the same run, for one large file and for several files
+//! hashed in parallel.
+//!
+//! Files are generated (incompressible pseudo-random bytes) in a scratch directory, read once
+//! so every measurement starts from a warm page cache, and removed afterwards. Each case runs
+//! `--runs` times and the fastest run is reported. Run it optimized:
+//! `cargo run --release -p xtask -- bench artifacts`.
 
 use std::ffi::OsString;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use serde_json::json;
 use support::{Exit, Failure};
+use xshell::{Shell, cmd};
 
-pub fn run(_args: Vec<OsString>) -> Result<Exit, Failure> {
-    Err(Failure::environment(
-        "`cargo xtask bench artifacts` is not built yet",
-    ))
+const USAGE: &str = "\
+usage: cargo xtask bench artifacts [--size-mib N] [--files N] [--file-size-mib N] [--jobs N]
+                                   [--runs N] [--dir DIR] [--format json]
+
+  --size-mib N       the single large file                       [1024]
+  --files N          files for the parallel case                 [4]
+  --file-size-mib N  size of each of those files                 [256]
+  --jobs N           hashing threads for the parallel case       [one per core]
+  --runs N           runs per case, the fastest is reported      [3]
+  --dir DIR          scratch directory (removed afterwards)      [system temp dir]
+
+Needs `sha256sum` (coreutils) on PATH. Build optimized for meaningful figures:
+  cargo run --release -p xtask -- bench artifacts";
+
+const MIB: u64 = 1 << 20;
+
+struct Args {
+    size_mib: u64,
+    files: usize,
+    file_size_mib: u64,
+    jobs: usize,
+    runs: usize,
+    dir: Option<PathBuf>,
+    format: Option<String>,
+}
+
+struct Row {
+    case: String,
+    files: usize,
+    bytes: u64,
+    best: Duration,
+}
+
+impl Row {
+    fn mib_per_s(&self) -> f64 {
+        self.bytes as f64 / MIB as f64 / self.best.as_secs_f64()
+    }
+}
+
+pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let Some(args) = parse_args(args).map_err(crate::usage_error)? else {
+        return Ok(Exit::Success);
+    };
+    let json = crate::ingest::parse_format(args.format.as_deref())?;
+    if args.files == 0 || args.runs == 0 || args.size_mib == 0 || args.file_size_mib == 0 {
+        return Err(Failure::invalid_input(
+            "--size-mib, --files, --file-size-mib and --runs must be at least 1",
+        ));
+    }
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    if cmd!(sh, "sha256sum --version").quiet().read().is_err() {
+        return Err(Failure::environment(
+            "`sha256sum` (coreutils) is not on PATH; it is the baseline this benchmark compares with",
+        ));
+    }
+    let scratch = args
+        .dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("xtask-bench-artifacts-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| env_error(&scratch, e))?;
+    let result = measure(&sh, &args, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let rows = result?;
+    report(&args, &rows, json);
+    Ok(Exit::Success)
+}
+
+fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut parsed = Args {
+        size_mib: 1024,
+        files: 4,
+        file_size_mib: 256,
+        jobs: 0,
+        runs: 3,
+        dir: None,
+        format: None,
+    };
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("size-mib") => parsed.size_mib = parser.value()?.parse()?,
+            Long("files") => parsed.files = parser.value()?.parse()?,
+            Long("file-size-mib") => parsed.file_size_mib = parser.value()?.parse()?,
+            Long("jobs") | Short('j') => parsed.jobs = parser.value()?.parse()?,
+            Long("runs") => parsed.runs = parser.value()?.parse()?,
+            Long("dir") => parsed.dir = Some(parser.value()?.into()),
+            Long("format") => parsed.format = Some(parser.value()?.string()?),
+            Long("help") | Short('h') => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(Some(parsed))
+}
+
+fn measure(sh: &Shell, args: &Args, scratch: &Path) -> Result<Vec<Row>, Failure> {
+    let jobs = node::hash::effective_jobs(args.jobs);
+    eprintln!(
+        "generating {} MiB + {} x {} MiB in {}",
+        args.size_mib,
+        args.files,
+        args.file_size_mib,
+        scratch.display()
+    );
+    let big = scratch.join("large.bin");
+    generate(&big, args.size_mib * MIB, 1)?;
+    let small: Vec<PathBuf> = (0..args.files)
+        .map(|i| scratch.join(format!("part-{i}.bin")))
+        .collect();
+    for (i, path) in small.iter().enumerate() {
+        generate(path, args.file_size_mib * MIB, i as u64 + 2)?;
+    }
+    for path in std::iter::once(&big).chain(&small) {
+        warm_cache(path)?;
+    }
+    let small_bytes = args.files as u64 * args.file_size_mib * MIB;
+    let mut rows = Vec::new();
+
+    // One large file.
+    let mut ours = String::new();
+    rows.push(best_of(
+        args.runs,
+        "node::hash::hash_file",
+        1,
+        args.size_mib * MIB,
+        || {
+            ours = node::hash::hash_file(&big, None)
+                .map_err(|e| env_error(&big, e))?
+                .digest;
+            Ok(())
+        },
+    )?);
+    let mut theirs = String::new();
+    rows.push(best_of(
+        args.runs,
+        "sha256sum",
+        1,
+        args.size_mib * MIB,
+        || {
+            theirs = cmd!(sh, "sha256sum {big}")
+                .quiet()
+                .read()
+                .map_err(|e| Failure::environment(e.to_string()))?;
+            Ok(())
+        },
+    )?);
+    // Same answer, or the comparison means nothing.
+    let theirs = format!("sha256:{}", theirs.split_whitespace().next().unwrap_or(""));
+    if ours != theirs {
+        return Err(Failure::check_failed(format!(
+            "node::hash and sha256sum disagree on {}: {ours} vs {theirs}",
+            big.display()
+        )));
+    }
+
+    // Several files.
+    for threads in [1, jobs] {
+        let case = format!("node::hash::hash_files, {threads} thread(s)");
+        rows.push(best_of(args.runs, &case, args.files, small_bytes, || {
+            for result in node::hash::hash_files(&small, threads, None) {
+                result.map_err(|e| Failure::environment(e.to_string()))?;
+            }
+            Ok(())
+        })?);
+        if jobs == 1 {
+            break;
+        }
+    }
+    rows.push(best_of(
+        args.runs,
+        "sha256sum, one process",
+        args.files,
+        small_bytes,
+        || {
+            let files = &small;
+            cmd!(sh, "sha256sum {files...}")
+                .quiet()
+                .read()
+                .map_err(|e| Failure::environment(e.to_string()))?;
+            Ok(())
+        },
+    )?);
+    let case = format!("sha256sum, {} processes at once", args.files);
+    rows.push(best_of(args.runs, &case, args.files, small_bytes, || {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = small
+                .iter()
+                .map(|path| {
+                    scope.spawn(move || {
+                        // A shell per thread: `Shell` keeps its state in a RefCell.
+                        let sh = Shell::new()?;
+                        cmd!(sh, "sha256sum {path}").quiet().read()
+                    })
+                })
+                .collect();
+            for handle in running {
+                handle
+                    .join()
+                    .expect("sha256sum thread panicked")
+                    .map_err(|e| Failure::environment(e.to_string()))?;
+            }
+            Ok(())
+        })
+    })?);
+    Ok(rows)
+}
+
+fn best_of(
+    runs: usize,
+    case: &str,
+    files: usize,
+    bytes: u64,
+    mut body: impl FnMut() -> Result<(), Failure>,
+) -> Result<Row, Failure> {
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        let start = Instant::now();
+        body()?;
+        best = best.min(start.elapsed());
+    }
+    eprintln!("  {case}: {:.2} s", best.as_secs_f64());
+    Ok(Row {
+        case: case.to_owned(),
+        files,
+        bytes,
+        best,
+    })
+}
+
+/// Incompressible, reproducible bytes (xorshift64), written in 1 MiB blocks.
+fn generate(path: &Path, size: u64, seed: u64) -> Result<(), Failure> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ seed.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut out = BufWriter::new(File::create(path).map_err(|e| env_error(path, e))?);
+    let mut block = vec![0u8; MIB as usize];
+    let mut left = size;
+    while left > 0 {
+        for chunk in block.chunks_exact_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes());
+        }
+        let n = left.min(MIB) as usize;
+        out.write_all(&block[..n]).map_err(|e| env_error(path, e))?;
+        left -= n as u64;
+    }
+    out.flush().map_err(|e| env_error(path, e))
+}
+
+fn warm_cache(path: &Path) -> Result<(), Failure> {
+    let mut file = File::open(path).map_err(|e| env_error(path, e))?;
+    let mut block = vec![0u8; MIB as usize];
+    while file.read(&mut block).map_err(|e| env_error(path, e))? > 0 {}
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), to show hashing stays bounded.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn report(args: &Args, rows: &[Row], json: bool) {
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let cores = node::hash::effective_jobs(0);
+    let peak = peak_rss_kib();
+    if json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "case": r.case,
+                    "files": r.files,
+                    "bytes": r.bytes,
+                    "seconds": r.best.as_secs_f64(),
+                    "mib_per_s": r.mib_per_s(),
+                })
+            })
+            .collect();
+        let value = json!({
+            "schema": "bench-artifacts/v1",
+            "build": build,
+            "cores": cores,
+            "runs": args.runs,
+            "buffer_bytes": node::hash::BUFFER_SIZE,
+            "peak_rss_kib": peak,
+            "rows": rows,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("JSON values serialize")
+        );
+        return;
+    }
+    println!(
+        "artifact hashing: {build} build, {cores} core(s), best of {} run(s), page cache warm, \
+         {} KiB read buffer per thread",
+        args.runs,
+        node::hash::BUFFER_SIZE / 1024
+    );
+    if build == "debug" {
+        println!(
+            "note: dev build (only sha2 is optimized, by [profile.dev.package.sha2]); figures of \
+             record come from `cargo run --release -p xtask -- bench artifacts`"
+        );
+    }
+    println!(
+        "{:<44} {:>5} {:>10} {:>9} {:>11}",
+        "case", "files", "MiB", "seconds", "MiB/s"
+    );
+    for row in rows {
+        println!(
+            "{:<44} {:>5} {:>10} {:>9.3} {:>11.1}",
+            row.case,
+            row.files,
+            row.bytes / MIB,
+            row.best.as_secs_f64(),
+            row.mib_per_s()
+        );
+    }
+    if let Some(kib) = peak {
+        println!(
+            "peak resident memory of this process: {:.1} MiB",
+            kib as f64 / 1024.0
+        );
+    }
+}
+
+fn env_error(path: &Path, err: std::io::Error) -> Failure {
+    Failure::environment(format!("{}: {err}", path.display()))
 }

@@ -1,0 +1,6 @@
+//! Node ingest against real files: installs, the tamper suite, and crash safety.
+
+mod crash;
+mod fixture;
+mod install;
+mod tamper;

@@ -1,0 +1,318 @@
+//! `cargo xtask ingest` and `cargo xtask rollback` end to end: releases made by the real
+//! `federate`, installed into a node directory by the real binary, artifacts hashed from disk.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// 2026-11-24T00:00:00Z, and one hour per release after it.
+const EPOCH: u64 = 1_795_478_400;
+
+struct Workspace {
+    dir: tempfile::TempDir,
+    uris: Vec<String>,
+}
+
+impl Workspace {
+    /// The repository's providers and gates, no releases yet.
+    fn new() -> Workspace {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let manifests = dir.path().join("manifests");
+        fs::create_dir_all(manifests.join("providers")).unwrap();
+        let mut uris = Vec::new();
+        for name in ["hf", "gcp", "aws"] {
+            let from = repo.join(format!("manifests/providers/{name}.json"));
+            fs::copy(&from, manifests.join(format!("providers/{name}.json"))).unwrap();
+            let provider: Value = serde_json::from_slice(&fs::read(&from).unwrap()).unwrap();
+            for artifact in provider["artifacts"].as_array().unwrap() {
+                uris.extend(artifact["uri"].as_str().map(str::to_owned));
+            }
+        }
+        fs::copy(
+            repo.join("manifests/gates.toml"),
+            manifests.join("gates.toml"),
+        )
+        .unwrap();
+        Workspace { dir, uris }
+    }
+
+    /// Puts generation `generation` of every artifact in the artifacts directory.
+    fn artifacts(&self, generation: u64) {
+        for uri in &self.uris {
+            let path = node::artifacts::local_path(&self.root().join("artifacts"), uri).unwrap();
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(
+                &path,
+                format!("{uri} weights, generation {generation}\n").repeat(5000),
+            )
+            .unwrap();
+        }
+    }
+
+    /// Federates release `seq` from artifacts of generation `seq`.
+    fn federate(&self, seq: u64) {
+        self.artifacts(seq);
+        let out = self.xtask(
+            EPOCH + seq * 3600,
+            &["federate", "--artifacts", "artifacts"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(self.release(seq).exists());
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn release(&self, seq: u64) -> PathBuf {
+        self.root()
+            .join(format!("manifests/releases/release-{seq:06}.json"))
+    }
+
+    fn xtask(&self, epoch: u64, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .current_dir(self.root())
+            .env("XTASK_WORKSPACE_ROOT", self.root())
+            .env("SOURCE_DATE_EPOCH", epoch.to_string())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+
+    /// `ingest --release <seq> --node-dir node --artifacts artifacts [extra]`.
+    fn ingest(&self, seq: u64, extra: &[&str]) -> Output {
+        let release = self.release(seq);
+        let mut args = vec![
+            "ingest",
+            "--release",
+            release.to_str().unwrap(),
+            "--node-dir",
+            "node",
+            "--artifacts",
+            "artifacts",
+        ];
+        args.extend_from_slice(extra);
+        self.xtask(EPOCH + 86_400, &args)
+    }
+
+    fn manifest(&self, seq: u64) -> Value {
+        serde_json::from_slice(&fs::read(self.release(seq)).unwrap()).unwrap()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[test]
+fn ingest_rollback_and_status_end_to_end() {
+    let ws = Workspace::new();
+    for seq in 1..=3 {
+        ws.federate(seq);
+        let out = ws.ingest(seq, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains(&format!("installed release_seq {seq}")),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+
+    // Release 3 is bad: publish the rollback, a new release 4 with release 2's units.
+    let out = ws.xtask(EPOCH + 7200 + 60, &["rollback", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary = json(&out);
+    assert_eq!(summary["schema"], "rollback/v1");
+    assert_eq!(summary["release_seq"], 4);
+    let rollback = ws.manifest(4);
+    assert_eq!(rollback["rollback_of"], ws.manifest(2)["digest"]);
+    assert_eq!(rollback["previous_release"], ws.manifest(3)["digest"]);
+    assert_eq!(rollback["units"], ws.manifest(2)["units"]);
+    // The chain still verifies with the rollback in it.
+    let out = ws.xtask(EPOCH + 7200 + 60, &["federate", "--verify-chain"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // The node installs it like any other release, verifying release 2's artifacts.
+    ws.artifacts(2);
+    let out = ws.ingest(4, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let installed = json(&out);
+    assert_eq!(installed["schema"], "node-ingest/v1");
+    assert_eq!(installed["outcome"], "installed");
+    assert_eq!(installed["action"], "rollback");
+    assert!(
+        installed["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["status"] == "verified")
+    );
+
+    // Going back by number is refused: exit 1, and the node keeps release 4.
+    let out = ws.ingest(2, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("rollback-attack"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = ws.xtask(
+        EPOCH,
+        &[
+            "ingest",
+            "--status",
+            "--node-dir",
+            "node",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let status = json(&out);
+    assert_eq!(status["schema"], "node-status/v1");
+    assert_eq!(status["current"]["release_seq"], 4);
+    let warm: Vec<&Value> = status["warm"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| &w["release_seq"])
+        .collect();
+    assert_eq!(warm, [2, 1]);
+    let history = status["history"].as_array().unwrap();
+    assert_eq!(history.len(), 4);
+    assert_eq!(history[3]["action"], "rollback");
+    assert_eq!(history[3]["prev"].as_str().unwrap().len(), 71);
+
+    let out = ws.xtask(EPOCH, &["ingest", "--status", "--node-dir", "node"]);
+    let human = text(&out.stdout);
+    assert!(human.contains("hash chain verified"), "{human}");
+    assert!(human.contains("rollback release_seq 4"), "{human}");
+}
+
+#[test]
+fn refusals_exit_with_their_documented_codes() {
+    let ws = Workspace::new();
+    ws.federate(1);
+    assert_eq!(ws.ingest(1, &[]).status.code(), Some(0));
+    ws.federate(2);
+
+    // A changed artifact byte: exit 1, a specific kind, in JSON too.
+    let uri = ws.manifest(2)["units"]["hf"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let artifact = node::artifacts::local_path(&ws.root().join("artifacts"), &uri).unwrap();
+    let mut bytes = fs::read(&artifact).unwrap();
+    bytes[0] ^= 1;
+    fs::write(&artifact, &bytes).unwrap();
+    let out = ws.ingest(2, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let refused = json(&out);
+    assert_eq!(refused["outcome"], "refused");
+    assert_eq!(refused["error"]["kind"], "artifact-digest");
+    assert!(text(&out.stderr).contains("the installed release is unchanged"));
+
+    // A manifest that does not parse: exit 2, located.
+    let broken = ws.root().join("broken.json");
+    let manifest = fs::read_to_string(ws.release(2)).unwrap();
+    fs::write(
+        &broken,
+        manifest.replacen("\"release_seq\": 2", "\"release_seq\": \"two\"", 1),
+    )
+    .unwrap();
+    let out = ws.xtask(
+        EPOCH,
+        &[
+            "ingest",
+            "--release",
+            broken.to_str().unwrap(),
+            "--node-dir",
+            "node",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("broken.json:"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A signature this core build cannot verify: exit 3, with where to go instead.
+    let out = ws.ingest(2, &["--signature", "broken.json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("governance::Verifier"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Required but absent: exit 1.
+    let out = ws.ingest(2, &["--require-signature"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("signature-missing"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Through all of it, release 1 stayed installed.
+    let out = ws.xtask(
+        EPOCH,
+        &[
+            "ingest",
+            "--status",
+            "--node-dir",
+            "node",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(json(&out)["current"]["release_seq"], 1);
+}
+
+#[test]
+fn rollback_needs_a_stable_release_to_return_to() {
+    let ws = Workspace::new();
+    ws.federate(1);
+    let out = ws.xtask(EPOCH, &["rollback"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no stable release before it"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!ws.release(2).exists());
+}
+
+#[test]
+fn a_second_ingest_while_the_node_is_locked_exits_3() {
+    let ws = Workspace::new();
+    ws.federate(1);
+    assert_eq!(ws.ingest(1, &[]).status.code(), Some(0));
+    ws.federate(2);
+    // This process holds the node's lock, as a running ingest would.
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .open(ws.root().join("node/lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let out = ws.ingest(2, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("another ingest is running"),
+        "{}",
+        text(&out.stderr)
+    );
+    lock.unlock().unwrap();
+    assert_eq!(ws.ingest(2, &[]).status.code(), Some(0));
+}
