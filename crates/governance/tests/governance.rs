@@ -1,0 +1,189 @@
+//! Signing, verification and approval policy, through the public API only.
+
+use std::path::Path;
+
+use governance::{
+    Envelope, EnvelopeError, Rejection, SigningKey, TrustFile, Verifier, VerifyError,
+    public_key_hex,
+};
+
+const MANIFEST: &[u8] = br#"{"release_seq":7,"units":{"gcp":{"id":"spiralverse/embedder-v2"}}}"#;
+
+/// Test keys come from fixed seeds so every run signs identically.
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+/// alice, bob and carol approve; ci is trusted but only builds.
+fn trust(min_approvals: usize) -> TrustFile {
+    let entry = |id: &str, seed: u8, roles: &str| {
+        format!(
+            "[keys.{id}]\npublic-key = \"{}\"\nroles = [{roles}]\n",
+            public_key_hex(&key(seed).verifying_key())
+        )
+    };
+    let text = format!(
+        "version = 1\n[policy]\nmin-approvals = {min_approvals}\n\
+         approver-roles = [\"release-approver\"]\n{}{}{}{}",
+        entry("alice", 1, "\"release-approver\""),
+        entry("bob", 2, "\"release-approver\""),
+        entry("carol", 3, "\"release-approver\""),
+        entry("ci", 4, "\"builder\""),
+    );
+    TrustFile::parse(Path::new("trust.toml"), &text).unwrap()
+}
+
+fn signed_by(signers: &[(&str, u8)]) -> Envelope {
+    let mut envelope = Envelope::unsigned(MANIFEST);
+    for (keyid, seed) in signers {
+        envelope.add_signature(keyid, &key(*seed)).unwrap();
+    }
+    envelope
+}
+
+fn not_approved(
+    result: Result<governance::VerificationReport, VerifyError>,
+) -> governance::VerificationReport {
+    match result {
+        Err(VerifyError::NotApproved(report)) => report,
+        other => panic!("expected NotApproved, got {other:?}"),
+    }
+}
+
+#[test]
+fn sign_verify_round_trip() {
+    let envelope = Envelope::sign(MANIFEST, "alice", &key(1));
+    let report = Verifier::new(trust(1))
+        .verify_manifest(MANIFEST, &envelope.to_json())
+        .unwrap();
+    assert_eq!(report.approved_by, ["alice"]);
+    assert!(report.rejected.is_empty());
+    assert_eq!(envelope.payload_bytes().unwrap(), MANIFEST);
+}
+
+#[test]
+fn signing_is_deterministic() {
+    // ed25519 signatures are deterministic, so a fixed key gives byte-identical envelopes.
+    assert_eq!(
+        Envelope::sign(MANIFEST, "alice", &key(1)).to_json(),
+        Envelope::sign(MANIFEST, "alice", &key(1)).to_json()
+    );
+}
+
+#[test]
+fn changing_any_manifest_byte_fails_verification() {
+    let envelope = Envelope::sign(MANIFEST, "alice", &key(1)).to_json();
+    let verifier = Verifier::new(trust(1));
+    for index in [0, MANIFEST.len() / 2, MANIFEST.len() - 1] {
+        let mut tampered = MANIFEST.to_vec();
+        tampered[index] ^= 0x01;
+        assert_eq!(
+            verifier.verify_manifest(&tampered, &envelope),
+            Err(VerifyError::Envelope(EnvelopeError::PayloadMismatch)),
+            "byte {index}"
+        );
+    }
+}
+
+#[test]
+fn changing_the_signed_payload_inside_the_envelope_fails_verification() {
+    // An attacker who rewrites both the manifest and the envelope payload still lacks the key.
+    let mut tampered = MANIFEST.to_vec();
+    tampered[5] ^= 0x01;
+    let mut envelope = Envelope::sign(MANIFEST, "alice", &key(1));
+    envelope.payload = Envelope::unsigned(&tampered).payload;
+    let report =
+        not_approved(Verifier::new(trust(1)).verify_manifest(&tampered, &envelope.to_json()));
+    assert_eq!(report.rejected[0].reason, Rejection::BadSignature);
+}
+
+#[test]
+fn a_signature_by_an_unknown_key_fails() {
+    let envelope = Envelope::sign(MANIFEST, "mallory", &key(9));
+    let verifier = Verifier::new(trust(1));
+    let report = not_approved(verifier.verify_manifest(MANIFEST, &envelope.to_json()));
+    assert_eq!(report.rejected[0].keyid, "mallory");
+    assert_eq!(report.rejected[0].reason, Rejection::UnknownKey);
+
+    // A trusted id with a key that is not the trusted one is a bad signature, not an approval.
+    let impostor = Envelope::sign(MANIFEST, "alice", &key(9));
+    let report = not_approved(verifier.verify_manifest(MANIFEST, &impostor.to_json()));
+    assert_eq!(report.rejected[0].reason, Rejection::BadSignature);
+}
+
+#[test]
+fn unknown_keys_are_reported_but_do_not_block_an_approved_release() {
+    let envelope = signed_by(&[("alice", 1), ("mallory", 9), ("bob", 2)]);
+    let report = Verifier::new(trust(2))
+        .verify_manifest(MANIFEST, &envelope.to_json())
+        .unwrap();
+    assert_eq!(report.approved_by, ["alice", "bob"]);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].reason, Rejection::UnknownKey);
+}
+
+#[test]
+fn a_threshold_not_met_fails_and_says_who_counted() {
+    let envelope = signed_by(&[("alice", 1), ("ci", 4)]);
+    let error = Verifier::new(trust(2))
+        .verify_manifest(MANIFEST, &envelope.to_json())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "release is not approved: 1 of 2 required approvals (approved by alice); \
+         not counted: 'ci': key holds no approver role"
+    );
+}
+
+#[test]
+fn duplicate_approvals_from_the_same_key_count_once() {
+    let envelope = signed_by(&[("alice", 1), ("alice", 1), ("alice", 1)]);
+    let report =
+        not_approved(Verifier::new(trust(2)).verify_manifest(MANIFEST, &envelope.to_json()));
+    assert_eq!(report.approved_by, ["alice"]);
+    assert_eq!(
+        report
+            .rejected
+            .iter()
+            .map(|r| &r.reason)
+            .collect::<Vec<_>>(),
+        [&Rejection::Duplicate, &Rejection::Duplicate]
+    );
+
+    let with_second = signed_by(&[("alice", 1), ("alice", 1), ("carol", 3)]);
+    let report = Verifier::new(trust(2))
+        .verify_manifest(MANIFEST, &with_second.to_json())
+        .unwrap();
+    assert_eq!(report.approved_by, ["alice", "carol"]);
+}
+
+#[test]
+fn malformed_envelopes_are_refused_with_a_reason() {
+    let verifier = Verifier::new(trust(1));
+    let unsigned = Envelope::unsigned(MANIFEST).to_json();
+    assert_eq!(
+        verifier.verify_manifest(MANIFEST, &unsigned),
+        Err(VerifyError::Envelope(EnvelopeError::Unsigned))
+    );
+    assert!(matches!(
+        verifier.verify_manifest(MANIFEST, b"not json"),
+        Err(VerifyError::Envelope(EnvelopeError::Malformed(_)))
+    ));
+    let mut garbled = Envelope::sign(MANIFEST, "alice", &key(1));
+    garbled.signatures[0].sig = "!!!".to_owned();
+    let report = not_approved(verifier.verify_manifest(MANIFEST, &garbled.to_json()));
+    assert_eq!(report.rejected[0].reason, Rejection::BadSignature);
+}
+
+#[test]
+fn trust_file_loads_from_disk_and_missing_file_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("trust.toml");
+    let failure = TrustFile::load(&missing).unwrap_err();
+    assert_eq!(failure.exit, support::Exit::InvalidInput);
+    assert!(
+        failure.located[0]
+            .to_string()
+            .contains("cannot read trust file")
+    );
+}
