@@ -1,1 +1,15 @@
-//! The release domain: provider run manifests, promotion gates, selection, fused release manifests and the kernel manifest.
+//! The release domain: provider run manifests, promotion gates, selection and scoring, the fused
+//! release manifest and its chain, and the kernel manifest (DESIGN.md sections 3 and 4).
+//!
+//! Everything here is pure logic over files and values; `cargo xtask federate` and
+//! `cargo xtask kernel` are thin front ends. Loaders return [`support::Located`] diagnostics so
+//! every caller (preflight included) reports `file:line:col`.
+
+pub mod canonical;
+pub mod gates;
+pub mod jsonpos;
+pub mod manifest;
+pub mod time;
+
+pub use gates::{GatePolicy, Thresholds};
+pub use manifest::{GateVerdict, ReleaseManifest, Unit, Verdict};
