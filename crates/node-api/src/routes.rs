@@ -121,16 +121,29 @@ mod tests {
     #[test]
     fn every_body_carries_the_shape_version() {
         let empty = Fixed(Err("no release installed".to_owned()));
-        for (method, url) in [("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/release"), ("GET", "/nope"), ("POST", "/readyz")] {
+        for (method, url) in [
+            ("GET", "/healthz"),
+            ("GET", "/readyz"),
+            ("GET", "/v1/release"),
+            ("GET", "/nope"),
+            ("POST", "/readyz"),
+        ] {
             for source in [&installed(), &empty] {
-                assert_eq!(respond(method, url, source).body["version"], 1, "{method} {url}");
+                assert_eq!(
+                    respond(method, url, source).body["version"],
+                    1,
+                    "{method} {url}"
+                );
             }
         }
     }
 
     #[test]
     fn query_strings_are_ignored_and_unknown_paths_are_404() {
-        assert_eq!(respond("GET", "/readyz?verbose=1", &installed()).status, 200);
+        assert_eq!(
+            respond("GET", "/readyz?verbose=1", &installed()).status,
+            200
+        );
         let missing = respond("GET", "/v1/releases", &installed());
         assert_eq!(missing.status, 404);
         assert_eq!(missing.body["path"], "/v1/releases");

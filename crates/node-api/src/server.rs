@@ -26,8 +26,8 @@ pub struct Server {
 impl Server {
     /// Binds `addr` (port 0 picks a free port) and installs the SIGTERM/SIGINT handlers.
     pub fn bind(addr: &str) -> Result<Server, String> {
-        let http =
-            tiny_http::Server::http(addr).map_err(|err| format!("cannot listen on {addr}: {err}"))?;
+        let http = tiny_http::Server::http(addr)
+            .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
         let shutdown = Arc::new(AtomicBool::new(false));
         for signal in [SIGTERM, SIGINT] {
             signal_hook::flag::register(signal, Arc::clone(&shutdown))

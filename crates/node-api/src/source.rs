@@ -18,3 +18,25 @@ pub struct InstalledRelease {
 pub trait ReleaseSource {
     fn current(&self) -> Result<InstalledRelease, String>;
 }
+
+/// The installed release of a node directory.
+#[derive(Debug, Clone)]
+pub struct NodeDirSource {
+    node_dir: std::path::PathBuf,
+}
+
+impl NodeDirSource {
+    pub fn new(node_dir: std::path::PathBuf) -> NodeDirSource {
+        NodeDirSource { node_dir }
+    }
+}
+
+impl ReleaseSource for NodeDirSource {
+    fn current(&self) -> Result<InstalledRelease, String> {
+        // Reading the store waits for the node library's public store API.
+        Err(format!(
+            "node store at {} cannot be read by this build yet",
+            self.node_dir.display()
+        ))
+    }
+}
