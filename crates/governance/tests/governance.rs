@@ -187,3 +187,151 @@ fn trust_file_loads_from_disk_and_missing_file_is_located() {
             .contains("cannot read trust file")
     );
 }
+
+/// The `governance` binary: keygen, two approvals, verify (human and JSON), and refusals.
+mod cli {
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    fn governance(args: &[&str], dir: &Path) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_governance"))
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run governance")
+    }
+
+    fn keygen(dir: &Path, file: &str) -> String {
+        let output = governance(&["keygen", "--secret-key", file], dir);
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    #[test]
+    fn keygen_sign_twice_and_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let alice = keygen(dir, "alice.key");
+        let bob = keygen(dir, "bob.key");
+        assert_eq!(alice.len(), 64);
+        assert_ne!(alice, bob);
+        std::fs::write(
+            dir.join("trust.toml"),
+            format!(
+                "version = 1\n[policy]\nmin-approvals = 2\napprover-roles = [\"release-approver\"]\n\
+                 [keys.alice]\npublic-key = \"{alice}\"\nroles = [\"release-approver\"]\n\
+                 [keys.bob]\npublic-key = \"{bob}\"\nroles = [\"release-approver\"]\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("release.json"), super::MANIFEST).unwrap();
+        let verify = |format: &str| {
+            governance(
+                &[
+                    "verify",
+                    "--manifest",
+                    "release.json",
+                    "--envelope",
+                    "release.sig.json",
+                    "--trust",
+                    "trust.toml",
+                    "--format",
+                    format,
+                ],
+                dir,
+            )
+        };
+        for (keyid, file) in [("alice", "alice.key"), ("bob", "bob.key")] {
+            let output = governance(
+                &[
+                    "sign",
+                    "--manifest",
+                    "release.json",
+                    "--secret-key",
+                    file,
+                    "--keyid",
+                    keyid,
+                    "--envelope",
+                    "release.sig.json",
+                ],
+                dir,
+            );
+            assert!(output.status.success(), "{output:?}");
+            if keyid == "alice" {
+                let output = verify("human");
+                assert_eq!(output.status.code(), Some(1), "one approval is not enough");
+                assert!(
+                    String::from_utf8_lossy(&output.stdout).contains(
+                        "NOT APPROVED: release is not approved: 1 of 2 required approvals"
+                    )
+                );
+            }
+        }
+        let output = verify("json");
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["version"], 1);
+        assert_eq!(report["approved"], true);
+        assert_eq!(report["approved_by"], serde_json::json!(["alice", "bob"]));
+
+        // Any change to the manifest after signing is refused.
+        let mut tampered = super::MANIFEST.to_vec();
+        tampered[3] ^= 0x01;
+        std::fs::write(dir.join("release.json"), tampered).unwrap();
+        let output = verify("json");
+        assert_eq!(output.status.code(), Some(1));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["approved"], false);
+        assert!(
+            report["error"]
+                .as_str()
+                .unwrap()
+                .contains("not byte for byte")
+        );
+    }
+
+    #[test]
+    fn keygen_never_overwrites_and_secret_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        keygen(dir.path(), "k");
+        let mode = std::fs::metadata(dir.path().join("k"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let again = governance(&["keygen", "--secret-key", "k"], dir.path());
+        assert_eq!(again.status.code(), Some(2));
+    }
+
+    #[test]
+    fn a_malformed_trust_file_is_invalid_input_with_its_location() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("trust.toml"),
+            "version = 1\n[policy]\nmin-approvals = 0\napprover-roles = [\"a\"]\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("m.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("e.json"), "{}").unwrap();
+        let output = governance(
+            &[
+                "verify",
+                "--manifest",
+                "m.json",
+                "--envelope",
+                "e.json",
+                "--trust",
+                "trust.toml",
+            ],
+            dir.path(),
+        );
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("trust.toml:3:17: min-approvals must be at least 1"),
+            "{stderr}"
+        );
+        assert!(governance(&["frobnicate"], dir.path()).status.code() == Some(2));
+    }
+}
