@@ -1,1 +1,29 @@
-//! Node side of a release: verified, atomic, exclusive install of a promoted release, with anti-rollback and history.
+//! Node side of a release: verified, atomic, exclusive install of a promoted release, with
+//! anti-rollback and history.
+//!
+//! - [`store`]: the node directory ([`NodeStore`]): ingest, current/warm releases, status.
+//! - [`verify`] (private): the checks, in order: manifest digest, signature ([`SignatureVerifier`],
+//!   injected so core never depends on signing code), `release_seq`, expiry, mix-and-match,
+//!   artifacts.
+//! - [`history`]: the append-only, hash-chained install history.
+//! - [`hash`]: streaming, parallel artifact hashing with bounded memory.
+//! - [`artifacts`]: how unit URIs map to files in an artifacts directory.
+//! - [`time`]: `SOURCE_DATE_EPOCH`-aware clock and RFC 3339.
+
+pub mod artifacts;
+pub mod error;
+pub mod hash;
+pub mod history;
+pub mod manifest;
+pub mod store;
+pub mod time;
+mod verify;
+
+pub use error::IngestError;
+pub use history::{Action, HistoryEntry};
+pub use manifest::{ReleaseView, UnitView};
+pub use store::{
+    IngestOptions, IngestOutcome, IngestRequest, InstallReport, InstallStep, InstalledRelease,
+    NodePolicy, NodeStatus, NodeStore, ReleaseRef, SignatureVerifier, UnitCheck, UnitStatus,
+    VerificationRecord,
+};

@@ -1,0 +1,246 @@
+//! Why an ingest was refused. Every refusal is its own variant, and none changes the store.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use support::Exit;
+
+#[derive(Debug)]
+pub enum IngestError {
+    /// The manifest is not JSON or lacks a field ingest needs.
+    Malformed { message: String },
+    /// The manifest's bytes do not hash to the digest it declares (edited after publishing).
+    DigestMismatch { declared: String, computed: String },
+    /// The node requires a signature and none came with the manifest.
+    SignatureMissing,
+    /// A signature is required or was given, but this node has no verifier configured.
+    NoVerifier,
+    /// The verifier refused the signature (unknown key, bad signature, wrong payload).
+    SignatureRejected { reason: String },
+    /// The offered release is older than the installed one: a rollback attack.
+    RollbackAttack {
+        offered_seq: u64,
+        installed_seq: u64,
+    },
+    /// Same `release_seq` as the installed release but a different digest.
+    SeqConflict {
+        seq: u64,
+        installed: String,
+        offered: String,
+    },
+    /// The manifest's `expires` is in the past.
+    Expired { expires: String, now: String },
+    /// A unit brings back an artifact that a later installed release replaced, without the
+    /// release being a rollback: units from different releases were mixed.
+    MixAndMatch {
+        provider: String,
+        uri: String,
+        from_seq: u64,
+        replaced_by_seq: u64,
+    },
+    /// A rollback release whose units are not those of the release it returns to.
+    RollbackUnitsMismatch {
+        provider: String,
+        target_seq: u64,
+        target: String,
+    },
+    /// A unit's URI cannot be mapped into the artifacts directory.
+    BadArtifactUri { provider: String, reason: String },
+    /// The local artifact's size differs from the manifest's (`truncated` when smaller).
+    ArtifactSize {
+        provider: String,
+        path: PathBuf,
+        declared: u64,
+        actual: u64,
+    },
+    /// The local artifact's content digest differs from the manifest's.
+    ArtifactDigest {
+        provider: String,
+        path: PathBuf,
+        declared: String,
+        actual: String,
+    },
+    /// `require_artifacts` is on and a unit's artifact is not in the artifacts directory.
+    ArtifactMissing {
+        provider: String,
+        uri: Option<String>,
+        path: Option<PathBuf>,
+    },
+    /// Another ingest holds the store lock.
+    Locked { lock: PathBuf },
+    /// Reading or writing the store (or an artifact) failed.
+    Io { path: PathBuf, error: io::Error },
+    /// The store's files contradict each other (a broken history chain, a dangling pointer).
+    StoreCorrupt { message: String },
+}
+
+impl IngestError {
+    /// The exit code a command-line front end should use (DESIGN.md section 9).
+    pub fn exit(&self) -> Exit {
+        match self {
+            IngestError::Malformed { .. } | IngestError::BadArtifactUri { .. } => {
+                Exit::InvalidInput
+            }
+            IngestError::Locked { .. }
+            | IngestError::Io { .. }
+            | IngestError::NoVerifier
+            | IngestError::StoreCorrupt { .. } => Exit::Environment,
+            _ => Exit::CheckFailed,
+        }
+    }
+
+    /// A short stable name for JSON output and tests (`digest-mismatch`, `rollback-attack`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            IngestError::Malformed { .. } => "malformed",
+            IngestError::DigestMismatch { .. } => "digest-mismatch",
+            IngestError::SignatureMissing => "signature-missing",
+            IngestError::NoVerifier => "no-verifier",
+            IngestError::SignatureRejected { .. } => "signature-rejected",
+            IngestError::RollbackAttack { .. } => "rollback-attack",
+            IngestError::SeqConflict { .. } => "seq-conflict",
+            IngestError::Expired { .. } => "expired",
+            IngestError::MixAndMatch { .. } => "mix-and-match",
+            IngestError::RollbackUnitsMismatch { .. } => "rollback-units-mismatch",
+            IngestError::BadArtifactUri { .. } => "bad-artifact-uri",
+            IngestError::ArtifactSize { .. } => "artifact-size",
+            IngestError::ArtifactDigest { .. } => "artifact-digest",
+            IngestError::ArtifactMissing { .. } => "artifact-missing",
+            IngestError::Locked { .. } => "locked",
+            IngestError::Io { .. } => "io",
+            IngestError::StoreCorrupt { .. } => "store-corrupt",
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, error: io::Error) -> Self {
+        IngestError::Io {
+            path: path.into(),
+            error,
+        }
+    }
+}
+
+impl fmt::Display for IngestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IngestError::Malformed { message } => {
+                write!(f, "malformed release manifest: {message}")
+            }
+            IngestError::DigestMismatch { declared, computed } => write!(
+                f,
+                "manifest digest mismatch: it declares {declared} but its content hashes to \
+                 {computed}; the manifest was changed after it was published"
+            ),
+            IngestError::SignatureMissing => write!(
+                f,
+                "this node requires a signed release and no signature was given \
+                 (pass the signature envelope with --signature FILE)"
+            ),
+            IngestError::NoVerifier => write!(
+                f,
+                "a signature must be checked but this node has no signature verifier configured"
+            ),
+            IngestError::SignatureRejected { reason } => {
+                write!(f, "signature rejected: {reason}")
+            }
+            IngestError::RollbackAttack {
+                offered_seq,
+                installed_seq,
+            } => write!(
+                f,
+                "rollback attack refused: the release has release_seq {offered_seq}, lower than \
+                 the installed {installed_seq}; a rollback must be published as a new release \
+                 with a higher release_seq (`cargo xtask rollback`)"
+            ),
+            IngestError::SeqConflict {
+                seq,
+                installed,
+                offered,
+            } => write!(
+                f,
+                "release_seq conflict: {seq} is installed as {installed} but this release \
+                 ({offered}) claims the same release_seq; two different releases cannot share one"
+            ),
+            IngestError::Expired { expires, now } => write!(
+                f,
+                "release expired at {expires} (now {now}); publish a fresh release"
+            ),
+            IngestError::MixAndMatch {
+                provider,
+                uri,
+                from_seq,
+                replaced_by_seq,
+            } => write!(
+                f,
+                "unit `{provider}` ({uri}) is the artifact of release_seq {from_seq}, which \
+                 release_seq {replaced_by_seq} replaced; units from different releases were \
+                 mixed (only a rollback release may bring back replaced units)"
+            ),
+            IngestError::RollbackUnitsMismatch {
+                provider,
+                target_seq,
+                target,
+            } => write!(
+                f,
+                "rollback release's unit `{provider}` differs from that of the release it returns \
+                 to (release_seq {target_seq}, {target}); a rollback must restore that release's \
+                 units unchanged"
+            ),
+            IngestError::BadArtifactUri { provider, reason } => {
+                write!(f, "unit `{provider}`: {reason}")
+            }
+            IngestError::ArtifactSize {
+                provider,
+                path,
+                declared,
+                actual,
+            } => write!(
+                f,
+                "unit `{provider}`: artifact {} is {actual} bytes but the manifest says \
+                 {declared}{}",
+                path.display(),
+                if actual < declared {
+                    " (truncated)"
+                } else {
+                    ""
+                }
+            ),
+            IngestError::ArtifactDigest {
+                provider,
+                path,
+                declared,
+                actual,
+            } => write!(
+                f,
+                "unit `{provider}`: artifact {} hashes to {actual} but the manifest says {declared}",
+                path.display()
+            ),
+            IngestError::ArtifactMissing {
+                provider,
+                uri,
+                path,
+            } => match (uri, path) {
+                (Some(uri), Some(path)) => write!(
+                    f,
+                    "unit `{provider}`: artifact {uri} is not present at {}",
+                    path.display()
+                ),
+                _ => write!(
+                    f,
+                    "unit `{provider}`: artifacts are required but no artifacts directory or URI \
+                     is available"
+                ),
+            },
+            IngestError::Locked { lock } => write!(
+                f,
+                "another ingest is running on this node (lock {} is held); wait for it to finish",
+                lock.display()
+            ),
+            IngestError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            IngestError::StoreCorrupt { message } => write!(f, "node store is corrupt: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for IngestError {}

@@ -1,0 +1,5 @@
+//! Node ingest against real files: installs, the tamper suite, and crash safety.
+
+mod fixture;
+mod install;
+mod tamper;
