@@ -175,3 +175,13 @@ fn decode_signature(sig: &str) -> Option<Signature> {
     let bytes = base64_decode(sig).ok()?;
     Signature::from_slice(&bytes).ok()
 }
+
+/// The node's signature seam: a release installs only when the envelope signs its exact
+/// bytes with enough distinct approvals. `Ok` names the approving keys, `Err` says why not.
+impl node::SignatureVerifier for Verifier {
+    fn verify(&self, manifest_bytes: &[u8], envelope: &[u8]) -> Result<String, String> {
+        self.verify_manifest(manifest_bytes, envelope)
+            .map(|report| report.approved_by.join(", "))
+            .map_err(|err| err.to_string())
+    }
+}

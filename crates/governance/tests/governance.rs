@@ -335,3 +335,157 @@ mod cli {
         assert!(governance(&["frobnicate"], dir.path()).status.code() == Some(2));
     }
 }
+
+/// The governance/crypto integration path, end to end with real crates and files: federation
+/// builds a release from provider run manifests and local artifacts, two approvers sign it,
+/// and a node that requires signatures installs it through `governance::Verifier`. A manifest
+/// changed after signing, a release short of approvals, an unsigned release and a signature
+/// by an unknown key are each refused with the installed release left in place.
+#[test]
+fn governance_crypto_integration_path_signed_release_installs_and_tampered_is_refused() {
+    use node::{IngestError, IngestOptions, IngestOutcome, IngestRequest, NodePolicy, NodeStore};
+    use release::federation::{ArtifactLocator, Inputs, federate};
+
+    // 2026-06-01T00:00:00Z, for federation's timestamps and the node's expiry check alike.
+    const NOW: i64 = 1_780_272_000;
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = dir.path().join("artifacts");
+    let release_for = |generation: u32, previous: Option<release::ReleaseManifest>| {
+        let providers = [
+            ("hf", "textgen", "hf://spiralverse/textgen-lora"),
+            (
+                "gcp",
+                "embed",
+                "gs://scbe-vertex-staging/spiralverse/embedder",
+            ),
+            ("aws", "runtime", "s3://spiralverse/runtime-distilled"),
+        ];
+        let manifests = providers
+            .iter()
+            .map(|(provider, role, uri)| {
+                let uri = format!("{uri}-v{generation}");
+                let file = ArtifactLocator {
+                    base: dir.path().to_owned(),
+                    dir: Some(artifacts.clone()),
+                }
+                .local_path(&uri)
+                .unwrap();
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(&file, format!("{provider} weights v{generation}\n")).unwrap();
+                let text = serde_json::json!({"provider": provider, "artifacts": [{
+                    "id": format!("spiralverse/{provider}-v{generation}"), "role": role, "uri": uri,
+                    "metrics": {"quality": 0.86, "safety": 0.99, "latency_ms_p95": 90, "cost_per_1k_tokens": 0.6},
+                }]})
+                .to_string();
+                release::ProviderManifest::parse(&dir.path().join(format!("{provider}.json")), &text)
+                    .unwrap()
+            })
+            .collect();
+        let outcome = federate(Inputs {
+            manifests,
+            thresholds: release::Thresholds::default(),
+            expires_after_days: 30,
+            previous,
+            carry_forward: false,
+            artifacts: ArtifactLocator {
+                base: dir.path().to_owned(),
+                dir: Some(artifacts.clone()),
+            },
+            now: NOW,
+        })
+        .unwrap();
+        outcome.release.expect("every provider passes its gates")
+    };
+    let first = release_for(1, None);
+    let second = release_for(2, Some(first.clone()));
+    assert!(
+        first.units.values().all(|unit| unit.digest.is_some()),
+        "artifacts were hashed"
+    );
+
+    let verifier = Verifier::new(trust(2));
+    let store = NodeStore::new(dir.path().join("node"));
+    let options = IngestOptions {
+        policy: NodePolicy {
+            require_signature: true,
+            require_artifacts: true,
+        },
+        verifier: Some(&verifier),
+        now_unix: Some(NOW),
+        ..IngestOptions::default()
+    };
+    let ingest = |manifest: &[u8], signature: Option<&[u8]>| {
+        store.ingest(
+            IngestRequest {
+                manifest,
+                signature,
+                artifacts_dir: Some(&artifacts),
+            },
+            &options,
+        )
+    };
+    let approved = |manifest: &[u8]| {
+        let mut envelope = Envelope::sign(manifest, "alice", &key(1));
+        envelope.add_signature("bob", &key(2)).unwrap();
+        envelope.to_json()
+    };
+    let installed_digest = || store.current().unwrap().map(|release| release.digest);
+
+    // Signed by two approvers: installs, and the store records who approved it.
+    let first_bytes = first.to_bytes();
+    match ingest(&first_bytes, Some(&approved(&first_bytes))).unwrap() {
+        IngestOutcome::Installed(report) => {
+            assert_eq!(report.digest, first.digest);
+            assert_eq!(report.signed_by.as_deref(), Some("alice, bob"));
+        }
+        other => panic!("expected an install, got {other:?}"),
+    }
+
+    let second_bytes = second.to_bytes();
+    // Changed after signing (and re-digested, as an attacker without a key would).
+    let mut altered = second.clone();
+    altered.units.get_mut("gcp").unwrap().uri = Some("gs://attacker/embedder".to_owned());
+    altered.seal();
+    let signed_for_other_bytes = approved(&second_bytes);
+    let refusals = [
+        (
+            altered.to_bytes(),
+            Some(signed_for_other_bytes),
+            "not byte for byte the release manifest",
+        ),
+        (
+            second_bytes.clone(),
+            Some(Envelope::sign(&second_bytes, "alice", &key(1)).to_json()),
+            "release is not approved: 1 of 2 required approvals (approved by alice)",
+        ),
+        (
+            second_bytes.clone(),
+            Some(Envelope::sign(&second_bytes, "mallory", &key(9)).to_json()),
+            "'mallory': unknown key",
+        ),
+        (second_bytes.clone(), None, "requires a signed release"),
+    ];
+    for (manifest, signature, expected) in refusals {
+        let err = ingest(&manifest, signature.as_deref()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                IngestError::SignatureRejected { .. } | IngestError::SignatureMissing
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains(expected), "{err}");
+        assert_eq!(
+            installed_digest(),
+            Some(first.digest.clone()),
+            "after: {err}"
+        );
+    }
+
+    // The genuine next release, properly approved, installs over the first.
+    assert!(matches!(
+        ingest(&second_bytes, Some(&approved(&second_bytes))).unwrap(),
+        IngestOutcome::Installed(_)
+    ));
+    assert_eq!(installed_digest(), Some(second.digest));
+}
