@@ -7,7 +7,7 @@
 //! | `GET /healthz`     | 200    | `{"version":1,"status":"alive"}`                            |
 //! | `GET /readyz`      | 200    | `{"version":1,"ready":true,"release":{"digest","release_seq"}}` |
 //! |                    | 503    | `{"version":1,"ready":false,"reason":"..."}`                |
-//! | `GET /v1/release`  | 200    | `{"version":1,"digest","release_seq","rollback_of","manifest"}` |
+//! | `GET /v1/release`  | 200    | `{"version":1,"digest","release_seq","rollback_of","verified_at","signed_by","manifest"}` |
 //! |                    | 503    | `{"version":1,"error":"not_ready","reason":"..."}`          |
 //! | unknown path       | 404    | `{"version":1,"error":"not_found","path":"..."}`            |
 //! | other method       | 405    | `{"version":1,"error":"method_not_allowed","method":"...","allow":["GET","HEAD"]}` |
@@ -82,6 +82,8 @@ pub fn respond(method: &str, url: &str, source: &dyn ReleaseSource) -> Response 
                     "digest": release.digest,
                     "release_seq": release.release_seq,
                     "rollback_of": release.rollback_of,
+                    "verified_at": release.verified_at,
+                    "signed_by": release.signed_by,
                     "manifest": release.manifest,
                 }),
             ),
@@ -114,6 +116,8 @@ mod tests {
             digest: "sha256:ab".to_owned(),
             release_seq: 3,
             rollback_of: None,
+            verified_at: "2026-06-01T00:00:00Z".to_owned(),
+            signed_by: None,
             manifest: json!({"release_seq": 3}),
         }))
     }
