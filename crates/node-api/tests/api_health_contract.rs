@@ -275,6 +275,15 @@ fn api_health_contract_empty_node_is_alive_but_not_ready() {
     assert_eq!(unknown.body["error"], "not_found");
     assert_eq!(unknown.body["path"], "/v2/release");
 
+    // HEAD answers like GET, without a body (what load balancer probes send).
+    let head = api
+        .client
+        .head(format!("{}/readyz", api.base_url))
+        .call()
+        .unwrap();
+    assert_eq!(head.status().as_u16(), 503);
+    assert_eq!(head.headers()["content-type"], "application/json");
+
     let wrong_method = api.post("/readyz");
     assert_reply(&wrong_method, 405);
     assert_eq!(wrong_method.allow.as_deref(), Some("GET, HEAD"));
