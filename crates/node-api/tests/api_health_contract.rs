@@ -405,3 +405,34 @@ fn api_health_contract_sigterm_stops_the_server_cleanly() {
         "{addr} still accepts connections after shutdown"
     );
 }
+
+#[test]
+fn bad_usage_exits_2_and_an_address_in_use_exits_3() {
+    let run = |args: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_node-api"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run node-api")
+    };
+    let missing_flag = run(&[]);
+    assert_eq!(missing_flag.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing_flag.stderr).contains("--node-dir is required"));
+
+    let node = Node::new();
+    let no_such_dir = node.dir().join("absent");
+    let missing_dir = run(&["--node-dir".as_ref(), no_such_dir.as_os_str()]);
+    assert_eq!(missing_dir.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing_dir.stderr).contains("does not exist"));
+
+    let api = ApiProcess::start(node.dir());
+    let taken = api.base_url.trim_start_matches("http://").to_owned();
+    let in_use = run(&[
+        "--node-dir".as_ref(),
+        node.dir().as_os_str(),
+        "--addr".as_ref(),
+        taken.as_ref(),
+    ]);
+    assert_eq!(in_use.status.code(), Some(3), "{in_use:?}");
+    assert!(String::from_utf8_lossy(&in_use.stderr).contains("cannot listen on"));
+}
