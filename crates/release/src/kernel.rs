@@ -11,6 +11,7 @@
 //! changes it.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -31,6 +32,9 @@ pub struct KernelManifest {
     pub version: i64,
     /// Workspace-relative paths with `/` separators, sorted, without duplicates.
     pub files: Vec<String>,
+    /// The manifest text and where each file is listed in it, for diagnostics.
+    text: String,
+    spans: BTreeMap<String, Range<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -121,7 +125,7 @@ impl KernelManifest {
                     .with_help("list the files that define the model surface"),
             );
         }
-        let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+        let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
         for file in raw.files.get_ref() {
             let name = file.get_ref();
             let bad = name.is_empty()
@@ -133,7 +137,7 @@ impl KernelManifest {
             if bad {
                 problems.push(Located::at(path, text, file.span(), format!("{name:?} is not a workspace-relative path"))
                     .with_help("write paths relative to the workspace root with `/` separators, e.g. \"manifests/gates.toml\""));
-            } else if seen.insert(name.clone(), ()).is_some() {
+            } else if seen.insert(name.clone(), file.span()).is_some() {
                 problems.push(Located::at(
                     path,
                     text,
@@ -148,8 +152,21 @@ impl KernelManifest {
         Ok(KernelManifest {
             path: path.to_owned(),
             version: *raw.version.get_ref(),
-            files: seen.into_keys().collect(),
+            files: seen.keys().cloned().collect(),
+            text: text.to_owned(),
+            spans: seen,
         })
+    }
+
+    /// "kernel file does not exist", pointing at its entry in the manifest.
+    pub fn missing_file(&self, file: &str) -> Located {
+        let message = format!("kernel file {file:?} does not exist");
+        let help = "restore the file, or remove it from the kernel manifest if the model surface changed on purpose";
+        match self.spans.get(file) {
+            Some(span) => Located::at(&self.path, &self.text, span.clone(), message),
+            None => Located::file(&self.path, message),
+        }
+        .with_help(help)
     }
 
     /// Hashes every listed file under `root`.

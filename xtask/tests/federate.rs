@@ -1,0 +1,571 @@
+//! `cargo xtask federate` end to end: the real binary against temporary workspaces.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+/// 2026-11-24T00:00:00Z: the instant the committed example release was produced at.
+const EPOCH: &str = "1795478400";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn provider(name: &str) -> Value {
+    let text =
+        fs::read_to_string(repo_root().join(format!("manifests/providers/{name}.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A workspace with the repository's example providers and gates, and no releases yet.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("manifests");
+    fs::create_dir_all(manifests.join("providers")).unwrap();
+    for name in ["hf", "gcp", "aws"] {
+        write_json(
+            &manifests.join(format!("providers/{name}.json")),
+            &provider(name),
+        );
+    }
+    fs::copy(
+        repo_root().join("manifests/gates.toml"),
+        manifests.join("gates.toml"),
+    )
+    .unwrap();
+    dir
+}
+
+fn write_json(path: &Path, value: &Value) {
+    fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+fn federate(root: &Path, epoch: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("federate")
+        .args(args)
+        .current_dir(root)
+        .env("XTASK_WORKSPACE_ROOT", root)
+        .env("SOURCE_DATE_EPOCH", epoch)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// Output as text, with diagnostics that the renderer wrapped joined back into one line.
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace("\n  | ", " ")
+}
+
+/// Table rows with runs of spaces collapsed, so assertions do not depend on column widths.
+fn rows(bytes: &[u8]) -> Vec<String> {
+    text(bytes)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Every entry in `dir`, sorted (temp files included, so leftovers show up).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    names
+}
+
+fn release(root: &Path, seq: u64) -> Value {
+    let path = root.join(format!("manifests/releases/release-{seq:06}.json"));
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn repository_form_writes_the_next_release_and_chains_it() {
+    let ws = workspace();
+    let first = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&first, 0);
+    let stdout = text(&first.stdout);
+    assert!(
+        stdout.contains("release-000001.json\nspiralverse-ai-federated-v2026.11.24.0000\n"),
+        "{stdout}"
+    );
+    assert!(
+        rows(&first.stdout)
+            .contains(&"hf spiralverse/textgen-lora-v1 * quality 0.82 >= 0.75 pass".to_owned()),
+        "{stdout}"
+    );
+
+    let second = federate(ws.path(), "1795482000", &[]);
+    assert_exit(&second, 0);
+    let (one, two) = (release(ws.path(), 1), release(ws.path(), 2));
+    assert_eq!(two["release_seq"], json!(2));
+    assert_eq!(two["previous_release"], one["digest"]);
+    assert_eq!(
+        two["fused_model_id"],
+        json!("spiralverse-ai-federated-v2026.11.24.0100")
+    );
+    assert_eq!(
+        listing(&ws.path().join("manifests/releases")),
+        ["release-000001.json", "release-000002.json"]
+    );
+
+    let verify = federate(ws.path(), EPOCH, &["--verify-chain"]);
+    assert_exit(&verify, 0);
+    assert!(text(&verify.stdout).contains("release chain ok: 2 release(s)"));
+}
+
+#[test]
+fn same_inputs_and_source_date_epoch_give_byte_identical_releases_and_one_metric_changes_the_digest()
+ {
+    let (a, b) = (workspace(), workspace());
+    assert_exit(&federate(a.path(), EPOCH, &[]), 0);
+    assert_exit(&federate(b.path(), EPOCH, &[]), 0);
+    let file = "manifests/releases/release-000001.json";
+    assert_eq!(
+        fs::read(a.path().join(file)).unwrap(),
+        fs::read(b.path().join(file)).unwrap()
+    );
+
+    let c = workspace();
+    let mut gcp = provider("gcp");
+    gcp["artifacts"][0]["metrics"]["latency_ms_p95"] = json!(91);
+    write_json(&c.path().join("manifests/providers/gcp.json"), &gcp);
+    assert_exit(&federate(c.path(), EPOCH, &[]), 0);
+    assert_ne!(
+        release(c.path(), 1)["digest"],
+        release(a.path(), 1)["digest"]
+    );
+}
+
+#[test]
+fn committed_example_release_is_what_the_command_produces() {
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let committed = repo_root().join("manifests/releases/release-000001.json");
+    assert_eq!(
+        text(&fs::read(ws.path().join("manifests/releases/release-000001.json")).unwrap()),
+        text(&fs::read(&committed).unwrap()),
+        "{} is stale: regenerate it with the command in README.md, section Federation",
+        committed.display()
+    );
+}
+
+#[test]
+fn gate_failure_exits_1_names_the_gate_and_leaves_the_previous_release_intact() {
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let releases = ws.path().join("manifests/releases");
+    let before = fs::read(releases.join("release-000001.json")).unwrap();
+    let mut hf = provider("hf");
+    hf["artifacts"][0]["metrics"]["safety"] = json!(0.9);
+    write_json(&ws.path().join("manifests/providers/hf.json"), &hf);
+
+    let failed = federate(ws.path(), "1795482000", &[]);
+    assert_exit(&failed, 1);
+    let stderr = text(&failed.stderr);
+    assert!(
+        stderr.contains("provider 'hf' has no artifacts passing promotion gates (spiralverse/textgen-lora-v1: safety 0.9 < min_safety 0.95)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no release written"), "{stderr}");
+    assert!(
+        rows(&failed.stdout)
+            .contains(&"hf spiralverse/textgen-lora-v1 safety 0.9 >= 0.95 FAIL".to_owned()),
+        "{}",
+        text(&failed.stdout)
+    );
+    assert_eq!(listing(&releases), ["release-000001.json"]);
+    assert_eq!(
+        fs::read(releases.join("release-000001.json")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn carry_forward_keeps_the_last_promoted_unit_and_says_so() {
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let mut aws = provider("aws");
+    aws["artifacts"][0]["metrics"]["cost_per_1k_tokens"] = json!(2);
+    write_json(&ws.path().join("manifests/providers/aws.json"), &aws);
+    let carried = federate(ws.path(), "1795482000", &["--carry-forward"]);
+    assert_exit(&carried, 0);
+    assert!(
+        text(&carried.stdout).contains("carried forward aws:"),
+        "{}",
+        text(&carried.stdout)
+    );
+    let (one, two) = (release(ws.path(), 1), release(ws.path(), 2));
+    assert_eq!(two["units"]["aws"]["carried_forward"], json!(true));
+    assert_eq!(two["units"]["aws"]["carried_from"], one["digest"]);
+    assert_eq!(
+        two["units"]["aws"]["verdict"],
+        one["units"]["aws"]["verdict"]
+    );
+    assert_eq!(
+        two["units"]["aws"]["metrics"]["cost_per_1k_tokens"],
+        json!(0.5)
+    );
+    assert_eq!(two["units"]["gcp"]["carried_forward"], json!(false));
+}
+
+#[test]
+fn dry_run_and_json_report_every_gate_and_write_nothing() {
+    let ws = workspace();
+    let output = federate(ws.path(), EPOCH, &["--dry-run", "--format", "json"]);
+    assert_exit(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["schema"], json!("federation-report/v1"));
+    assert_eq!(
+        (
+            report["ok"].clone(),
+            report["dry_run"].clone(),
+            report["written"].clone()
+        ),
+        (json!(true), json!(true), Value::Null)
+    );
+    let hf = &report["providers"][2];
+    assert_eq!(hf["provider"], json!("hf"));
+    assert_eq!(hf["selected"], json!("spiralverse/textgen-lora-v1"));
+    assert_eq!(
+        hf["artifacts"][0]["verdict"]["latency_ms_p95"],
+        json!({"value": 140, "comparison": "<=", "threshold": 250, "pass": true})
+    );
+    assert_eq!(report["release"]["release_seq"], json!(1));
+    assert!(!ws.path().join("manifests/releases").exists());
+
+    let human = federate(ws.path(), EPOCH, &["--dry-run"]);
+    assert_exit(&human, 0);
+    assert!(
+        text(&human.stdout).contains("dry run: would write"),
+        "{}",
+        text(&human.stdout)
+    );
+    assert!(!ws.path().join("manifests/releases").exists());
+}
+
+#[test]
+fn json_report_of_a_gate_failure_names_the_failure_and_exits_1() {
+    let ws = workspace();
+    let failed = federate(
+        ws.path(),
+        EPOCH,
+        &["--format", "json", "--min-quality", "0.99"],
+    );
+    assert_exit(&failed, 1);
+    let report: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(report["ok"], json!(false));
+    assert_eq!(report["release"], Value::Null);
+    assert_eq!(report["gates"]["min_quality"], json!(0.99));
+    let failure = report["providers"][0]["failure"].as_str().unwrap();
+    assert!(
+        failure.contains("quality 0.8 < min_quality 0.99"),
+        "{failure}"
+    );
+    assert!(!ws.path().join("manifests/releases").exists());
+}
+
+#[test]
+fn original_flags_keep_working() {
+    let ws = workspace();
+    let p = |name: &str| {
+        ws.path()
+            .join(format!("manifests/providers/{name}.json"))
+            .display()
+            .to_string()
+    };
+    let out = ws.path().join("out/nested/fused.json");
+    let (hf, gcp, aws, out_s) = (p("hf"), p("gcp"), p("aws"), out.display().to_string());
+    let args = [
+        "--hf-manifest",
+        &hf,
+        "--gcp-manifest",
+        &gcp,
+        "--aws-manifest",
+        &aws,
+        "--output",
+        &out_s,
+    ];
+    let output = federate(ws.path(), EPOCH, &args);
+    assert_exit(&output, 0);
+    assert!(
+        text(&output.stdout).contains(&format!(
+            "{out_s}\nspiralverse-ai-federated-v2026.11.24.0000\n"
+        )),
+        "{}",
+        text(&output.stdout)
+    );
+    let fused: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(fused["providers"], json!(["aws", "gcp", "hf"]));
+    assert_eq!(
+        fused["units"]["gcp"]["uri"],
+        json!("gs://scbe-vertex-staging/spiralverse/embedder-v2")
+    );
+    assert_eq!(
+        fused["gates"],
+        json!({"min_quality": 0.75, "min_safety": 0.95, "max_latency_ms_p95": 250, "max_cost_per_1k_tokens": 1.5})
+    );
+
+    // Threshold flags: a value exactly at the threshold passes, just beyond fails.
+    let at = [&args[..], &["--max-latency-ms-p95", "140"]].concat();
+    assert_exit(&federate(ws.path(), EPOCH, &at), 0);
+    fs::remove_file(&out).unwrap();
+    let beyond = [&args[..], &["--max-latency-ms-p95", "139.99"]].concat();
+    let failed = federate(ws.path(), EPOCH, &beyond);
+    assert_exit(&failed, 1);
+    assert!(
+        text(&failed.stderr).contains("latency_ms_p95 140 > max_latency_ms_p95 139.99"),
+        "{}",
+        text(&failed.stderr)
+    );
+    assert!(!out.exists());
+
+    // Keyed by the `provider` field: passing the gcp file twice leaves hf missing.
+    let twice = [
+        "--hf-manifest",
+        &gcp,
+        "--gcp-manifest",
+        &gcp,
+        "--aws-manifest",
+        &aws,
+        "--output",
+        &out_s,
+    ];
+    let failed = federate(ws.path(), EPOCH, &twice);
+    assert_exit(&failed, 2);
+    assert!(
+        text(&failed.stderr).contains("missing provider manifests: hf"),
+        "{}",
+        text(&failed.stderr)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn bad_inputs_exit_2_with_file_line_and_column_and_write_nothing() {
+    // (what, file to write under manifests/, its contents, expected location and message)
+    let cases: [(&str, &str, &str, &str); 7] = [
+        (
+            "invalid JSON",
+            "providers/hf.json",
+            "{\n  \"provider\": \"hf\",\n  \"artifacts\": [\n}",
+            "hf.json:4:1: ",
+        ),
+        (
+            "wrong type",
+            "providers/hf.json",
+            "{\n  \"provider\": \"hf\",\n  \"artifacts\": {\"id\": 1}\n}",
+            "hf.json:3:16: `artifacts` must be a list",
+        ),
+        (
+            "unknown provider",
+            "providers/hf.json",
+            "{\"provider\": \"azure\", \"artifacts\": []}",
+            "hf.json:1:14: unknown provider \"azure\"",
+        ),
+        (
+            "empty artifacts",
+            "providers/gcp.json",
+            "{\"provider\": \"gcp\",\n \"artifacts\": []}",
+            "gcp.json:2:15: `artifacts` is empty",
+        ),
+        (
+            "boolean metric",
+            "providers/aws.json",
+            "{\"provider\": \"aws\", \"artifacts\": [{\"id\": \"r\", \"role\": \"runtime\",\n \"metrics\": {\"quality\": true, \"safety\": 1, \"latency_ms_p95\": 1, \"cost_per_1k_tokens\": 1}}]}",
+            "aws.json:2:25: artifact 'r': metric 'quality' must be a number, found a boolean",
+        ),
+        (
+            "malformed gates TOML",
+            "gates.toml",
+            "version = 1\n[gates]\nmin_quality = \"high\"\n",
+            "gates.toml:3:15: ",
+        ),
+        (
+            "gates TOML missing a gate",
+            "gates.toml",
+            "version = 1\n[gates]\nmin_quality = 0.7\n",
+            "gates.toml:2:1: missing field `min_safety`",
+        ),
+    ];
+    for (what, file, contents, expected) in cases {
+        let ws = workspace();
+        fs::write(ws.path().join("manifests").join(file), contents).unwrap();
+        let output = federate(ws.path(), EPOCH, &[]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{what}: {}",
+            text(&output.stderr)
+        );
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains(expected),
+            "{what}: expected {expected:?} in\n{stderr}"
+        );
+        assert!(
+            !ws.path().join("manifests/releases").exists(),
+            "{what}: something was written"
+        );
+    }
+
+    let ws = workspace();
+    fs::remove_file(ws.path().join("manifests/gates.toml")).unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    assert!(
+        text(&output.stderr).contains("gates.toml: cannot read gate policy"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let missing = ws.path().join("nowhere.json").display().to_string();
+    let out = ws.path().join("out.json").display().to_string();
+    let output = federate(
+        ws.path(),
+        EPOCH,
+        &[
+            "--hf-manifest",
+            &missing,
+            "--gcp-manifest",
+            &missing,
+            "--aws-manifest",
+            &missing,
+            "--output",
+            &out,
+        ],
+    );
+    assert_exit(&output, 2);
+    assert!(
+        text(&output.stderr).contains("nowhere.json: cannot read provider manifest"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!Path::new(&out).exists());
+}
+
+#[test]
+fn every_problem_in_every_file_is_reported_in_one_run() {
+    let ws = workspace();
+    fs::write(
+        ws.path().join("manifests/providers/hf.json"),
+        "{\"provider\": 7, \"artifacts\": []}",
+    )
+    .unwrap();
+    fs::write(ws.path().join("manifests/gates.toml"), "version = 1\n[gates]\nmin_quality = 2\nmin_safety = 0.9\nmax_latency_ms_p95 = 1\nmax_cost_per_1k_tokens = 1\n").unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    for expected in [
+        "gates.toml:3:15: min_quality must be between 0 and 1",
+        "hf.json:1:14: `provider` must be a string",
+        "hf.json:1:30: `artifacts` is empty",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_write_that_fails_leaves_no_partial_or_temp_file() {
+    let ws = workspace();
+    // The output path is an existing directory: the temp file is written, the rename fails.
+    let blocked = ws.path().join("out/fused.json");
+    fs::create_dir_all(blocked.join("occupied")).unwrap();
+    let p = |name: &str| {
+        ws.path()
+            .join(format!("manifests/providers/{name}.json"))
+            .display()
+            .to_string()
+    };
+    let (hf, gcp, aws, out) = (p("hf"), p("gcp"), p("aws"), blocked.display().to_string());
+    let output = federate(
+        ws.path(),
+        EPOCH,
+        &[
+            "--hf-manifest",
+            &hf,
+            "--gcp-manifest",
+            &gcp,
+            "--aws-manifest",
+            &aws,
+            "--output",
+            &out,
+        ],
+    );
+    assert_exit(&output, 3);
+    assert!(
+        text(&output.stderr).contains("no release written"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(listing(&ws.path().join("out")), ["fused.json"]);
+    assert_eq!(listing(&blocked), ["occupied"]);
+
+    // The releases "directory" is a file: nothing can be created under it.
+    let ws = workspace();
+    fs::write(ws.path().join("manifests/releases"), "").unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_ne!(output.status.code(), Some(0));
+    assert_eq!(fs::read(ws.path().join("manifests/releases")).unwrap(), b"");
+}
+
+#[test]
+fn a_tampered_release_fails_chain_verification_and_blocks_the_next_release() {
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let path = ws.path().join("manifests/releases/release-000001.json");
+    let tampered =
+        fs::read_to_string(&path)
+            .unwrap()
+            .replacen("\"quality\": 0.82", "\"quality\": 0.92", 1);
+    fs::write(&path, tampered).unwrap();
+
+    let verify = federate(ws.path(), EPOCH, &["--verify-chain", "--format", "json"]);
+    assert_exit(&verify, 1);
+    let report: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(
+        (report["schema"].clone(), report["ok"].clone()),
+        (json!("release-chain/v1"), json!(false))
+    );
+    assert!(
+        report["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("release digest mismatch"),
+        "{report}"
+    );
+
+    let next = federate(ws.path(), "1795482000", &[]);
+    assert_exit(&next, 1);
+    assert!(
+        text(&next.stderr).contains("refusing to extend it"),
+        "{}",
+        text(&next.stderr)
+    );
+    assert_eq!(
+        listing(&ws.path().join("manifests/releases")),
+        ["release-000001.json"]
+    );
+}
