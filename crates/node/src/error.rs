@@ -4,12 +4,14 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use support::Exit;
+use support::{Exit, Located};
 
 #[derive(Debug)]
 pub enum IngestError {
-    /// The manifest is not JSON or lacks a field ingest needs.
-    Malformed { message: String },
+    /// The manifest is not a valid `release-manifest/v1` document; every problem, located.
+    Malformed { problems: Vec<Located> },
+    /// `SOURCE_DATE_EPOCH` is set but is not a number of seconds.
+    BadClock { message: String },
     /// The manifest's bytes do not hash to the digest it declares (edited after publishing).
     DigestMismatch { declared: String, computed: String },
     /// The node requires a signature and none came with the manifest.
@@ -31,6 +33,21 @@ pub enum IngestError {
     },
     /// The manifest's `expires` is in the past.
     Expired { expires: String, now: String },
+    /// `policy_digest` is not the digest of the manifest's own `gates`.
+    PolicyDigestMismatch { declared: String, computed: String },
+    /// A unit's verdict was reached under other thresholds than this release's gates: it was
+    /// taken from a release judged under another policy.
+    UnitFromOtherPolicy {
+        provider: String,
+        gate: String,
+        unit_threshold: f64,
+        release_threshold: f64,
+    },
+    /// A carried-forward unit differs from the unit of the release it claims to come from.
+    CarriedUnitMismatch {
+        provider: String,
+        carried_from: String,
+    },
     /// A unit brings back an artifact that a later installed release replaced, without the
     /// release being a rollback: units from different releases were mixed.
     MixAndMatch {
@@ -79,9 +96,9 @@ impl IngestError {
     /// The exit code a command-line front end should use (DESIGN.md section 9).
     pub fn exit(&self) -> Exit {
         match self {
-            IngestError::Malformed { .. } | IngestError::BadArtifactUri { .. } => {
-                Exit::InvalidInput
-            }
+            IngestError::Malformed { .. }
+            | IngestError::BadClock { .. }
+            | IngestError::BadArtifactUri { .. } => Exit::InvalidInput,
             IngestError::Locked { .. }
             | IngestError::Io { .. }
             | IngestError::NoVerifier
@@ -94,6 +111,10 @@ impl IngestError {
     pub fn kind(&self) -> &'static str {
         match self {
             IngestError::Malformed { .. } => "malformed",
+            IngestError::BadClock { .. } => "bad-clock",
+            IngestError::PolicyDigestMismatch { .. } => "policy-digest-mismatch",
+            IngestError::UnitFromOtherPolicy { .. } => "unit-from-other-policy",
+            IngestError::CarriedUnitMismatch { .. } => "carried-unit-mismatch",
             IngestError::DigestMismatch { .. } => "digest-mismatch",
             IngestError::SignatureMissing => "signature-missing",
             IngestError::NoVerifier => "no-verifier",
@@ -124,9 +145,37 @@ impl IngestError {
 impl fmt::Display for IngestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IngestError::Malformed { message } => {
-                write!(f, "malformed release manifest: {message}")
+            IngestError::Malformed { problems } => {
+                write!(f, "invalid release manifest")?;
+                for problem in problems {
+                    write!(f, "\n  {problem}")?;
+                }
+                Ok(())
             }
+            IngestError::BadClock { message } => write!(f, "{message}"),
+            IngestError::PolicyDigestMismatch { declared, computed } => write!(
+                f,
+                "policy_digest is {declared} but the manifest's gates hash to {computed}"
+            ),
+            IngestError::UnitFromOtherPolicy {
+                provider,
+                gate,
+                unit_threshold,
+                release_threshold,
+            } => write!(
+                f,
+                "unit `{provider}` was judged with {gate} threshold {unit_threshold} but this \
+                 release's gates say {release_threshold}; the unit was taken from a release \
+                 judged under another policy (mix and match)"
+            ),
+            IngestError::CarriedUnitMismatch {
+                provider,
+                carried_from,
+            } => write!(
+                f,
+                "unit `{provider}` claims to be carried forward from {carried_from} but differs \
+                 from that release's unit (mix and match)"
+            ),
             IngestError::DigestMismatch { declared, computed } => write!(
                 f,
                 "manifest digest mismatch: it declares {declared} but its content hashes to \

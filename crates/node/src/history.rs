@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::hash::digest_bytes;
+use release::canonical::sha256_digest as digest_bytes;
 
 pub const HISTORY_SCHEMA: &str = "node-history/v1";
 

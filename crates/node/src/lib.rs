@@ -8,7 +8,7 @@
 //! - [`history`]: the append-only, hash-chained install history.
 //! - [`hash`]: streaming, parallel artifact hashing with bounded memory.
 //! - [`artifacts`]: how unit URIs map to files in an artifacts directory.
-//! - [`time`]: `SOURCE_DATE_EPOCH`-aware clock and RFC 3339.
+//! - [`manifest`]: the offered manifest, read through the `release` crate.
 
 pub mod artifacts;
 pub mod error;
@@ -16,12 +16,10 @@ pub mod hash;
 pub mod history;
 pub mod manifest;
 pub mod store;
-pub mod time;
 mod verify;
 
 pub use error::IngestError;
 pub use history::{Action, HistoryEntry};
-pub use manifest::{ReleaseView, UnitView};
 pub use store::{
     IngestOptions, IngestOutcome, IngestRequest, InstallReport, InstallStep, InstalledRelease,
     NodePolicy, NodeStatus, NodeStore, ReleaseRef, SignatureVerifier, UnitCheck, UnitStatus,

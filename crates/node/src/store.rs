@@ -28,9 +28,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::IngestError;
 use crate::hash::{self, ProgressFn};
 use crate::history::{self, Action, HistoryEntry, StoredLine, Who};
-use crate::manifest::{self, ReleaseView};
-use crate::time;
-use crate::{artifacts, verify};
+use crate::{artifacts, manifest, verify};
+use release::ReleaseManifest;
+use release::time;
 
 pub const CURRENT_SCHEMA: &str = "node-current/v1";
 pub const VERIFICATION_SCHEMA: &str = "node-verification/v1";
@@ -64,6 +64,8 @@ pub struct NodePolicy {
 pub struct IngestRequest<'a> {
     /// The manifest file's exact bytes (what a signature covers).
     pub manifest: &'a [u8],
+    /// Where the manifest came from, for diagnostics (`file:line:col`).
+    pub manifest_path: Option<&'a Path>,
     /// A detached signature envelope over `manifest`, when one came with it.
     pub signature: Option<&'a [u8]>,
     /// Where unit artifacts are mirrored locally (see [`crate::artifacts`]).
@@ -192,7 +194,8 @@ pub struct InstalledRelease {
     pub release_seq: u64,
     pub digest: String,
     pub dir: PathBuf,
-    pub view: ReleaseView,
+    /// The manifest as stored, parsed; its digest was re-checked when it was read.
+    pub manifest: ReleaseManifest,
 }
 
 impl InstalledRelease {
@@ -321,27 +324,30 @@ impl NodeStore {
         let _lock = self.lock()?;
         observe(InstallStep::Locked);
         let loaded = self.load()?;
-        let now = options.now_unix.unwrap_or_else(time::now_unix);
+        let now = match options.now_unix {
+            Some(now) => now,
+            None => time::now_epoch().map_err(|message| IngestError::BadClock { message })?,
+        };
         let checked = match verify::check(request, options, &loaded.current, &loaded.warm, now)? {
-            verify::Checked::AlreadyCurrent(view) => {
+            verify::Checked::AlreadyCurrent(manifest) => {
                 return Ok(IngestOutcome::AlreadyCurrent {
-                    release_seq: view.release_seq,
-                    digest: view.digest,
+                    release_seq: manifest.release_seq,
+                    digest: manifest.digest,
                 });
             }
             verify::Checked::Fresh(checked) => checked,
         };
         observe(InstallStep::Verified);
-        let view = &checked.view;
-        let action = if view.rollback_of.is_some() {
+        let offered = &checked.manifest;
+        let action = if offered.rollback_of.is_some() {
             Action::Rollback
         } else {
             Action::Install
         };
         let record = VerificationRecord {
             schema: VERIFICATION_SCHEMA.into(),
-            release_seq: view.release_seq,
-            digest: view.digest.clone(),
+            release_seq: offered.release_seq,
+            digest: offered.digest.clone(),
             verified_at: time::format_rfc3339(now),
             signed_by: checked.signed_by.clone(),
             units: checked.units.clone(),
@@ -350,7 +356,7 @@ impl NodeStore {
         // Stage and publish the release directory.
         let releases = self.releases_dir();
         fs::create_dir_all(&releases).map_err(|e| IngestError::io(&releases, e))?;
-        let name = release_dir_name(view.release_seq, &view.digest);
+        let name = release_dir_name(offered.release_seq, &offered.digest);
         let staging = releases.join(format!("{STAGING_PREFIX}{name}.{}", std::process::id()));
         remove_dir_if_present(&staging)?;
         fs::create_dir(&staging).map_err(|e| IngestError::io(&staging, e))?;
@@ -384,9 +390,9 @@ impl NodeStore {
             index: committed as u64,
             prev: loaded.lines[..committed].last().map(|l| l.hash.clone()),
             action,
-            release_seq: view.release_seq,
-            digest: view.digest.clone(),
-            rollback_of: view.rollback_of.clone(),
+            release_seq: offered.release_seq,
+            digest: offered.digest.clone(),
+            rollback_of: offered.rollback_of.clone(),
             signed_by: checked.signed_by.clone(),
             who: Who::from_env(),
             when: time::format_rfc3339(now),
@@ -401,8 +407,8 @@ impl NodeStore {
         // Commit.
         let pointer = CurrentPointer {
             schema: CURRENT_SCHEMA.into(),
-            release_seq: view.release_seq,
-            digest: view.digest.clone(),
+            release_seq: offered.release_seq,
+            digest: offered.digest.clone(),
             dir: format!("{RELEASES_DIR}/{name}"),
             history_len: committed as u64 + 1,
             history_head: line.hash.clone(),
@@ -414,15 +420,15 @@ impl NodeStore {
 
         let mut entries = loaded.entries;
         entries.push(entry);
-        let warm = warm_refs(&entries, &view.digest);
+        let warm = warm_refs(&entries, &offered.digest);
         self.prune(&name, &warm)?;
         observe(InstallStep::Pruned);
 
         Ok(IngestOutcome::Installed(InstallReport {
-            release_seq: view.release_seq,
-            digest: view.digest.clone(),
+            release_seq: offered.release_seq,
+            digest: offered.digest.clone(),
             action,
-            rollback_of: view.rollback_of.clone(),
+            rollback_of: offered.rollback_of.clone(),
             replaced: loaded.current.as_ref().map(InstalledRelease::as_ref),
             signed_by: checked.signed_by,
             units: checked.units,
@@ -483,20 +489,20 @@ impl NodeStore {
         let corrupt = |message: String| IngestError::StoreCorrupt {
             message: format!("{}: {message}", manifest_path.display()),
         };
-        let (value, view) = manifest::parse(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        let computed = manifest::computed_digest(&value);
-        if computed != digest || view.digest != digest || view.release_seq != release_seq {
+        let parsed = manifest::parse(&manifest_path, &bytes).map_err(|e| corrupt(e.to_string()))?;
+        let computed = parsed.compute_digest();
+        if computed != digest || parsed.digest != digest || parsed.release_seq != release_seq {
             return Err(corrupt(format!(
                 "the stored manifest (release_seq {}, hashing to {computed}) is not the \
                  installed release_seq {release_seq} {digest}",
-                view.release_seq
+                parsed.release_seq
             )));
         }
         Ok(InstalledRelease {
             release_seq,
             digest: digest.to_owned(),
             dir,
-            view,
+            manifest: parsed,
         })
     }
 

@@ -1,26 +1,27 @@
 //! The checks an offered release must pass, in the order DESIGN.md section 8 gives: manifest
-//! digest, signature, `release_seq`, expiry, then units (mixing, artifacts).
+//! digest, signature, `release_seq`, expiry, then its units (policy, mixing, artifacts).
 //!
 //! Nothing here writes; the store installs only what [`check`] returns.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use release::ReleaseManifest;
 
 use crate::error::IngestError;
-use crate::manifest::{self, ReleaseView};
+use crate::manifest::{self, same_artifact};
 use crate::store::{
     IngestOptions, IngestRequest, InstalledRelease, UnitCheck, UnitStatus, artifact_path,
     hash_paths,
 };
-use crate::time;
 
 pub(crate) enum Checked {
     /// The offered release is the installed one.
-    AlreadyCurrent(ReleaseView),
+    AlreadyCurrent(ReleaseManifest),
     Fresh(Fresh),
 }
 
 pub(crate) struct Fresh {
-    pub view: ReleaseView,
+    pub manifest: ReleaseManifest,
     pub signed_by: Option<String>,
     pub units: Vec<UnitCheck>,
 }
@@ -33,13 +34,14 @@ pub(crate) fn check(
     now: i64,
 ) -> Result<Checked, IngestError> {
     // 1. The manifest digest.
-    let (value, view) = manifest::parse(request.manifest).map_err(|e| IngestError::Malformed {
-        message: e.to_string(),
-    })?;
-    let computed = manifest::computed_digest(&value);
-    if computed != view.digest {
+    let path = request
+        .manifest_path
+        .unwrap_or(Path::new("<release manifest>"));
+    let offered = manifest::parse(path, request.manifest)?;
+    let computed = offered.compute_digest();
+    if computed != offered.digest {
         return Err(IngestError::DigestMismatch {
-            declared: view.digest,
+            declared: offered.digest,
             computed,
         });
     }
@@ -59,46 +61,114 @@ pub(crate) fn check(
 
     // 3. Anti-rollback.
     if let Some(current) = current {
-        if view.release_seq < current.release_seq {
+        if offered.release_seq < current.release_seq {
             return Err(IngestError::RollbackAttack {
-                offered_seq: view.release_seq,
+                offered_seq: offered.release_seq,
                 installed_seq: current.release_seq,
             });
         }
-        if view.release_seq == current.release_seq {
-            if view.digest == current.digest {
-                return Ok(Checked::AlreadyCurrent(view));
+        if offered.release_seq == current.release_seq {
+            if offered.digest == current.digest {
+                return Ok(Checked::AlreadyCurrent(offered));
             }
             return Err(IngestError::SeqConflict {
-                seq: view.release_seq,
+                seq: offered.release_seq,
                 installed: current.digest.clone(),
-                offered: view.digest,
+                offered: offered.digest,
             });
         }
     }
 
     // 4. Freshness.
-    if now > view.expires_unix {
+    if offered.is_expired_at(now) {
         return Err(IngestError::Expired {
-            expires: view.expires,
-            now: time::format_rfc3339(now),
+            expires: offered.expires,
+            now: release::time::format_rfc3339(now),
         });
     }
 
-    // 5. Units: no mixing across releases, then the artifacts themselves.
+    // 5. Units: judged under this release's policy, not mixed in from other releases, and
+    //    matching their artifacts.
+    check_policy(&offered)?;
+    let kept: Vec<&InstalledRelease> = current.iter().chain(warm).collect();
+    check_carried_units(&offered, &kept)?;
     if let Some(current) = current {
-        check_units_against_known(&view, current, warm)?;
+        check_units_against_known(&offered, current, warm)?;
     }
-    let units = check_artifacts(&view, request, options)?;
+    let units = check_artifacts(&offered, request, options)?;
 
     Ok(Checked::Fresh(Fresh {
-        view,
+        manifest: offered,
         signed_by,
         units,
     }))
 }
 
-/// Mix-and-match: the node knows the current release and the warm ones before it.
+/// `policy_digest` is the digest of `gates`, and every unit judged in this run was judged
+/// against those gates (carried-forward units keep their original verdict, by design).
+fn check_policy(offered: &ReleaseManifest) -> Result<(), IngestError> {
+    let computed = offered.gates.policy_digest();
+    if computed != offered.policy_digest {
+        return Err(IngestError::PolicyDigestMismatch {
+            declared: offered.policy_digest.clone(),
+            computed,
+        });
+    }
+    let gates = &offered.gates;
+    for (provider, unit) in &offered.units {
+        if unit.carried_forward {
+            continue;
+        }
+        let expected = [
+            gates.min_quality,
+            gates.min_safety,
+            gates.max_latency_ms_p95,
+            gates.max_cost_per_1k_tokens,
+        ];
+        for ((gate, verdict), release_threshold) in unit.verdict.gates().into_iter().zip(expected) {
+            if verdict.threshold != release_threshold {
+                return Err(IngestError::UnitFromOtherPolicy {
+                    provider: provider.clone(),
+                    gate: gate.to_owned(),
+                    unit_threshold: verdict.threshold,
+                    release_threshold,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A carried-forward unit must be the unit of the release it names, when this node keeps it.
+fn check_carried_units(
+    offered: &ReleaseManifest,
+    kept: &[&InstalledRelease],
+) -> Result<(), IngestError> {
+    for (provider, unit) in &offered.units {
+        let Some(from) = unit
+            .carried_from
+            .as_deref()
+            .filter(|_| unit.carried_forward)
+        else {
+            continue;
+        };
+        let Some(source) = kept.iter().find(|r| r.digest == from) else {
+            continue;
+        };
+        let matches = source.manifest.units.get(provider).is_some_and(|original| {
+            same_artifact(original, unit) && original.verdict == unit.verdict
+        });
+        if !matches {
+            return Err(IngestError::CarriedUnitMismatch {
+                provider: provider.clone(),
+                carried_from: from.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Mix-and-match against what the node keeps (the current release and the warm ones):
 ///
 /// - An ordinary release may not bring back, for a provider, an artifact that an older kept
 ///   release had and the current one replaced: that unit was taken from another release. Only
@@ -106,21 +176,24 @@ pub(crate) fn check(
 /// - A rollback of the current release must restore exactly the units of the stable release
 ///   before it (the newest warm one), for every provider.
 fn check_units_against_known(
-    view: &ReleaseView,
+    offered: &ReleaseManifest,
     current: &InstalledRelease,
     warm: &[InstalledRelease],
 ) -> Result<(), IngestError> {
-    if view.rollback_of.is_some() {
-        if view.rollback_of.as_deref() != Some(current.digest.as_str()) {
+    if offered.rollback_of.is_some() {
+        if offered.rollback_of.as_deref() != Some(current.digest.as_str()) {
             return Ok(());
         }
         let Some(target) = warm.first() else {
             return Ok(());
         };
-        let providers = view.units.keys().chain(target.view.units.keys());
+        let providers = offered.units.keys().chain(target.manifest.units.keys());
         for provider in providers {
-            let same = match (view.units.get(provider), target.view.units.get(provider)) {
-                (Some(offered), Some(kept)) => offered.id == kept.id && offered.same_artifact(kept),
+            let same = match (
+                offered.units.get(provider),
+                target.manifest.units.get(provider),
+            ) {
+                (Some(restored), Some(kept)) => same_artifact(restored, kept),
                 _ => false,
             };
             if !same {
@@ -133,19 +206,21 @@ fn check_units_against_known(
         }
         return Ok(());
     }
-    for (provider, offered) in &view.units {
-        let installed = current.view.units.get(provider);
-        if installed.is_some_and(|unit| unit.id == offered.id && unit.same_artifact(offered)) {
+    for (provider, unit) in &offered.units {
+        let installed = current.manifest.units.get(provider);
+        if installed.is_some_and(|installed| same_artifact(installed, unit)) {
             continue;
         }
         for older in warm {
-            let Some(old) = older.view.units.get(provider) else {
-                continue;
-            };
-            if old.id == offered.id && old.same_artifact(offered) {
+            if older
+                .manifest
+                .units
+                .get(provider)
+                .is_some_and(|old| same_artifact(old, unit))
+            {
                 return Err(IngestError::MixAndMatch {
                     provider: provider.clone(),
-                    uri: offered.uri.clone().unwrap_or_else(|| offered.id.clone()),
+                    uri: unit.uri.clone().unwrap_or_else(|| unit.id.clone()),
                     from_seq: older.release_seq,
                     replaced_by_seq: current.release_seq,
                 });
@@ -157,15 +232,15 @@ fn check_units_against_known(
 
 /// Size then digest of every unit whose artifact is present locally; hashing runs in parallel.
 fn check_artifacts(
-    view: &ReleaseView,
+    offered: &ReleaseManifest,
     request: IngestRequest<'_>,
     options: &IngestOptions<'_>,
 ) -> Result<Vec<UnitCheck>, IngestError> {
     let require = options.policy.require_artifacts;
     let mut checks = Vec::new();
-    // (index into checks, path, declared digest, declared size)
+    // (index into checks, path, declared digest)
     let mut to_hash: Vec<(usize, PathBuf, String)> = Vec::new();
-    for (provider, unit) in &view.units {
+    for (provider, unit) in &offered.units {
         let missing = |path: Option<PathBuf>| IngestError::ArtifactMissing {
             provider: provider.clone(),
             uri: unit.uri.clone(),
@@ -232,8 +307,7 @@ fn check_artifacts(
     for ((index, path, declared), result) in to_hash.into_iter().zip(results) {
         let provider = &checks[index].provider;
         let got = result.map_err(|e| IngestError::io(&path, e))?;
-        let declared_size = view.units[provider].size;
-        if let Some(declared_size) = declared_size
+        if let Some(declared_size) = offered.units[provider].size
             && got.size != declared_size
         {
             // The file changed size while it was being read.

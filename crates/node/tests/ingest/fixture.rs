@@ -7,6 +7,8 @@ use node::{
     IngestError, IngestOptions, IngestOutcome, IngestRequest, NodePolicy, NodeStore,
     SignatureVerifier,
 };
+use release::ReleaseManifest;
+use release::canonical::sha256_digest;
 use serde_json::{Value, json};
 
 /// 2026-06-01T00:00:00Z: "now" for every test unless a test says otherwise.
@@ -43,14 +45,24 @@ impl Fixture {
         let path = node::artifacts::local_path(&self.artifacts, &uri).unwrap();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, content).unwrap();
+        let gate = |value: f64, comparison: &str, threshold: f64| json!({"value": value, "comparison": comparison, "threshold": threshold, "pass": true});
         json!({
             "id": format!("spiralverse/{name}"),
             "role": role,
             "uri": uri,
             "metrics": {"quality": 0.82, "safety": 0.97, "latency_ms_p95": 140, "cost_per_1k_tokens": 0.9},
-            "digest": node::hash::digest_bytes(content),
+            "digest": sha256_digest(content),
             "size": content.len(),
-            "verdict": "pass",
+            "score": 0.7335,
+            "verdict": {
+                "quality": gate(0.82, ">=", 0.75),
+                "safety": gate(0.97, ">=", 0.95),
+                "latency_ms_p95": gate(140.0, "<=", 250.0),
+                "cost_per_1k_tokens": gate(0.9, "<=", 1.5),
+                "pass": true,
+            },
+            "carried_forward": false,
+            "carried_from": null,
         })
     }
 
@@ -86,6 +98,7 @@ impl Fixture {
         self.store.ingest(
             IngestRequest {
                 manifest,
+                manifest_path: None,
                 signature,
                 artifacts_dir: Some(&self.artifacts),
             },
@@ -151,10 +164,11 @@ pub fn manifest(
         "previous_release": previous,
         "rollback_of": rollback_of,
         "expires": EXPIRES,
-        "policy_digest": node::hash::digest_bytes(b"gates.toml"),
+        "policy_digest": release::Thresholds::default().policy_digest(),
         "providers": ["aws", "gcp", "hf"],
-        "gates": {"min_quality": 0.75, "min_safety": 0.95, "max_latency_ms_p95": 250.0, "max_cost_per_1k_tokens": 1.5},
+        "gates": release::Thresholds::default(),
         "units": units,
+        "digest": "",
     });
     redigest(&mut value);
     value
@@ -162,12 +176,14 @@ pub fn manifest(
 
 /// Recomputes the digest after an edit, as a publisher (or an attacker without a key) would.
 pub fn redigest(value: &mut Value) {
-    let digest = node::manifest::computed_digest(value);
-    value["digest"] = Value::String(digest);
+    let mut typed: ReleaseManifest = serde_json::from_value(value.clone()).unwrap();
+    typed.seal();
+    *value = typed.to_value();
 }
 
+/// The stored form, as federation writes it.
 pub fn bytes(value: &Value) -> Vec<u8> {
-    serde_json::to_vec_pretty(value).unwrap()
+    release::canonical::to_pretty_string(value).into_bytes()
 }
 
 pub fn digest_of(value: &Value) -> String {
@@ -200,8 +216,7 @@ impl KeyedHashVerifier {
     pub fn sign(key_id: &str, secret: &[u8], manifest: &[u8]) -> Vec<u8> {
         let mut keyed = secret.to_vec();
         keyed.extend_from_slice(manifest);
-        serde_json::to_vec(&json!({"keyid": key_id, "sig": node::hash::digest_bytes(&keyed)}))
-            .unwrap()
+        serde_json::to_vec(&json!({"keyid": key_id, "sig": sha256_digest(&keyed)})).unwrap()
     }
 }
 
@@ -217,7 +232,7 @@ impl SignatureVerifier for KeyedHashVerifier {
             .ok_or_else(|| format!("key `{key_id}` is not trusted by this node"))?;
         let mut keyed = secret.clone();
         keyed.extend_from_slice(manifest_bytes);
-        if envelope["sig"].as_str() != Some(node::hash::digest_bytes(&keyed).as_str()) {
+        if envelope["sig"].as_str() != Some(sha256_digest(&keyed).as_str()) {
             return Err(format!(
                 "signature by `{key_id}` does not match the manifest"
             ));

@@ -327,3 +327,65 @@ fn checks_run_in_the_documented_order() {
     assert!(matches!(err, IngestError::RollbackAttack { .. }), "{err}");
     assert_untouched(&fx, &before, &releases[1]);
 }
+
+#[test]
+fn unit_judged_under_another_policy_is_refused() {
+    let (fx, releases, before) = installed_two();
+    // R3's hf unit carries a verdict reached under looser gates than R3 declares.
+    let mut mixed = releases[2].clone();
+    mixed["units"]["hf"]["verdict"]["quality"]["threshold"] = 0.7.into();
+    redigest(&mut mixed);
+    let err = fx.ingest(&bytes(&mixed)).unwrap_err();
+    match &err {
+        IngestError::UnitFromOtherPolicy {
+            provider,
+            gate,
+            unit_threshold,
+            release_threshold,
+        } => {
+            assert_eq!((provider.as_str(), gate.as_str()), ("hf", "quality"));
+            assert_eq!((*unit_threshold, *release_threshold), (0.7, 0.75));
+        }
+        other => panic!("expected a unit from another policy, got {other}"),
+    }
+    // And a policy_digest that is not the digest of the gates is refused on its own.
+    let mut lying = releases[2].clone();
+    lying["policy_digest"] = release::canonical::sha256_digest(b"another policy").into();
+    redigest(&mut lying);
+    let err = fx.ingest(&bytes(&lying)).unwrap_err();
+    assert!(
+        matches!(err, IngestError::PolicyDigestMismatch { .. }),
+        "{err}"
+    );
+    assert_untouched(&fx, &before, &releases[1]);
+}
+
+#[test]
+fn carried_forward_unit_that_differs_from_its_source_is_refused() {
+    let (fx, releases, before) = installed_two();
+    // R3 claims hf was carried forward from R2, but the unit is R1's.
+    let mut forged = releases[2].clone();
+    forged["units"]["hf"] = releases[0]["units"]["hf"].clone();
+    forged["units"]["hf"]["carried_forward"] = true.into();
+    forged["units"]["hf"]["carried_from"] = digest_of(&releases[1]).into();
+    redigest(&mut forged);
+    let err = fx.ingest(&bytes(&forged)).unwrap_err();
+    match &err {
+        IngestError::CarriedUnitMismatch {
+            provider,
+            carried_from,
+        } => {
+            assert_eq!(provider, "hf");
+            assert_eq!(carried_from, &digest_of(&releases[1]));
+        }
+        other => panic!("expected a carried unit mismatch, got {other}"),
+    }
+    assert_untouched(&fx, &before, &releases[1]);
+    // Carrying R2's real unit forward is fine.
+    let mut carried = releases[2].clone();
+    carried["units"]["hf"] = releases[1]["units"]["hf"].clone();
+    carried["units"]["hf"]["carried_forward"] = true.into();
+    carried["units"]["hf"]["carried_from"] = digest_of(&releases[1]).into();
+    redigest(&mut carried);
+    fx.install(&bytes(&carried));
+}
