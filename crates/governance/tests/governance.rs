@@ -418,6 +418,7 @@ fn governance_crypto_integration_path_signed_release_installs_and_tampered_is_re
         store.ingest(
             IngestRequest {
                 manifest,
+                manifest_path: None,
                 signature,
                 artifacts_dir: Some(&artifacts),
             },

@@ -58,7 +58,7 @@ impl ReleaseSource for NodeDirSource {
         Ok(InstalledRelease {
             digest: installed.digest,
             release_seq: installed.release_seq,
-            rollback_of: installed.view.rollback_of,
+            rollback_of: installed.manifest.rollback_of.clone(),
             verified_at: verification.verified_at,
             signed_by: verification.signed_by,
             manifest,

@@ -210,6 +210,7 @@ impl Node {
         self.store.ingest(
             node::IngestRequest {
                 manifest,
+                manifest_path: None,
                 signature: None,
                 artifacts_dir: None,
             },
