@@ -26,6 +26,7 @@ struct ApiProcess {
 struct Reply {
     status: u16,
     content_type: Option<String>,
+    cache_control: Option<String>,
     allow: Option<String>,
     body: Value,
 }
@@ -127,6 +128,7 @@ fn read_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
             .map(|value| value.to_str().unwrap().to_owned())
     };
     let content_type = header("content-type");
+    let cache_control = header("cache-control");
     let allow = header("allow");
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap();
@@ -135,14 +137,20 @@ fn read_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
     Reply {
         status,
         content_type,
+        cache_control,
         allow,
         body,
     }
 }
 
-/// Status, JSON content type and the versioned shape every response shares.
+/// Status, JSON content type, no caching and the versioned shape every response shares.
 fn assert_reply(reply: &Reply, status: u16) {
     assert_eq!(reply.status, status, "{reply:#?}");
+    assert_eq!(
+        reply.cache_control.as_deref(),
+        Some("no-store"),
+        "{reply:#?}"
+    );
     assert_eq!(
         reply.content_type.as_deref(),
         Some("application/json"),
