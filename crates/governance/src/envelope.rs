@@ -1,0 +1,183 @@
+//! The DSSE-style signature envelope around a release manifest.
+//!
+//! ```json
+//! {"payloadType":"application/vnd.model-release.manifest+json",
+//!  "payload":"<base64 of the exact manifest bytes>",
+//!  "signatures":[{"keyid":"alice","sig":"<base64 ed25519 signature>"}]}
+//! ```
+//!
+//! Each `sig` is an ed25519 signature over [`pae`]`(payloadType, payload bytes)`.
+
+use std::fmt;
+
+use ed25519_dalek::{Signer as _, SigningKey};
+use serde::{Deserialize, Serialize};
+
+use crate::encoding::{base64_decode, base64_encode};
+
+/// The payload type of a signed release manifest.
+pub const PAYLOAD_TYPE: &str = "application/vnd.model-release.manifest+json";
+
+/// A DSSE envelope: a typed payload and the signatures over it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Envelope {
+    pub payload_type: String,
+    /// Standard base64 of the exact manifest bytes.
+    pub payload: String,
+    pub signatures: Vec<EnvelopeSignature>,
+}
+
+/// One signature: which key made it and the base64 ed25519 signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeSignature {
+    pub keyid: String,
+    pub sig: String,
+}
+
+/// Why an envelope could not be read or does not belong to the manifest it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvelopeError {
+    /// Not JSON, or not the envelope shape.
+    Malformed(String),
+    /// `payloadType` is not [`PAYLOAD_TYPE`].
+    WrongPayloadType(String),
+    /// `payload` is not valid base64.
+    BadPayload(String),
+    /// The payload is not byte for byte the manifest being installed.
+    PayloadMismatch,
+    /// No signatures at all.
+    Unsigned,
+}
+
+impl fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnvelopeError::Malformed(why) => write!(f, "signature envelope is malformed: {why}"),
+            EnvelopeError::WrongPayloadType(found) => write!(
+                f,
+                "signature envelope has payloadType '{found}', expected '{PAYLOAD_TYPE}'"
+            ),
+            EnvelopeError::BadPayload(why) => {
+                write!(f, "signature envelope payload is not valid: {why}")
+            }
+            EnvelopeError::PayloadMismatch => write!(
+                f,
+                "signature envelope payload is not byte for byte the release manifest \
+                 (the manifest was changed after signing, or the envelope belongs to another release)"
+            ),
+            EnvelopeError::Unsigned => write!(f, "signature envelope holds no signatures"),
+        }
+    }
+}
+
+impl std::error::Error for EnvelopeError {}
+
+/// DSSE's pre-authentication encoding: `"DSSEv1" SP len(type) SP type SP len(body) SP body`,
+/// lengths in ASCII decimal. Binding the type into what is signed stops cross-type replay.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + payload_type.len() + payload.len());
+    out.extend_from_slice(b"DSSEv1 ");
+    out.extend_from_slice(payload_type.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+impl Envelope {
+    /// An envelope around `manifest_bytes` with no signatures yet.
+    pub fn unsigned(manifest_bytes: &[u8]) -> Envelope {
+        Envelope {
+            payload_type: PAYLOAD_TYPE.to_owned(),
+            payload: base64_encode(manifest_bytes),
+            signatures: Vec::new(),
+        }
+    }
+
+    /// An envelope around `manifest_bytes` signed by one key.
+    pub fn sign(manifest_bytes: &[u8], keyid: &str, key: &SigningKey) -> Envelope {
+        let mut envelope = Envelope::unsigned(manifest_bytes);
+        envelope.push_signature(manifest_bytes, keyid, key);
+        envelope
+    }
+
+    /// Adds one more signature (an approval) to an existing envelope.
+    pub fn add_signature(&mut self, keyid: &str, key: &SigningKey) -> Result<(), EnvelopeError> {
+        let payload = self.payload_bytes()?;
+        self.push_signature(&payload, keyid, key);
+        Ok(())
+    }
+
+    fn push_signature(&mut self, payload: &[u8], keyid: &str, key: &SigningKey) {
+        let signature = key.sign(&pae(&self.payload_type, payload));
+        self.signatures.push(EnvelopeSignature {
+            keyid: keyid.to_owned(),
+            sig: base64_encode(&signature.to_bytes()),
+        });
+    }
+
+    /// Reads an envelope and checks its payload type.
+    pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        let envelope: Envelope = serde_json::from_slice(bytes)
+            .map_err(|err| EnvelopeError::Malformed(err.to_string()))?;
+        if envelope.payload_type != PAYLOAD_TYPE {
+            return Err(EnvelopeError::WrongPayloadType(envelope.payload_type));
+        }
+        Ok(envelope)
+    }
+
+    /// The decoded payload: the manifest bytes that were signed.
+    pub fn payload_bytes(&self) -> Result<Vec<u8>, EnvelopeError> {
+        base64_decode(&self.payload).map_err(EnvelopeError::BadPayload)
+    }
+
+    /// Pretty JSON with a trailing newline, the form written next to a release manifest.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("an envelope always serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pae_matches_the_dsse_specification_example() {
+        // The worked example from the DSSE protocol description.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+    }
+
+    #[test]
+    fn envelope_json_uses_dsse_field_names() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let envelope = Envelope::sign(b"{}", "alice", &key);
+        let json: serde_json::Value = serde_json::from_slice(&envelope.to_json()).unwrap();
+        assert_eq!(json["payloadType"], PAYLOAD_TYPE);
+        assert_eq!(json["payload"], "e30=");
+        assert_eq!(json["signatures"][0]["keyid"], "alice");
+        assert_eq!(Envelope::parse(&envelope.to_json()).unwrap(), envelope);
+    }
+
+    #[test]
+    fn parse_rejects_other_payload_types_and_shapes() {
+        let other = br#"{"payloadType":"text/plain","payload":"","signatures":[]}"#;
+        assert!(matches!(
+            Envelope::parse(other),
+            Err(EnvelopeError::WrongPayloadType(found)) if found == "text/plain"
+        ));
+        assert!(matches!(
+            Envelope::parse(b"{\"payload\":1}"),
+            Err(EnvelopeError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,222 @@
+//! `governance`: make signing keys, sign release manifests, and check them against a trust file.
+//!
+//! ```text
+//! governance keygen --secret-key FILE                      new key; prints its public key
+//! governance sign --manifest FILE --secret-key FILE --keyid ID --envelope FILE
+//!                                                          create the envelope, or add an approval
+//! governance verify --manifest FILE --envelope FILE --trust FILE [--format json]
+//! ```
+//!
+//! Exit codes: 0 ok (verify: approved), 1 not approved, 2 invalid input or usage, 3 environment.
+
+use std::ffi::OsString;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use governance::{
+    Envelope, EnvelopeError, SigningKey, TrustFile, Verifier, VerifyError, public_key_hex,
+    signing_key_from_hex,
+};
+use serde_json::json;
+use support::{Exit, Failure, Located};
+
+const USAGE: &str = "usage:
+  governance keygen --secret-key FILE
+  governance sign --manifest FILE --secret-key FILE --keyid ID --envelope FILE
+  governance verify --manifest FILE --envelope FILE --trust FILE [--format json]";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let command = args.next();
+    let rest: Vec<OsString> = args.collect();
+    let result = match command.as_ref().and_then(|c| c.to_str()) {
+        Some("keygen") => keygen(rest),
+        Some("sign") => sign(rest),
+        Some("verify") => verify(rest),
+        Some("--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(Exit::Success)
+        }
+        _ => Err(Failure::invalid_input(USAGE)),
+    };
+    let exit = result.unwrap_or_else(|failure| {
+        eprintln!("governance: {failure}");
+        for help in failure.located.iter().filter_map(|l| l.help.as_deref()) {
+            eprintln!("  help: {help}");
+        }
+        failure.exit
+    });
+    ExitCode::from(exit.code() as u8)
+}
+
+/// `--name value` options, each given once; unknown ones are usage errors.
+fn parse_options(args: Vec<OsString>, names: &[&str]) -> Result<Vec<Option<OsString>>, Failure> {
+    use lexopt::prelude::*;
+    let usage = |message: String| Failure::invalid_input(format!("{message}\n{USAGE}"));
+    let mut values = vec![None; names.len()];
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
+        match arg {
+            Long(name) if names.contains(&name) => {
+                let index = names.iter().position(|n| *n == name).unwrap();
+                values[index] = Some(parser.value().map_err(|e| usage(e.to_string()))?);
+            }
+            other => return Err(usage(other.unexpected().to_string())),
+        }
+    }
+    Ok(values)
+}
+
+fn required(value: Option<OsString>, name: &str) -> Result<PathBuf, Failure> {
+    value
+        .map(PathBuf::from)
+        .ok_or_else(|| Failure::invalid_input(format!("--{name} is required\n{USAGE}")))
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path)
+        .map_err(|err| Located::file(path, format!("cannot read {what}: {err}")).into())
+}
+
+fn keygen(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let [secret] = <[_; 1]>::try_from(parse_options(args, &["secret-key"])?).unwrap();
+    let secret = required(secret, "secret-key")?;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut seed))
+        .map_err(|err| Failure::environment(format!("cannot read /dev/urandom: {err}")))?;
+    let key = SigningKey::from_bytes(&seed);
+    write_secret(&secret, key.to_bytes())?;
+    println!("{}", public_key_hex(&key.verifying_key()));
+    eprintln!(
+        "governance: secret key written to {} (mode 0600); add the public key above to the trust file",
+        secret.display()
+    );
+    Ok(Exit::Success)
+}
+
+/// Secret keys are created owner-only and never overwrite an existing key.
+fn write_secret(path: &Path, seed: [u8; 32]) -> Result<(), Failure> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|err| {
+            Failure::from(
+                Located::file(path, format!("cannot create secret key file: {err}"))
+                    .with_help("keygen never overwrites a key; choose a new path"),
+            )
+        })?;
+    file.write_all(format!("{hex}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|err| Failure::environment(format!("writing {}: {err}", path.display())))
+}
+
+fn sign(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let [manifest, secret, keyid, envelope_path] = <[_; 4]>::try_from(parse_options(
+        args,
+        &["manifest", "secret-key", "keyid", "envelope"],
+    )?)
+    .unwrap();
+    let manifest = required(manifest, "manifest")?;
+    let secret = required(secret, "secret-key")?;
+    let keyid = required(keyid, "keyid")?.to_string_lossy().into_owned();
+    let envelope_path = required(envelope_path, "envelope")?;
+
+    let manifest_bytes = read(&manifest, "release manifest")?;
+    let secret_text = String::from_utf8(read(&secret, "secret key")?).unwrap_or_default();
+    let key = signing_key_from_hex(&secret_text)
+        .map_err(|why| Located::file(&secret, format!("not a secret key: {why}")))?;
+
+    let envelope = if envelope_path.exists() {
+        let bytes = read(&envelope_path, "signature envelope")?;
+        let mut envelope = Envelope::parse(&bytes)
+            .map_err(|err| Located::file(&envelope_path, err.to_string()))?;
+        if envelope.payload_bytes() != Ok(manifest_bytes.clone()) {
+            return Err(
+                Located::file(&envelope_path, EnvelopeError::PayloadMismatch.to_string())
+                    .with_help(
+                        "sign the manifest the envelope was made for, or start a new envelope",
+                    )
+                    .into(),
+            );
+        }
+        envelope
+            .add_signature(&keyid, &key)
+            .map_err(|err| Located::file(&envelope_path, err.to_string()))?;
+        envelope
+    } else {
+        Envelope::sign(&manifest_bytes, &keyid, &key)
+    };
+    support::atomic::write_atomic(&envelope_path, &envelope.to_json()).map_err(|err| {
+        Failure::environment(format!("writing {}: {err}", envelope_path.display()))
+    })?;
+    eprintln!(
+        "governance: {} signed by '{keyid}' ({} signature(s) in {})",
+        manifest.display(),
+        envelope.signatures.len(),
+        envelope_path.display()
+    );
+    Ok(Exit::Success)
+}
+
+fn verify(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let [manifest, envelope, trust, format] = <[_; 4]>::try_from(parse_options(
+        args,
+        &["manifest", "envelope", "trust", "format"],
+    )?)
+    .unwrap();
+    let json_output = match format.as_ref().map(|f| f.to_string_lossy()) {
+        None => false,
+        Some(f) if f == "json" => true,
+        Some(f) if f == "human" => false,
+        Some(other) => {
+            return Err(Failure::invalid_input(format!(
+                "--format must be 'human' or 'json', not '{other}'"
+            )));
+        }
+    };
+    let manifest = required(manifest, "manifest")?;
+    let envelope = required(envelope, "envelope")?;
+    let trust = TrustFile::load(&required(trust, "trust")?)?;
+    let manifest_bytes = read(&manifest, "release manifest")?;
+    let envelope_bytes = read(&envelope, "signature envelope")?;
+
+    let result = Verifier::new(trust).verify_manifest(&manifest_bytes, &envelope_bytes);
+    let (exit, report, error) = match &result {
+        Ok(report) => (Exit::Success, Some(report), None),
+        Err(VerifyError::NotApproved(report)) => (
+            Exit::CheckFailed,
+            Some(report),
+            Some(result.as_ref().unwrap_err()),
+        ),
+        Err(err) => (Exit::CheckFailed, None, Some(err)),
+    };
+    if json_output {
+        let body = json!({
+            "version": 1,
+            "approved": exit == Exit::Success,
+            "approved_by": report.map(|r| r.approved_by.clone()).unwrap_or_default(),
+            "required": report.map(|r| r.required),
+            "rejected": report.map(|r| r.rejected.clone()).unwrap_or_default(),
+            "error": error.map(|e| e.to_string()),
+        });
+        println!("{body}");
+    } else {
+        match (report, error) {
+            (_, Some(err)) => println!("NOT APPROVED: {err}"),
+            (Some(report), None) => println!(
+                "approved: {} of {} required approvals ({})",
+                report.approved_by.len(),
+                report.required,
+                report.approved_by.join(", ")
+            ),
+            (None, None) => unreachable!("a result is a report or an error"),
+        }
+    }
+    Ok(exit)
+}

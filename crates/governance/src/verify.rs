@@ -1,0 +1,187 @@
+//! Checking an envelope against a trust file: signatures, then the approval policy.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use ed25519_dalek::Signature;
+use serde::Serialize;
+
+use crate::encoding::base64_decode;
+use crate::envelope::{Envelope, EnvelopeError, pae};
+use crate::trust::TrustFile;
+
+/// Verifies release envelopes against a [`TrustFile`].
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    trust: TrustFile,
+}
+
+/// Which signatures counted as approvals and why the others did not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerificationReport {
+    /// Distinct approver key ids with a valid signature, in envelope order.
+    pub approved_by: Vec<String>,
+    pub required: usize,
+    pub rejected: Vec<RejectedSignature>,
+}
+
+/// A signature that did not count, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedSignature {
+    pub keyid: String,
+    pub reason: Rejection,
+}
+
+/// Why a signature did not count towards the approvals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rejection {
+    /// The key id is not in the trust file.
+    UnknownKey,
+    /// The key is trusted, but the signature does not verify over this payload.
+    BadSignature,
+    /// The signature is valid, but the key holds no approver role.
+    NotAnApprover,
+    /// A second valid signature by a key that already approved: it counts once.
+    Duplicate,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rejection::UnknownKey => "unknown key",
+            Rejection::BadSignature => "signature does not verify",
+            Rejection::NotAnApprover => "key holds no approver role",
+            Rejection::Duplicate => "duplicate approval, counted once",
+        })
+    }
+}
+
+/// Why a release is not approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    Envelope(EnvelopeError),
+    /// Fewer distinct valid approvals than the policy requires.
+    NotApproved(VerificationReport),
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Envelope(err) => err.fmt(f),
+            VerifyError::NotApproved(report) => {
+                write!(
+                    f,
+                    "release is not approved: {} of {} required approvals",
+                    report.approved_by.len(),
+                    report.required
+                )?;
+                if !report.approved_by.is_empty() {
+                    write!(f, " (approved by {})", report.approved_by.join(", "))?;
+                }
+                if !report.rejected.is_empty() {
+                    let rejected: Vec<String> = report
+                        .rejected
+                        .iter()
+                        .map(|r| format!("'{}': {}", r.keyid, r.reason))
+                        .collect();
+                    write!(f, "; not counted: {}", rejected.join(", "))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+impl From<EnvelopeError> for VerifyError {
+    fn from(err: EnvelopeError) -> Self {
+        VerifyError::Envelope(err)
+    }
+}
+
+impl Verifier {
+    pub fn new(trust: TrustFile) -> Verifier {
+        Verifier { trust }
+    }
+
+    pub fn trust(&self) -> &TrustFile {
+        &self.trust
+    }
+
+    /// Checks that `envelope_bytes` signs exactly `manifest_bytes` with enough approvals.
+    pub fn verify_manifest(
+        &self,
+        manifest_bytes: &[u8],
+        envelope_bytes: &[u8],
+    ) -> Result<VerificationReport, VerifyError> {
+        let envelope = Envelope::parse(envelope_bytes)?;
+        if envelope.payload_bytes()? != manifest_bytes {
+            return Err(EnvelopeError::PayloadMismatch.into());
+        }
+        self.verify_envelope(&envelope).map(|(_, report)| report)
+    }
+
+    /// Checks an envelope's signatures and the approval policy; returns the signed payload.
+    pub fn verify_envelope(
+        &self,
+        envelope: &Envelope,
+    ) -> Result<(Vec<u8>, VerificationReport), VerifyError> {
+        let payload = envelope.payload_bytes()?;
+        if envelope.signatures.is_empty() {
+            return Err(EnvelopeError::Unsigned.into());
+        }
+        let signed = pae(&envelope.payload_type, &payload);
+        let mut report = VerificationReport {
+            approved_by: Vec::new(),
+            required: self.trust.policy.min_approvals,
+            rejected: Vec::new(),
+        };
+        let mut counted = BTreeSet::new();
+        for signature in &envelope.signatures {
+            let reason = match self.trust.keys.get(&signature.keyid) {
+                None => Some(Rejection::UnknownKey),
+                Some(key) => {
+                    let valid = decode_signature(&signature.sig)
+                        .is_some_and(|sig| key.public_key.verify_strict(&signed, &sig).is_ok());
+                    if !valid {
+                        Some(Rejection::BadSignature)
+                    } else if !self.trust.policy.is_approver(key) {
+                        Some(Rejection::NotAnApprover)
+                    } else if !counted.insert(signature.keyid.as_str()) {
+                        Some(Rejection::Duplicate)
+                    } else {
+                        None
+                    }
+                }
+            };
+            match reason {
+                None => report.approved_by.push(signature.keyid.clone()),
+                Some(reason) => report.rejected.push(RejectedSignature {
+                    keyid: signature.keyid.clone(),
+                    reason,
+                }),
+            }
+        }
+        if report.approved_by.len() < report.required {
+            return Err(VerifyError::NotApproved(report));
+        }
+        Ok((payload, report))
+    }
+}
+
+fn decode_signature(sig: &str) -> Option<Signature> {
+    let bytes = base64_decode(sig).ok()?;
+    Signature::from_slice(&bytes).ok()
+}
+
+/// The node's signature seam: a release installs only when the envelope signs its exact
+/// bytes with enough distinct approvals. `Ok` names the approving keys, `Err` says why not.
+impl node::SignatureVerifier for Verifier {
+    fn verify(&self, manifest_bytes: &[u8], envelope: &[u8]) -> Result<String, String> {
+        self.verify_manifest(manifest_bytes, envelope)
+            .map(|report| report.approved_by.join(", "))
+            .map_err(|err| err.to_string())
+    }
+}

@@ -1,0 +1,447 @@
+//! API health contract: the real `node-api` binary on 127.0.0.1 (ephemeral port), a real HTTP
+//! client, and a real node store changed underneath it by the node library's ingest.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Generous bounds: they only matter when something hangs.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running `node-api` process; killed on drop if a test failed before shutting it down.
+struct ApiProcess {
+    child: Child,
+    base_url: String,
+    client: ureq::Agent,
+}
+
+/// One HTTP reply, read completely.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    content_type: Option<String>,
+    cache_control: Option<String>,
+    allow: Option<String>,
+    body: Value,
+}
+
+impl ApiProcess {
+    fn start(node_dir: &Path) -> ApiProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_node-api"))
+            .arg("--node-dir")
+            .arg(node_dir)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start node-api");
+        // The first stdout line is the bound address; read it on a thread so a hung server
+        // fails the test instead of hanging it.
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = sender.send(line);
+        });
+        let addr = match receiver.recv_timeout(STARTUP_TIMEOUT) {
+            Ok(line) if !line.trim().is_empty() => line.trim().to_owned(),
+            other => {
+                let _ = child.kill();
+                panic!("node-api printed no address: {other:?}");
+            }
+        };
+        assert!(addr.starts_with("127.0.0.1:"), "bound to {addr}");
+        let client = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .build()
+            .into();
+        ApiProcess {
+            child,
+            base_url: format!("http://{addr}"),
+            client,
+        }
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base_url))
+            .call()
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"));
+        read_reply(response)
+    }
+
+    fn post(&self, path: &str) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .send_empty()
+            .unwrap_or_else(|err| panic!("POST {path}: {err}"));
+        read_reply(response)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    fn terminate(mut self) -> (ExitStatus, Duration) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let sent = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, sent.elapsed());
+            }
+            assert!(
+                sent.elapsed() < SHUTDOWN_TIMEOUT,
+                "node-api still running {SHUTDOWN_TIMEOUT:?} after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for ApiProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn read_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    let content_type = header("content-type");
+    let cache_control = header("cache-control");
+    let allow = header("allow");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|err| panic!("status {status}: body is not JSON ({err}): {text}"));
+    Reply {
+        status,
+        content_type,
+        cache_control,
+        allow,
+        body,
+    }
+}
+
+/// Status, JSON content type, no caching and the versioned shape every response shares.
+fn assert_reply(reply: &Reply, status: u16) {
+    assert_eq!(reply.status, status, "{reply:#?}");
+    assert_eq!(
+        reply.cache_control.as_deref(),
+        Some("no-store"),
+        "{reply:#?}"
+    );
+    assert_eq!(
+        reply.content_type.as_deref(),
+        Some("application/json"),
+        "{reply:#?}"
+    );
+    assert_eq!(reply.body["version"], 1, "{reply:#?}");
+}
+
+/// 2026-06-01T00:00:00Z: federation's timestamps and the node's expiry check.
+const NOW: i64 = 1_780_272_000;
+
+/// A node directory and releases built by the release crate's federation.
+struct Node {
+    root: tempfile::TempDir,
+    store: node::NodeStore,
+}
+
+impl Node {
+    fn new() -> Node {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("node");
+        std::fs::create_dir(&dir).unwrap();
+        Node {
+            root,
+            store: node::NodeStore::new(dir),
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.store.dir()
+    }
+
+    /// Release `generation` of every provider's model, chained to `previous`.
+    fn release(
+        &self,
+        generation: u32,
+        previous: Option<&release::ReleaseManifest>,
+    ) -> release::ReleaseManifest {
+        let manifests = [("hf", "textgen"), ("gcp", "embed"), ("aws", "runtime")]
+            .into_iter()
+            .map(|(provider, role)| {
+                let text = serde_json::json!({"provider": provider, "artifacts": [{
+                    "id": format!("spiralverse/{provider}-v{generation}"), "role": role,
+                    "uri": format!("{provider}://spiralverse/{provider}-v{generation}"),
+                    "metrics": {"quality": 0.82, "safety": 0.97, "latency_ms_p95": 140, "cost_per_1k_tokens": 0.9},
+                }]});
+                let path = self.root.path().join(format!("{provider}.json"));
+                release::ProviderManifest::parse(&path, &text.to_string()).unwrap()
+            })
+            .collect();
+        let outcome = release::federation::federate(release::federation::Inputs {
+            manifests,
+            thresholds: release::Thresholds::default(),
+            expires_after_days: 30,
+            previous: previous.cloned(),
+            carry_forward: false,
+            artifacts: release::federation::ArtifactLocator::default(),
+            now: NOW,
+        })
+        .unwrap();
+        outcome.release.expect("every provider passes its gates")
+    }
+
+    fn ingest(&self, manifest: &[u8]) -> Result<node::IngestOutcome, node::IngestError> {
+        self.store.ingest(
+            node::IngestRequest {
+                manifest,
+                manifest_path: None,
+                signature: None,
+                artifacts_dir: None,
+            },
+            &node::IngestOptions {
+                now_unix: Some(NOW),
+                ..node::IngestOptions::default()
+            },
+        )
+    }
+
+    fn install(&self, release: &release::ReleaseManifest) {
+        match self.ingest(&release.to_bytes()) {
+            Ok(node::IngestOutcome::Installed(_)) => {}
+            other => panic!("expected an install, got {other:?}"),
+        }
+    }
+}
+
+/// `/readyz` and `/v1/release` agree on the release being served.
+fn assert_serving(api: &ApiProcess, expected: &release::ReleaseManifest) {
+    let ready = api.get("/readyz");
+    assert_reply(&ready, 200);
+    assert_eq!(ready.body["ready"], true);
+    assert_eq!(ready.body["release"]["digest"], expected.digest.as_str());
+    assert_eq!(ready.body["release"]["release_seq"], expected.release_seq);
+
+    let served = api.get("/v1/release");
+    assert_reply(&served, 200);
+    assert_eq!(served.body["digest"], expected.digest.as_str());
+    assert_eq!(served.body["release_seq"], expected.release_seq);
+    assert_eq!(
+        served.body["rollback_of"].as_str(),
+        expected.rollback_of.as_deref()
+    );
+    let as_published: Value = serde_json::from_slice(&expected.to_bytes()).unwrap();
+    assert_eq!(
+        served.body["manifest"], as_published,
+        "the manifest as installed"
+    );
+    assert!(served.body["verified_at"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn api_health_contract_empty_node_is_alive_but_not_ready() {
+    let node = Node::new();
+    let api = ApiProcess::start(node.dir());
+
+    let health = api.get("/healthz");
+    assert_reply(&health, 200);
+    assert_eq!(health.body["status"], "alive");
+
+    let ready = api.get("/readyz");
+    assert_reply(&ready, 503);
+    assert_eq!(ready.body["ready"], false);
+    assert_eq!(ready.body["reason"], "no release installed");
+
+    let release = api.get("/v1/release");
+    assert_reply(&release, 503);
+    assert_eq!(release.body["error"], "not_ready");
+
+    let unknown = api.get("/v2/release?x=1");
+    assert_reply(&unknown, 404);
+    assert_eq!(unknown.body["error"], "not_found");
+    assert_eq!(unknown.body["path"], "/v2/release");
+
+    // HEAD answers like GET, without a body (what load balancer probes send).
+    let head = api
+        .client
+        .head(format!("{}/readyz", api.base_url))
+        .call()
+        .unwrap();
+    assert_eq!(head.status().as_u16(), 503);
+    assert_eq!(head.headers()["content-type"], "application/json");
+
+    let wrong_method = api.post("/readyz");
+    assert_reply(&wrong_method, 405);
+    assert_eq!(wrong_method.allow.as_deref(), Some("GET, HEAD"));
+    assert_eq!(wrong_method.body["method"], "POST");
+
+    let (status, _) = api.terminate();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn api_health_contract_install_makes_the_node_ready_and_serves_the_release() {
+    let node = Node::new();
+    let api = ApiProcess::start(node.dir());
+    assert_reply(&api.get("/readyz"), 503);
+
+    // Installed by the node library, not by the API: the next request sees it.
+    let first = node.release(1, None);
+    node.install(&first);
+    assert_serving(&api, &first);
+    assert_eq!(api.get("/v1/release").body["signed_by"], Value::Null);
+
+    let second = node.release(2, Some(&first));
+    node.install(&second);
+    assert_serving(&api, &second);
+}
+
+#[test]
+fn api_health_contract_rollback_release_is_served_with_a_higher_seq() {
+    let node = Node::new();
+    let first = node.release(1, None);
+    let second = node.release(2, Some(&first));
+    node.install(&first);
+    node.install(&second);
+    let api = ApiProcess::start(node.dir());
+    assert_serving(&api, &second);
+
+    let rollback = release::chain::rollback_release(&first, &second, NOW, 30);
+    node.install(&rollback);
+    assert_serving(&api, &rollback);
+    let served = api.get("/v1/release").body;
+    assert_eq!(
+        served["release_seq"], 3,
+        "a rollback never lowers release_seq"
+    );
+    assert_eq!(served["rollback_of"], first.digest.as_str());
+    let first_published: Value = serde_json::from_slice(&first.to_bytes()).unwrap();
+    assert_eq!(served["manifest"]["units"], first_published["units"]);
+    assert_ne!(served["digest"], first.digest.as_str());
+}
+
+#[test]
+fn api_health_contract_failed_ingest_leaves_the_previous_release_served() {
+    let node = Node::new();
+    let first = node.release(1, None);
+    node.install(&first);
+    let api = ApiProcess::start(node.dir());
+    assert_serving(&api, &first);
+
+    // One byte of the next release changed after publishing: refused, nothing changes.
+    let mut tampered = node.release(2, Some(&first)).to_bytes();
+    let at = tampered.windows(3).position(|w| w == b"-v2").unwrap();
+    tampered[at + 2] = b'9';
+    let err = node.ingest(&tampered).unwrap_err();
+    assert!(
+        matches!(err, node::IngestError::DigestMismatch { .. }),
+        "{err}"
+    );
+    assert_serving(&api, &first);
+
+    // An older release offered again (a rollback attack) is refused too.
+    let second = node.release(2, Some(&first));
+    node.install(&second);
+    let err = node.ingest(&first.to_bytes()).unwrap_err();
+    assert!(
+        matches!(err, node::IngestError::RollbackAttack { .. }),
+        "{err}"
+    );
+    assert_serving(&api, &second);
+}
+
+#[test]
+fn api_health_contract_store_edited_on_disk_makes_the_node_unready() {
+    let node = Node::new();
+    let first = node.release(1, None);
+    node.install(&first);
+    let api = ApiProcess::start(node.dir());
+    assert_serving(&api, &first);
+
+    let installed = node.store.current().unwrap().unwrap().manifest_path();
+    let edited = std::fs::read_to_string(&installed)
+        .unwrap()
+        .replace("-v1", "-v7");
+    std::fs::write(&installed, edited).unwrap();
+    let ready = api.get("/readyz");
+    assert_reply(&ready, 503);
+    assert!(
+        ready.body["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("installed release cannot be verified"),
+        "{ready:#?}"
+    );
+    assert_reply(&api.get("/v1/release"), 503);
+    assert_reply(&api.get("/healthz"), 200);
+}
+
+#[test]
+fn api_health_contract_sigterm_stops_the_server_cleanly() {
+    let node = Node::new();
+    let api = ApiProcess::start(node.dir());
+    assert_reply(&api.get("/healthz"), 200);
+    let addr = api.base_url.trim_start_matches("http://").to_owned();
+
+    let (status, took) = api.terminate();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "{addr} still accepts connections after shutdown"
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_and_an_address_in_use_exits_3() {
+    let run = |args: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_node-api"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run node-api")
+    };
+    let missing_flag = run(&[]);
+    assert_eq!(missing_flag.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing_flag.stderr).contains("--node-dir is required"));
+
+    let node = Node::new();
+    let no_such_dir = node.dir().join("absent");
+    let missing_dir = run(&["--node-dir".as_ref(), no_such_dir.as_os_str()]);
+    assert_eq!(missing_dir.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing_dir.stderr).contains("does not exist"));
+
+    let api = ApiProcess::start(node.dir());
+    let taken = api.base_url.trim_start_matches("http://").to_owned();
+    let in_use = run(&[
+        "--node-dir".as_ref(),
+        node.dir().as_os_str(),
+        "--addr".as_ref(),
+        taken.as_ref(),
+    ]);
+    assert_eq!(in_use.status.code(), Some(3), "{in_use:?}");
+    assert!(String::from_utf8_lossy(&in_use.stderr).contains("cannot listen on"));
+}
