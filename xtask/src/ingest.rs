@@ -23,14 +23,16 @@ use crate::output;
 
 const USAGE: &str = "\
 usage: cargo xtask ingest --release FILE --node-dir DIR [--artifacts DIR] [--signature FILE]
-                          [--require-signature] [--require-artifacts] [--allow-replaced-units]
+                          [--trusted-keys FILE] [--require-signature] [--require-artifacts] [--allow-replaced-units]
                           [--jobs N] [--format json]
        cargo xtask ingest --status --node-dir DIR [--format json]
 
 Verifies, in order: manifest digest, signature (when required or given), release_seq above the
 installed one, expiry, unit policy and mix-and-match, then each unit's artifact (size and sha256)
 when it is present under --artifacts (SCHEME://REST is looked up at DIR/SCHEME/REST). Installs
-atomically under the node's lock.
+atomically under the node's lock. Signatures (DSSE envelopes, ed25519) are checked against
+--trusted-keys, which needs xtask built with the `signing` feature:
+  cargo run -p xtask --features signing -- ingest --trusted-keys trust.toml ...
 
 exit codes: 0 installed or already current, 1 refused, 2 invalid input, 3 environment (node
 locked by another ingest, I/O, no signature verifier)";
@@ -45,6 +47,7 @@ struct Args {
     node_dir: Option<PathBuf>,
     artifacts: Option<PathBuf>,
     signature: Option<PathBuf>,
+    trusted_keys: Option<PathBuf>,
     require_signature: bool,
     require_artifacts: bool,
     allow_replaced_units: bool,
@@ -67,6 +70,7 @@ fn parse_lexopt(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
             Long("node-dir") => parsed.node_dir = Some(parser.value()?.into()),
             Long("artifacts") => parsed.artifacts = Some(parser.value()?.into()),
             Long("signature") => parsed.signature = Some(parser.value()?.into()),
+            Long("trusted-keys") => parsed.trusted_keys = Some(parser.value()?.into()),
             Long("require-signature") => parsed.require_signature = true,
             Long("require-artifacts") => parsed.require_artifacts = true,
             Long("allow-replaced-units") => parsed.allow_replaced_units = true,
@@ -125,6 +129,10 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
         })?),
         None => None,
     };
+    let verifier = match &args.trusted_keys {
+        Some(path) => Some(load_verifier(path)?),
+        None => None,
+    };
     let progress = ProgressPrinter::new();
     let report = |p: Progress<'_>| progress.report(p);
     let options = IngestOptions {
@@ -133,9 +141,7 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
             require_artifacts: args.require_artifacts,
         },
         allow_replaced_units: args.allow_replaced_units,
-        // Signature verification (ed25519) lives in the enterprise governance crate, which this
-        // core front end does not build.
-        verifier: None,
+        verifier: verifier.as_deref(),
         jobs: args.jobs,
         progress: Some(&report),
         ..IngestOptions::default()
@@ -174,6 +180,24 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
     }
 }
 
+/// The trusted keys and approval policy that signatures are checked against.
+#[cfg(feature = "signing")]
+fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
+    let trust = governance::TrustFile::load(path)?;
+    Ok(Box::new(governance::Verifier::new(trust)))
+}
+
+/// Signature checks (ed25519) live in the enterprise governance crate, which a default build
+/// of this core front end does not compile.
+#[cfg(not(feature = "signing"))]
+fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
+    Err(Failure::environment(format!(
+        "--trusted-keys {}: this xtask was built without signature checks; rerun as \
+         `cargo run -p xtask --features signing -- ingest ...`",
+        path.display()
+    )))
+}
+
 /// An ingest error as a failure with the right exit code; manifest problems keep their location.
 fn failure_of(err: IngestError, node_dir: &Path) -> Failure {
     let exit = err.exit();
@@ -182,10 +206,8 @@ fn failure_of(err: IngestError, node_dir: &Path) -> Failure {
         IngestError::NoVerifier => Failure::new(
             exit,
             format!(
-                "{err}: `cargo xtask ingest` is a core build and cannot check signatures; \
-                 signed releases are verified by the enterprise governance crate \
-                 (`governance::Verifier` implements `node::SignatureVerifier`), so ingest them \
-                 from a front end built with it"
+                "{err}: pass --trusted-keys FILE (with xtask built with `--features signing`) \
+                 so signatures can be checked"
             ),
         ),
         other if exit == Exit::CheckFailed => Failure::new(

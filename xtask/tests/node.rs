@@ -247,11 +247,11 @@ fn refusals_exit_with_their_documented_codes() {
         text(&out.stderr)
     );
 
-    // A signature this core build cannot verify: exit 3, with where to go instead.
+    // A signature with nothing to check it against: exit 3, saying what to pass.
     let out = ws.ingest(2, &["--signature", "broken.json"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("governance::Verifier"),
+        text(&out.stderr).contains("--trusted-keys"),
         "{}",
         text(&out.stderr)
     );
@@ -315,4 +315,65 @@ fn a_second_ingest_while_the_node_is_locked_exits_3() {
     );
     lock.unlock().unwrap();
     assert_eq!(ws.ingest(2, &[]).status.code(), Some(0));
+}
+
+/// Signed ingest through the front end: two approvals install, one approval is refused.
+#[cfg(feature = "signing")]
+#[test]
+fn signed_release_needs_the_approvals_its_trust_file_demands() {
+    use governance::{Envelope, SigningKey, public_key_hex};
+
+    let ws = Workspace::new();
+    ws.federate(1);
+    let key = |seed: u8| SigningKey::from_bytes(&[seed; 32]);
+    let trust = format!(
+        "version = 1\n[policy]\nmin-approvals = 2\napprover-roles = [\"release-approver\"]\n\
+         [keys.alice]\npublic-key = \"{}\"\nroles = [\"release-approver\"]\n\
+         [keys.bob]\npublic-key = \"{}\"\nroles = [\"release-approver\"]\n",
+        public_key_hex(&key(1).verifying_key()),
+        public_key_hex(&key(2).verifying_key()),
+    );
+    fs::write(ws.root().join("trust.toml"), trust).unwrap();
+    let manifest = fs::read(ws.release(1)).unwrap();
+    let mut envelope = Envelope::sign(&manifest, "alice", &key(1));
+    fs::write(ws.root().join("one.dsse.json"), envelope.to_json()).unwrap();
+    envelope.add_signature("bob", &key(2)).unwrap();
+    fs::write(ws.root().join("two.dsse.json"), envelope.to_json()).unwrap();
+
+    let signed = |envelope: &str| {
+        ws.ingest(
+            1,
+            &[
+                "--require-signature",
+                "--trusted-keys",
+                "trust.toml",
+                "--signature",
+                envelope,
+            ],
+        )
+    };
+    let out = signed("one.dsse.json");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1 of 2"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = signed("two.dsse.json");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// Without the `signing` feature a trust file cannot be used, and the error says how to get it.
+#[cfg(not(feature = "signing"))]
+#[test]
+fn trusted_keys_without_the_signing_feature_exits_3_with_the_rebuild_command() {
+    let ws = Workspace::new();
+    ws.federate(1);
+    let out = ws.ingest(1, &["--trusted-keys", "trust.toml"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("--features signing"),
+        "{}",
+        text(&out.stderr)
+    );
 }
