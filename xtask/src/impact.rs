@@ -34,7 +34,12 @@ struct Common {
 
 impl Common {
     fn new() -> Common {
-        Common { manifest_path: None, base: None, head: None, fallback_all: false }
+        Common {
+            manifest_path: None,
+            base: None,
+            head: None,
+            fallback_all: false,
+        }
     }
 
     const FLAGS: &[&str] = &["manifest-path", "base", "head", "fallback"];
@@ -42,13 +47,17 @@ impl Common {
     /// Takes the value of one of [`Common::FLAGS`].
     fn set(&mut self, flag: &str, parser: &mut lexopt::Parser) -> Result<(), Failure> {
         match flag {
-            "manifest-path" => self.manifest_path = Some(parser.value().map_err(crate::usage_error)?.into()),
+            "manifest-path" => {
+                self.manifest_path = Some(parser.value().map_err(crate::usage_error)?.into())
+            }
             "base" => self.base = Some(string(parser)?),
             "head" => self.head = Some(string(parser)?),
             _ => {
                 let value = string(parser)?;
                 if value != "all" {
-                    return Err(Failure::invalid_input(format!("`--fallback {value}`: the only fallback is `all`")));
+                    return Err(Failure::invalid_input(format!(
+                        "`--fallback {value}`: the only fallback is `all`"
+                    )));
                 }
                 self.fallback_all = true;
             }
@@ -57,7 +66,10 @@ impl Common {
     }
 
     fn analyze(&self) -> Result<Report, Failure> {
-        let manifest = self.manifest_path.clone().unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
+        let manifest = self
+            .manifest_path
+            .clone()
+            .unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
         let mut options = Options::for_manifest(manifest);
         options.base = self.base.clone();
         options.head = self.head.clone();
@@ -107,11 +119,11 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     }
     let report = common.analyze()?;
-    match format {
     let text = match format {
         Format::Human => impact::render::human(&report),
         Format::Json => {
-            let json = serde_json::to_string_pretty(&report).map_err(|e| Failure::environment(e.to_string()))?;
+            let json = serde_json::to_string_pretty(&report)
+                .map_err(|e| Failure::environment(e.to_string()))?;
             format!("{json}\n")
         }
         Format::Filterset => format!("{}\n", report.filterset),
@@ -159,7 +171,9 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     }
     if !affected {
-        return Err(Failure::invalid_input(format!("`cargo xtask test` needs `--affected`\n{TEST_USAGE}")));
+        return Err(Failure::invalid_input(format!(
+            "`cargo xtask test` needs `--affected`\n{TEST_USAGE}"
+        )));
     }
     let report = common.analyze()?;
     eprint!("{}", impact::render::human(&report));
@@ -175,15 +189,26 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
     if let Some(lane) = &lane {
         filters.push(lane_filterset(lane)?);
     }
-    let manifest = common.manifest_path.clone().unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
+    let manifest = common
+        .manifest_path
+        .clone()
+        .unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     let mut filter_args: Vec<String> = Vec::new();
     if !filters.is_empty() {
-        let expression = filters.iter().map(|f| format!("({f})")).collect::<Vec<_>>().join(" & ");
+        let expression = filters
+            .iter()
+            .map(|f| format!("({f})"))
+            .collect::<Vec<_>>()
+            .join(" & ");
         filter_args = vec!["-E".to_owned(), expression];
     }
     // The selection is not empty, but a lane may narrow it to no test: that is still "nothing".
-    let no_tests = if lane.is_some() { vec!["--no-tests=pass"] } else { Vec::new() };
+    let no_tests = if lane.is_some() {
+        vec!["--no-tests=pass"]
+    } else {
+        Vec::new()
+    };
     let status = cmd!(sh, "cargo nextest run --workspace --manifest-path {manifest} {filter_args...} {no_tests...} {nextest_args...}")
         .run();
     match status {
@@ -191,7 +216,9 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
         Err(err) => {
             let message = err.to_string();
             if message.contains("No such file") || message.contains("not found") {
-                Err(Failure::environment(format!("could not run cargo nextest: {message}\nhelp: `cargo install cargo-nextest --locked`")))
+                Err(Failure::environment(format!(
+                    "could not run cargo nextest: {message}\nhelp: `cargo install cargo-nextest --locked`"
+                )))
             } else {
                 Err(Failure::check_failed("affected tests failed"))
             }
