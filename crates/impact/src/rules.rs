@@ -106,22 +106,17 @@ struct LanesFile {
 struct ImpactSection {
     defaults: Option<bool>,
     #[serde(default)]
-    rule: Vec<Spanned<RawRule>>,
+    rules: Vec<Spanned<RawRule>>,
 }
 
+/// `{ paths = [..], packages = [..] }` or `{ paths = [..], affects = "nothing" | "all" }`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
     paths: Spanned<Vec<Spanned<String>>>,
-    affects: Spanned<RawAffects>,
+    packages: Option<Spanned<Vec<Spanned<String>>>>,
+    affects: Option<Spanned<String>>,
     reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawAffects {
-    Word(String),
-    Packages(Vec<Spanned<String>>),
 }
 
 impl Rules {
@@ -143,7 +138,7 @@ impl Rules {
         };
         let mut problems = Vec::new();
         let mut rules = Vec::new();
-        for raw in &section.rule {
+        for raw in &section.rules {
             let span = raw.span();
             let raw = raw.get_ref();
             let (line, col) = support::diag::line_col(text, span.start);
@@ -170,32 +165,41 @@ impl Rules {
                 }
             }
             let mut package_spans = Vec::new();
-            let affects = match raw.affects.get_ref() {
-                RawAffects::Word(word) if word == "nothing" => Affects::Nothing,
-                RawAffects::Word(word) if word == "all" => Affects::All,
-                RawAffects::Word(word) => {
+            let affects = match (&raw.packages, &raw.affects) {
+                (Some(_), Some(_)) | (None, None) => {
                     problems.push(
-                        Located::at(path, text, raw.affects.span(), format!("`affects = \"{word}\"` is not understood"))
-                            .with_help(format!(
-                                "use \"nothing\", \"all\", or a list of package names such as [\"{word}\"]"
-                            )),
+                        Located::at(path, text, span.clone(), "a rule needs exactly one of `packages` and `affects`")
+                            .with_help("map files to packages with `packages = [\"name\"]`, or use `affects = \"nothing\"` or `affects = \"all\"`"),
                     );
                     continue;
                 }
-                RawAffects::Packages(names) => {
-                    if names.is_empty() {
+                (None, Some(word)) => match word.get_ref().as_str() {
+                    "nothing" => Affects::Nothing,
+                    "all" => Affects::All,
+                    other => {
                         problems.push(
-                            Located::at(
-                                path,
-                                text,
-                                raw.affects.span(),
-                                "`affects` lists no package",
-                            )
-                            .with_help("use \"nothing\" to say these files affect no test"),
+                            Located::at(path, text, word.span(), format!("`affects = \"{other}\"` is not understood"))
+                                .with_help(format!("use \"nothing\" or \"all\", or `packages = [\"{other}\"]` to name packages")),
+                        );
+                        continue;
+                    }
+                },
+                (Some(names), None) => {
+                    if names.get_ref().is_empty() {
+                        problems.push(
+                            Located::at(path, text, names.span(), "`packages` is empty").with_help(
+                                "use `affects = \"nothing\"` to say these files affect no test",
+                            ),
                         );
                     }
-                    package_spans = names.iter().map(|n| n.span()).collect();
-                    Affects::Packages(names.iter().map(|n| n.get_ref().clone()).collect())
+                    package_spans = names.get_ref().iter().map(|n| n.span()).collect();
+                    Affects::Packages(
+                        names
+                            .get_ref()
+                            .iter()
+                            .map(|n| n.get_ref().clone())
+                            .collect(),
+                    )
                 }
             };
             rules.push(Rule {
