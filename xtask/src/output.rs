@@ -34,7 +34,6 @@ pub fn report_failure(failure: &Failure) {
 }
 
 /// Appends Markdown to `$GITHUB_STEP_SUMMARY` when running under GitHub Actions.
-#[allow(dead_code)] // lanes and impact call it once they exist
 pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
         return Ok(());

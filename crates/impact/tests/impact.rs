@@ -1,0 +1,616 @@
+//! The engine's pieces on frozen `cargo metadata` output and in-memory inputs. The end-to-end
+//! behaviour on real git repositories is the conformance suite in `xtask/tests/`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use impact::analyze::{Owners, Scope, scope_of};
+use impact::closure;
+use impact::git::{ChangedFile, Status, parse_name_status};
+use impact::graph::{EdgeKind, Graph, normalize_join, relative};
+use impact::includes::{IncludeKind, dep_info_inputs, scan};
+use impact::report::{AffectedPackage, Report, Targets};
+use impact::rules::{Affects, Glob, Rules};
+
+fn fixture() -> Graph {
+    let text = include_str!("fixtures/small-workspace.json");
+    let metadata: cargo_metadata::Metadata = serde_json::from_str(text).expect("fixture parses");
+    Graph::from_metadata(&metadata)
+}
+
+fn index(graph: &Graph, name: &str) -> usize {
+    graph
+        .find(name)
+        .unwrap_or_else(|| panic!("no package {name}"))
+}
+
+fn ids(names: &[&str]) -> Scope {
+    Scope::Binaries(names.iter().map(|s| s.to_string()).collect())
+}
+
+// ---- graph from frozen metadata ----
+
+#[test]
+fn graph_keeps_local_packages_with_relative_dirs() {
+    let graph = fixture();
+    let names: Vec<&str> = graph.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["app", "base", "checker", "mid", "tool", "top"]);
+    assert!(graph.packages.iter().all(|p| p.member));
+    assert_eq!(graph.packages[index(&graph, "mid")].dir, "crates/mid");
+}
+
+#[test]
+fn graph_edges_carry_their_kind() {
+    let graph = fixture();
+    let edge = |from: &str, to: &str| -> Vec<EdgeKind> {
+        graph.packages[index(&graph, from)]
+            .deps
+            .iter()
+            .filter(|(d, _)| *d == index(&graph, to))
+            .map(|(_, k)| *k)
+            .collect()
+    };
+    assert_eq!(edge("mid", "base"), [EdgeKind::Normal]);
+    assert_eq!(edge("tool", "base"), [EdgeKind::Build]);
+    assert_eq!(edge("checker", "top"), [EdgeKind::Dev]);
+    assert!(edge("base", "mid").is_empty());
+}
+
+#[test]
+fn binary_ids_follow_nextest_rules() {
+    let graph = fixture();
+    let top = &graph.packages[index(&graph, "top")];
+    let ids: BTreeSet<&str> = top
+        .targets
+        .iter()
+        .filter_map(|t| t.binary_id.as_deref())
+        .collect();
+    let want: BTreeSet<&str> = [
+        "top",
+        "top::bin/top-cli",
+        "top::smoke",
+        "top::suite",
+        "top::bench/speed",
+        "top::example/demo",
+    ]
+    .into();
+    assert_eq!(ids, want);
+    let tool = &graph.packages[index(&graph, "tool")];
+    assert!(
+        tool.targets.iter().any(|t| t.binary_id.is_none()),
+        "build scripts have no binary id"
+    );
+}
+
+#[test]
+fn features_come_from_the_resolve() {
+    let graph = fixture();
+    assert_eq!(graph.packages[index(&graph, "mid")].features, ["extra"]);
+    assert!(graph.packages[index(&graph, "base")].features.is_empty());
+}
+
+// ---- ownership and target level ----
+
+#[test]
+fn nearest_package_directory_owns_a_file() {
+    let graph = fixture();
+    let owners = Owners::new(&graph);
+    assert_eq!(
+        owners.owner("crates/mid/src/lib.rs"),
+        Some(index(&graph, "mid"))
+    );
+    assert_eq!(
+        owners.owner("crates/top/tests/suite/main.rs"),
+        Some(index(&graph, "top"))
+    );
+    assert_eq!(
+        owners.owner("README.md"),
+        None,
+        "a virtual root owns nothing"
+    );
+    assert_eq!(owners.owner("crates/README.md"), None);
+}
+
+#[test]
+fn test_bench_and_example_files_select_only_their_binary() {
+    let graph = fixture();
+    let top = index(&graph, "top");
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/tests/smoke.rs"),
+        ids(&["top::smoke"])
+    );
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/tests/suite/main.rs"),
+        ids(&["top::suite"])
+    );
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/tests/suite/cases.rs"),
+        ids(&["top::suite"])
+    );
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/tests/smoke/part.rs"),
+        ids(&["top::smoke"])
+    );
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/benches/speed.rs"),
+        ids(&["top::bench/speed"])
+    );
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/examples/demo.rs"),
+        ids(&["top::example/demo"])
+    );
+}
+
+#[test]
+fn shared_test_modules_and_test_data_stay_inside_the_package() {
+    let graph = fixture();
+    let top = index(&graph, "top");
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/tests/common/mod.rs"),
+        ids(&["top::smoke", "top::suite"])
+    );
+    let Scope::Binaries(data) = scope_of(&graph, top, "crates/top/tests/data/input.json") else {
+        panic!("test data is test-only");
+    };
+    assert!(
+        data.contains("top") && data.contains("top::smoke"),
+        "any test may read it: {data:?}"
+    );
+}
+
+#[test]
+fn library_manifest_and_build_script_select_the_package() {
+    let graph = fixture();
+    let top = index(&graph, "top");
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/src/lib.rs"),
+        Scope::Package
+    );
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/src/bin/top-cli.rs"),
+        Scope::Package
+    );
+    assert_eq!(
+        scope_of(&graph, top, "crates/top/Cargo.toml"),
+        Scope::Package
+    );
+    let tool = index(&graph, "tool");
+    assert_eq!(
+        scope_of(&graph, tool, "crates/tool/build.rs"),
+        Scope::Package
+    );
+}
+
+// ---- closure ----
+
+fn edges(graph: &Graph) -> Vec<Vec<(usize, EdgeKind)>> {
+    graph.packages.iter().map(|p| p.deps.clone()).collect()
+}
+
+fn reached_names(graph: &Graph, seeds: &[&str]) -> Vec<(String, u32)> {
+    let seeds: Vec<usize> = seeds.iter().map(|s| index(graph, s)).collect();
+    closure::affected(&edges(graph), &seeds)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.map(|r| (graph.packages[i].name.clone(), r.distance)))
+        .collect()
+}
+
+#[test]
+fn closure_follows_normal_and_build_edges_then_one_dev_hop() {
+    let graph = fixture();
+    let got = reached_names(&graph, &["base"]);
+    let want: Vec<(String, u32)> = [
+        ("app", 2),
+        ("base", 0),
+        ("checker", 3),
+        ("mid", 1),
+        ("tool", 1),
+        ("top", 2),
+    ]
+    .iter()
+    .map(|(n, d)| (n.to_string(), *d))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn dev_dependents_do_not_propagate_further() {
+    let graph = fixture();
+    // checker dev-depends on top; nothing depends on checker.
+    assert_eq!(
+        reached_names(&graph, &["top"]),
+        [("checker".to_string(), 1), ("top".to_string(), 0)]
+    );
+    assert_eq!(
+        reached_names(&graph, &["checker"]),
+        [("checker".to_string(), 0)]
+    );
+}
+
+/// A small deterministic generator (xorshift64*), so the property test needs no extra crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The rule, stated directly: `p` is affected when it reaches a seed through normal/build
+/// edges only, or has a dev edge to such a package. Distance is the shortest such path.
+fn brute_force(edges: &[Vec<(usize, EdgeKind)>], seeds: &[usize]) -> Vec<Option<u32>> {
+    let n = edges.len();
+    // dist[p] = shortest normal/build path from p down to any seed.
+    let mut dist: Vec<Option<u32>> = vec![None; n];
+    for &seed in seeds {
+        dist[seed] = Some(0);
+    }
+    for _ in 0..n {
+        for p in 0..n {
+            for &(dep, kind) in &edges[p] {
+                if kind == EdgeKind::Dev {
+                    continue;
+                }
+                if let Some(d) = dist[dep] {
+                    if dist[p].is_none_or(|cur| d + 1 < cur) {
+                        dist[p] = Some(d + 1);
+                    }
+                }
+            }
+        }
+    }
+    (0..n)
+        .map(|p| {
+            let via_dev = edges[p]
+                .iter()
+                .filter(|(_, k)| *k == EdgeKind::Dev)
+                .filter_map(|(dep, _)| dist[*dep].map(|d| d + 1))
+                .min();
+            match (dist[p], via_dev) {
+                (Some(d), _) => Some(d),
+                (None, dev) => dev,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn closure_equals_brute_force_on_random_dags() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for case in 0..2000 {
+        let n = 1 + rng.below(24);
+        // Edges only from higher to lower index: a DAG, like a crate graph.
+        let mut edges: Vec<Vec<(usize, EdgeKind)>> = vec![Vec::new(); n];
+        for (from, deps) in edges.iter_mut().enumerate() {
+            for to in 0..from {
+                if rng.below(4) == 0 {
+                    let kind = [EdgeKind::Normal, EdgeKind::Build, EdgeKind::Dev][rng.below(3)];
+                    deps.push((to, kind));
+                }
+            }
+        }
+        let seeds: Vec<usize> = (0..rng.below(4)).map(|_| rng.below(n)).collect();
+        let got: Vec<Option<u32>> = closure::affected(&edges, &seeds)
+            .iter()
+            .map(|r| r.map(|r| r.distance))
+            .collect();
+        assert_eq!(
+            got,
+            brute_force(&edges, &seeds),
+            "case {case}: edges {edges:?} seeds {seeds:?}"
+        );
+    }
+}
+
+#[test]
+fn closure_chains_lead_back_to_a_seed() {
+    let graph = fixture();
+    let seeds = [index(&graph, "base")];
+    let reached = closure::affected(&edges(&graph), &seeds);
+    let mut current = index(&graph, "checker");
+    let mut steps = Vec::new();
+    while let Some(closure::Reached {
+        via: Some((from, kind)),
+        ..
+    }) = reached[current]
+    {
+        steps.push(kind);
+        current = from;
+    }
+    assert_eq!(current, seeds[0]);
+    assert_eq!(steps, [EdgeKind::Dev, EdgeKind::Normal, EdgeKind::Normal]);
+}
+
+// ---- rules ----
+
+const LANES: &str = r#"# lanes live above
+[lanes.fast]
+filter = "all()"
+
+[impact]
+rules = [
+  { paths = ["tools/gen/**"], packages = ["mid"] },
+  { paths = ["docs/**", "*.txt"], affects = "nothing", reason = "prose" },
+  { paths = ["/README.md"], affects = "all" },
+]
+"#;
+
+#[test]
+fn rules_parse_and_project_rules_come_before_defaults() {
+    let rules = Rules::parse(Path::new("lanes.toml"), LANES).expect("valid rules");
+    assert_eq!(
+        rules.matching("tools/gen/x/y.rs").unwrap().affects,
+        Affects::Packages(vec!["mid".into()])
+    );
+    assert_eq!(
+        rules.matching("notes/a.txt").unwrap().affects,
+        Affects::Nothing
+    );
+    // The project's anchored README rule wins over the shipped `*.md` default, at the root only.
+    assert_eq!(rules.matching("README.md").unwrap().affects, Affects::All);
+    assert_eq!(
+        rules.matching("crates/mid/README.md").unwrap().affects,
+        Affects::Nothing
+    );
+    assert!(rules.matching("src/lib.rs").is_none());
+    assert_eq!(
+        rules.matching("tools/gen/x.rs").unwrap().origin,
+        "lanes.toml:7:3"
+    );
+}
+
+#[test]
+fn shipped_defaults_cover_common_non_inputs_and_environment_files() {
+    let rules = Rules::defaults();
+    for path in [
+        "LICENSE",
+        "LICENSE-MIT",
+        ".gitignore",
+        "docs/guide.md",
+        ".github/ISSUE_TEMPLATE/bug.md",
+        ".editorconfig",
+    ] {
+        assert_eq!(
+            rules.matching(path).map(|r| &r.affects),
+            Some(&Affects::Nothing),
+            "{path}"
+        );
+    }
+    for path in [
+        "rust-toolchain.toml",
+        ".cargo/config.toml",
+        ".config/nextest.toml",
+        ".github/workflows/ci.yml",
+    ] {
+        assert_eq!(
+            rules.matching(path).map(|r| &r.affects),
+            Some(&Affects::All),
+            "{path}"
+        );
+    }
+    assert!(rules.matching("Makefile").is_none());
+}
+
+#[test]
+fn defaults_can_be_turned_off() {
+    let text = "[impact]\ndefaults = false\nrules = []\n";
+    let rules = Rules::parse(Path::new("lanes.toml"), text).unwrap();
+    assert!(rules.matching("LICENSE").is_none());
+}
+
+#[test]
+fn every_rule_problem_is_reported_with_its_location() {
+    let text = "[impact]\nrules = [\n  { paths = [\"a/[\"], packages = [\"x\"] },\n  { paths = [], affects = \"some\" },\n  { paths = [\"b/**\"] },\n]\n";
+    let problems = Rules::parse(Path::new("lanes.toml"), text).unwrap_err();
+    let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 4, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("lanes.toml:3:14: invalid glob `a/[`"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[1].starts_with("lanes.toml:4:13: `paths` is empty"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[2].contains("`affects = \"some\"` is not understood"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[3].starts_with("lanes.toml:5:3: a rule needs exactly one of"),
+        "{shown:#?}"
+    );
+}
+
+#[test]
+fn unknown_keys_are_located() {
+    let text = "[impact]\nrules = [{ path = [\"a\"], affects = \"all\" }]\n";
+    let problems = Rules::parse(Path::new("lanes.toml"), text).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        problems[0].line_col.map(|(l, _)| l),
+        Some(2),
+        "{}",
+        problems[0]
+    );
+    assert!(problems[0].message.contains("path"), "{}", problems[0]);
+}
+
+#[test]
+fn unknown_package_names_point_at_the_name() {
+    let rules = Rules::parse(Path::new("lanes.toml"), LANES).unwrap();
+    let graph = fixture();
+    assert!(
+        rules
+            .validate_packages(&|n| graph.find(n).is_some())
+            .is_ok()
+    );
+    let text =
+        "[impact]\nrules = [{ paths = [\"x/**\"], packages = [\"mid\", \"nope\", \"gone\"] }]\n";
+    let rules = Rules::parse(Path::new("lanes.toml"), text).unwrap();
+    let problems = rules
+        .validate_packages(&|n| graph.find(n).is_some())
+        .unwrap_err();
+    let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(shown.len(), 2);
+    assert!(
+        shown[0].starts_with("lanes.toml:2:49: no workspace package is named `nope`"),
+        "{shown:#?}"
+    );
+}
+
+#[test]
+fn lanes_file_without_impact_section_uses_defaults() {
+    let rules = Rules::parse(
+        Path::new("lanes.toml"),
+        "[lanes.fast]\nfilter = \"all()\"\n",
+    )
+    .unwrap();
+    assert_eq!(rules.matching("LICENSE").unwrap().origin, "default rule");
+}
+
+#[test]
+fn globs_match_by_segment() {
+    let glob = |p: &str| Glob::new(p).unwrap();
+    assert!(glob("*.md").matches("a/b/c.md"));
+    assert!(glob("docs/**").matches("docs/a/b.png"));
+    assert!(!glob("docs/**").matches("src/docs/a"));
+    assert!(glob("crates/*/data/**").matches("crates/x/data/y/z"));
+    assert!(!glob("crates/*/data/**").matches("crates/x/y/data/z"));
+    assert!(glob("**/fixtures/*.json").matches("fixtures/a.json"));
+    assert!(glob("a?c").matches("x/abc"));
+    assert!(glob("/README.md").matches("README.md"));
+    assert!(!glob("/README.md").matches("crates/a/README.md"));
+    assert!(!glob("src/*.rs").matches("src/a/b.rs"));
+    for bad in ["", "a//b", "a**", "[ab]", "{a,b}"] {
+        assert!(Glob::new(bad).is_err(), "{bad:?} is rejected");
+    }
+}
+
+// ---- includes ----
+
+#[test]
+fn include_scan_finds_literal_paths_only() {
+    let source = r##"
+        const A: &str = include_str!("../data/a.txt");
+        const B: &[u8] = include_bytes!( r#"b.bin"# );
+        include!("generated.rs");
+        include!(concat!(env!("OUT_DIR"), "/x.rs"));
+        my_include!("not/this");
+        #[path = "platform/linux.rs"]
+        mod platform;
+        fn main() {
+            println!("cargo:rerun-if-changed=assets/");
+            println!("cargo::rerun-if-changed=schema.json");
+            println!("cargo:rerun-if-changed={}", dynamic);
+        }
+    "##;
+    let mut found = scan(source);
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    let want = vec![
+        (IncludeKind::Macro, "../data/a.txt".to_string()),
+        (IncludeKind::RerunIfChanged, "assets/".to_string()),
+        (IncludeKind::Macro, "b.bin".to_string()),
+        (IncludeKind::Macro, "generated.rs".to_string()),
+        (IncludeKind::PathAttr, "platform/linux.rs".to_string()),
+        (IncludeKind::RerunIfChanged, "schema.json".to_string()),
+    ];
+    assert_eq!(found, want);
+}
+
+#[test]
+fn dep_info_inputs_unescape_spaces() {
+    let text =
+        "/t/debug/deps/libfoo-1a.rmeta: /w/src/lib.rs /w/my\\ data/x.txt\n\n/w/src/lib.rs:\n";
+    assert_eq!(dep_info_inputs(text), ["/w/src/lib.rs", "/w/my data/x.txt"]);
+}
+
+#[test]
+fn paths_join_and_relativize() {
+    assert_eq!(
+        normalize_join("crates/a/src", "../../b/data.txt"),
+        "crates/b/data.txt"
+    );
+    assert_eq!(normalize_join("crates/a", "./x/./y"), "crates/a/x/y");
+    assert_eq!(normalize_join("", "../outside"), "../outside");
+    assert_eq!(
+        relative(Path::new("/r/ws"), Path::new("/r/ws/crates/a")),
+        "crates/a"
+    );
+    assert_eq!(
+        relative(Path::new("/r/ws"), Path::new("/r/other")),
+        "../other"
+    );
+    assert_eq!(relative(Path::new("/r/ws"), Path::new("/r/ws")), "");
+}
+
+// ---- git output and report ----
+
+#[test]
+fn name_status_parses_renames_and_odd_names() {
+    let raw = b"M\0a b/c.rs\0R087\0old/x.rs\0new/x.rs\0D\0gone.rs\0A\0caf\xc3\xa9.rs\0";
+    let files = parse_name_status(raw);
+    assert_eq!(
+        files,
+        [
+            ChangedFile {
+                path: "a b/c.rs".into(),
+                status: Status::Modified,
+                old_path: None
+            },
+            ChangedFile {
+                path: "new/x.rs".into(),
+                status: Status::Renamed,
+                old_path: Some("old/x.rs".into())
+            },
+            ChangedFile {
+                path: "gone.rs".into(),
+                status: Status::Deleted,
+                old_path: None
+            },
+            ChangedFile {
+                path: "café.rs".into(),
+                status: Status::Added,
+                old_path: None
+            },
+        ]
+    );
+}
+
+#[test]
+fn filterset_names_packages_and_binaries_explicitly() {
+    let package = |name: &str, targets: Targets| AffectedPackage {
+        name: name.into(),
+        distance: 0,
+        targets,
+        reasons: Vec::new(),
+    };
+    assert_eq!(Report::build_filterset(&[]), "none()");
+    let packages = [
+        package("a", Targets::All),
+        package(
+            "b",
+            Targets::Some(vec!["b::smoke".into(), "b::bench/speed".into()]),
+        ),
+    ];
+    assert_eq!(
+        Report::build_filterset(&packages),
+        "package(=a) | binary_id(=b::smoke) | binary_id(=b::bench/speed)"
+    );
+    let json = serde_json::to_value(&packages[1]).unwrap();
+    assert_eq!(
+        json["targets"],
+        serde_json::json!(["b::smoke", "b::bench/speed"])
+    );
+    assert_eq!(
+        serde_json::to_value(&packages[0]).unwrap()["targets"],
+        "all"
+    );
+}
