@@ -94,7 +94,10 @@ fn graph_is_deterministic_per_seed_and_acyclic() {
 /// then one hop of dev-dependents).
 #[test]
 fn slow_engine_selection_equals_reference_closure_on_random_graphs() {
-    let bin = env!("CARGO_BIN_EXE_xtask");
+    // `$IMPACT_XTASK_BIN`: the engine binary to test, as in the conformance suite.
+    let bin = std::env::var_os("IMPACT_XTASK_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_xtask").into());
     let sh = Shell::new().unwrap();
     for seed in 1..=8u64 {
         let crates = 12 + (seed as usize * 5);

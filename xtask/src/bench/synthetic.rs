@@ -107,7 +107,6 @@ pub fn generate(
         changed < crates,
         "the changed crate is one of the workspace's"
     );
-    let t0 = std::time::Instant::now();
     let graph = graph(crates, seed);
     std::fs::create_dir_all(root)?;
     write(
@@ -122,7 +121,6 @@ pub fn generate(
         write_crate(root, index, krate)?;
     }
     write(root, "Cargo.lock", &lockfile(&graph))?;
-    eprintln!("TIMING files {:?}", t0.elapsed());
 
     let sh = Shell::new().map_err(io::Error::other)?;
     sh.change_dir(root);
@@ -141,7 +139,6 @@ pub fn generate(
     git(&["add", "-A"])?;
     git(&["commit", "-q", "-m", "synthetic base"])?;
     let base = git(&["rev-parse", "HEAD"])?;
-    eprintln!("TIMING base commit {:?}", t0.elapsed());
 
     let lib = root
         .join("crates")

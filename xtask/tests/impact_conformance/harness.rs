@@ -265,6 +265,15 @@ impl Outcome {
     }
 }
 
+/// The engine under test: this package's `xtask` binary, or `$IMPACT_XTASK_BIN` when set (to
+/// run the suite against another build, e.g. a release binary or a copy kept out of a shared
+/// target directory that other builds overwrite).
+pub fn xtask_binary() -> PathBuf {
+    std::env::var_os("IMPACT_XTASK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_xtask")))
+}
+
 pub fn run(scenario: &Scenario) {
     let repo = Repo::new();
     let files = crate::scenarios::base_files(scenario.base);
@@ -338,7 +347,7 @@ pub fn run(scenario: &Scenario) {
     }
     args.extend(scenario.extra_args.iter().map(|a| a.to_string()));
     args.extend(["--format".into(), "json".into()]);
-    let bin = env!("CARGO_BIN_EXE_xtask");
+    let bin = xtask_binary();
     let _cd = repo.sh.push_dir(&workdir);
     let output = cmd!(repo.sh, "{bin} {args...}")
         .env(
