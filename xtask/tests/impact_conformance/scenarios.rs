@@ -170,6 +170,7 @@ pub fn standard() -> Vec<(String, String)> {
         ("docs/guide.md", "# Guide\n\nIncluded by `other`.\n".into()),
         ("docs/notes.md", "# Notes nobody includes\n".into()),
         ("assets/logo.bin", "\u{1}\u{2}\u{3}logo".into()),
+        ("assets/computed.txt", "computed\n".into()),
         (
             "generated/consts.rs",
             "pub const GENERATED: u32 = 7;\n".into(),
@@ -206,6 +207,14 @@ pub fn standard() -> Vec<(String, String)> {
         (
             "crates/core/tests/more.rs",
             "#[test]\nfn more() { assert!(core::core_value() > 0); }\n".into(),
+        ),
+        (
+            "crates/core/tests/suite/main.rs",
+            "mod cases;\n\n#[test]\nfn suite() { cases::run(); }\n".into(),
+        ),
+        (
+            "crates/core/tests/suite/cases.rs",
+            "pub fn run() { assert_eq!(core::core_value(), 1); }\n".into(),
         ),
         (
             "crates/core/benches/speed.rs",
@@ -309,6 +318,9 @@ pub fn standard() -> Vec<(String, String)> {
              pub const LOGO: &[u8] = include_bytes!(\"../../../assets/logo.bin\");\n\
              pub const GUIDE: &str = include_str!(\"../../../docs/guide.md\");\n\
              pub const SPACED: &str = include_str!(\"../../core/data/my table.txt\");\n\
+             // A computed path: no source scan can resolve it, rustc's dep-info can.\n\
+             pub const COMPUTED: &str =\n    \
+             include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../assets/computed.txt\"));\n\
              include!(\"../../../generated/consts.rs\");\n\n\
              #[path = \"../../../shared_src/common.rs\"]\nmod common;\n\n\
              pub fn value() -> u32 { common::common() + GENERATED }\n"
@@ -508,6 +520,19 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "test_directory_module_selects_that_binary",
+        change: &[Append(
+            "crates/core/tests/suite/cases.rs",
+            "pub fn more() {}\n",
+        )],
+        expect: Expect {
+            required: &["core::suite"],
+            forbidden: &["bin:core", "core::api", "core::more", "mid", "devuser"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "test_helper_module_selects_its_includer",
         change: &[Append(
             "crates/core/tests/common/mod.rs",
@@ -605,6 +630,31 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["other"],
             forbidden: &["core", "lonely", "gen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "computed_include_without_build_selects_all",
+        change: &[Write("assets/computed.txt", "changed\n")],
+        head: Head::WorkingTree,
+        expect: Expect {
+            reasons_mention: &["assets/computed.txt"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_dep_info_of_head_build_explains_computed_include",
+        change: &[
+            Write("assets/computed.txt", "changed\n"),
+            // A build of the head: rustc's dep-info now lists the computed include.
+            Cargo(&["build", "--offline", "-p", "other"]),
+        ],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["other"],
+            forbidden: &["core", "mid", "lonely", "gen"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -788,6 +838,18 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "cargo_config_selects_all",
         change: &[Write(".cargo/config.toml", "[env]\nIMPACT_FLAG = \"1\"\n")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "legacy_cargo_config_selects_all",
+        change: &[Write(".cargo/config", "[env]\nIMPACT_FLAG = \"1\"\n")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "legacy_rust_toolchain_file_selects_all",
+        change: &[Write("rust-toolchain", "stable\n")],
         expect: Expect::ALL,
         ..Scenario::DEFAULT
     },
