@@ -1,11 +1,385 @@
-//! Federation: not built yet (see the open issue).
+//! `cargo xtask federate`: fuse provider training runs into a promoted release.
+//!
+//! Two forms (README, "Federation"):
+//! - repository form, no manifest flags: `manifests/providers/*.json` + `manifests/gates.toml`,
+//!   chained onto the newest release in `manifests/releases/`, written there as the next one;
+//! - the original flags: `--hf-manifest --gcp-manifest --aws-manifest --output` with optional
+//!   threshold flags (defaults of the original script unless `--gates` is given).
+//!
+//! All logic lives in the `release` crate; this module reads arguments, files and the clock,
+//! prints the verdict report and writes the release atomically.
 
 use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
-use support::{Exit, Failure};
+use release::chain::{self, StoredRelease};
+use release::federation::{self, ArtifactLocator, Inputs};
+use release::{GatePolicy, ProviderManifest, report, time};
+use serde_json::json;
+use support::{Exit, Failure, Located};
 
-pub fn run(_args: Vec<OsString>) -> Result<Exit, Failure> {
-    Err(Failure::environment(
-        "`cargo xtask` Federation is not built yet",
-    ))
+const USAGE: &str = "\
+usage: cargo xtask federate [options]
+       cargo xtask federate --hf-manifest F --gcp-manifest F --aws-manifest F --output F [thresholds]
+       cargo xtask federate --verify-chain [--releases DIR] [--format json]
+
+repository form (no manifest flags):
+  --providers DIR      provider run manifests, *.json     [manifests/providers]
+  --gates FILE         gate policy                        [manifests/gates.toml]
+  --releases DIR       release chain; the next release is written here [manifests/releases]
+original form:
+  --hf-manifest F --gcp-manifest F --aws-manifest F --output F
+thresholds (override the policy):
+  --min-quality X --min-safety X --max-latency-ms-p95 X --max-cost-per-1k-tokens X
+options:
+  --artifacts DIR      local artifact copies: scheme://rest is read at DIR/scheme/rest
+  --carry-forward      a provider failing its gates keeps its unit from the previous release
+  --dry-run            evaluate and report, write nothing
+  --format human|json  report format (json: federation-report/v1)
+  --verify-chain       verify the release chain and exit
+";
+
+#[derive(Default)]
+struct Args {
+    hf: Option<PathBuf>,
+    gcp: Option<PathBuf>,
+    aws: Option<PathBuf>,
+    output: Option<PathBuf>,
+    providers: Option<PathBuf>,
+    gates: Option<PathBuf>,
+    releases: Option<PathBuf>,
+    artifacts: Option<PathBuf>,
+    overrides: [Option<f64>; 4],
+    carry_forward: bool,
+    dry_run: bool,
+    json: bool,
+    verify_chain: bool,
+}
+
+fn parse_args(args: Vec<OsString>) -> Result<Args, Failure> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut parsed = Args::default();
+    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
+        match arg {
+            Long("hf-manifest") => parsed.hf = path(&mut parser)?,
+            Long("gcp-manifest") => parsed.gcp = path(&mut parser)?,
+            Long("aws-manifest") => parsed.aws = path(&mut parser)?,
+            Long("output") => parsed.output = path(&mut parser)?,
+            Long("providers") => parsed.providers = path(&mut parser)?,
+            Long("gates") => parsed.gates = path(&mut parser)?,
+            Long("releases") => parsed.releases = path(&mut parser)?,
+            Long("artifacts") => parsed.artifacts = path(&mut parser)?,
+            Long(
+                name @ ("min-quality"
+                | "min-safety"
+                | "max-latency-ms-p95"
+                | "max-cost-per-1k-tokens"),
+            ) => {
+                let slot = [
+                    "min-quality",
+                    "min-safety",
+                    "max-latency-ms-p95",
+                    "max-cost-per-1k-tokens",
+                ]
+                .iter()
+                .position(|n| *n == name)
+                .expect("matched above");
+                let name = name.to_owned();
+                let value: f64 = parser
+                    .value()
+                    .map_err(crate::usage_error)?
+                    .parse()
+                    .map_err(crate::usage_error)?;
+                if !value.is_finite() || value < 0.0 {
+                    return Err(Failure::invalid_input(format!(
+                        "--{name} must be a non-negative number, got {value}"
+                    )));
+                }
+                parsed.overrides[slot] = Some(value);
+            }
+            Long("carry-forward") => parsed.carry_forward = true,
+            Long("dry-run") => parsed.dry_run = true,
+            Long("verify-chain") => parsed.verify_chain = true,
+            Long("json") => parsed.json = true,
+            Long("format") => {
+                let format = parser.value().map_err(crate::usage_error)?;
+                parsed.json = match format.to_str() {
+                    Some("json") => true,
+                    Some("human") => false,
+                    _ => {
+                        return Err(Failure::invalid_input(format!(
+                            "--format must be `human` or `json`, got {format:?}"
+                        )));
+                    }
+                };
+            }
+            Long("help") | Short('h') => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(crate::usage_error(arg.unexpected())),
+        }
+    }
+    Ok(parsed)
+}
+
+fn path(parser: &mut lexopt::Parser) -> Result<Option<PathBuf>, Failure> {
+    Ok(Some(parser.value().map_err(crate::usage_error)?.into()))
+}
+
+pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let args = parse_args(args)?;
+    let root = crate::project_root();
+    let releases_dir = args
+        .releases
+        .clone()
+        .unwrap_or_else(|| root.join("manifests/releases"));
+    if args.verify_chain {
+        return verify_chain(&releases_dir, args.json);
+    }
+    let original_form = [&args.hf, &args.gcp, &args.aws, &args.output]
+        .iter()
+        .any(|a| a.is_some());
+    let mut problems: Vec<Located> = Vec::new();
+
+    // Phase 1: read every input, collecting every diagnostic.
+    let policy = match (&args.gates, original_form) {
+        (None, true) => Ok(GatePolicy::default()),
+        (gates, _) => GatePolicy::load(
+            &gates
+                .clone()
+                .unwrap_or_else(|| root.join("manifests/gates.toml")),
+        ),
+    };
+    let mut policy = policy.unwrap_or_else(|mut found| {
+        problems.append(&mut found);
+        GatePolicy::default()
+    });
+    let t = &mut policy.thresholds;
+    for (slot, value) in [
+        &mut t.min_quality,
+        &mut t.min_safety,
+        &mut t.max_latency_ms_p95,
+        &mut t.max_cost_per_1k_tokens,
+    ]
+    .into_iter()
+    .zip(args.overrides)
+    {
+        if let Some(value) = value {
+            *slot = value;
+        }
+    }
+    let manifest_paths = if original_form {
+        let named = [
+            ("--hf-manifest", &args.hf),
+            ("--gcp-manifest", &args.gcp),
+            ("--aws-manifest", &args.aws),
+            ("--output", &args.output),
+        ];
+        let absent: Vec<&str> = named
+            .iter()
+            .filter(|(_, p)| p.is_none())
+            .map(|(flag, _)| *flag)
+            .collect();
+        if !absent.is_empty() {
+            return Err(Failure::invalid_input(format!(
+                "the original form needs --hf-manifest, --gcp-manifest, --aws-manifest and --output; missing {}\n\n{USAGE}",
+                absent.join(", ")
+            )));
+        }
+        named[..3]
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().cloned())
+            .collect()
+    } else {
+        provider_files(
+            &args
+                .providers
+                .clone()
+                .unwrap_or_else(|| root.join("manifests/providers")),
+        )?
+    };
+    let mut manifests = Vec::new();
+    for path in &manifest_paths {
+        match ProviderManifest::load(path) {
+            Ok(manifest) => manifests.push(manifest),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    let history = if original_form {
+        Vec::new()
+    } else {
+        chain::load_releases(&releases_dir).unwrap_or_else(|mut found| {
+            problems.append(&mut found);
+            Vec::new()
+        })
+    };
+    if !problems.is_empty() {
+        return Err(Failure::located(problems));
+    }
+    let broken = chain::verify_chain(&history);
+    if !broken.is_empty() {
+        return Err(Failure {
+            exit: Exit::CheckFailed,
+            located: broken,
+            message: Some("the release chain does not verify; refusing to extend it (see `cargo xtask federate --verify-chain`)".into()),
+        });
+    }
+    let now = time::now_epoch().map_err(Failure::invalid_input)?;
+
+    // Phase 2: judge and build.
+    let outcome = federation::federate(Inputs {
+        manifests,
+        thresholds: policy.thresholds,
+        expires_after_days: policy.expires_after_days,
+        previous: history.last().map(|r| r.manifest.clone()),
+        carry_forward: args.carry_forward,
+        artifacts: ArtifactLocator {
+            base: std::env::current_dir().unwrap_or_default(),
+            dir: args.artifacts.clone(),
+        },
+        now,
+    })
+    .map_err(Failure::located)?;
+
+    // Phase 3: report, then write (or not).
+    let target = match (&args.output, &outcome.release) {
+        (Some(output), _) => Some(output.clone()),
+        (None, Some(release)) => {
+            Some(releases_dir.join(chain::release_file_name(release.release_seq)))
+        }
+        (None, None) => None,
+    };
+    let written = match &outcome.release {
+        Some(release) if !args.dry_run => {
+            let path = target.clone().expect("a release always has a target");
+            write_release(&path, &release.to_bytes(), !original_form)?;
+            Some(path)
+        }
+        _ => None,
+    };
+    if args.json {
+        let mut value = report::json(&outcome);
+        value["dry_run"] = json!(args.dry_run);
+        value["written"] = json!(written.as_ref().map(|p| p.display().to_string()));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("report serializes")
+        );
+    } else {
+        print!("{}", report::table(&outcome));
+    }
+    let Some(release) = &outcome.release else {
+        return Err(Failure::check_failed(format!(
+            "{}\nno release written",
+            outcome.failures.join("\n")
+        )));
+    };
+    if !args.json {
+        match &written {
+            Some(path) => {
+                // The original script's two lines: where the release went, and its id.
+                println!("{}", path.display());
+                println!("{}", release.fused_model_id);
+                println!(
+                    "release_seq {} digest {}",
+                    release.release_seq, release.digest
+                );
+            }
+            None => println!(
+                "dry run: would write {} (release_seq {}, digest {}, {})",
+                target.expect("a release always has a target").display(),
+                release.release_seq,
+                release.digest,
+                release.fused_model_id
+            ),
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// `*.json` in `dir`, sorted; an empty or missing directory is invalid input.
+fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let entries = std::fs::read_dir(dir).map_err(|err| {
+        Failure::from(Located::file(
+            dir,
+            format!("cannot list provider manifests: {err}"),
+        ))
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(
+            Located::file(dir, "no provider run manifests (*.json) found")
+                .with_help("add one run manifest per provider (hf, gcp, aws)")
+                .into(),
+        );
+    }
+    Ok(paths)
+}
+
+/// Atomic write; in the repository form an existing release file is never replaced.
+fn write_release(path: &Path, bytes: &[u8], never_replace: bool) -> Result<(), Failure> {
+    if never_replace && path.exists() {
+        return Err(Failure::check_failed(format!(
+            "{} already exists; releases are immutable (run `cargo xtask federate --verify-chain`)",
+            path.display()
+        )));
+    }
+    support::atomic::write_atomic(path, bytes).map_err(|err| {
+        Failure::environment(format!(
+            "cannot write {}: {err}; no release written",
+            path.display()
+        ))
+    })
+}
+
+fn verify_chain(dir: &Path, as_json: bool) -> Result<Exit, Failure> {
+    let releases: Vec<StoredRelease> = chain::load_releases(dir).map_err(Failure::located)?;
+    let problems = chain::verify_chain(&releases);
+    if as_json {
+        let list: Vec<_> = releases
+            .iter()
+            .map(|r| json!({"path": r.path.display().to_string(), "release_seq": r.manifest.release_seq, "digest": r.manifest.digest, "rollback_of": r.manifest.rollback_of}))
+            .collect();
+        let value = json!({
+            "schema": "release-chain/v1",
+            "ok": problems.is_empty(),
+            "releases": list,
+            "problems": problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("report serializes")
+        );
+    } else {
+        for r in &releases {
+            println!(
+                "{:>6}  {}  {}",
+                r.manifest.release_seq,
+                r.manifest.digest,
+                r.path.display()
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure {
+            exit: Exit::CheckFailed,
+            located: problems,
+            message: Some("release chain does not verify".into()),
+        });
+    }
+    if !as_json {
+        println!(
+            "release chain ok: {} release(s) in {}",
+            releases.len(),
+            dir.display()
+        );
+    }
+    Ok(Exit::Success)
 }

@@ -4,11 +4,9 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::{lanes, nextest, output};
 use impact::{Options, Report};
 use support::{Exit, Failure};
-use xshell::{Shell, cmd};
-
-use crate::output;
 
 const IMPACT_USAGE: &str = "usage: cargo xtask impact [--manifest-path PATH/Cargo.toml] [--base REV] [--head REV] \
 [--format human|json|filterset|mermaid|dot] [--fallback all]";
@@ -182,53 +180,48 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
         println!("nothing affected: no tests to run");
         return Ok(Exit::Success);
     }
-    let mut filters: Vec<String> = Vec::new();
-    if !report.all {
-        filters.push(report.filterset.clone());
-    }
-    if let Some(lane) = &lane {
-        filters.push(lane_filterset(lane)?);
-    }
     let manifest = common
         .manifest_path
         .clone()
         .unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
-    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
-    let mut filter_args: Vec<String> = Vec::new();
-    if !filters.is_empty() {
-        let expression = filters
-            .iter()
-            .map(|f| format!("({f})"))
-            .collect::<Vec<_>>()
-            .join(" & ");
-        filter_args = vec!["-E".to_owned(), expression];
-    }
-    // The selection is not empty, but a lane may narrow it to no test: that is still "nothing".
-    let no_tests = if lane.is_some() {
-        vec!["--no-tests=pass"]
-    } else {
-        Vec::new()
-    };
-    let status = cmd!(sh, "cargo nextest run --workspace --manifest-path {manifest} {filter_args...} {no_tests...} {nextest_args...}")
-        .run();
-    match status {
-        Ok(()) => Ok(Exit::Success),
-        Err(err) => {
-            let message = err.to_string();
-            if message.contains("No such file") || message.contains("not found") {
-                Err(Failure::environment(format!(
-                    "could not run cargo nextest: {message}\nhelp: `cargo install cargo-nextest --locked`"
-                )))
-            } else {
-                Err(Failure::check_failed("affected tests failed"))
+    let root = manifest.parent().map(PathBuf::from).unwrap_or_default();
+    nextest::ensure(true)?;
+    let mut args: Vec<String> = vec!["run".to_owned()];
+    let affected = (!report.all).then(|| report.filterset.clone());
+    match &lane {
+        Some(name) => {
+            let selection = lanes::selection(&root, name)?;
+            args.extend(["--profile".to_owned(), selection.profile.clone()]);
+            args.extend(selection.build_args());
+            let filter = match &affected {
+                Some(filterset) => selection.and_filter(filterset),
+                None => selection.filterset.clone(),
+            };
+            args.extend(["-E".to_owned(), filter]);
+            // The lane and the change may have no test in common: that is "nothing affected".
+            args.extend(["--no-tests".to_owned(), "pass".to_owned()]);
+        }
+        None => {
+            args.push("--workspace".to_owned());
+            if let Some(filterset) = affected {
+                args.extend(["-E".to_owned(), filterset]);
             }
         }
     }
-}
-
-/// The filterset of a lane in lanes.toml.
-fn lane_filterset(lane: &str) -> Result<String, Failure> {
-    Err(Failure::invalid_input(format!(
-        "`--lane {lane}`: lanes are not readable from this build yet; run without `--lane`"
-    )))
+    args.extend(
+        nextest_args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned()),
+    );
+    let status = nextest::run(&root, &args)?;
+    if status.success() {
+        Ok(Exit::Success)
+    } else {
+        Err(Failure::check_failed(format!(
+            "affected tests failed (cargo nextest exited with {})",
+            status
+                .code()
+                .map_or("a signal".to_owned(), |c| c.to_string())
+        )))
+    }
 }

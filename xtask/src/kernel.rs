@@ -1,11 +1,112 @@
-//! Kernel manifest: not built yet (see the open issue).
+//! `cargo xtask kernel`: the kernel manifest (`manifests/kernel.toml`), the files that define the
+//! model surface. Lists version, file count and digest; `--check` names each missing file (exit 1);
+//! `--json` / `--format json` prints `kernel-report/v1`.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
+use release::KernelManifest;
+use serde_json::json;
 use support::{Exit, Failure};
 
-pub fn run(_args: Vec<OsString>) -> Result<Exit, Failure> {
-    Err(Failure::environment(
-        "`cargo xtask` Kernel manifest is not built yet",
-    ))
+const USAGE: &str = "\
+usage: cargo xtask kernel [--check] [--json | --format human|json] [--manifest FILE]
+
+  --check          only check that every listed file exists (exit 1 naming each missing one)
+  --manifest FILE  kernel manifest [manifests/kernel.toml]; listed paths are relative to the workspace root
+";
+
+pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let (mut check, mut as_json, mut manifest) = (false, false, None::<PathBuf>);
+    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
+        match arg {
+            Long("check") => check = true,
+            Long("json") => as_json = true,
+            Long("format") => {
+                let format = parser.value().map_err(crate::usage_error)?;
+                as_json = match format.to_str() {
+                    Some("json") => true,
+                    Some("human") => false,
+                    _ => {
+                        return Err(Failure::invalid_input(format!(
+                            "--format must be `human` or `json`, got {format:?}"
+                        )));
+                    }
+                };
+            }
+            Long("manifest") => manifest = Some(parser.value().map_err(crate::usage_error)?.into()),
+            Long("help") | Short('h') => {
+                print!("{USAGE}");
+                return Ok(Exit::Success);
+            }
+            _ => return Err(crate::usage_error(arg.unexpected())),
+        }
+    }
+    let root = crate::project_root();
+    let manifest_path = manifest.unwrap_or_else(|| root.join("manifests/kernel.toml"));
+    let kernel = KernelManifest::load(&manifest_path).map_err(Failure::located)?;
+    let state = kernel.inspect(&root).map_err(|located| Failure {
+        exit: Exit::Environment,
+        located: vec![located],
+        message: None,
+    })?;
+    let digest = state.digest();
+    if as_json {
+        let files: Vec<_> = state
+            .entries
+            .iter()
+            .map(|e| json!({"path": e.path, "digest": e.digest, "size": e.size}))
+            .collect();
+        let value = json!({
+            "schema": "kernel-report/v1",
+            "manifest": manifest_path.display().to_string(),
+            "version": kernel.version,
+            "file_count": kernel.files.len(),
+            "digest": digest,
+            "ok": state.missing.is_empty(),
+            "missing": state.missing,
+            "files": files,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("report serializes")
+        );
+    } else if check {
+        if state.missing.is_empty() {
+            println!(
+                "kernel ok: all {} files present (digest {})",
+                kernel.files.len(),
+                digest.as_deref().unwrap_or("-")
+            );
+        }
+    } else {
+        println!("kernel manifest {}", manifest_path.display());
+        println!("version:    {}", kernel.version);
+        println!("file count: {}", kernel.files.len());
+        println!(
+            "digest:     {}",
+            digest.as_deref().unwrap_or("(incomplete: files missing)")
+        );
+        for entry in &state.entries {
+            println!("  {}  {:>8}  {}", entry.digest, entry.size, entry.path);
+        }
+    }
+    if state.missing.is_empty() {
+        return Ok(Exit::Success);
+    }
+    Err(Failure {
+        exit: Exit::CheckFailed,
+        located: state
+            .missing
+            .iter()
+            .map(|file| kernel.missing_file(file))
+            .collect(),
+        message: Some(format!(
+            "{} of {} kernel file(s) missing",
+            state.missing.len(),
+            kernel.files.len()
+        )),
+    })
 }

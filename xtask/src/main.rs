@@ -10,6 +10,7 @@ mod impact;
 mod ingest;
 mod kernel;
 mod lanes;
+mod nextest;
 mod output;
 mod preflight;
 mod release_lane;

@@ -1,11 +1,189 @@
-//! Gate 0: not built yet (see the open issue).
+//! `cargo xtask preflight`: Gate 0. Validates every configuration and manifest file (all
+//! problems at once, each at `file:line:col`), then `cargo check`s the critical crates listed
+//! in `lanes.toml`, stopping at the first compile error with the compiler's own message.
+//! It is the cheapest way to fail: no test binary is linked, no test runs.
 
 use std::ffi::OsString;
+use std::path::Path;
+use std::time::Instant;
 
-use support::{Exit, Failure};
+use support::{Exit, Failure, Located};
+use walkdir::WalkDir;
 
-pub fn run(_args: Vec<OsString>) -> Result<Exit, Failure> {
-    Err(Failure::environment(
-        "`cargo xtask` Gate 0 is not built yet",
-    ))
+use crate::lanes::{self, NEXTEST_CONFIG};
+use crate::nextest;
+
+/// What a passing preflight checked.
+pub struct Report {
+    pub files: usize,
+    pub crates: usize,
+}
+
+/// `cargo xtask preflight`
+pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let mut parser = lexopt::Parser::from_args(args);
+    if let Some(arg) = parser.next().map_err(crate::usage_error)? {
+        return Err(crate::usage_error(arg.unexpected()));
+    }
+    let started = Instant::now();
+    let report = check(&crate::project_root())?;
+    eprintln!(
+        "preflight passed: {} files valid, {} critical crates compile ({:.1}s)",
+        report.files,
+        report.crates,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Exit::Success)
+}
+
+/// Validates the configuration, then compiles the critical crates.
+pub fn check(root: &Path) -> Result<Report, Failure> {
+    let (files, lanes) = validate_files(root)?;
+    let critical: Vec<String> = lanes
+        .file
+        .critical
+        .iter()
+        .map(|c| c.get_ref().clone())
+        .collect();
+    if !critical.is_empty() {
+        let sh = nextest::shell(root)?;
+        let cargo = nextest::cargo();
+        let packages: Vec<String> = critical
+            .iter()
+            .flat_map(|c| ["--package".to_owned(), c.clone()])
+            .collect();
+        eprintln!(
+            "preflight: cargo check --all-targets {}",
+            packages.join(" ")
+        );
+        // Output is inherited: the compiler's own message is the diagnostic.
+        cmd_check(&sh, &cargo, &packages).map_err(|_| {
+            Failure::check_failed(format!(
+                "preflight: a critical crate does not compile (the compiler's message is above); critical crates: {}",
+                critical.join(", ")
+            ))
+        })?;
+    }
+    Ok(Report {
+        files,
+        crates: critical.len(),
+    })
+}
+
+fn cmd_check(sh: &xshell::Shell, cargo: &str, packages: &[String]) -> xshell::Result<()> {
+    xshell::cmd!(sh, "{cargo} check --all-targets --quiet {packages...}")
+        .quiet()
+        .run()
+}
+
+/// Parses and validates every configuration and manifest file; returns how many were read.
+/// Every diagnostic from every file is collected before reporting.
+fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
+    let mut diagnostics: Vec<Located> = Vec::new();
+    let mut files = 0;
+
+    // lanes.toml, and through it deps-groups.toml, .config/nextest.toml and the release-lane
+    // manifest (checked against each other: groups, members, profiles).
+    let lanes = match lanes::load(root) {
+        Ok(lanes) => Some(lanes),
+        Err(failure) if failure.located.is_empty() => return Err(failure),
+        Err(failure) => {
+            diagnostics.extend(failure.located);
+            None
+        }
+    };
+    files += 3;
+    if !root.join(NEXTEST_CONFIG).exists() {
+        diagnostics.push(
+            Located::file(root.join(NEXTEST_CONFIG), "missing nextest configuration").with_help(
+                "profiles `default`, `ci` and `release` and `nextest-version` belong here",
+            ),
+        );
+    }
+
+    let manifests = root.join("manifests");
+    if manifests.is_dir() {
+        for entry in WalkDir::new(&manifests).sort_by_file_name() {
+            let entry =
+                entry.map_err(|e| Failure::environment(format!("cannot walk manifests/: {e}")))?;
+            let path = entry.path();
+            let kind = path.extension().and_then(|e| e.to_str());
+            if !entry.file_type().is_file() || !matches!(kind, Some("json" | "toml")) {
+                continue;
+            }
+            files += 1;
+            let shown = path.strip_prefix(root).unwrap_or(path);
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) => {
+                    diagnostics.push(Located::file(shown, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            // Files the release domain knows get its typed loader (schema, not just syntax).
+            let relative = shown.to_string_lossy().replace('\\', "/");
+            if let Some(typed) = typed_loader(&relative) {
+                if let Err(located) = typed(path) {
+                    diagnostics.extend(located.into_iter().map(|l| relative_to(root, l)));
+                }
+                continue;
+            }
+            let parsed = if kind == Some("json") {
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .map(drop)
+                    .map_err(|e| Located::from_json(shown, &text, &e))
+            } else {
+                toml::from_str::<toml::Table>(&text)
+                    .map(drop)
+                    .map_err(|e| Located::from_toml(shown, &text, &e))
+            };
+            if let Err(located) = parsed {
+                diagnostics.push(located);
+            }
+        }
+    }
+
+    // The release-lane manifest is read both here and through `tests-from`: report once.
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| seen.insert(d.to_string()));
+    match lanes {
+        Some(lanes) if diagnostics.is_empty() => Ok((files, lanes)),
+        _ => Err(Failure::located(diagnostics)),
+    }
+}
+
+type Loader = fn(&Path) -> Result<(), Vec<Located>>;
+
+/// The release domain's loader for a file under `manifests/`, by its place there.
+fn typed_loader(relative: &str) -> Option<Loader> {
+    let in_dir = |dir: &str, ext: &str| {
+        relative
+            .strip_prefix(dir)
+            .is_some_and(|name| !name.contains('/') && name.ends_with(ext))
+    };
+    if in_dir("manifests/providers/", ".json") {
+        Some(|p| release::ProviderManifest::load(p).map(drop))
+    } else if in_dir("manifests/releases/", ".json") {
+        Some(|p| release::ReleaseManifest::load(p).map(drop))
+    } else if relative == "manifests/gates.toml" {
+        Some(|p| release::GatePolicy::load(p).map(drop))
+    } else if relative == "manifests/kernel.toml" {
+        Some(|p| release::KernelManifest::load(p).map(drop))
+    } else if relative == crate::release_lane::MANIFEST {
+        Some(|p| {
+            crate::release_lane::ReleaseLaneManifest::load(p)
+                .map(drop)
+                .map_err(|f| f.located)
+        })
+    } else {
+        None
+    }
+}
+
+/// Loaders see absolute paths; diagnostics read better relative to the workspace root.
+fn relative_to(root: &Path, mut located: Located) -> Located {
+    if let Ok(relative) = located.path.strip_prefix(root) {
+        located.path = relative.to_path_buf();
+    }
+    located
 }

@@ -945,47 +945,59 @@ impl Context<'_> {
         evidence
     }
 
-    /// Per member: resolved external closure and enabled features, base vs head.
+    /// Per local package: resolved external closure and enabled features, base vs head.
     fn resolution_diff(&self, decision: &mut Decision) {
+        let base_names = self.base_graph.name_index();
+        let lockfile = join_dir(self.workspace_dir, "Cargo.lock");
         for (index, package) in self.head_graph.packages.iter().enumerate() {
-            let Some(base_index) = self.base_graph.find(&package.name) else {
+            let Some(&base_index) = base_names.get(package.name.as_str()) else {
                 continue;
             };
             let base_package = &self.base_graph.packages[base_index];
-            if package.member {
-                let head_lines = self.head_graph.closure_lines(index);
-                let base_lines = self.base_graph.closure_lines(base_index);
-                if head_lines != base_lines {
-                    let mut changes: Vec<String> = head_lines
-                        .difference(&base_lines)
-                        .map(|l| format!("+{l}"))
-                        .collect();
-                    changes.extend(base_lines.difference(&head_lines).map(|l| format!("-{l}")));
-                    let shown = changes
-                        .iter()
-                        .take(4)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    let more = if changes.len() > 4 {
-                        format!(" and {} more", changes.len() - 4)
-                    } else {
-                        String::new()
-                    };
-                    let summary = format!(
-                        "Cargo.lock -> resolved dependencies of {} changed: {shown}{more}",
-                        package.name
-                    );
-                    decision.add(
-                        index,
-                        Scope::Package,
-                        Reason::new(
-                            "lockfile",
-                            Some(&join_dir(self.workspace_dir, "Cargo.lock")),
-                            summary,
-                        ),
-                    );
+            for (dev, head_closure, base_closure) in [
+                (false, &package.closure, &base_package.closure),
+                (true, &package.dev_closure, &base_package.dev_closure),
+            ] {
+                let head_lines = self.head_graph.lines(head_closure);
+                let base_lines = self.base_graph.lines(base_closure);
+                if head_lines == base_lines {
+                    continue;
                 }
+                let mut changes: Vec<String> = head_lines
+                    .difference(&base_lines)
+                    .map(|l| format!("+{l}"))
+                    .collect();
+                changes.extend(base_lines.difference(&head_lines).map(|l| format!("-{l}")));
+                let shown = changes
+                    .iter()
+                    .take(4)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let more = if changes.len() > 4 {
+                    format!(" and {} more", changes.len() - 4)
+                } else {
+                    String::new()
+                };
+                let which = if dev {
+                    "dev-dependencies (its tests only)"
+                } else {
+                    "dependencies"
+                };
+                let summary = format!(
+                    "Cargo.lock -> resolved {which} of {} changed: {shown}{more}",
+                    package.name
+                );
+                let scope = if dev {
+                    all_binaries(package)
+                } else {
+                    Scope::Package
+                };
+                decision.add(
+                    index,
+                    scope,
+                    Reason::new("lockfile", Some(&lockfile), summary),
+                );
             }
             if package.features != base_package.features {
                 let head: BTreeSet<&String> = package.features.iter().collect();
@@ -1006,6 +1018,17 @@ impl Context<'_> {
             }
         }
     }
+}
+
+/// Every test binary of a package: its own tests, without its dependents.
+fn all_binaries(package: &graph::Package) -> Scope {
+    Scope::Binaries(
+        package
+            .targets
+            .iter()
+            .filter_map(|t| t.binary_id.clone())
+            .collect(),
+    )
 }
 
 /// A base-side path re-expressed in the head package's directory (for packages that moved).

@@ -67,8 +67,12 @@ pub struct Package {
     pub features: Vec<String>,
     /// Edges to local packages this one depends on.
     pub deps: Vec<(usize, EdgeKind)>,
-    /// For members: indices into [`Graph::externals`] of the resolved external closure.
+    /// Indices into [`Graph::externals`]: the resolved external packages that its normal and
+    /// build dependencies reach (they are compiled into it and into its dependents).
     pub closure: Vec<u32>,
+    /// What its dev-dependencies add (compiled into its own tests only).
+    #[serde(default)]
+    pub dev_closure: Vec<u32>,
 }
 
 /// The local part of a workspace's resolved graph.
@@ -125,6 +129,7 @@ impl Graph {
                 features: Vec::new(),
                 deps: Vec::new(),
                 closure: Vec::new(),
+                dev_closure: Vec::new(),
             });
         }
         let mut externals: Vec<String> = Vec::new();
@@ -159,48 +164,65 @@ impl Graph {
                 }
                 packages[from].deps = deps.into_iter().collect();
             }
-            // Each member's external closure: every non-local package reachable in the resolve.
-            for id in &metadata.workspace_members {
-                let Some(&member) = index.get(id) else {
+            // Each local package's external closure: the registry/git packages its own normal
+            // and build dependencies reach, and separately what its dev-dependencies add.
+            // Local dependencies are left out: their changes reach dependents by the closure.
+            let is_external = |id: &PackageId| by_id.get(id).is_some_and(|p| p.source.is_some());
+            for node in &resolve.nodes {
+                let Some(&local) = index.get(&node.id) else {
                     continue;
                 };
-                let mut seen: BTreeSet<&PackageId> = BTreeSet::new();
-                let mut queue = VecDeque::from([id]);
-                let mut closure = BTreeSet::new();
-                while let Some(current) = queue.pop_front() {
-                    if !seen.insert(current) {
-                        continue;
-                    }
-                    let Some(node) = nodes.get(current) else {
-                        continue;
-                    };
-                    if let Some(package) = by_id.get(current) {
-                        if package.source.is_some() {
-                            let mut features: Vec<&str> =
-                                node.features.iter().map(|f| f.as_str()).collect();
-                            features.sort_unstable();
-                            let line = format!(
-                                "{} {} {} [{}]",
-                                package.name,
-                                package.version,
-                                package
-                                    .source
-                                    .as_ref()
-                                    .map(|s| s.repr.as_str())
-                                    .unwrap_or(""),
-                                features.join(",")
-                            );
-                            let next = externals.len() as u32;
-                            let at = *external_index.entry(line.clone()).or_insert_with(|| {
-                                externals.push(line);
-                                next
-                            });
-                            closure.insert(at);
+                let mut closures = [BTreeSet::new(), BTreeSet::new()];
+                for (slot, dev) in [(0, false), (1, true)] {
+                    let starts = node.deps.iter().filter(|d| {
+                        is_external(&d.pkg)
+                            && d.dep_kinds
+                                .iter()
+                                .any(|k| (k.kind == DependencyKind::Development) == dev)
+                    });
+                    let mut seen: BTreeSet<&PackageId> = BTreeSet::new();
+                    let mut queue: VecDeque<&PackageId> = starts.map(|d| &d.pkg).collect();
+                    while let Some(current) = queue.pop_front() {
+                        if !seen.insert(current) {
+                            continue;
                         }
+                        let (Some(dep_node), Some(package)) =
+                            (nodes.get(current), by_id.get(current))
+                        else {
+                            continue;
+                        };
+                        let mut features: Vec<&str> =
+                            dep_node.features.iter().map(|f| f.as_str()).collect();
+                        features.sort_unstable();
+                        let line = format!(
+                            "{} {} {} [{}]",
+                            package.name,
+                            package.version,
+                            package
+                                .source
+                                .as_ref()
+                                .map(|s| s.repr.as_str())
+                                .unwrap_or(""),
+                            features.join(",")
+                        );
+                        let next = externals.len() as u32;
+                        let at = *external_index.entry(line.clone()).or_insert_with(|| {
+                            externals.push(line);
+                            next
+                        });
+                        closures[slot].insert(at);
+                        queue.extend(
+                            dep_node
+                                .deps
+                                .iter()
+                                .map(|d| &d.pkg)
+                                .filter(|id| is_external(id)),
+                        );
                     }
-                    queue.extend(node.deps.iter().map(|d| &d.pkg));
                 }
-                packages[member].closure = closure.into_iter().collect();
+                let [normal, dev] = closures;
+                packages[local].dev_closure = dev.difference(&normal).copied().collect();
+                packages[local].closure = normal.into_iter().collect();
             }
         }
         Graph {
@@ -217,10 +239,18 @@ impl Graph {
         self.packages.iter().position(|p| p.name == name)
     }
 
-    /// The external closure of a member as text lines.
-    pub fn closure_lines(&self, package: usize) -> BTreeSet<&str> {
-        self.packages[package]
-            .closure
+    /// Package index by name (the first local package with that name).
+    pub fn name_index(&self) -> HashMap<&str, usize> {
+        let mut index = HashMap::with_capacity(self.packages.len());
+        for (i, package) in self.packages.iter().enumerate() {
+            index.entry(package.name.as_str()).or_insert(i);
+        }
+        index
+    }
+
+    /// An external closure as text lines.
+    pub fn lines<'a>(&'a self, closure: &[u32]) -> BTreeSet<&'a str> {
+        closure
             .iter()
             .map(|&i| self.externals[i as usize].as_str())
             .collect()
@@ -425,7 +455,7 @@ pub fn load(
         .filter(|p| is_target_discovery_input(p))
         .collect();
     let mut hasher = Sha256::new();
-    hasher.update(b"impact-graph-v1\0");
+    hasher.update(b"impact-graph-v2\0");
     hasher.update(workspace_dir.as_bytes());
     hasher.update(b"\0");
     // A commit's blob ids already name the contents; working-tree files are hashed.

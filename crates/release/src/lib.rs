@@ -1,1 +1,25 @@
-//! The release domain: provider run manifests, promotion gates, selection, fused release manifests and the kernel manifest.
+//! The release domain: provider run manifests, promotion gates, selection and scoring, the fused
+//! release manifest and its chain, and the kernel manifest (DESIGN.md sections 3 and 4).
+//!
+//! Everything here is logic over files and values; `cargo xtask federate` and
+//! `cargo xtask kernel` are thin front ends. Loaders return [`support::Located`] diagnostics so
+//! every caller (preflight included) reports `file:line:col`:
+//! [`ProviderManifest::load`], [`GatePolicy::load`], [`KernelManifest::load`],
+//! [`ReleaseManifest::load`].
+
+pub mod canonical;
+pub mod chain;
+pub mod federation;
+pub mod gates;
+pub mod jsonpos;
+pub mod kernel;
+pub mod manifest;
+pub mod provider;
+pub mod report;
+pub mod select;
+pub mod time;
+
+pub use gates::{GatePolicy, Thresholds};
+pub use kernel::KernelManifest;
+pub use manifest::{GateVerdict, ReleaseManifest, Unit, Verdict};
+pub use provider::{Provider, ProviderManifest};

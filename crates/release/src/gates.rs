@@ -1,0 +1,242 @@
+//! Promotion gates: the four thresholds (DESIGN.md section 3) and the policy file
+//! `manifests/gates.toml` that holds them with the release expiry period.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use support::Located;
+use toml::Spanned;
+
+use crate::canonical;
+
+/// The thresholds every candidate artifact is compared against. All comparisons are inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// `quality >= min_quality`
+    pub min_quality: f64,
+    /// `safety >= min_safety`
+    pub min_safety: f64,
+    /// `latency_ms_p95 <= max_latency_ms_p95`
+    pub max_latency_ms_p95: f64,
+    /// `cost_per_1k_tokens <= max_cost_per_1k_tokens`
+    pub max_cost_per_1k_tokens: f64,
+}
+
+impl Default for Thresholds {
+    /// The defaults of the original federation script.
+    fn default() -> Self {
+        Thresholds {
+            min_quality: 0.75,
+            min_safety: 0.95,
+            max_latency_ms_p95: 250.0,
+            max_cost_per_1k_tokens: 1.5,
+        }
+    }
+}
+
+impl Thresholds {
+    /// `sha256:` of the canonical JSON of the thresholds: the release's `policy_digest`.
+    /// Anyone holding a release can recompute it from the release's own `gates` object.
+    pub fn policy_digest(&self) -> String {
+        canonical::digest_of_value(&serde_json::to_value(self).expect("thresholds serialize"))
+    }
+}
+
+/// How long a release stays valid when the policy does not say.
+pub const DEFAULT_EXPIRES_AFTER_DAYS: u32 = 30;
+
+/// `manifests/gates.toml`: thresholds plus release settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatePolicy {
+    pub thresholds: Thresholds,
+    /// Days from `generated_at` to `expires`.
+    pub expires_after_days: u32,
+}
+
+impl Default for GatePolicy {
+    fn default() -> Self {
+        GatePolicy {
+            thresholds: Thresholds::default(),
+            expires_after_days: DEFAULT_EXPIRES_AFTER_DAYS,
+        }
+    }
+}
+
+/// The supported `version` of gates.toml.
+pub const GATES_FILE_VERSION: i64 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    version: Spanned<i64>,
+    gates: RawGates,
+    #[serde(default)]
+    release: RawRelease,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGates {
+    min_quality: Spanned<f64>,
+    min_safety: Spanned<f64>,
+    max_latency_ms_p95: Spanned<f64>,
+    max_cost_per_1k_tokens: Spanned<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRelease {
+    expires_after_days: Option<Spanned<i64>>,
+}
+
+impl GatePolicy {
+    /// Reads and validates a gates file.
+    pub fn load(path: &Path) -> Result<GatePolicy, Vec<Located>> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            vec![
+                Located::file(path, format!("cannot read gate policy: {err}")).with_help(
+                    "`manifests/gates.toml` holds the promotion gates; see README, Federation",
+                ),
+            ]
+        })?;
+        GatePolicy::parse(path, &text)
+    }
+
+    /// Parses then validates, reporting every problem found.
+    pub fn parse(path: &Path, text: &str) -> Result<GatePolicy, Vec<Located>> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|err| {
+            vec![Located::from_toml(path, text, &err).with_help(
+                "expected `version = 1`, a [gates] table with min_quality, min_safety, \
+                 max_latency_ms_p95, max_cost_per_1k_tokens, and optionally [release] expires_after_days",
+            )]
+        })?;
+        let mut problems = Vec::new();
+        if *raw.version.get_ref() != GATES_FILE_VERSION {
+            problems.push(
+                Located::at(
+                    path,
+                    text,
+                    raw.version.span(),
+                    format!("unsupported gates file version {}", raw.version.get_ref()),
+                )
+                .with_help(format!("this build reads version {GATES_FILE_VERSION}")),
+            );
+        }
+        let mut threshold = |value: &Spanned<f64>, name: &str, unit: bool| -> f64 {
+            let v = *value.get_ref();
+            if !v.is_finite() || v < 0.0 || (unit && v > 1.0) {
+                let range = if unit {
+                    "between 0 and 1"
+                } else {
+                    "a non-negative number"
+                };
+                problems.push(Located::at(
+                    path,
+                    text,
+                    value.span(),
+                    format!("{name} must be {range}, got {v}"),
+                ));
+            }
+            v
+        };
+        let thresholds = Thresholds {
+            min_quality: threshold(&raw.gates.min_quality, "min_quality", true),
+            min_safety: threshold(&raw.gates.min_safety, "min_safety", true),
+            max_latency_ms_p95: threshold(
+                &raw.gates.max_latency_ms_p95,
+                "max_latency_ms_p95",
+                false,
+            ),
+            max_cost_per_1k_tokens: threshold(
+                &raw.gates.max_cost_per_1k_tokens,
+                "max_cost_per_1k_tokens",
+                false,
+            ),
+        };
+        let expires_after_days = match &raw.release.expires_after_days {
+            None => DEFAULT_EXPIRES_AFTER_DAYS,
+            Some(days) => match u32::try_from(*days.get_ref()) {
+                Ok(d) if (1..=3650).contains(&d) => d,
+                _ => {
+                    problems.push(Located::at(
+                        path,
+                        text,
+                        days.span(),
+                        format!(
+                            "expires_after_days must be between 1 and 3650, got {}",
+                            days.get_ref()
+                        ),
+                    ));
+                    DEFAULT_EXPIRES_AFTER_DAYS
+                }
+            },
+        };
+        if problems.is_empty() {
+            Ok(GatePolicy {
+                thresholds,
+                expires_after_days,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "version = 1\n[gates]\nmin_quality = 0.75\nmin_safety = 0.95\nmax_latency_ms_p95 = 250\nmax_cost_per_1k_tokens = 1.5\n[release]\nexpires_after_days = 14\n";
+
+    #[test]
+    fn gates_file_parses_integers_as_thresholds() {
+        let policy = GatePolicy::parse(Path::new("gates.toml"), GOOD).unwrap();
+        assert_eq!(policy.thresholds, Thresholds::default());
+        assert_eq!(policy.expires_after_days, 14);
+    }
+
+    #[test]
+    fn gates_file_problems_are_all_reported_with_locations() {
+        let text = GOOD
+            .replace("0.75", "1.75")
+            .replace("= 1.5", "= -1")
+            .replace("= 14", "= 0");
+        let problems = GatePolicy::parse(Path::new("gates.toml"), &text).unwrap_err();
+        let rendered: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 3, "{rendered:#?}");
+        assert!(
+            rendered[0].starts_with("gates.toml:3:15: min_quality must be between 0 and 1"),
+            "{rendered:#?}"
+        );
+        assert!(
+            rendered[1].starts_with("gates.toml:6:26: max_cost_per_1k_tokens"),
+            "{rendered:#?}"
+        );
+        assert!(
+            rendered[2].starts_with("gates.toml:8:22: expires_after_days"),
+            "{rendered:#?}"
+        );
+    }
+
+    #[test]
+    fn malformed_or_misspelled_gates_file_is_located() {
+        let text = GOOD.replace("min_safety", "min_safty");
+        let problems = GatePolicy::parse(Path::new("gates.toml"), &text).unwrap_err();
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("gates.toml:4:1: unknown field `min_safty`"),
+            "{}",
+            problems[0]
+        );
+        let problems =
+            GatePolicy::parse(Path::new("gates.toml"), "version = 1\n[gates\n").unwrap_err();
+        assert_eq!(
+            problems[0].line_col.map(|(l, _)| l),
+            Some(2),
+            "{}",
+            problems[0]
+        );
+    }
+}

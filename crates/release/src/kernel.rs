@@ -1,0 +1,245 @@
+//! The kernel manifest (`manifests/kernel.toml`): the files that define the model surface, whose
+//! change must be visible in provenance (DESIGN.md section 4).
+//!
+//! ```toml
+//! version = 1
+//! files = ["manifests/gates.toml", "crates/release/src/select.rs"]
+//! ```
+//!
+//! The kernel digest is the sha256 of the canonical JSON array of `[path, "sha256:<hex>"]`
+//! pairs sorted by path, so a content change in any kernel file, or a file added or removed,
+//! changes it.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+use support::Located;
+use toml::Spanned;
+
+use crate::canonical;
+use crate::federation::hash_file;
+
+/// The supported `version` of kernel.toml.
+pub const KERNEL_FILE_VERSION: i64 = 1;
+
+/// A validated kernel manifest.
+#[derive(Debug, Clone)]
+pub struct KernelManifest {
+    pub path: PathBuf,
+    pub version: i64,
+    /// Workspace-relative paths with `/` separators, sorted, without duplicates.
+    pub files: Vec<String>,
+    /// The manifest text and where each file is listed in it, for diagnostics.
+    text: String,
+    spans: BTreeMap<String, Range<usize>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKernel {
+    version: Spanned<i64>,
+    files: Spanned<Vec<Spanned<String>>>,
+}
+
+/// One kernel file, hashed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelEntry {
+    pub path: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+/// The kernel as found on disk.
+#[derive(Debug, Clone)]
+pub struct KernelState {
+    pub entries: Vec<KernelEntry>,
+    /// Listed files that do not exist (or are not regular files).
+    pub missing: Vec<String>,
+}
+
+impl KernelState {
+    /// The kernel digest, defined only when no file is missing.
+    pub fn digest(&self) -> Option<String> {
+        self.missing
+            .is_empty()
+            .then(|| kernel_digest(&self.entries))
+    }
+}
+
+/// `sha256:` of the canonical JSON `[[path, digest], ...]`, sorted by path.
+pub fn kernel_digest(entries: &[KernelEntry]) -> String {
+    let mut pairs: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.digest.as_str()))
+        .collect();
+    pairs.sort();
+    let array = Value::Array(
+        pairs
+            .into_iter()
+            .map(|(p, d)| Value::Array(vec![p.into(), d.into()]))
+            .collect(),
+    );
+    canonical::digest_of_value(&array)
+}
+
+impl KernelManifest {
+    pub fn load(path: &Path) -> Result<KernelManifest, Vec<Located>> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            vec![Located::file(
+                path,
+                format!("cannot read kernel manifest: {err}"),
+            )]
+        })?;
+        KernelManifest::parse(path, &text)
+    }
+
+    /// Parses then validates, reporting every problem with its location.
+    pub fn parse(path: &Path, text: &str) -> Result<KernelManifest, Vec<Located>> {
+        let raw: RawKernel = toml::from_str(text).map_err(|err| {
+            vec![
+                Located::from_toml(path, text, &err)
+                    .with_help("expected `version = 1` and `files = [\"path\", ...]`"),
+            ]
+        })?;
+        let mut problems = Vec::new();
+        if *raw.version.get_ref() != KERNEL_FILE_VERSION {
+            problems.push(
+                Located::at(
+                    path,
+                    text,
+                    raw.version.span(),
+                    format!(
+                        "unsupported kernel manifest version {}",
+                        raw.version.get_ref()
+                    ),
+                )
+                .with_help(format!("this build reads version {KERNEL_FILE_VERSION}")),
+            );
+        }
+        if raw.files.get_ref().is_empty() {
+            problems.push(
+                Located::at(path, text, raw.files.span(), "`files` is empty")
+                    .with_help("list the files that define the model surface"),
+            );
+        }
+        let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+        for file in raw.files.get_ref() {
+            let name = file.get_ref();
+            let bad = name.is_empty()
+                || name.starts_with('/')
+                || name.contains('\\')
+                || name
+                    .split('/')
+                    .any(|s| s.is_empty() || s == "." || s == "..");
+            if bad {
+                problems.push(Located::at(path, text, file.span(), format!("{name:?} is not a workspace-relative path"))
+                    .with_help("write paths relative to the workspace root with `/` separators, e.g. \"manifests/gates.toml\""));
+            } else if seen.insert(name.clone(), file.span()).is_some() {
+                problems.push(Located::at(
+                    path,
+                    text,
+                    file.span(),
+                    format!("{name:?} is listed twice"),
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(KernelManifest {
+            path: path.to_owned(),
+            version: *raw.version.get_ref(),
+            files: seen.keys().cloned().collect(),
+            text: text.to_owned(),
+            spans: seen,
+        })
+    }
+
+    /// "kernel file does not exist", pointing at its entry in the manifest.
+    pub fn missing_file(&self, file: &str) -> Located {
+        let message = format!("kernel file {file:?} does not exist");
+        let help = "restore the file, or remove it from the kernel manifest if the model surface changed on purpose";
+        match self.spans.get(file) {
+            Some(span) => Located::at(&self.path, &self.text, span.clone(), message),
+            None => Located::file(&self.path, message),
+        }
+        .with_help(help)
+    }
+
+    /// Hashes every listed file under `root`.
+    pub fn inspect(&self, root: &Path) -> Result<KernelState, Located> {
+        let mut entries = Vec::new();
+        let mut missing = Vec::new();
+        for file in &self.files {
+            let full = root.join(file);
+            if !full.is_file() {
+                missing.push(file.clone());
+                continue;
+            }
+            let (digest, size) = hash_file(&full)
+                .map_err(|err| Located::file(&full, format!("cannot read kernel file: {err}")))?;
+            entries.push(KernelEntry {
+                path: file.clone(),
+                digest,
+                size,
+            });
+        }
+        Ok(KernelState { entries, missing })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_paths_are_validated_with_locations() {
+        let text = "version = 1\nfiles = [\n  \"a.txt\",\n  \"../etc/passwd\",\n  \"a.txt\",\n]\n";
+        let problems = KernelManifest::parse(Path::new("kernel.toml"), text).unwrap_err();
+        let rendered: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(rendered.len(), 2, "{rendered:#?}");
+        assert!(
+            rendered[0]
+                .starts_with("kernel.toml:4:3: \"../etc/passwd\" is not a workspace-relative path"),
+            "{rendered:#?}"
+        );
+        assert!(
+            rendered[1].starts_with("kernel.toml:5:3: \"a.txt\" is listed twice"),
+            "{rendered:#?}"
+        );
+    }
+
+    #[test]
+    fn kernel_digest_changes_with_any_file_content_and_ignores_listing_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join("b.txt"), "b").unwrap();
+        let forward = KernelManifest::parse(
+            Path::new("k.toml"),
+            "version = 1\nfiles = [\"a.txt\", \"b.txt\"]",
+        )
+        .unwrap();
+        let backward = KernelManifest::parse(
+            Path::new("k.toml"),
+            "version = 1\nfiles = [\"b.txt\", \"a.txt\"]",
+        )
+        .unwrap();
+        let before = forward.inspect(dir.path()).unwrap().digest().unwrap();
+        assert_eq!(
+            backward.inspect(dir.path()).unwrap().digest().unwrap(),
+            before
+        );
+        std::fs::write(dir.path().join("b.txt"), "b2").unwrap();
+        assert_ne!(
+            forward.inspect(dir.path()).unwrap().digest().unwrap(),
+            before
+        );
+        std::fs::remove_file(dir.path().join("a.txt")).unwrap();
+        let state = forward.inspect(dir.path()).unwrap();
+        assert_eq!(state.missing, vec!["a.txt".to_owned()]);
+        assert_eq!(state.digest(), None);
+    }
+}

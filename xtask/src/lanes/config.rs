@@ -1,0 +1,435 @@
+//! `lanes.toml`: test lanes as data. Parsed with spans, then validated against
+//! `deps-groups.toml`, the workspace members and `.config/nextest.toml`; every problem found
+//! is reported at once, each pointing at `file:line:col`.
+
+use std::path::{Path, PathBuf};
+
+use depgroups::GroupsFile;
+use support::{Failure, Located};
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::fields::{Doc, in_file_order};
+
+/// Tests whose name (last path segment) starts with `slow_`. A lane with `slow = false` and-s
+/// `not` this with its own filter.
+pub const SLOW_TESTS: &str = "test(/(^|::)slow_/)";
+
+const LANE_KEYS: &[&str] = &[
+    "description",
+    "packages",
+    "filter",
+    "features",
+    "profile",
+    "slow",
+    "allow-empty",
+    "tests-from",
+];
+const TOP_KEYS: &[&str] = &["critical", "lanes", "impact"];
+
+/// Which cargo features a lane builds with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Features {
+    Default,
+    All,
+    List(Vec<String>),
+}
+
+/// One `[lanes.NAME]` table as written.
+#[derive(Debug, Clone)]
+pub struct Lane {
+    pub name: Spanned<String>,
+    pub description: Option<String>,
+    /// `group:NAME` or a package name.
+    pub packages: Vec<Spanned<String>>,
+    pub filter: Option<Spanned<String>>,
+    pub features: Features,
+    pub profile: Option<Spanned<String>>,
+    pub slow: bool,
+    pub allow_empty: bool,
+    /// A release-lane manifest whose exact tests the lane runs.
+    pub tests_from: Option<Spanned<String>>,
+}
+
+/// The parsed file. `[impact]` belongs to impact analysis and is not read here.
+#[derive(Debug, Clone)]
+pub struct LanesFile {
+    pub path: PathBuf,
+    pub text: String,
+    /// Crates `cargo xtask preflight` compiles, in order.
+    pub critical: Vec<Spanned<String>>,
+    pub lanes: Vec<Lane>,
+}
+
+impl LanesFile {
+    /// Reads and parses the file; shape problems come back with it, so that phase two can
+    /// add its own before anything is reported. Only a syntax error stops here.
+    pub fn load(path: &Path) -> Result<(LanesFile, Vec<Located>), Failure> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::from(
+                Located::file(path, format!("cannot read lanes: {e}"))
+                    .with_help("create lanes.toml at the workspace root (see README, \"Lanes\")"),
+            )
+        })?;
+        LanesFile::parse_collecting(path, text)
+    }
+
+    /// Phase one: the shape of the file (keys, types), failing on any problem.
+    #[cfg(test)]
+    pub fn parse(path: &Path, text: String) -> Result<LanesFile, Failure> {
+        match LanesFile::parse_collecting(path, text)? {
+            (file, diagnostics) if diagnostics.is_empty() => Ok(file),
+            (_, diagnostics) => Err(Failure::located(diagnostics)),
+        }
+    }
+
+    fn parse_collecting(path: &Path, text: String) -> Result<(LanesFile, Vec<Located>), Failure> {
+        let (mut doc, root) = Doc::parse(path, &text)?;
+        doc.reject_unknown_keys(root.get_ref(), TOP_KEYS, "lanes.toml");
+        let mut critical = Vec::new();
+        if let Some(value) = root.get_ref().get("critical") {
+            critical = doc.string_list(value, "`critical`").unwrap_or_default();
+        }
+        let mut lanes = Vec::new();
+        match root.get_ref().get("lanes") {
+            None => doc.error(0..0, "no `[lanes.NAME]` tables", "define at least one lane"),
+            Some(value) => {
+                if let Some(table) = doc.table(value, "`lanes`") {
+                    for (name, value) in in_file_order(table) {
+                        let name = Spanned::new(name.span(), name.get_ref().to_string());
+                        if let Some(lane) = parse_lane(&mut doc, name, value) {
+                            lanes.push(lane);
+                        }
+                    }
+                }
+            }
+        }
+        let file = LanesFile {
+            path: path.to_path_buf(),
+            text: text.clone(),
+            critical,
+            lanes,
+        };
+        Ok((file, doc.diagnostics))
+    }
+
+    pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Located {
+        Located::at(&self.path, &self.text, span, message)
+    }
+}
+
+fn parse_lane(
+    doc: &mut Doc<'_>,
+    name: Spanned<String>,
+    value: &super::fields::Value<'_>,
+) -> Option<Lane> {
+    let context = format!("lane `{}`", name.get_ref());
+    let table = doc.table(value, &context)?;
+    doc.reject_unknown_keys(table, LANE_KEYS, &context);
+    let field = |key: &str| table.get(key);
+    let mut lane = Lane {
+        name,
+        description: None,
+        packages: Vec::new(),
+        filter: None,
+        features: Features::Default,
+        profile: None,
+        slow: false,
+        allow_empty: false,
+        tests_from: None,
+    };
+    if let Some(v) = field("description") {
+        lane.description = doc.string(v, "`description`").map(Spanned::into_inner);
+    }
+    if let Some(v) = field("packages") {
+        lane.packages = doc.string_list(v, "`packages`").unwrap_or_default();
+    }
+    if let Some(v) = field("filter") {
+        lane.filter = doc.string(v, "`filter`");
+        if let Some(filter) = &lane.filter {
+            check_filter_shape(doc, filter);
+        }
+    }
+    if let Some(v) = field("features") {
+        lane.features = match v.get_ref() {
+            DeValue::String(s) if s == "all" => Features::All,
+            DeValue::Array(_) => {
+                let list = doc.string_list(v, "`features`").unwrap_or_default();
+                Features::List(list.into_iter().map(Spanned::into_inner).collect())
+            }
+            _ => {
+                doc.error(
+                    v.span(),
+                    "`features` must be \"all\" or a list of feature names",
+                    "write features = \"all\" or features = [\"crate/feature\"]",
+                );
+                Features::Default
+            }
+        };
+    }
+    if let Some(v) = field("profile") {
+        lane.profile = doc.string(v, "`profile`");
+    }
+    if let Some(v) = field("slow") {
+        lane.slow = doc.bool(v, "`slow`").unwrap_or(false);
+    }
+    if let Some(v) = field("allow-empty") {
+        lane.allow_empty = doc.bool(v, "`allow-empty`").unwrap_or(false);
+    }
+    if let Some(v) = field("tests-from") {
+        lane.tests_from = doc.string(v, "`tests-from`");
+    }
+    Some(lane)
+}
+
+/// Catches the filterset mistakes that are cheap to see without nextest: empty text and
+/// unbalanced parentheses outside regexes. nextest reports everything else when the lane runs.
+fn check_filter_shape(doc: &mut Doc<'_>, filter: &Spanned<String>) {
+    let text = filter.get_ref();
+    let mut depth = 0i32;
+    let mut in_regex = false;
+    let mut previous = ' ';
+    for c in text.chars() {
+        match c {
+            '/' if previous != '\\' => in_regex = !in_regex,
+            '(' if !in_regex => depth += 1,
+            ')' if !in_regex => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            break;
+        }
+        previous = c;
+    }
+    if text.trim().is_empty() {
+        doc.error(
+            filter.span(),
+            "`filter` is empty",
+            "leave `filter` out to select every test",
+        );
+    } else if depth != 0 || in_regex {
+        doc.error(
+            filter.span(),
+            "`filter` has unbalanced parentheses or an unterminated /regex/",
+            "see https://nexte.st/docs/filtersets/",
+        );
+    }
+}
+
+/// What phase two checks names against.
+pub struct Context<'a> {
+    pub groups: &'a GroupsFile,
+    pub members: &'a [String],
+    /// Profiles `.config/nextest.toml` defines (plus nextest's built-in `default`).
+    pub profiles: &'a [String],
+}
+
+/// A lane resolved to what nextest needs: the one thing every runner of lanes uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneSelection {
+    pub name: String,
+    pub description: String,
+    /// Packages built for the lane (`cargo -p`), deduplicated, in the order written.
+    pub packages: Vec<String>,
+    pub features: Features,
+    pub profile: String,
+    pub slow: bool,
+    pub allow_empty: bool,
+    /// The effective filterset: `(filter) & (package terms) & (exact tests) & not slow`.
+    pub filterset: String,
+}
+
+impl LaneSelection {
+    /// `-p` and feature arguments for `cargo nextest list|run|archive`.
+    pub fn build_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if self.packages.is_empty() {
+            args.push("--workspace".to_owned());
+        }
+        for package in &self.packages {
+            args.extend(["--package".to_owned(), package.clone()]);
+        }
+        match &self.features {
+            Features::Default => {}
+            Features::All => args.push("--all-features".to_owned()),
+            Features::List(list) => args.extend(["--features".to_owned(), list.join(",")]),
+        }
+        args
+    }
+
+    /// The lane's filterset and-ed with another one (impact analysis narrows lanes this way).
+    pub fn and_filter(&self, extra: &str) -> String {
+        compose([Some(self.filterset.clone()), Some(extra.to_owned())])
+    }
+}
+
+/// Ands filterset terms, each parenthesised so none can swallow another; no terms is `all()`.
+pub fn compose(terms: impl IntoIterator<Item = Option<String>>) -> String {
+    let terms: Vec<String> = terms
+        .into_iter()
+        .flatten()
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    match terms.len() {
+        0 => "all()".to_owned(),
+        1 => terms[0].clone(),
+        _ => terms
+            .iter()
+            .map(|t| format!("({t})"))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    }
+}
+
+/// The exact tests of a `tests-from` manifest: their filterset and the packages holding them.
+#[derive(Debug, Clone)]
+pub struct ExactTests {
+    pub filterset: String,
+    pub packages: Vec<String>,
+}
+
+/// Phase two: resolves one lane, pushing a diagnostic for every name that does not resolve.
+pub fn resolve(
+    file: &LanesFile,
+    lane: &Lane,
+    context: &Context<'_>,
+    exact_tests: Option<ExactTests>,
+    diagnostics: &mut Vec<Located>,
+) -> LaneSelection {
+    let mut packages: Vec<String> = Vec::new();
+    let add = |name: &str, packages: &mut Vec<String>| {
+        if !packages.iter().any(|p| p == name) {
+            packages.push(name.to_owned());
+        }
+    };
+    for entry in &lane.packages {
+        if let Some(group) = entry.get_ref().strip_prefix("group:") {
+            match context.groups.members_of(group) {
+                Some(members) => {
+                    for member in members {
+                        // A group may reserve a name for a crate that does not exist yet.
+                        if context.members.iter().any(|m| m == member) {
+                            add(member, &mut packages);
+                        }
+                    }
+                }
+                None => diagnostics.push(
+                    file.error_at(entry.span(), format!("no dependency group `{group}`"))
+                        .with_help(format!(
+                            "groups in deps-groups.toml: {}",
+                            context
+                                .groups
+                                .groups
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                ),
+            }
+        } else if context.members.iter().any(|m| m == entry.get_ref()) {
+            add(entry.get_ref(), &mut packages);
+        } else {
+            diagnostics.push(
+                file.error_at(
+                    entry.span(),
+                    format!("`{}` is not a workspace member", entry.get_ref()),
+                )
+                .with_help("write a package name from `cargo metadata`, or `group:NAME`"),
+            );
+        }
+    }
+    if lane.packages.is_empty() {
+        // A lane of exact tests builds only the packages that hold them.
+        for package in exact_tests.iter().flat_map(|e| &e.packages) {
+            add(package, &mut packages);
+        }
+    }
+    let profile = match &lane.profile {
+        Some(profile) => {
+            if !context.profiles.iter().any(|p| p == profile.get_ref()) {
+                diagnostics.push(
+                    file.error_at(
+                        profile.span(),
+                        format!("no nextest profile `{}`", profile.get_ref()),
+                    )
+                    .with_help(format!(
+                        "profiles in .config/nextest.toml: {}",
+                        context.profiles.join(", ")
+                    )),
+                );
+            }
+            profile.get_ref().clone()
+        }
+        None => "default".to_owned(),
+    };
+    let package_terms = (!packages.is_empty()).then(|| {
+        packages
+            .iter()
+            .map(|p| format!("package(={p})"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    });
+    let filterset = compose([
+        lane.filter.as_ref().map(|f| f.get_ref().clone()),
+        package_terms,
+        exact_tests.map(|e| e.filterset),
+        (!lane.slow).then(|| format!("not {SLOW_TESTS}")),
+    ]);
+    LaneSelection {
+        name: lane.name.get_ref().clone(),
+        description: lane.description.clone().unwrap_or_default(),
+        packages,
+        features: lane.features.clone(),
+        profile,
+        slow: lane.slow,
+        allow_empty: lane.allow_empty,
+        filterset,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LanesFile, Failure> {
+        LanesFile::parse(Path::new("lanes.toml"), text.to_owned())
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_position() {
+        let failure = parse(
+            "critical = [\"a\"]\n[lanes.fast]\nslow = \"no\"\nfilterr = \"x\"\n[lanes.b]\nfeatures = 3\n",
+        )
+        .unwrap_err();
+        let locations: Vec<String> = failure.located.iter().map(|l| l.location()).collect();
+        assert_eq!(
+            locations,
+            ["lanes.toml:4:1", "lanes.toml:3:8", "lanes.toml:6:12"],
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn the_impact_table_is_left_to_impact_analysis() {
+        let file = parse("[lanes.fast]\n[impact]\nanything = { goes = 1 }\n").unwrap();
+        assert_eq!(file.lanes.len(), 1);
+    }
+
+    #[test]
+    fn compose_parenthesises_every_term() {
+        assert_eq!(compose([None, None]), "all()");
+        assert_eq!(compose([Some("a | b".into()), None]), "a | b");
+        assert_eq!(
+            compose([Some("a | b".into()), Some("not c".into())]),
+            "(a | b) & (not c)"
+        );
+    }
+
+    #[test]
+    fn unbalanced_filters_are_caught_early() {
+        let failure = parse("[lanes.fast]\nfilter = \"test(a\"\n").unwrap_err();
+        assert_eq!(failure.located[0].location(), "lanes.toml:2:10");
+        parse("[lanes.fast]\nfilter = \"test(/(^|::)x/)\"\n").unwrap();
+    }
+}

@@ -1,0 +1,473 @@
+//! `cargo xtask lanes` and `cargo xtask lane NAME`: test lanes defined as data in `lanes.toml`.
+//!
+//! A lane resolves to a [`LaneSelection`]: the packages to build and one effective filterset,
+//! `(lane filter) & (package terms) & (exact tests) & not slow`. Terms are and-ed, never
+//! replaced, so a lane's own filter survives every switch. Other commands (impact analysis)
+//! call [`selection`] to run a lane's tests their own way.
+
+pub mod config;
+mod fields;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use depgroups::GroupsFile;
+use serde::Deserialize;
+use serde_json::json;
+use support::{Exit, Failure, Located};
+
+pub use config::{Features, LaneSelection, LanesFile};
+pub(crate) use fields::Doc;
+
+use crate::nextest;
+use crate::release_lane::ReleaseLaneManifest;
+
+pub const LANES_FILE: &str = "lanes.toml";
+pub const GROUPS_FILE: &str = "deps-groups.toml";
+pub const NEXTEST_CONFIG: &str = ".config/nextest.toml";
+
+/// Every lane of a workspace, validated and resolved.
+#[derive(Debug)]
+pub struct Lanes {
+    pub file: LanesFile,
+    pub selections: Vec<LaneSelection>,
+    pub workspace: Workspace,
+}
+
+impl Lanes {
+    pub fn get(&self, name: &str) -> Result<&LaneSelection, Failure> {
+        self.selections
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.selections.iter().map(|s| s.name.as_str()).collect();
+                Failure::invalid_input(format!(
+                    "no lane `{name}` in {LANES_FILE}; lanes: {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+/// The effective selection of one lane (packages, features, profile, filterset).
+#[allow(dead_code)] // the entry point for other runners of lanes (`test --affected --lane`)
+pub fn selection(root: &Path, lane: &str) -> Result<LaneSelection, Failure> {
+    load(root)?.get(lane).cloned()
+}
+
+/// What `cargo metadata` says about the workspace.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Workspace {
+    pub target_directory: PathBuf,
+    #[serde(rename = "packages")]
+    members: Vec<Member>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Member {
+    name: String,
+}
+
+impl Workspace {
+    pub fn load(root: &Path) -> Result<Workspace, Failure> {
+        let sh = nextest::shell(root)?;
+        let cargo = nextest::cargo();
+        let output = xshell::cmd!(sh, "{cargo} metadata --no-deps --format-version 1")
+            .quiet()
+            .ignore_status()
+            .output()
+            .map_err(|e| Failure::environment(format!("cannot run `cargo metadata`: {e}")))?;
+        if !output.status.success() {
+            return Err(Failure::invalid_input(format!(
+                "`cargo metadata` failed in {}:\n{}",
+                root.display(),
+                String::from_utf8_lossy(&output.stderr).trim_end()
+            )));
+        }
+        serde_json::from_slice(&output.stdout)
+            .map_err(|e| Failure::environment(format!("cannot read `cargo metadata` output: {e}")))
+    }
+
+    pub fn member_names(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.name.clone()).collect()
+    }
+}
+
+/// Profile names `.config/nextest.toml` defines, plus nextest's built-in `default`.
+pub fn nextest_profiles(root: &Path) -> Result<Vec<String>, Located> {
+    let path = root.join(NEXTEST_CONFIG);
+    let mut profiles = vec!["default".to_owned()];
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(profiles),
+        Err(e) => return Err(Located::file(&path, format!("cannot read: {e}"))),
+    };
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| Located::from_toml(&path, &text, &e))?;
+    if let Some(toml::Value::Table(defined)) = table.get("profile") {
+        for name in defined.keys() {
+            if !profiles.contains(name) {
+                profiles.push(name.clone());
+            }
+        }
+    }
+    Ok(profiles)
+}
+
+/// Loads and validates `lanes.toml` against its neighbours; every diagnostic is collected.
+pub fn load(root: &Path) -> Result<Lanes, Failure> {
+    let (file, mut diagnostics) = LanesFile::load(&root.join(LANES_FILE))?;
+    let workspace = Workspace::load(root)?;
+    let groups = GroupsFile::load(&root.join(GROUPS_FILE)).map_err(Failure::from);
+    let profiles = nextest_profiles(root).unwrap_or_else(|located| {
+        diagnostics.push(located);
+        vec!["default".to_owned()]
+    });
+    let groups = groups?;
+    let members = workspace.member_names();
+    for crate_name in &file.critical {
+        if !members.contains(crate_name.get_ref()) {
+            diagnostics.push(
+                file.error_at(
+                    crate_name.span(),
+                    format!(
+                        "critical crate `{}` is not a workspace member",
+                        crate_name.get_ref()
+                    ),
+                )
+                .with_help("list package names from `cargo metadata`"),
+            );
+        }
+    }
+    let context = config::Context {
+        groups: &groups,
+        members: &members,
+        profiles: &profiles,
+    };
+    let mut selections = Vec::new();
+    for lane in &file.lanes {
+        let exact = match &lane.tests_from {
+            None => None,
+            Some(manifest) => match ReleaseLaneManifest::load(&root.join(manifest.get_ref())) {
+                Ok(manifest) => Some(manifest.exact_tests()),
+                Err(failure) => {
+                    diagnostics.extend(failure.located);
+                    None
+                }
+            },
+        };
+        selections.push(config::resolve(
+            &file,
+            lane,
+            &context,
+            exact,
+            &mut diagnostics,
+        ));
+    }
+    if !diagnostics.is_empty() {
+        return Err(Failure::located(diagnostics));
+    }
+    Ok(Lanes {
+        file,
+        selections,
+        workspace,
+    })
+}
+
+/// `cargo xtask lanes [--format json] [--no-count] [--no-install]`
+pub fn list(args: Vec<OsString>) -> Result<Exit, Failure> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut json = false;
+    let mut count = true;
+    let mut no_install = false;
+    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
+        match arg {
+            Long("format") => json = parse_format(&parser.value().map_err(crate::usage_error)?)?,
+            Long("no-count") => count = false,
+            Long("no-install") => no_install = true,
+            _ => return Err(crate::usage_error(arg.unexpected())),
+        }
+    }
+    let root = crate::project_root();
+    let lanes = load(&root)?;
+    if count {
+        nextest::ensure(no_install)?;
+    }
+    let mut rows = Vec::new();
+    for lane in &lanes.selections {
+        let tests = if count {
+            if !json {
+                eprintln!("counting tests in lane `{}`", lane.name);
+            }
+            Some(nextest::list(&root, &list_args(lane))?.len())
+        } else {
+            None
+        };
+        rows.push((lane, tests));
+    }
+    if json {
+        let lanes: Vec<_> = rows
+            .iter()
+            .map(|(lane, tests)| {
+                json!({
+                    "name": lane.name,
+                    "description": lane.description,
+                    "packages": lane.packages,
+                    "features": match &lane.features {
+                        Features::Default => json!([]),
+                        Features::All => json!("all"),
+                        Features::List(list) => json!(list),
+                    },
+                    "profile": lane.profile,
+                    "slow": lane.slow,
+                    "allow-empty": lane.allow_empty,
+                    "filterset": lane.filterset,
+                    "tests": tests,
+                })
+            })
+            .collect();
+        let doc = json!({ "version": 1, "lanes": lanes });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON values serialize")
+        );
+    } else {
+        let width = rows
+            .iter()
+            .map(|(l, _)| l.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        println!(
+            "{:width$}  {:>5}  {:8}  FILTERSET",
+            "LANE", "TESTS", "PROFILE"
+        );
+        for (lane, tests) in &rows {
+            let tests = tests.map_or("-".to_owned(), |n| n.to_string());
+            println!(
+                "{:width$}  {tests:>5}  {:8}  {}",
+                lane.name, lane.profile, lane.filterset
+            );
+        }
+    }
+    Ok(Exit::Success)
+}
+
+fn parse_format(value: &OsString) -> Result<bool, Failure> {
+    match value.to_str() {
+        Some("json") => Ok(true),
+        Some("human") => Ok(false),
+        _ => Err(Failure::invalid_input(format!(
+            "--format takes `human` or `json`, not `{}`",
+            value.to_string_lossy()
+        ))),
+    }
+}
+
+/// Arguments of `cargo nextest list` for a lane built from source.
+fn list_args(lane: &LaneSelection) -> Vec<String> {
+    let mut args = lane.build_args();
+    args.extend(["-E".to_owned(), lane.filterset.clone()]);
+    args
+}
+
+/// A shard `M/N` of a lane, as nextest's `count:M/N`.
+fn parse_partition(value: &str) -> Result<String, Failure> {
+    let bad = || {
+        Failure::invalid_input(format!(
+            "--partition takes M/N with 1 <= M <= N (e.g. 2/4), not `{value}`"
+        ))
+    };
+    let (m, n) = value.split_once('/').ok_or_else(bad)?;
+    let (m, n): (u32, u32) = (m.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if m == 0 || m > n {
+        return Err(bad());
+    }
+    Ok(format!("count:{m}/{n}"))
+}
+
+/// Where the lane's test binaries come from.
+pub enum Source {
+    Build,
+    Archive(PathBuf),
+}
+
+/// `cargo xtask lane NAME [--partition M/N] [--archive-file F | --create-archive F]
+/// [--filter EXPR] [--no-install] [-- NEXTEST ARGS]`
+pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
+    use lexopt::prelude::*;
+    let (args, passthrough) = split_at_separator(args)?;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut name = None;
+    let mut partition = None;
+    let mut archive_file = None;
+    let mut create_archive = None;
+    let mut extra_filter = None;
+    let mut no_install = false;
+    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
+        match arg {
+            Value(value) if name.is_none() => name = Some(string(value)?),
+            Long("partition") => {
+                partition = Some(parse_partition(&string(
+                    parser.value().map_err(crate::usage_error)?,
+                )?)?)
+            }
+            Long("archive-file") => {
+                archive_file = Some(PathBuf::from(parser.value().map_err(crate::usage_error)?))
+            }
+            Long("create-archive") => {
+                create_archive = Some(PathBuf::from(parser.value().map_err(crate::usage_error)?))
+            }
+            Long("filter") => {
+                extra_filter = Some(string(parser.value().map_err(crate::usage_error)?)?)
+            }
+            Long("no-install") => no_install = true,
+            _ => return Err(crate::usage_error(arg.unexpected())),
+        }
+    }
+    let name = name.ok_or_else(|| {
+        Failure::invalid_input("usage: cargo xtask lane NAME [--partition M/N] [-- NEXTEST ARGS]")
+    })?;
+    if let Some(flag) = passthrough.iter().find(|a| {
+        matches!(a.as_str(), "-E" | "--filterset" | "--filter-expr") || a.starts_with("-E")
+    }) {
+        // nextest ORs repeated -E: passing one through would widen the lane, not narrow it.
+        return Err(Failure::invalid_input(format!(
+            "`{flag}` after `--` would be OR-ed with the lane's filterset; use `--filter EXPR`, which is and-ed with it"
+        )));
+    }
+    let root = crate::project_root();
+    let lanes = load(&root)?;
+    let mut lane = lanes.get(&name)?.clone();
+    if let Some(extra) = &extra_filter {
+        lane.filterset = lane.and_filter(extra);
+    }
+    nextest::ensure(no_install)?;
+    if let Some(archive) = create_archive {
+        return create_lane_archive(&root, &lane, &archive);
+    }
+    let source = match archive_file {
+        Some(file) => Source::Archive(absolute(&file)),
+        None => Source::Build,
+    };
+    let started = Instant::now();
+    let outcome = run_lane(&root, &lane, &source, partition.as_deref(), &passthrough);
+    let seconds = started.elapsed().as_secs_f64();
+    let verdict = match &outcome {
+        Ok(_) => "passed",
+        Err(_) => "failed",
+    };
+    let shard = partition
+        .as_deref()
+        .map(|p| format!(" (partition {p})"))
+        .unwrap_or_default();
+    let _ = crate::output::append_step_summary(&format!(
+        "### Lane `{}`{shard}\n\n| tests selected | verdict | time |\n|---:|---|---:|\n| {} | {verdict} | {seconds:.1} s |\n",
+        lane.name,
+        outcome.as_ref().map_or("-".to_owned(), |n| n.to_string()),
+    ));
+    outcome.map(|_| Exit::Success)
+}
+
+/// Splits `args` at the first `--`: ours before it, nextest's after it.
+fn split_at_separator(mut args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<String>), Failure> {
+    let Some(at) = args.iter().position(|a| a == "--") else {
+        return Ok((args, Vec::new()));
+    };
+    let rest = args.split_off(at + 1);
+    args.pop();
+    let rest = rest.into_iter().map(string).collect::<Result<_, _>>()?;
+    Ok((args, rest))
+}
+
+fn string(value: OsString) -> Result<String, Failure> {
+    value.into_string().map_err(|v| {
+        Failure::invalid_input(format!("argument is not UTF-8: {}", v.to_string_lossy()))
+    })
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn create_lane_archive(root: &Path, lane: &LaneSelection, archive: &Path) -> Result<Exit, Failure> {
+    let mut args = vec!["archive".to_owned()];
+    args.extend(lane.build_args());
+    args.extend([
+        "--archive-file".to_owned(),
+        absolute(archive).display().to_string(),
+    ]);
+    let status = nextest::run(root, &args)?;
+    if !status.success() {
+        return Err(Failure::check_failed(format!(
+            "building the archive for lane `{}` failed ({status})",
+            lane.name
+        )));
+    }
+    eprintln!(
+        "lane `{}`: archive written to {}",
+        lane.name,
+        archive.display()
+    );
+    Ok(Exit::Success)
+}
+
+/// Runs a lane (one shard of it with `partition`); returns how many tests the lane selects.
+pub fn run_lane(
+    root: &Path,
+    lane: &LaneSelection,
+    source: &Source,
+    partition: Option<&str>,
+    passthrough: &[String],
+) -> Result<usize, Failure> {
+    let source_args = match source {
+        Source::Build => lane.build_args(),
+        Source::Archive(file) => vec![
+            "--archive-file".to_owned(),
+            file.display().to_string(),
+            "--workspace-remap".to_owned(),
+            root.display().to_string(),
+        ],
+    };
+    let filter_args = ["-E".to_owned(), lane.filterset.clone()];
+    // Count the whole lane first (not the shard): an empty lane is an error of its own.
+    let mut list_args = source_args.clone();
+    list_args.extend(filter_args.iter().cloned());
+    let selected = nextest::list(root, &list_args)?.len();
+    if selected == 0 && !lane.allow_empty {
+        return Err(Failure::check_failed(format!(
+            "lane `{}` selects zero tests (filterset: {}); fix its `packages`/`filter` in {LANES_FILE}, or set `allow-empty = true` if an empty lane is expected",
+            lane.name, lane.filterset
+        )));
+    }
+    let shard = partition
+        .map(|p| format!(", partition {p}"))
+        .unwrap_or_default();
+    eprintln!("lane `{}`: {selected} tests selected{shard}", lane.name);
+    let mut args = vec![
+        "run".to_owned(),
+        "--profile".to_owned(),
+        lane.profile.clone(),
+    ];
+    args.extend(source_args);
+    args.extend(filter_args);
+    // Shards of a small lane may be empty; emptiness of the lane itself was checked above.
+    args.extend(["--no-tests".to_owned(), "pass".to_owned()]);
+    if let Some(partition) = partition {
+        args.extend(["--partition".to_owned(), partition.to_owned()]);
+    }
+    args.extend(passthrough.iter().cloned());
+    let status = nextest::run(root, &args)?;
+    if !status.success() {
+        return Err(Failure::check_failed(format!(
+            "lane `{}` failed (cargo nextest exited with {})",
+            lane.name,
+            status
+                .code()
+                .map_or("a signal".to_owned(), |c| c.to_string())
+        )));
+    }
+    Ok(selected)
+}

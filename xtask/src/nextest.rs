@@ -1,0 +1,158 @@
+//! cargo-nextest: finding it (installing the pinned version when missing), listing the tests a
+//! filterset selects, and running it with inherited output.
+
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use support::Failure;
+use xshell::{Shell, cmd};
+
+/// The version installed when nextest is missing. `.config/nextest.toml` recommends the same
+/// one and `.ci/run` installs it with the same command (a tidy test keeps the three in step).
+pub const PINNED_VERSION: &str = "0.9.143";
+
+pub fn install_command() -> String {
+    format!("cargo install --locked cargo-nextest --version {PINNED_VERSION}")
+}
+
+/// The cargo that started us (`$CARGO` under `cargo xtask`), else the one on `PATH`.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+pub fn shell(root: &Path) -> Result<Shell, Failure> {
+    let sh =
+        Shell::new().map_err(|e| Failure::environment(format!("cannot start a shell: {e}")))?;
+    sh.change_dir(root);
+    Ok(sh)
+}
+
+pub fn is_installed() -> bool {
+    let Ok(sh) = Shell::new() else { return false };
+    let cargo = cargo();
+    cmd!(sh, "{cargo} nextest --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
+}
+
+/// Makes sure `cargo nextest` works: installs the pinned version (saying so) or, with
+/// `no_install`, fails with exit 3 and the exact command to run.
+pub fn ensure(no_install: bool) -> Result<(), Failure> {
+    if is_installed() {
+        return Ok(());
+    }
+    let command = install_command();
+    if no_install {
+        return Err(Failure::environment(format!(
+            "cargo-nextest is not installed (`cargo nextest` failed); install it with:\n    {command}"
+        )));
+    }
+    eprintln!("cargo-nextest is missing: installing {PINNED_VERSION} with `{command}`");
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    let cargo = cargo();
+    cmd!(
+        sh,
+        "{cargo} install --locked cargo-nextest --version {PINNED_VERSION}"
+    )
+    .run()
+    .map_err(|e| Failure::environment(format!("installing cargo-nextest failed: {e}")))?;
+    if !is_installed() {
+        return Err(Failure::environment(
+            "cargo-nextest was installed but `cargo nextest` still fails: is $CARGO_HOME/bin on PATH?",
+        ));
+    }
+    Ok(())
+}
+
+/// A test as nextest names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TestId {
+    pub binary_id: String,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+struct ListOutput {
+    #[serde(rename = "rust-suites")]
+    rust_suites: BTreeMap<String, Suite>,
+}
+
+#[derive(Deserialize)]
+struct Suite {
+    testcases: BTreeMap<String, Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    #[serde(rename = "filter-match")]
+    filter_match: FilterMatch,
+}
+
+#[derive(Deserialize)]
+struct FilterMatch {
+    status: String,
+}
+
+/// Every test `cargo nextest list <args>` selects (builds first; build output goes to stderr).
+pub fn list(root: &Path, args: &[String]) -> Result<Vec<TestId>, Failure> {
+    let sh = shell(root)?;
+    let cargo = cargo();
+    let output = cmd!(sh, "{cargo} nextest list --message-format json {args...}")
+        .quiet()
+        .ignore_status()
+        .output()
+        .map_err(|e| Failure::environment(format!("cannot run `cargo nextest list`: {e}")))?;
+    if !output.status.success() {
+        // The compiler's or nextest's own message is the useful part: pass it through.
+        eprint!("{}", String::from_utf8_lossy(&output.stderr));
+        return Err(Failure::check_failed(format!(
+            "`cargo nextest list {}` failed ({})",
+            args.join(" "),
+            output.status
+        )));
+    }
+    let parsed: ListOutput = serde_json::from_slice(&output.stdout).map_err(|e| {
+        Failure::environment(format!("cannot read `cargo nextest list` JSON output: {e}"))
+    })?;
+    let mut tests = Vec::new();
+    for (binary_id, suite) in parsed.rust_suites {
+        for (name, case) in suite.testcases {
+            if case.filter_match.status == "matches" {
+                tests.push(TestId {
+                    binary_id: binary_id.clone(),
+                    name,
+                });
+            }
+        }
+    }
+    Ok(tests)
+}
+
+/// Runs `cargo nextest <args>` in `root` with output going straight to the terminal.
+pub fn run(root: &Path, args: &[String]) -> Result<ExitStatus, Failure> {
+    let sh = shell(root)?;
+    let cargo = cargo();
+    let mut command: Command = cmd!(sh, "{cargo} nextest {args...}").into();
+    eprintln!("$ cargo nextest {}", args.join(" "));
+    command
+        .status()
+        .map_err(|e| Failure::environment(format!("cannot run `cargo nextest`: {e}")))
+}
+
+/// A nextest filterset string literal for an exact match (`=...`), escaping what must be.
+pub fn exact(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len() + 1);
+    escaped.push('=');
+    for c in value.chars() {
+        if matches!(c, ')' | ',' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}

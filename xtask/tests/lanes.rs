@@ -1,0 +1,210 @@
+//! `cargo xtask lanes` and `cargo xtask lane NAME`, run for real against a fixture workspace.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use common::{Fixture, all_test_ids};
+
+fn ids(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn lane_counts(fixture: &Fixture) -> Vec<(String, u64, String)> {
+    let run = fixture.run(&["lanes", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("lanes JSON");
+    assert_eq!(doc["version"], 1);
+    doc["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lane| {
+            (
+                lane["name"].as_str().unwrap().to_owned(),
+                lane["tests"].as_u64().unwrap(),
+                lane["filterset"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn slow_the_no_slow_switch_is_anded_with_the_lane_filter_never_replacing_it() {
+    let fixture = Fixture::new();
+    let counts = lane_counts(&fixture);
+    let count = |name: &str| counts.iter().find(|(n, _, _)| n == name).unwrap().1;
+    let filterset = |name: &str| counts.iter().find(|(n, _, _)| n == name).unwrap().2.clone();
+    assert_eq!(
+        filterset("smoke"),
+        "(test(/smoke/)) & (package(=alpha) | package(=beta)) & (not test(/(^|::)slow_/))"
+    );
+    // 3 smoke tests, 2 slow smoke tests, 2 non-smoke tests in core, 1 enterprise test.
+    assert_eq!(count("smoke"), 3);
+    assert_eq!(count("smoke-slow"), 5);
+    assert_eq!(count("core"), 5);
+    assert_eq!(count("everything"), 9);
+
+    // What actually runs: the smoke filter survives and slow tests are out.
+    let run = fixture.run(&["lane", "smoke"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(
+        fixture.take_marked(),
+        ids(&[
+            "alpha-smoke_double",
+            "alpha-smoke_end_to_end",
+            "beta-smoke_adds"
+        ])
+    );
+
+    // An extra filter narrows the lane further; it never widens it.
+    let run = fixture.run(&[
+        "lane",
+        "smoke",
+        "--filter",
+        "package(=beta) | test(=doubles)",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(fixture.take_marked(), ids(&["beta-smoke_adds"]));
+
+    // `-E` after `--` would be OR-ed by nextest: refused, pointing at --filter.
+    let run = fixture.run(&["lane", "smoke", "--", "-E", "all()"]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("--filter EXPR"), "{run}");
+    assert!(fixture.take_marked().is_empty());
+}
+
+#[test]
+fn slow_a_lane_selecting_zero_tests_fails_unless_it_may_be_empty() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["lane", "empty"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr.contains("lane `empty` selects zero tests"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("allow-empty = true"), "{run}");
+
+    let run = fixture.run(&["lane", "empty-ok"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(fixture.take_marked().is_empty());
+}
+
+#[test]
+fn slow_partitions_of_one_archive_run_every_test_exactly_once() {
+    let fixture = Fixture::new();
+    let archive = fixture.root().join("everything.tar.zst");
+    let archive_arg = archive.to_str().unwrap();
+    let run = fixture.run(&["lane", "everything", "--create-archive", archive_arg]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(archive.is_file());
+
+    // Shards run from the archive; `mark` panics if any test runs twice.
+    let mut seen = BTreeSet::new();
+    for shard in 1..=3 {
+        let partition = format!("{shard}/3");
+        let run = fixture.run(&[
+            "lane",
+            "everything",
+            "--archive-file",
+            archive_arg,
+            "--partition",
+            &partition,
+        ]);
+        assert_eq!(run.code, 0, "shard {partition}: {run}");
+        let ran = fixture.take_marked();
+        assert!(!ran.is_empty(), "shard {partition} ran nothing");
+        assert!(
+            seen.is_disjoint(&ran),
+            "shard {partition} reran {:?}",
+            seen.intersection(&ran)
+        );
+        seen.extend(ran);
+    }
+    assert_eq!(seen, all_test_ids());
+}
+
+#[test]
+fn lanes_toml_problems_are_all_reported_at_file_line_col() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "lanes.toml",
+        "critical = [\"alpha\", \"omega\"]\n\
+         [lanes.fast]\n\
+         packages = [\"group:core\", \"group:nope\"]\n\
+         slow = \"no\"\n\
+         profle = \"ci\"\n\
+         profile = \"nightly\"\n\
+         [impact]\nwhatever = 1\n",
+    );
+    let run = fixture.run(&["lanes", "--no-count"]);
+    assert_eq!(run.code, 2, "{run}");
+    // Messages are wrapped to the terminal width; their starts are enough.
+    for expected in [
+        "lanes.toml:1:22: critical crate `omega`",
+        "lanes.toml:3:27: no dependency group `nope`",
+        "lanes.toml:4:8: `slow` must be `true` or `false`",
+        "lanes.toml:5:1: unknown key `profle` in lane",
+        "lanes.toml:6:11: no nextest profile `nightly`",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing `{expected}` in:\n{run}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_lane_or_partition_is_a_usage_error() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["lane", "nightly"]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("no lane `nightly`"), "{run}");
+    assert!(run.stderr.contains("smoke-slow"), "lists the lanes: {run}");
+    for bad in ["0/3", "4/3", "x/3", "3"] {
+        let run = fixture.run(&["lane", "core", "--partition", bad]);
+        assert_eq!(run.code, 2, "--partition {bad}: {run}");
+    }
+}
+
+/// A toolchain `bin/` directory without cargo-nextest, and an empty `CARGO_HOME`: nextest
+/// really is missing, the way it is on a fresh CI runner.
+fn path_without_nextest() -> Option<PathBuf> {
+    let output = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
+    let bin = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim()).join("bin");
+    (bin.join("cargo").is_file() && !bin.join("cargo-nextest").exists()).then_some(bin)
+}
+
+#[test]
+fn missing_nextest_with_no_install_exits_3_with_the_install_command() {
+    let Some(bin) = path_without_nextest() else {
+        panic!("expected a rustup toolchain bin/ with cargo and without cargo-nextest");
+    };
+    let fixture = Fixture::new();
+    let cargo_home = fixture.root().join("empty-cargo-home");
+    std::fs::create_dir_all(&cargo_home).unwrap();
+    for args in [
+        &["lane", "core", "--no-install"][..],
+        &["release-lane", "--no-install"],
+        &["lanes", "--no-install"],
+    ] {
+        let output = fixture
+            .xtask(args)
+            .env("PATH", &bin)
+            .env("CARGO_HOME", &cargo_home)
+            .env("CARGO", bin.join("cargo"))
+            .output()
+            .unwrap();
+        let run = common::Run::from(output);
+        assert_eq!(run.code, 3, "{args:?}: {run}");
+        assert!(
+            run.stderr
+                .contains("cargo install --locked cargo-nextest --version 0.9."),
+            "{args:?}: {run}"
+        );
+    }
+}

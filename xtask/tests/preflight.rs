@@ -1,0 +1,193 @@
+//! `cargo xtask preflight` against a fixture workspace, and the tidy checks that keep this
+//! repository's configuration, docs and CI in agreement (the `preflight` lane runs `tidy_*`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Fixture;
+
+#[test]
+fn slow_preflight_stops_at_a_syntax_error_with_the_compiler_message() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["preflight"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("preflight passed"), "{run}");
+
+    fixture.write("beta/src/lib.rs", "pub fn broken( {\n");
+    let run = fixture.run(&["preflight"]);
+    assert_eq!(run.code, 1, "{run}");
+    // The compiler's own diagnostic, pointing at the file, then ours.
+    assert!(run.stderr.contains("error: "), "{run}");
+    assert!(run.stderr.contains("beta/src/lib.rs:1:"), "{run}");
+    assert!(
+        run.stderr.contains("a critical crate does not compile"),
+        "{run}"
+    );
+    assert!(fixture.take_marked().is_empty(), "no test ran");
+}
+
+#[test]
+fn preflight_reports_every_bad_file_at_once() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "manifests/providers/gcp.json",
+        "{\"provider\": \"gcp\",\n \"artifacts\": [}\n",
+    );
+    fixture.write("manifests/kernel.toml", "files = [\"a\"\n");
+    fixture.write("manifests/notes.txt", "not a manifest: ignored");
+    fixture.write(
+        "lanes.toml",
+        &common::LANES.replace("allow-empty = true", "allow-empty = \"yes\""),
+    );
+    let run = fixture.run(&["preflight"]);
+    assert_eq!(run.code, 2, "{run}");
+    for expected in [
+        "manifests/providers/gcp.json:2:16:",
+        "manifests/kernel.toml:1:13: unclosed array",
+        "lanes.toml:24:15: `allow-empty` must be `true` or `false`",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing `{expected}` in:\n{run}"
+        );
+    }
+    assert!(
+        !run.stderr.contains("cargo check"),
+        "nothing is compiled on bad config: {run}"
+    );
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn read(relative: &str) -> String {
+    std::fs::read_to_string(repo_root().join(relative))
+        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+/// The test command README promises, exactly as `.ci/run` runs it.
+const TEST_COMMAND: &str = "cargo nextest run --workspace --all-features";
+
+#[test]
+fn tidy_readme_and_ci_run_share_the_test_command() {
+    assert!(
+        read("README.md").contains(TEST_COMMAND),
+        "README.md lost `{TEST_COMMAND}`"
+    );
+    assert!(
+        read(".ci/run").lines().any(|l| l.trim() == TEST_COMMAND),
+        ".ci/run lost `{TEST_COMMAND}`"
+    );
+    assert!(read(".ci/run").contains("cargo xtask release-lane"));
+}
+
+#[test]
+fn tidy_the_pinned_nextest_version_agrees_everywhere() {
+    let source = read("xtask/src/nextest.rs");
+    let pinned = source
+        .lines()
+        .find_map(|l| l.strip_prefix("pub const PINNED_VERSION: &str = \""))
+        .and_then(|rest| rest.strip_suffix("\";"))
+        .expect("PINNED_VERSION in xtask/src/nextest.rs");
+    let install = format!("cargo install --locked cargo-nextest --version {pinned}");
+    assert!(
+        read(".ci/run").contains(&install),
+        ".ci/run must install with `{install}`"
+    );
+    assert!(
+        read(".config/nextest.toml").contains(&format!("recommended = \"{pinned}\"")),
+        ".config/nextest.toml must recommend {pinned}"
+    );
+    assert!(
+        read(".github/workflows/ci.yml").contains(&format!("NEXTEST_VERSION: \"{pinned}\"")),
+        "ci.yml must install nextest {pinned}"
+    );
+}
+
+#[test]
+fn tidy_shipped_lanes_are_valid_and_complete() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["lanes", "--no-count", "--format", "json"])
+        .env("XTASK_WORKSPACE_ROOT", repo_root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let run = common::Run::from(output);
+    assert_eq!(run.code, 0, "{run}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = doc["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    for required in [
+        "preflight",
+        "fast",
+        "federation-integration",
+        "extended",
+        "release",
+        "homebrew",
+        "professional",
+        "enterprise",
+        "integration",
+    ] {
+        assert!(
+            names.contains(&required),
+            "lanes.toml lacks lane `{required}`"
+        );
+    }
+    let fast = doc["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "fast")
+        .unwrap();
+    for heavy in ["release-props", "governance", "node-api"] {
+        assert!(
+            !fast["packages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p == heavy),
+            "the fast lane must not build `{heavy}`"
+        );
+    }
+}
+
+#[test]
+fn tidy_every_lane_the_workflow_runs_exists() {
+    let lanes = read("lanes.toml");
+    let workflow = read(".github/workflows/ci.yml");
+    let mut checked = 0;
+    for line in workflow.lines() {
+        if let Some(rest) = line.split("cargo xtask lane ").nth(1) {
+            let name = rest.split_whitespace().next().unwrap();
+            let name = name.trim_matches(|c| c == '"' || c == '\'');
+            if name.starts_with("${{") {
+                continue;
+            }
+            assert!(
+                lanes.contains(&format!("[lanes.{name}]")),
+                "ci.yml runs unknown lane `{name}`"
+            );
+            checked += 1;
+        }
+    }
+    for name in workflow
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("lane: "))
+    {
+        assert!(
+            lanes.contains(&format!("[lanes.{name}]")),
+            "ci.yml matrix names unknown lane `{name}`"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "ci.yml runs no lanes");
+}

@@ -1,0 +1,129 @@
+//! `cargo xtask release-lane` against a fixture workspace: exact tests, missing tests named.
+
+mod common;
+
+use common::Fixture;
+
+const LISTED: &str = r#"version = 1
+
+[[test]]
+binary-id = "alpha"
+name = "tests::doubles"
+covers = "unit path"
+
+[[test]]
+binary-id = "alpha::smoke"
+name = "smoke_end_to_end"
+
+[[test]]
+binary-id = "beta"
+name = "tests::adds"
+"#;
+
+fn steps(run: &common::Run) -> Vec<(String, String)> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run}"));
+    assert_eq!(doc["version"], 1);
+    doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn slow_the_release_lane_runs_exactly_the_listed_tests_and_writes_junit() {
+    let fixture = Fixture::new();
+    fixture.write("manifests/release-lane.toml", LISTED);
+    let summary = fixture.root().join("step-summary.md");
+    let output = fixture
+        .xtask(&["release-lane", "--format", "json"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let run = common::Run::from(output);
+    let steps = steps(&run);
+    assert_eq!(
+        steps[0],
+        ("preflight".to_owned(), "passed".to_owned()),
+        "{run}"
+    );
+    assert_eq!(
+        steps[1],
+        ("release tests".to_owned(), "passed".to_owned()),
+        "{run}"
+    );
+    assert_eq!(
+        fixture.take_marked(),
+        ["alpha-doubles", "alpha-smoke_end_to_end", "beta-adds"]
+            .map(String::from)
+            .into(),
+        "exactly the listed tests, nothing sharing a prefix"
+    );
+    let junit = std::fs::read_to_string(fixture.root().join("target/nextest/release/junit.xml"))
+        .expect("JUnit");
+    assert!(
+        junit.contains("tests::doubles") && junit.contains("smoke_end_to_end"),
+        "{junit}"
+    );
+    let summary = std::fs::read_to_string(summary).expect("step summary");
+    assert!(summary.contains("| release tests |"), "{summary}");
+}
+
+#[test]
+fn slow_a_missing_release_lane_test_is_named_and_nothing_runs() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "manifests/release-lane.toml",
+        &format!("{LISTED}\n[[test]]\nbinary-id = \"beta\"\nname = \"tests::vanished\"\n"),
+    );
+    let run = fixture.run(&["release-lane"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr
+            .contains("release-lane.toml:18:8: release-lane test"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("missing release-lane tests: beta tests::vanished"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("release tests"),
+        "summary printed: {run}"
+    );
+    assert!(
+        fixture.take_marked().is_empty(),
+        "nothing runs when a listed test is missing"
+    );
+}
+
+#[test]
+fn release_lane_manifest_problems_point_into_the_file() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "manifests/release-lane.toml",
+        "version = 2\n[[test]]\nbinary-id = \"alpha\"\n[[test]]\nbinary-id = \"beta\"\nname = \"tests::adds\"\nwhy = \"x\"\n\
+         [[test]]\nbinary-id = \"beta\"\nname = \"tests::adds\"\n",
+    );
+    let run = fixture.run(&["lanes", "--no-count"]);
+    assert_eq!(run.code, 2, "{run}");
+    for expected in [
+        "release-lane.toml:1:11: unsupported `version`",
+        "release-lane.toml:3:13: a `[[test]]` entry needs",
+        "release-lane.toml:7:1: unknown key `why`",
+        "release-lane.toml:10:8: `tests::adds` is listed",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing `{expected}` in:\n{run}"
+        );
+    }
+}
