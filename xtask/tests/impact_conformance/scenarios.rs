@@ -237,7 +237,17 @@ pub fn standard() -> Vec<(String, String)> {
         ("crates/mid/src/legacy.rs", "pub fn old() {}\n".into()),
         (
             "crates/mid/tests/mid_it.rs",
-            "#[test]\nfn mid() { assert_eq!(mid::mid_value(), 2); }\n".into(),
+            "const INPUT: &str = include_str!(\"fixtures/input.json\");\n\n\
+             #[test]\nfn mid() { assert_eq!(mid::mid_value(), 2); assert!(!INPUT.is_empty()); }\n"
+                .into(),
+        ),
+        (
+            "crates/mid/tests/fixtures/input.json",
+            "{\"n\": 1}\n".into(),
+        ),
+        (
+            "crates/mid/tests/other_it.rs",
+            "#[test]\nfn other() { assert_eq!(mid::mid_value(), 2); }\n".into(),
         ),
         (
             "crates/app/Cargo.toml",
@@ -404,6 +414,32 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
                 "crates/extuser_dep/src/lib.rs",
                 "pub fn d() {}\n".into(),
             );
+            set(
+                &mut files,
+                "crates/devext/Cargo.toml",
+                member(
+                    "devext",
+                    "\n[dev-dependencies]\nextwrap = { git = \"@EXT@/extwrap\" }\n",
+                ),
+            );
+            set(
+                &mut files,
+                "crates/devext/src/lib.rs",
+                "pub fn v() {}\n".into(),
+            );
+            set(
+                &mut files,
+                "crates/devext_user/Cargo.toml",
+                member(
+                    "devext_user",
+                    "\n[dependencies]\ndevext = { path = \"../devext\" }\n",
+                ),
+            );
+            set(
+                &mut files,
+                "crates/devext_user/src/lib.rs",
+                "pub fn u() {}\n".into(),
+            );
         }
         Base::SinglePackage => {
             files = vec![
@@ -528,6 +564,19 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["core::suite"],
             forbidden: &["bin:core", "core::api", "core::more", "mid", "devuser"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "test_fixture_included_by_one_test",
+        change: &[Write(
+            "crates/mid/tests/fixtures/input.json",
+            "{\"n\": 2}\n",
+        )],
+        expect: Expect {
+            required: &["mid::mid_it"],
+            forbidden: &["bin:mid", "mid::other_it", "app", "core"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -754,8 +803,31 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         expect: Expect {
             required: &["extuser", "extuser_dep"],
-            forbidden: &["core", "mid", "app", "lonely", "other", "ua", "ub"],
+            forbidden: &[
+                "core",
+                "mid",
+                "app",
+                "lonely",
+                "other",
+                "ua",
+                "ub",
+                "devext_user",
+            ],
             changed: &[("Cargo.lock", "modified")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_lockfile_bump_under_dev_dependency_stays_with_its_package",
+        base: Base::TransitiveGitDep,
+        change: &[
+            ExtGit("extleaf", &["branch", "-f", "stable", "v0.2.0"]),
+            Cargo(&["update", "-p", "extleaf"]),
+        ],
+        expect: Expect {
+            required: &["devext"],
+            forbidden: &["devext_user", "core", "lonely"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -887,6 +959,21 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "member_readme_nothing_includes_selects_nothing",
+        change: &[Write(
+            "crates/lonely/README.md",
+            "# lonely\n\nA crate on its own.\n",
+        )],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "no_change_selects_nothing",
+        change: &[],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "license_and_gitignore_select_nothing",
         change: &[
             Append("LICENSE", "\nmore\n"),
@@ -967,6 +1054,32 @@ pub const SCENARIOS: &[Scenario] = &[
             required: &["mid", "app"],
             forbidden: &["core", "lonely", "devuser"],
             changed: &[("crates/mid/src/lib.rs", "modified")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "uncommitted_deletion",
+        change: &[Remove("crates/mid/src/legacy.rs")],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "lonely"],
+            changed: &[("crates/mid/src/legacy.rs", "deleted")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "uncommitted_move_across_packages",
+        change: &[Rename(
+            "crates/lonely/notes/todo.txt",
+            "crates/ub/notes/todo.txt",
+        )],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["lonely", "ub"],
+            forbidden: &["ua", "core"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
