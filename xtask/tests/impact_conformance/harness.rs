@@ -282,6 +282,7 @@ pub struct Prepared {
     pub head_sha: Option<String>,
     /// Members of the head workspace per `cargo metadata`, when the head has a valid one.
     pub head_members: Option<Vec<String>>,
+    pub pass_base: bool,
 }
 
 pub fn prepare(scenario: &Scenario) -> Prepared {
@@ -349,6 +350,7 @@ pub fn prepare(scenario: &Scenario) -> Prepared {
         base_sha,
         head_sha,
         head_members,
+        pass_base: scenario.pass_base,
     }
 }
 
@@ -360,9 +362,10 @@ impl Prepared {
             "impact".into(),
             "--manifest-path".into(),
             self.manifest.display().to_string(),
-            "--base".into(),
-            self.base_sha.clone(),
         ];
+        if self.pass_base {
+            args.extend(["--base".into(), self.base_sha.clone()]);
+        }
         if let Some(head) = &self.head_sha {
             args.extend(["--head".into(), head.clone()]);
         }

@@ -22,6 +22,9 @@ pub enum Base {
     Subdirectory,
     /// A git repository without any `Cargo.toml`.
     NotCargo,
+    /// Standard plus a member nested inside another member's directory
+    /// (`crates/lonely/inner`).
+    Nested,
 }
 
 /// How the head revision is given to the engine.
@@ -107,6 +110,8 @@ pub struct Scenario {
     /// Bring `Cargo.lock` up to date after the change, as a real commit would.
     pub sync_lockfile: bool,
     pub extra_args: &'static [&'static str],
+    /// Pass `--base <base sha>`; without it the engine finds the merge-base with `main`.
+    pub pass_base: bool,
     pub expect: Expect,
 }
 
@@ -120,6 +125,7 @@ impl Scenario {
         checkout: Checkout::InPlace,
         sync_lockfile: true,
         extra_args: &[],
+        pass_base: true,
         expect: Expect::SOME,
     };
 }
@@ -364,6 +370,29 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
     match base {
         Base::Standard => {}
         Base::WithRules => set(&mut files, "lanes.toml", IMPACT_RULES.into()),
+        Base::Nested => {
+            let root = files
+                .iter()
+                .find(|(p, _)| p == "Cargo.toml")
+                .unwrap()
+                .1
+                .clone();
+            let root = root.replace(
+                "members = [\"crates/*\"]",
+                "members = [\"crates/*\", \"crates/lonely/inner\"]",
+            );
+            set(&mut files, "Cargo.toml", root);
+            set(
+                &mut files,
+                "crates/lonely/inner/Cargo.toml",
+                member("inner", ""),
+            );
+            set(
+                &mut files,
+                "crates/lonely/inner/src/lib.rs",
+                "pub fn inner() {}\n".into(),
+            );
+        }
         Base::WorkspaceGitDep => {
             let root = files
                 .iter()
@@ -485,6 +514,9 @@ const IMPACT_RULES: &str = "\
 rules = [
   { paths = [\"tools/gen/**\"], packages = [\"lonely\"] },
   { paths = [\"scripts/**\"], affects = \"nothing\" },
+  { paths = [\".github/workflows/docs.yml\"], affects = \"nothing\" },
+  { paths = [\"crates/lonely/notes/**\"], affects = \"nothing\" },
+  { paths = [\"crates/ua/env/**\"], affects = \"all\" },
 ]
 ";
 
@@ -495,6 +527,8 @@ pub const SCENARIOS: &[Scenario] = &[
         change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
         expect: Expect {
             required: &["mid", "bin:mid", "mid::mid_it", "app", "bin:app"],
+            // The why-chain starts at the changed file.
+            reasons_mention: &["crates/mid/src/lib.rs"],
             forbidden: &[
                 "core", "devuser", "top", "lonely", "other", "gen", "ua", "ub",
             ],
@@ -1017,6 +1051,30 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "impact_rule_narrows_a_ci_workflow",
+        base: Base::WithRules,
+        change: &[Write(".github/workflows/docs.yml", "on: push\njobs: {}\n")],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_overrides_ownership_to_nothing",
+        base: Base::WithRules,
+        change: &[Append("crates/lonely/notes/todo.txt", "more\n")],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_overrides_ownership_to_all",
+        base: Base::WithRules,
+        change: &[Write("crates/ua/env/setup.sh", "export X=1\n")],
+        expect: Expect {
+            reasons_mention: &["crates/ua/env/setup.sh"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "bad_impact_rule_glob_is_invalid_input",
         change: &[
             Write(
@@ -1154,6 +1212,34 @@ pub const SCENARIOS: &[Scenario] = &[
             required: &["ub"],
             forbidden: &["ua", "core", "lonely"],
             changed: &[("crates/über café/src/naïve.rs", "added")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "nested_member_owns_its_files",
+        base: Base::Nested,
+        change: &[Append(
+            "crates/lonely/inner/src/lib.rs",
+            "pub fn more() {}\n",
+        )],
+        expect: Expect {
+            required: &["inner"],
+            forbidden: &["lonely", "core", "ua"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "default_base_is_merge_base_with_main",
+        change: &[
+            Git(&["checkout", "-q", "-b", "feature"]),
+            Append("crates/mid/src/lib.rs", "pub fn on_feature() {}\n"),
+        ],
+        pass_base: false,
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "lonely"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
