@@ -228,8 +228,8 @@ fn bench_size(
 ) -> Result<Row, Failure> {
     let dir = ScratchDir::new(&options.dir, crates)?;
     let started = Instant::now();
-    // A crate in the middle: its reverse closure is neither trivial nor everything.
-    let workspace = synthetic::generate(&dir.0.join("ws"), crates, options.seed, crates / 2)
+    let changed = synthetic::typical_change(&synthetic::graph(crates, options.seed));
+    let workspace = synthetic::generate(&dir.0.join("ws"), crates, options.seed, changed)
         .map_err(|e| Failure::environment(format!("generating {crates} crates failed: {e}")))?;
     let generate_ms = started.elapsed().as_millis();
     eprintln!("  {crates} crates: generated and committed in {generate_ms} ms");
