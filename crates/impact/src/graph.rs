@@ -504,18 +504,18 @@ pub fn load(
         });
     }
     let cache_file = cache_dir.map(|dir| dir.join(format!("{key}.json")));
-    if let Some(file) = &cache_file {
-        if let Ok(bytes) = std::fs::read(file) {
-            if let Ok(graph) = serde_json::from_slice::<Graph>(&bytes) {
-                lap("read cached graph", &mut phases);
-                return Ok(LoadedGraph {
-                    graph,
-                    key,
-                    from_cache: true,
-                    phases,
-                });
-            }
-        }
+    let cached = cache_file
+        .as_ref()
+        .and_then(|file| std::fs::read(file).ok())
+        .and_then(|bytes| serde_json::from_slice::<Graph>(&bytes).ok());
+    if let Some(graph) = cached {
+        lap("read cached graph", &mut phases);
+        return Ok(LoadedGraph {
+            graph,
+            key,
+            from_cache: true,
+            phases,
+        });
     }
     let contents = match contents {
         Some(contents) => contents,
@@ -561,12 +561,11 @@ fn write_file(
     made_dirs: &mut HashSet<PathBuf>,
 ) -> Result<(), Failure> {
     let path = root.join(relative);
-    if let Some(parent) = path.parent() {
-        if made_dirs.insert(parent.to_path_buf()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Failure::environment(format!("cannot create {}: {e}", parent.display()))
-            })?;
-        }
+    let parent = path.parent().filter(|p| made_dirs.insert(p.to_path_buf()));
+    if let Some(parent) = parent {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Failure::environment(format!("cannot create {}: {e}", parent.display()))
+        })?;
     }
     std::fs::write(&path, content)
         .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))
