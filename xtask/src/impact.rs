@@ -72,7 +72,17 @@ impl Common {
         options.base = self.base.clone();
         options.head = self.head.clone();
         options.fallback_all = self.fallback_all;
-        impact::analyze(&options)
+        let report = impact::analyze(&options)?;
+        // A profile of the decision for whoever is tuning it.
+        if std::env::var_os("IMPACT_TIMINGS").is_some() {
+            for (phase, took) in &report.stats.phases {
+                eprintln!(
+                    "impact timing: {phase}: {:.1} ms",
+                    took.as_secs_f64() * 1000.0
+                );
+            }
+        }
+        Ok(report)
     }
 }
 

@@ -149,6 +149,8 @@ fn resolve_named(repo: &Repo, rev: &str, flag: &str) -> Result<String, Failure> 
 
 /// Runs the whole analysis.
 pub fn analyze(options: &Options) -> Result<Report, Failure> {
+    let mut stats = Stats::default();
+    let mut clock = std::time::Instant::now();
     let manifest = options.manifest_path.canonicalize().map_err(|_| {
         Failure::invalid_input(format!(
             "{} does not exist: not a Cargo workspace\nhelp: pass `--manifest-path` pointing at a workspace's Cargo.toml",
@@ -168,17 +170,25 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
     let repo = Repo::discover(&workspace_abs)?;
     let workspace_dir = relative(&repo.root, &workspace_abs);
     let revisions = resolve_revisions(&repo, options)?;
+    stats.lap("resolve revisions", &mut clock);
 
     let head = match &revisions.head {
         Some(rev) => Snapshot::commit(&repo, rev)?,
         None => Snapshot::Worktree(&repo),
     };
     check_is_workspace(&head, &workspace_dir)?;
-    let mut stats = Stats::default();
-    let head_graph = graph::load(&head, &workspace_dir, options.cache_dir.as_deref())?;
+    let head_graph = graph::load(&head, &workspace_dir, options.cache_dir.as_deref(), None)?;
     stats.head_graph_cached = head_graph.from_cache;
     stats.cargo_metadata_runs += u32::from(!head_graph.from_cache);
+    stats.phases.extend(
+        head_graph
+            .phases
+            .iter()
+            .map(|(n, d)| (format!("head graph: {n}"), *d)),
+    );
+    clock = std::time::Instant::now();
     let rules = load_rules(&head, &workspace_dir, &head_graph.graph)?;
+    stats.lap("rules", &mut clock);
 
     let Some(base_rev) = revisions.base.clone() else {
         let reason = revisions.fallback.clone().unwrap_or_default();
@@ -192,10 +202,23 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
         ));
     };
     let changed = repo.changed_files(&base_rev, revisions.head.as_deref())?;
+    stats.lap("changed files", &mut clock);
     let base = Snapshot::commit(&repo, &base_rev)?;
-    let base_graph = graph::load(&base, &workspace_dir, options.cache_dir.as_deref())?;
+    let base_graph = graph::load(
+        &base,
+        &workspace_dir,
+        options.cache_dir.as_deref(),
+        Some(&head_graph),
+    )?;
     stats.base_graph_cached = base_graph.from_cache;
     stats.cargo_metadata_runs += u32::from(!base_graph.from_cache);
+    stats.phases.extend(
+        base_graph
+            .phases
+            .iter()
+            .map(|(n, d)| (format!("base graph: {n}"), *d)),
+    );
+    clock = std::time::Instant::now();
     let graphs_differ = base_graph.key != head_graph.key;
 
     let mut decision = Decision::new(&head_graph.graph);
@@ -217,10 +240,13 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
         options.target_dir.as_deref(),
         &mut decision,
     )?;
+    stats.lap("classify changed files", &mut clock);
     if graphs_differ {
         context.resolution_diff(&mut decision);
+        stats.lap("resolution diff", &mut clock);
     }
-    let report = decision.finish(&context, base_rev, revisions.head, changed, stats);
+    let mut report = decision.finish(&context, base_rev, revisions.head, changed, stats);
+    report.stats.lap("closure and report", &mut clock);
     Ok(report)
 }
 

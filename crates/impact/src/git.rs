@@ -197,10 +197,8 @@ impl Repo {
             };
             let mut parts = meta.split(' ');
             let (_mode, kind, oid) = (parts.next(), parts.next(), parts.next());
-            if kind == Some("blob") {
-                if let Some(oid) = oid {
-                    files.insert(path.to_owned(), oid.to_owned());
-                }
+            if let (Some("blob"), Some(oid)) = (kind, oid) {
+                files.insert(path.to_owned(), oid.to_owned());
             }
         }
         Ok(files)

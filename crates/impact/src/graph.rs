@@ -3,7 +3,7 @@
 //! resolved external dependency closure. Built from `cargo metadata`, stored with
 //! workspace-relative paths so it can be cached by content and reused from any checkout.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
 use cargo_metadata::{DependencyKind, Metadata, PackageId, TargetKind};
@@ -432,17 +432,27 @@ pub struct LoadedGraph {
     pub graph: Graph,
     pub key: String,
     pub from_cache: bool,
+    /// Wall time of each step of the load.
+    pub phases: Vec<(String, std::time::Duration)>,
 }
 
 /// Loads the graph of the workspace at `workspace_dir` (repository-relative) in `snapshot`:
 /// from the cache when its key (sha256 of every manifest, the lockfile, toolchain and cargo
 /// config files, and the target file layout) is known, else by running `cargo metadata` on a
 /// sparse copy of those files in a temporary directory.
+/// `same_as` is a graph already loaded: when the key matches, it is reused without I/O.
 pub fn load(
     snapshot: &Snapshot<'_>,
     workspace_dir: &str,
     cache_dir: Option<&Path>,
+    same_as: Option<&LoadedGraph>,
 ) -> Result<LoadedGraph, Failure> {
+    let mut clock = std::time::Instant::now();
+    let mut phases = Vec::new();
+    let mut lap = |name: &str, phases: &mut Vec<(String, std::time::Duration)>| {
+        phases.push((name.to_owned(), clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
     let files = snapshot.files()?;
     let inputs: Vec<&str> = files
         .iter()
@@ -484,37 +494,50 @@ pub fn load(
         hasher.update(b"\0");
     }
     let key = format!("{:x}", hasher.finalize());
+    lap("list and hash metadata inputs", &mut phases);
+    if let Some(known) = same_as.filter(|known| known.key == key) {
+        return Ok(LoadedGraph {
+            graph: known.graph.clone(),
+            key,
+            from_cache: true,
+            phases,
+        });
+    }
     let cache_file = cache_dir.map(|dir| dir.join(format!("{key}.json")));
-    if let Some(file) = &cache_file {
-        if let Ok(bytes) = std::fs::read(file) {
-            if let Ok(graph) = serde_json::from_slice::<Graph>(&bytes) {
-                return Ok(LoadedGraph {
-                    graph,
-                    key,
-                    from_cache: true,
-                });
-            }
-        }
+    let cached = cache_file
+        .as_ref()
+        .and_then(|file| std::fs::read(file).ok())
+        .and_then(|bytes| serde_json::from_slice::<Graph>(&bytes).ok());
+    if let Some(graph) = cached {
+        lap("read cached graph", &mut phases);
+        return Ok(LoadedGraph {
+            graph,
+            key,
+            from_cache: true,
+            phases,
+        });
     }
     let contents = match contents {
         Some(contents) => contents,
         None => snapshot.read_many(&inputs)?,
     };
     let scratch = Scratch::new()?;
+    let mut made_dirs = HashSet::new();
     for (path, content) in inputs.iter().zip(&contents) {
         if let Some(content) = content {
-            write_file(&scratch.path.join(path), content)?;
+            write_file(&scratch.path, path, content, &mut made_dirs)?;
         }
     }
-    for path in files.iter().filter(|p| p.ends_with(".rs")) {
-        let target = scratch.path.join(path);
-        if !target.exists() {
-            write_file(&target, b"")?;
-        }
+    // Sources only need to exist for cargo to discover targets; their contents do not matter.
+    for path in &layout {
+        write_file(&scratch.path, path, b"", &mut made_dirs)?;
     }
+    lap("write sparse copy", &mut phases);
     let manifest = scratch.path.join(workspace_dir).join("Cargo.toml");
     let metadata = run_cargo_metadata(&manifest, snapshot, &inputs, &contents, &scratch.path)?;
+    lap("cargo metadata", &mut phases);
     let graph = Graph::from_metadata(&metadata);
+    lap("convert metadata", &mut phases);
     if let Some(file) = &cache_file {
         // A cache that cannot be written only costs speed.
         if let Ok(bytes) = serde_json::to_vec(&graph) {
@@ -522,20 +545,29 @@ pub fn load(
             let _ = support::atomic::write_atomic(file, &bytes);
         }
     }
+    lap("write cache", &mut phases);
     Ok(LoadedGraph {
         graph,
         key,
         from_cache: false,
+        phases,
     })
 }
 
-fn write_file(path: &Path, content: &[u8]) -> Result<(), Failure> {
-    if let Some(parent) = path.parent() {
+fn write_file(
+    root: &Path,
+    relative: &str,
+    content: &[u8],
+    made_dirs: &mut HashSet<PathBuf>,
+) -> Result<(), Failure> {
+    let path = root.join(relative);
+    let parent = path.parent().filter(|p| made_dirs.insert(p.to_path_buf()));
+    if let Some(parent) = parent {
         std::fs::create_dir_all(parent).map_err(|e| {
             Failure::environment(format!("cannot create {}: {e}", parent.display()))
         })?;
     }
-    std::fs::write(path, content)
+    std::fs::write(&path, content)
         .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -587,6 +619,18 @@ fn run_cargo_metadata(
         .map_err(|e| Failure::environment(format!("cannot read `cargo metadata` output: {e}")))
 }
 
+/// `$TMPDIR` when set, else `/dev/shm` when present (thousands of small files are written
+/// there and deleted again; on tmpfs that is much faster), else the system temp dir.
+fn scratch_parent() -> PathBuf {
+    if std::env::var_os("TMPDIR").is_none() {
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            return shm.to_path_buf();
+        }
+    }
+    std::env::temp_dir()
+}
+
 /// A temporary directory removed on drop.
 struct Scratch {
     path: PathBuf,
@@ -598,7 +642,7 @@ impl Scratch {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!("impact-{}-{nanos}", std::process::id()));
+        let path = scratch_parent().join(format!("impact-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&path)
             .map_err(|e| Failure::environment(format!("cannot create {}: {e}", path.display())))?;
         Ok(Scratch { path })

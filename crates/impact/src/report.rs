@@ -38,6 +38,16 @@ pub struct Stats {
     pub head_graph_cached: bool,
     pub base_graph_cached: bool,
     pub cargo_metadata_runs: u32,
+    /// Wall time of each phase, in order (`IMPACT_TIMINGS=1` prints them).
+    pub phases: Vec<(String, std::time::Duration)>,
+}
+
+impl Stats {
+    /// Records the time since `since` as phase `name` and restarts the clock.
+    pub fn lap(&mut self, name: &str, since: &mut std::time::Instant) {
+        self.phases.push((name.to_owned(), since.elapsed()));
+        *since = std::time::Instant::now();
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

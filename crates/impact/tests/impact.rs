@@ -258,10 +258,9 @@ fn brute_force(edges: &[Vec<(usize, EdgeKind)>], seeds: &[usize]) -> Vec<Option<
                 if kind == EdgeKind::Dev {
                     continue;
                 }
-                if let Some(d) = dist[dep] {
-                    if dist[p].is_none_or(|cur| d + 1 < cur) {
-                        dist[p] = Some(d + 1);
-                    }
+                let through = dist[dep].map(|d| d + 1);
+                if through.is_some_and(|t| dist[p].is_none_or(|cur| t < cur)) {
+                    dist[p] = through;
                 }
             }
         }
