@@ -7,6 +7,8 @@
 //! runs) and warm (the same call again, answered from the metadata cache). Peak memory is the
 //! maximum resident set of the decision's process tree, from `/usr/bin/time -v` when present.
 //! Each decision is also checked against the brute-force reference closure of the change.
+//! For scale, each row also times one plain `cargo metadata` on the same workspace: the floor
+//! under any cold decision that needs the resolved graph.
 //!
 //! `--this-workspace` adds a row for this repository's own last commit (`--base HEAD~1 --head
 //! HEAD`), cold and warm against a fresh target directory (so the shared build's dep-info and
@@ -107,6 +109,8 @@ struct Row {
     cold_ms: u128,
     /// Median of the warm runs.
     warm_ms: u128,
+    /// One plain `cargo metadata` on the same workspace: the floor a cold decision pays.
+    cargo_metadata_ms: u128,
     /// Peak resident set of the cold decision (it includes `cargo metadata`), MiB.
     cold_peak_mib: Option<f64>,
     warm_peak_mib: Option<f64>,
@@ -167,12 +171,13 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     }
 
     println!(
-        "{:<15}  {:>7}  {:>11}  {:>8}  {:>8}  {:>9}  {:>9}  {:>8}",
+        "{:<15}  {:>7}  {:>11}  {:>8}  {:>8}  {:>13}  {:>9}  {:>9}  {:>8}",
         "workspace",
         "crates",
         "generate ms",
         "cold ms",
         "warm ms",
+        "metadata ms",
         "cold MiB",
         "warm MiB",
         "selected"
@@ -180,12 +185,13 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mib = |m: Option<f64>| m.map_or("-".to_string(), |m| format!("{m:.1}"));
     for row in &rows {
         println!(
-            "{:<15}  {:>7}  {:>11}  {:>8}  {:>8}  {:>9}  {:>9}  {:>8}",
+            "{:<15}  {:>7}  {:>11}  {:>8}  {:>8}  {:>13}  {:>9}  {:>9}  {:>8}",
             row.workspace,
             row.crates,
             row.generate_ms.map_or("-".to_string(), |ms| ms.to_string()),
             row.cold_ms,
             row.warm_ms,
+            row.cargo_metadata_ms,
             mib(row.cold_peak_mib),
             mib(row.warm_peak_mib),
             row.selected
@@ -263,6 +269,7 @@ fn bench_size(
         generate_ms: Some(generate_ms),
         cold_ms: cold.elapsed.as_millis(),
         warm_ms: median.elapsed.as_millis(),
+        cargo_metadata_ms: time_cargo_metadata(&request)?,
         cold_peak_mib: cold.peak_mib,
         warm_peak_mib: warm.iter().filter_map(|d| d.peak_mib).reduce(f64::max),
         selected: cold.selected.len(),
@@ -310,11 +317,31 @@ fn bench_this_workspace(
         generate_ms: None,
         cold_ms: cold.elapsed.as_millis(),
         warm_ms: warm[warm.len() / 2].elapsed.as_millis(),
+        cargo_metadata_ms: time_cargo_metadata(&request)?,
         cold_peak_mib: cold.peak_mib,
         warm_peak_mib: warm.iter().filter_map(|d| d.peak_mib).reduce(f64::max),
         selected: cold.selected.len(),
         reference: None,
     })
+}
+
+/// Wall time of one `cargo metadata --format-version 1` (with dependencies resolved, as a cold
+/// decision needs) on the request's workspace.
+fn time_cargo_metadata(request: &Request<'_>) -> Result<u128, Failure> {
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    sh.change_dir(request.root);
+    let manifest = request.manifest;
+    let started = Instant::now();
+    cmd!(
+        sh,
+        "cargo metadata --format-version 1 --offline --manifest-path {manifest}"
+    )
+    .env("CARGO_TARGET_DIR", request.target_dir)
+    .quiet()
+    .ignore_stdout()
+    .run()
+    .map_err(|e| Failure::environment(format!("cargo metadata failed: {e}")))?;
+    Ok(started.elapsed().as_millis())
 }
 
 /// What one decision is asked: the analysed revisions and where the engine keeps its cache.
