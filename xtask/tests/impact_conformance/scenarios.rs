@@ -832,7 +832,7 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
-        name: "slow_lockfile_bump_of_transitive_dependency",
+        name: "lockfile_bump_of_transitive_dependency",
         base: Base::TransitiveGitDep,
         change: &[
             ExtGit("extleaf", &["branch", "-f", "stable", "v0.2.0"]),
@@ -856,7 +856,7 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
-        name: "slow_lockfile_bump_under_dev_dependency_stays_with_its_package",
+        name: "lockfile_bump_under_dev_dependency_stays_with_its_package",
         base: Base::TransitiveGitDep,
         change: &[
             ExtGit("extleaf", &["branch", "-f", "stable", "v0.2.0"]),
