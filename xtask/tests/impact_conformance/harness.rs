@@ -567,6 +567,15 @@ fn check(
             "changed_files must hold {path} as {status}\n{context}"
         );
     }
+    for (name, needle) in expect.why {
+        let entry = outcome
+            .package(name)
+            .unwrap_or_else(|| panic!("`{name}` must be selected\n{context}"));
+        assert!(
+            entry["reasons"].to_string().contains(needle),
+            "the reasons of `{name}` should mention {needle:?}\n{context}"
+        );
+    }
     if !expect.reasons_mention.is_empty() {
         let reasons = format!("{} {}", json["all_reasons"], json["packages"]);
         for needle in expect.reasons_mention {

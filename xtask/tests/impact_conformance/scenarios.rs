@@ -70,6 +70,8 @@ pub struct Expect {
     pub changed: &'static [(&'static str, &'static str)],
     /// Substrings of `all_reasons` or the packages' reasons.
     pub reasons_mention: &'static [&'static str],
+    /// `(package, substring)`: that package's own reasons (its why-chain) mention it.
+    pub why: &'static [(&'static str, &'static str)],
     pub stderr_mentions: &'static [&'static str],
 }
 
@@ -83,6 +85,7 @@ impl Expect {
         distances: &[],
         changed: &[],
         reasons_mention: &[],
+        why: &[],
         stderr_mentions: &[],
     };
     /// Exit 0, `all` true.
@@ -527,8 +530,8 @@ pub const SCENARIOS: &[Scenario] = &[
         change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
         expect: Expect {
             required: &["mid", "bin:mid", "mid::mid_it", "app", "bin:app"],
-            // The why-chain starts at the changed file.
-            reasons_mention: &["crates/mid/src/lib.rs"],
+            // app's why-chain: the changed file, its owner, the edge through mid.
+            why: &[("app", "crates/mid/src/lib.rs"), ("app", "mid")],
             forbidden: &[
                 "core", "devuser", "top", "lonely", "other", "gen", "ua", "ub",
             ],
@@ -544,6 +547,11 @@ pub const SCENARIOS: &[Scenario] = &[
             required: &["core", "core::api", "core::more", "mid", "app"],
             forbidden: &["lonely", "gen", "codegen", "genuser", "other", "ua", "ub"],
             distances: &[("core", 0), ("mid", 1), ("app", 2)],
+            why: &[
+                ("app", "crates/core/src/lib.rs"),
+                ("app", "core"),
+                ("app", "mid"),
+            ],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -554,6 +562,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["devuser", "devuser::uses_core"],
             forbidden: &["top", "lonely"],
+            why: &[("devuser", "dev")],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -564,6 +573,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["codegen", "gen", "genuser"],
             forbidden: &["core", "mid", "app", "lonely", "other"],
+            why: &[("gen", "build"), ("genuser", "codegen")],
             distances: &[("codegen", 0), ("gen", 1), ("genuser", 2)],
             ..Expect::SOME
         },
@@ -670,6 +680,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["other", "core"],
             forbidden: &["lonely", "gen", "ua"],
+            why: &[("other", "crates/core/data/table.txt")],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
