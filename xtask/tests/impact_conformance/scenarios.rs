@@ -135,8 +135,8 @@ impl Scenario {
 
 /// Members of the standard workspace.
 pub const STANDARD_MEMBERS: &[&str] = &[
-    "core", "mid", "app", "devuser", "top", "codegen", "gen", "genuser", "other", "lonely", "ua",
-    "ub",
+    "dash-lib", "platdep", "core", "mid", "app", "devuser", "top", "codegen", "gen", "genuser",
+    "other", "lonely", "ua", "ub",
 ];
 
 pub fn manifest_of(base: Base) -> &'static str {
@@ -356,6 +356,29 @@ pub fn standard() -> Vec<(String, String)> {
         ("crates/ua/src/lib.rs", "pub fn ua() {}\n".into()),
         ("crates/ub/Cargo.toml", member("ub", "license = \"MIT\"\n")),
         ("crates/ub/src/lib.rs", "pub fn ub() {}\n".into()),
+        // dash-lib: a hyphenated package (lib crate `dash_lib`) with a hyphenated test
+        ("crates/dash-lib/Cargo.toml", member("dash-lib", "")),
+        (
+            "crates/dash-lib/src/lib.rs",
+            "pub fn dash() -> u32 { 9 }\n".into(),
+        ),
+        (
+            "crates/dash-lib/tests/it-works.rs",
+            "#[test]\nfn works() { assert_eq!(dash_lib::dash(), 9); }\n".into(),
+        ),
+        // platdep: a platform-specific dependency and a renamed one
+        (
+            "crates/platdep/Cargo.toml",
+            member(
+                "platdep",
+                "\n[dependencies]\nrenamed_core = { package = \"core\", path = \"../core\" }\n\n\
+                 [target.'cfg(unix)'.dependencies]\ncodegen = { path = \"../codegen\" }\n",
+            ),
+        ),
+        (
+            "crates/platdep/src/lib.rs",
+            "pub fn p() -> u32 { renamed_core::core_value() }\n".into(),
+        ),
     ];
     files.sort_by(|a, b| a.0.cmp(b.0));
     files
@@ -579,6 +602,26 @@ pub const SCENARIOS: &[Scenario] = &[
         },
         ..Scenario::DEFAULT
     },
+    Scenario {
+        name: "platform_specific_dependency_propagates",
+        change: &[Append("crates/codegen/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["platdep"],
+            forbidden: &["lonely", "mid"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "renamed_dependency_propagates",
+        change: &[Append("crates/core/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["platdep"],
+            forbidden: &["lonely", "codegen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
     // ---- target level ----
     Scenario {
         name: "test_only_edit_selects_that_binary",
@@ -637,6 +680,26 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["core::api"],
             forbidden: &["mid", "app", "devuser", "top"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "hyphenated_test_binary_id",
+        change: &[Append("crates/dash-lib/tests/it-works.rs", "// more\n")],
+        expect: Expect {
+            required: &["dash-lib::it-works"],
+            forbidden: &["bin:dash-lib", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "hyphenated_package_library_edit",
+        change: &[Append("crates/dash-lib/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["dash-lib", "bin:dash-lib", "dash-lib::it-works"],
+            forbidden: &["lonely", "core"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
