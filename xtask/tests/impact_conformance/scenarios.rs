@@ -173,7 +173,7 @@ pub fn standard() -> Vec<(String, String)> {
              [profile.dev]\ndebug = 1\n"
                 .into(),
         ),
-        (".gitignore", "/target\n".into()),
+        (".gitignore", "/target\n*.o\n".into()),
         ("README.md", "# A workspace\n\nSee docs/.\n".into()),
         ("LICENSE", "MIT License\n".into()),
         ("docs/guide.md", "# Guide\n\nIncluded by `other`.\n".into()),
@@ -1319,6 +1319,27 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "ignored_files_are_not_changes",
+        change: &[
+            Write("target/debug/junk.txt", "build output\n"),
+            Write("crates/lonely/target/stray.o", "object\n"),
+        ],
+        head: Head::WorkingTree,
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "quotes_and_glob_characters_in_file_names",
+        change: &[Write("crates/lonely/notes/[draft] \"v2\" *.txt", "draft\n")],
+        expect: Expect {
+            required: &["lonely"],
+            forbidden: &["ua", "core"],
+            changed: &[("crates/lonely/notes/[draft] \"v2\" *.txt", "added")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "workspace_in_repository_subdirectory",
         base: Base::Subdirectory,
         change: &[Append("ws/crates/mid/src/lib.rs", "pub fn more() {}\n")],
@@ -1371,6 +1392,30 @@ pub const SCENARIOS: &[Scenario] = &[
             // The base is unknown, so its sha cannot be echoed back: only `all` is checked.
             exit: 0,
             ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "unknown_base_revision_is_invalid_input",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        pass_base: false,
+        extra_args: &["--base", "no-such-revision"],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["no-such-revision"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "unknown_head_revision_is_invalid_input",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        head: Head::WorkingTree,
+        extra_args: &["--head", "no-such-revision"],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["no-such-revision"],
+            ..Expect::SOME
         },
         ..Scenario::DEFAULT
     },
