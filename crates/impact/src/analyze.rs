@@ -939,26 +939,15 @@ impl Context<'_> {
                     .push((index, scope));
             }
         }
-        let files = includes::dep_info_files(target_dir, &|name| crates.contains_key(name));
-        let root = self.workspace_abs.to_string_lossy().into_owned();
+        let hits = includes::dep_info_hits(
+            target_dir,
+            self.workspace_abs,
+            &|name| crates.contains_key(name),
+            &|path| changed.contains_key(path),
+        );
         let mut evidence: HashMap<String, Vec<(usize, Scope, String)>> = HashMap::new();
-        for (crate_name, paths) in files {
-            let mut hits = BTreeSet::new();
-            for path in paths {
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                for input in includes::dep_info_inputs(&text) {
-                    let Some(rest) = input.strip_prefix(&root).and_then(|r| r.strip_prefix('/'))
-                    else {
-                        continue;
-                    };
-                    if changed.contains_key(rest) {
-                        hits.insert(rest.to_owned());
-                    }
-                }
-            }
-            for hit in hits {
+        for (crate_name, paths) in hits {
+            for hit in paths {
                 for (package, scope) in &crates[&crate_name] {
                     evidence.entry(hit.clone()).or_default().push((
                         *package,

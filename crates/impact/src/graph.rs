@@ -301,6 +301,7 @@ pub fn relative(base: &Path, path: &Path) -> String {
 
 /// Joins a relative `/` path onto a `/` directory and removes `.` and `..` segments.
 pub fn normalize_join(dir: &str, rel: &str) -> String {
+    // An absolute `rel` starts from the root: the result is then root-relative.
     let mut parts: Vec<&str> = if rel.starts_with('/') {
         Vec::new()
     } else {

@@ -613,3 +613,118 @@ fn filterset_names_packages_and_binaries_explicitly() {
         "all"
     );
 }
+
+// ---- rustc dep-info ----
+
+#[test]
+fn dep_info_hits_read_only_wanted_crates_and_workspace_files() {
+    let target = tempfile::tempdir().unwrap();
+    let deps = target.path().join("debug/deps");
+    std::fs::create_dir_all(&deps).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(deps.join(name), text).unwrap();
+    write(
+        "mycrate-0123abcd.d",
+        "/t/debug/deps/libmycrate-0123abcd.rmeta: /ws/crates/my/src/lib.rs /ws/data/blob\\ 1.bin /elsewhere/x.rs\n\n/ws/crates/my/src/lib.rs:\n",
+    );
+    write(
+        "other-99.d",
+        "/t/debug/deps/libother-99.rlib: /ws/data/blob\\ 1.bin\n",
+    );
+    write("mycrate-0123abcd.rmeta", "not dep-info");
+    let hits = impact::includes::dep_info_hits(
+        target.path(),
+        Path::new("/ws"),
+        &|name| name == "mycrate",
+        &|path| path == "data/blob 1.bin",
+    );
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(
+        hits["mycrate"],
+        BTreeSet::from(["data/blob 1.bin".to_string()])
+    );
+}
+
+/// A real repository and a real build: a file read through a non-literal path is invisible to
+/// the source scan, so without a build it selects everything; rustc's dep-info narrows it.
+#[test]
+fn slow_dep_info_explains_a_non_literal_include() {
+    use xshell::{Shell, cmd};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"crates/*\"]\n",
+    );
+    write(
+        "crates/reader/Cargo.toml",
+        "[package]\nname = \"reader\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(
+        "crates/reader/src/lib.rs",
+        "pub const BLOB: &str = include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../data/blob.txt\"));\n",
+    );
+    write(
+        "crates/bystander/Cargo.toml",
+        "[package]\nname = \"bystander\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write("crates/bystander/src/lib.rs", "\n");
+    write("data/blob.txt", "one\n");
+    write(".gitignore", "/target\n");
+    let sh = Shell::new().unwrap();
+    sh.change_dir(root);
+    sh.set_var("GIT_CONFIG_GLOBAL", "/dev/null");
+    sh.set_var("GIT_CONFIG_NOSYSTEM", "1");
+    let target = root.join("target");
+    cmd!(sh, "git init -q -b main").run().unwrap();
+    cmd!(sh, "cargo build -q --offline")
+        .env("CARGO_TARGET_DIR", &target)
+        .run()
+        .unwrap();
+    cmd!(sh, "git add -A").run().unwrap();
+    cmd!(
+        sh,
+        "git -c user.name=t -c user.email=t@example.invalid commit -q -m base"
+    )
+    .run()
+    .unwrap();
+    write("data/blob.txt", "two\n");
+
+    let cache = tempfile::tempdir().unwrap();
+    let mut options = impact::Options {
+        manifest_path: root.join("Cargo.toml"),
+        base: Some("HEAD".into()),
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..impact::Options::default()
+    };
+    let without_build = impact::analyze(&options).unwrap();
+    assert!(
+        without_build.all,
+        "no evidence explains data/blob.txt: {:?}",
+        without_build.packages
+    );
+    assert!(
+        without_build.all_reasons[0].contains("data/blob.txt"),
+        "{:?}",
+        without_build.all_reasons
+    );
+
+    options.target_dir = Some(target);
+    let with_build = impact::analyze(&options).unwrap();
+    assert!(!with_build.all, "{:?}", with_build.all_reasons);
+    let names: Vec<&str> = with_build
+        .packages
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["reader"]);
+    assert_eq!(with_build.packages[0].reasons[0].evidence, "dep-info");
+    assert!(
+        with_build.stats.head_graph_cached,
+        "the second decision reads the graph from the cache"
+    );
+}
