@@ -232,6 +232,7 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
         base_graph: &base_graph.graph,
         head_owners: Owners::new(&head_graph.graph),
         base_owners: Owners::new(&base_graph.graph),
+        head_names: head_graph.graph.name_index(),
         rules: &rules,
     };
     context.classify_files(
@@ -451,6 +452,7 @@ struct Context<'a> {
     base_graph: &'a Graph,
     head_owners: Owners,
     base_owners: Owners,
+    head_names: HashMap<&'a str, usize>,
     rules: &'a Rules,
 }
 
@@ -744,7 +746,7 @@ impl Context<'_> {
                     root = from;
                 }
                 let name = &self.base_graph.packages[index].name;
-                if let Some(head_index) = self.head_graph.find(name) {
+                if let Some(head_index) = self.head_names.get(name.as_str()).copied() {
                     let file = &deleted_packages[&root];
                     let summary = format!(
                         "{file} -> package {} was deleted -> {name} used it",
@@ -831,7 +833,7 @@ impl Context<'_> {
                 }
                 Affects::Packages(names) => {
                     for name in names {
-                        if let Some(index) = self.head_graph.find(name) {
+                        if let Some(index) = self.head_names.get(name.as_str()).copied() {
                             let summary = format!(
                                 "{repo_path} matches `{glob}` ({}) -> {name}{why}",
                                 rule.origin
@@ -855,7 +857,7 @@ impl Context<'_> {
         match owners.owner(path) {
             Some(owner) => {
                 let name = &graph.packages[owner].name;
-                let head_index = if in_head { Some(owner) } else { self.head_graph.find(name) };
+                let head_index = if in_head { Some(owner) } else { self.head_names.get(name.as_str()).copied() };
                 let Some(head_index) = head_index else {
                     deleted_packages.entry(owner).or_insert_with(|| repo_path.to_owned());
                     return;

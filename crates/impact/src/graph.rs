@@ -542,8 +542,10 @@ pub fn load(
     if let Some(file) = &cache_file {
         // A cache that cannot be written only costs speed.
         if let Ok(bytes) = serde_json::to_vec(&graph) {
-            let _ = std::fs::create_dir_all(file.parent().expect("cache file has a directory"));
+            let dir = file.parent().expect("cache file has a directory");
+            let _ = std::fs::create_dir_all(dir);
             let _ = support::atomic::write_atomic(file, &bytes);
+            prune_cache(dir, CACHE_ENTRIES);
         }
     }
     lap("write cache", &mut phases);
@@ -553,6 +555,28 @@ pub fn load(
         from_cache: false,
         phases,
     })
+}
+
+/// How many cached graphs to keep: enough for every branch a developer switches between.
+const CACHE_ENTRIES: usize = 64;
+
+/// Removes the least recently written cache entries beyond `keep`.
+fn prune_cache(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut graphs: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if graphs.len() <= keep {
+        return;
+    }
+    graphs.sort();
+    for (_, path) in &graphs[..graphs.len() - keep] {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn write_file(
