@@ -221,7 +221,7 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
     clock = std::time::Instant::now();
     let graphs_differ = base_graph.key != head_graph.key;
 
-    let mut decision = Decision::new(&head_graph.graph);
+    let mut decision = Decision::default();
     let context = Context {
         repo: &repo,
         head: &head,
@@ -457,6 +457,7 @@ struct Context<'a> {
 }
 
 /// Evidence collected so far, keyed by head package index.
+#[derive(Default)]
 struct Decision {
     package_level: BTreeMap<usize, Vec<Reason>>,
     binary_level: BTreeMap<usize, (BTreeSet<String>, Vec<Reason>)>,
@@ -465,15 +466,6 @@ struct Decision {
 }
 
 impl Decision {
-    fn new(_graph: &Graph) -> Decision {
-        Decision {
-            package_level: BTreeMap::new(),
-            binary_level: BTreeMap::new(),
-            all_reasons: Vec::new(),
-            unaffecting: Vec::new(),
-        }
-    }
-
     fn add(&mut self, package: usize, scope: Scope, reason: Reason) {
         match scope {
             Scope::Package => push_unique(self.package_level.entry(package).or_default(), reason),
@@ -715,7 +707,6 @@ impl Context<'_> {
                     repo_path,
                     &path,
                     in_head,
-                    file,
                     explained,
                     decision,
                     &mut deleted_packages,
@@ -771,27 +762,24 @@ impl Context<'_> {
         name(self.head_graph, &self.head_owners) != name(self.base_graph, &self.base_owners)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn classify_end(
         &self,
         repo_path: &str,
         path: &str,
         in_head: bool,
-        file: &ChangedFile,
         explained: bool,
         decision: &mut Decision,
         deleted_packages: &mut BTreeMap<usize, String>,
     ) {
         if path == "Cargo.toml" {
-            manifest_diff::root_manifest(
-                self.head,
-                self.base,
-                self.workspace_dir,
-                repo_path,
-                self.head_graph,
-                self.base_graph,
-                decision_sink(decision),
-            );
+            let sides = manifest_diff::Sides {
+                head: self.head,
+                base: self.base,
+                workspace_dir: self.workspace_dir,
+                head_graph: self.head_graph,
+                base_graph: self.base_graph,
+            };
+            manifest_diff::root_manifest(&sides, repo_path, decision_sink(decision));
             return;
         }
         if path == "Cargo.lock" {
@@ -871,7 +859,6 @@ impl Context<'_> {
                         format!("{repo_path} -> only {} of {name}{side}", ids.iter().cloned().collect::<Vec<_>>().join(", ")),
                     ),
                 };
-                let _ = file;
                 decision.add(head_index, scope, Reason::new(evidence, Some(repo_path), summary));
             }
             None if explained => {}
