@@ -97,9 +97,6 @@ pub fn resolve_revisions(repo: &Repo, options: &Options) -> Result<Revisions, Fa
             None if repo.is_shallow() => {
                 return missing(format!("base revision `{rev}` is not in this repository"));
             }
-            None if options.fallback_all && rev.contains('~') => {
-                return missing(format!("base revision `{rev}` is not in this repository"));
-            }
             None => {
                 return Err(Failure::invalid_input(format!(
                     "unknown base revision `{rev}`\nhelp: pass a commit, branch or tag that exists (`git log --oneline` lists them)"
