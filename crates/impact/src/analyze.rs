@@ -8,7 +8,9 @@ use support::{Failure, Located};
 
 use crate::closure;
 use crate::git::{ChangedFile, Repo, Status};
-use crate::graph::{self, EdgeKind, Graph, Snapshot, TargetKindLite, normalize_join, relative};
+use crate::graph::{
+    self, EdgeKind, Graph, ResolutionChangeKind, Snapshot, TargetKindLite, normalize_join, relative,
+};
 use crate::includes::{self, IncludeKind};
 use crate::manifest_diff;
 use crate::report::{AffectedPackage, REPORT_VERSION, Reason, Report, Stats, Targets};
@@ -948,75 +950,52 @@ impl Context<'_> {
 
     /// Per local package: resolved external closure and enabled features, base vs head.
     fn resolution_diff(&self, decision: &mut Decision) {
-        let base_names = self.base_graph.name_index();
         let lockfile = join_dir(self.workspace_dir, "Cargo.lock");
-        for (index, package) in self.head_graph.packages.iter().enumerate() {
-            let Some(&base_index) = base_names.get(package.name.as_str()) else {
-                continue;
+        for change in graph::resolution_changes(self.base_graph, self.head_graph) {
+            let package = &self.head_graph.packages[change.package];
+            let shown = change
+                .changes
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ");
+            let more = match change.changes.len() {
+                n if n > 4 => format!(" and {} more", n - 4),
+                _ => String::new(),
             };
-            let base_package = &self.base_graph.packages[base_index];
-            for (dev, head_closure, base_closure) in [
-                (false, &package.closure, &base_package.closure),
-                (true, &package.dev_closure, &base_package.dev_closure),
-            ] {
-                let head_lines = self.head_graph.lines(head_closure);
-                let base_lines = self.base_graph.lines(base_closure);
-                if head_lines == base_lines {
-                    continue;
-                }
-                let mut changes: Vec<String> = head_lines
-                    .difference(&base_lines)
-                    .map(|l| format!("+{l}"))
-                    .collect();
-                changes.extend(base_lines.difference(&head_lines).map(|l| format!("-{l}")));
-                let shown = changes
-                    .iter()
-                    .take(4)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let more = if changes.len() > 4 {
-                    format!(" and {} more", changes.len() - 4)
-                } else {
-                    String::new()
-                };
-                let which = if dev {
-                    "dev-dependencies (its tests only)"
-                } else {
-                    "dependencies"
-                };
-                let summary = format!(
-                    "Cargo.lock -> resolved {which} of {} changed: {shown}{more}",
-                    package.name
-                );
-                let scope = if dev {
-                    all_binaries(package)
-                } else {
-                    Scope::Package
-                };
-                decision.add(
-                    index,
-                    scope,
-                    Reason::new("lockfile", Some(&lockfile), summary),
-                );
-            }
-            if package.features != base_package.features {
-                let head: BTreeSet<&String> = package.features.iter().collect();
-                let base: BTreeSet<&String> = base_package.features.iter().collect();
-                let mut changes: Vec<String> =
-                    head.difference(&base).map(|f| format!("+{f}")).collect();
-                changes.extend(base.difference(&head).map(|f| format!("-{f}")));
-                let summary = format!(
-                    "enabled features of {} changed: {}",
-                    package.name,
-                    changes.join(", ")
-                );
-                decision.add(
-                    index,
+            let name = &package.name;
+            let (scope, reason) = match change.what {
+                ResolutionChangeKind::Dependencies => (
                     Scope::Package,
-                    Reason::new("features", None, summary),
-                );
-            }
+                    Reason::new(
+                        "lockfile",
+                        Some(&lockfile),
+                        format!(
+                            "Cargo.lock -> resolved dependencies of {name} changed: {shown}{more}"
+                        ),
+                    ),
+                ),
+                ResolutionChangeKind::DevDependencies => (
+                    all_binaries(package),
+                    Reason::new(
+                        "lockfile",
+                        Some(&lockfile),
+                        format!(
+                            "Cargo.lock -> resolved dev-dependencies of {name} changed (its tests only): {shown}{more}"
+                        ),
+                    ),
+                ),
+                ResolutionChangeKind::Features => (
+                    Scope::Package,
+                    Reason::new(
+                        "features",
+                        None,
+                        format!("enabled features of {name} changed: {shown}{more}"),
+                    ),
+                ),
+            };
+            decision.add(change.package, scope, reason);
         }
     }
 }

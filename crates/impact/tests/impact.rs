@@ -12,10 +12,13 @@ use impact::includes::{IncludeKind, dep_info_inputs, scan};
 use impact::report::{AffectedPackage, Report, Targets};
 use impact::rules::{Affects, Glob, Rules};
 
-fn fixture() -> Graph {
-    let text = include_str!("fixtures/small-workspace.json");
+fn graph_of(text: &str) -> Graph {
     let metadata: cargo_metadata::Metadata = serde_json::from_str(text).expect("fixture parses");
     Graph::from_metadata(&metadata)
+}
+
+fn fixture() -> Graph {
+    graph_of(include_str!("fixtures/small-workspace.json"))
 }
 
 fn index(graph: &Graph, name: &str) -> usize {
@@ -87,6 +90,90 @@ fn features_come_from_the_resolve() {
     let graph = fixture();
     assert_eq!(graph.packages[index(&graph, "mid")].features, ["extra"]);
     assert!(graph.packages[index(&graph, "base")].features.is_empty());
+}
+
+// ---- lockfile: resolved closures ----
+
+/// `user` depends on the git crate `extleaf`, `tester` dev-depends on it, `plain` depends on
+/// `user`; between the two fixtures `extleaf` moves from 0.1.0 to 0.2.0.
+fn lockfile_fixtures() -> (Graph, Graph) {
+    (
+        graph_of(include_str!("fixtures/lockfile-base.json")),
+        graph_of(include_str!("fixtures/lockfile-head.json")),
+    )
+}
+
+#[test]
+fn external_closures_split_normal_from_dev_dependencies() {
+    let (_, head) = lockfile_fixtures();
+    let user = &head.packages[index(&head, "user")];
+    let tester = &head.packages[index(&head, "tester")];
+    let plain = &head.packages[index(&head, "plain")];
+    assert_eq!(head.lines(&user.closure).len(), 1);
+    assert!(
+        head.lines(&user.closure)
+            .iter()
+            .all(|l| l.starts_with("extleaf 0.2.0 git+file:///fixture/ext/extleaf"))
+    );
+    assert!(user.dev_closure.is_empty());
+    assert!(tester.closure.is_empty());
+    assert_eq!(head.lines(&tester.dev_closure).len(), 1);
+    // `plain` reaches extleaf only through the local package `user`: the closure rule covers it.
+    assert!(plain.closure.is_empty() && plain.dev_closure.is_empty());
+    assert!(
+        head.packages.iter().all(|p| p.name != "extleaf"),
+        "external packages are not graph nodes"
+    );
+}
+
+#[test]
+fn a_lockfile_bump_changes_exactly_the_packages_that_resolve_it() {
+    use impact::graph::{ResolutionChangeKind, resolution_changes};
+    let (base, head) = lockfile_fixtures();
+    let changes = resolution_changes(&base, &head);
+    let summary: Vec<(&str, ResolutionChangeKind)> = changes
+        .iter()
+        .map(|c| (head.packages[c.package].name.as_str(), c.what))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("tester", ResolutionChangeKind::DevDependencies),
+            ("user", ResolutionChangeKind::Dependencies)
+        ]
+    );
+    let user = changes
+        .iter()
+        .find(|c| head.packages[c.package].name == "user")
+        .unwrap();
+    assert_eq!(user.changes.len(), 2, "{:?}", user.changes);
+    assert!(
+        user.changes[0].starts_with("+extleaf 0.2.0 "),
+        "{:?}",
+        user.changes
+    );
+    assert!(
+        user.changes[1].starts_with("-extleaf 0.1.0 "),
+        "{:?}",
+        user.changes
+    );
+    assert!(resolution_changes(&head, &head).is_empty());
+}
+
+#[test]
+fn enabled_feature_changes_are_reported_per_package() {
+    use impact::graph::{ResolutionChangeKind, resolution_changes};
+    let graph = fixture();
+    let mut changed = graph.clone();
+    let mid = index(&graph, "mid");
+    changed.packages[mid].features.clear();
+    let changes = resolution_changes(&graph, &changed);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (changes[0].package, changes[0].what),
+        (mid, ResolutionChangeKind::Features)
+    );
+    assert_eq!(changes[0].changes, ["-extra"]);
 }
 
 // ---- ownership and target level ----
