@@ -32,8 +32,30 @@ struct Inherits {
     fields: BTreeSet<String>,
 }
 
-fn parse(snapshot: &Snapshot<'_>, path: &str) -> Option<Table> {
-    let bytes = snapshot.read(path).ok()??;
+/// Where manifests are read from: a git snapshot, or a map in tests.
+pub trait Files {
+    /// Contents of each path, `None` when it does not exist or cannot be read.
+    fn read_files(&self, paths: &[&str]) -> Vec<Option<Vec<u8>>>;
+}
+
+impl Files for Snapshot<'_> {
+    fn read_files(&self, paths: &[&str]) -> Vec<Option<Vec<u8>>> {
+        self.read_many(paths)
+            .unwrap_or_else(|_| vec![None; paths.len()])
+    }
+}
+
+impl Files for BTreeMap<&str, &str> {
+    fn read_files(&self, paths: &[&str]) -> Vec<Option<Vec<u8>>> {
+        paths
+            .iter()
+            .map(|p| self.get(p).map(|t| t.as_bytes().to_vec()))
+            .collect()
+    }
+}
+
+fn parse(files: &dyn Files, path: &str) -> Option<Table> {
+    let bytes = files.read_files(&[path]).pop()??;
     toml::from_str(&String::from_utf8_lossy(&bytes)).ok()
 }
 
@@ -86,8 +108,8 @@ fn inherits(manifest: &Table) -> Inherits {
 
 /// Both ends of the comparison.
 pub struct Sides<'a> {
-    pub head: &'a Snapshot<'a>,
-    pub base: &'a Snapshot<'a>,
+    pub head: &'a dyn Files,
+    pub base: &'a dyn Files,
     /// The workspace root, repository-relative.
     pub workspace_dir: &'a str,
     pub head_graph: &'a Graph,
@@ -179,9 +201,7 @@ fn workspace_table(
             })
             .collect();
         let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-        let contents = head
-            .read_many(&refs)
-            .unwrap_or_else(|_| vec![None; refs.len()]);
+        let contents = head.read_files(&refs);
         head_graph
             .members()
             .zip(contents)

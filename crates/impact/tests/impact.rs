@@ -176,6 +176,129 @@ fn enabled_feature_changes_are_reported_per_package() {
     assert_eq!(changes[0].changes, ["-extra"]);
 }
 
+// ---- root Cargo.toml, diffed by structure ----
+
+const ROOT: &str = r#"[workspace]
+resolver = "2"
+members = ["crates/*"]
+
+[workspace.package]
+version = "0.1.0"
+edition = "2021"
+
+[workspace.dependencies]
+serde = "1.0.100"
+regex = "1"
+"#;
+
+/// Effects of changing the fixture's root manifest from `ROOT` to `new_root`: `mid` inherits
+/// `serde` and `version`, `top` inherits `regex` (as a dev-dependency) and `edition`.
+fn root_effects(new_root: &str) -> (Vec<String>, Vec<String>, usize) {
+    use impact::analyze::ManifestEffect;
+    use impact::manifest_diff::{Sides, root_manifest};
+    use std::collections::BTreeMap;
+    let graph = fixture();
+    let members: [(&str, &str); 2] = [
+        (
+            "crates/mid/Cargo.toml",
+            "[package]\nname = \"mid\"\nversion.workspace = true\n[dependencies]\nserde = { workspace = true }\n",
+        ),
+        (
+            "crates/top/Cargo.toml",
+            "[package]\nname = \"top\"\nedition.workspace = true\n[target.'cfg(unix)'.dev-dependencies]\nregex.workspace = true\n",
+        ),
+    ];
+    let base: BTreeMap<&str, &str> = [("Cargo.toml", ROOT)].into_iter().chain(members).collect();
+    let head: BTreeMap<&str, &str> = [("Cargo.toml", new_root)]
+        .into_iter()
+        .chain(members)
+        .collect();
+    let sides = Sides {
+        head: &head,
+        base: &base,
+        workspace_dir: "",
+        head_graph: &graph,
+        base_graph: &graph,
+    };
+    let (mut packages, mut all, mut nothing) = (Vec::new(), Vec::new(), 0);
+    root_manifest(&sides, "Cargo.toml", |effect| match effect {
+        ManifestEffect::Package(index, _) => packages.push(graph.packages[index].name.clone()),
+        ManifestEffect::All(reason) => all.push(reason),
+        ManifestEffect::Nothing(_) => nothing += 1,
+    });
+    packages.sort();
+    (packages, all, nothing)
+}
+
+#[test]
+fn a_workspace_dependency_change_selects_the_members_inheriting_it() {
+    let (packages, all, _) = root_effects(&ROOT.replace("1.0.100", "1.0.200"));
+    assert_eq!(packages, ["mid"]);
+    assert!(all.is_empty());
+    let (packages, _, _) = root_effects(&ROOT.replace(
+        "regex = \"1\"",
+        "regex = { version = \"1\", default-features = false }",
+    ));
+    assert_eq!(
+        packages,
+        ["top"],
+        "target-specific dev-dependencies inherit too"
+    );
+    let (packages, all, nothing) = root_effects(&format!("{ROOT}unused = \"2\"\n"));
+    assert!(packages.is_empty() && all.is_empty());
+    assert_eq!(
+        nothing, 1,
+        "a new entry nobody inherits affects nothing, and says so"
+    );
+}
+
+#[test]
+fn a_workspace_package_field_selects_the_members_inheriting_it() {
+    let (packages, all, _) =
+        root_effects(&ROOT.replace("edition = \"2021\"", "edition = \"2024\""));
+    assert_eq!((packages, all.len()), (vec!["top".to_string()], 0));
+}
+
+#[test]
+fn profiles_patches_lints_and_resolver_select_all_naming_the_table() {
+    for (edit, table) in [
+        (
+            format!("{ROOT}\n[profile.dev]\nopt-level = 1\n"),
+            "[profile]",
+        ),
+        (
+            format!("{ROOT}\n[patch.crates-io]\nserde = {{ path = \"../serde\" }}\n"),
+            "[patch]",
+        ),
+        (
+            format!("{ROOT}\n[workspace.lints.rust]\nunsafe_code = \"deny\"\n"),
+            "[workspace.lints]",
+        ),
+        (
+            ROOT.replace("resolver = \"2\"", "resolver = \"3\""),
+            "[workspace.resolver]",
+        ),
+    ] {
+        let (packages, all, _) = root_effects(&edit);
+        assert!(packages.is_empty(), "{table}: {packages:?}");
+        assert_eq!(all.len(), 1, "{table}: {all:?}");
+        assert!(all[0].contains(table), "{table}: {all:?}");
+    }
+}
+
+#[test]
+fn comments_formatting_and_default_members_select_nothing() {
+    let (packages, all, nothing) =
+        root_effects(&format!("# a comment\n{}", ROOT.replace(" = ", "=")));
+    assert!(packages.is_empty() && all.is_empty());
+    assert_eq!(nothing, 1);
+    let (packages, all, _) = root_effects(&ROOT.replace(
+        "members = [\"crates/*\"]",
+        "members = [\"crates/*\"]\ndefault-members = [\"crates/mid\"]",
+    ));
+    assert!(packages.is_empty() && all.is_empty());
+}
+
 // ---- ownership and target level ----
 
 #[test]
