@@ -8,7 +8,9 @@ use support::{Failure, Located};
 
 use crate::closure;
 use crate::git::{ChangedFile, Repo, Status};
-use crate::graph::{self, EdgeKind, Graph, Snapshot, TargetKindLite, normalize_join, relative};
+use crate::graph::{
+    self, EdgeKind, Graph, ResolutionChangeKind, Snapshot, TargetKindLite, normalize_join, relative,
+};
 use crate::includes::{self, IncludeKind};
 use crate::manifest_diff;
 use crate::report::{AffectedPackage, REPORT_VERSION, Reason, Report, Stats, Targets};
@@ -95,9 +97,6 @@ pub fn resolve_revisions(repo: &Repo, options: &Options) -> Result<Revisions, Fa
         Some(rev) => match repo.resolve(rev)? {
             Some(sha) => sha,
             None if repo.is_shallow() => {
-                return missing(format!("base revision `{rev}` is not in this repository"));
-            }
-            None if options.fallback_all && rev.contains('~') => {
                 return missing(format!("base revision `{rev}` is not in this repository"));
             }
             None => {
@@ -221,7 +220,7 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
     clock = std::time::Instant::now();
     let graphs_differ = base_graph.key != head_graph.key;
 
-    let mut decision = Decision::new(&head_graph.graph);
+    let mut decision = Decision::default();
     let context = Context {
         repo: &repo,
         head: &head,
@@ -232,6 +231,7 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
         base_graph: &base_graph.graph,
         head_owners: Owners::new(&head_graph.graph),
         base_owners: Owners::new(&base_graph.graph),
+        head_names: head_graph.graph.name_index(),
         rules: &rules,
     };
     context.classify_files(
@@ -451,10 +451,12 @@ struct Context<'a> {
     base_graph: &'a Graph,
     head_owners: Owners,
     base_owners: Owners,
+    head_names: HashMap<&'a str, usize>,
     rules: &'a Rules,
 }
 
 /// Evidence collected so far, keyed by head package index.
+#[derive(Default)]
 struct Decision {
     package_level: BTreeMap<usize, Vec<Reason>>,
     binary_level: BTreeMap<usize, (BTreeSet<String>, Vec<Reason>)>,
@@ -463,15 +465,6 @@ struct Decision {
 }
 
 impl Decision {
-    fn new(_graph: &Graph) -> Decision {
-        Decision {
-            package_level: BTreeMap::new(),
-            binary_level: BTreeMap::new(),
-            all_reasons: Vec::new(),
-            unaffecting: Vec::new(),
-        }
-    }
-
     fn add(&mut self, package: usize, scope: Scope, reason: Reason) {
         match scope {
             Scope::Package => push_unique(self.package_level.entry(package).or_default(), reason),
@@ -713,7 +706,6 @@ impl Context<'_> {
                     repo_path,
                     &path,
                     in_head,
-                    file,
                     explained,
                     decision,
                     &mut deleted_packages,
@@ -744,7 +736,7 @@ impl Context<'_> {
                     root = from;
                 }
                 let name = &self.base_graph.packages[index].name;
-                if let Some(head_index) = self.head_graph.find(name) {
+                if let Some(head_index) = self.head_names.get(name.as_str()).copied() {
                     let file = &deleted_packages[&root];
                     let summary = format!(
                         "{file} -> package {} was deleted -> {name} used it",
@@ -769,27 +761,24 @@ impl Context<'_> {
         name(self.head_graph, &self.head_owners) != name(self.base_graph, &self.base_owners)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn classify_end(
         &self,
         repo_path: &str,
         path: &str,
         in_head: bool,
-        file: &ChangedFile,
         explained: bool,
         decision: &mut Decision,
         deleted_packages: &mut BTreeMap<usize, String>,
     ) {
         if path == "Cargo.toml" {
-            manifest_diff::root_manifest(
-                self.head,
-                self.base,
-                self.workspace_dir,
-                repo_path,
-                self.head_graph,
-                self.base_graph,
-                decision_sink(decision),
-            );
+            let sides = manifest_diff::Sides {
+                head: self.head,
+                base: self.base,
+                workspace_dir: self.workspace_dir,
+                head_graph: self.head_graph,
+                base_graph: self.base_graph,
+            };
+            manifest_diff::root_manifest(&sides, repo_path, decision_sink(decision));
             return;
         }
         if path == "Cargo.lock" {
@@ -831,7 +820,7 @@ impl Context<'_> {
                 }
                 Affects::Packages(names) => {
                     for name in names {
-                        if let Some(index) = self.head_graph.find(name) {
+                        if let Some(index) = self.head_names.get(name.as_str()).copied() {
                             let summary = format!(
                                 "{repo_path} matches `{glob}` ({}) -> {name}{why}",
                                 rule.origin
@@ -855,7 +844,7 @@ impl Context<'_> {
         match owners.owner(path) {
             Some(owner) => {
                 let name = &graph.packages[owner].name;
-                let head_index = if in_head { Some(owner) } else { self.head_graph.find(name) };
+                let head_index = if in_head { Some(owner) } else { self.head_names.get(name.as_str()).copied() };
                 let Some(head_index) = head_index else {
                     deleted_packages.entry(owner).or_insert_with(|| repo_path.to_owned());
                     return;
@@ -869,7 +858,6 @@ impl Context<'_> {
                         format!("{repo_path} -> only {} of {name}{side}", ids.iter().cloned().collect::<Vec<_>>().join(", ")),
                     ),
                 };
-                let _ = file;
                 decision.add(head_index, scope, Reason::new(evidence, Some(repo_path), summary));
             }
             None if explained => {}
@@ -939,26 +927,15 @@ impl Context<'_> {
                     .push((index, scope));
             }
         }
-        let files = includes::dep_info_files(target_dir, &|name| crates.contains_key(name));
-        let root = self.workspace_abs.to_string_lossy().into_owned();
+        let hits = includes::dep_info_hits(
+            target_dir,
+            self.workspace_abs,
+            &|name| crates.contains_key(name),
+            &|path| changed.contains_key(path),
+        );
         let mut evidence: HashMap<String, Vec<(usize, Scope, String)>> = HashMap::new();
-        for (crate_name, paths) in files {
-            let mut hits = BTreeSet::new();
-            for path in paths {
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                for input in includes::dep_info_inputs(&text) {
-                    let Some(rest) = input.strip_prefix(&root).and_then(|r| r.strip_prefix('/'))
-                    else {
-                        continue;
-                    };
-                    if changed.contains_key(rest) {
-                        hits.insert(rest.to_owned());
-                    }
-                }
-            }
-            for hit in hits {
+        for (crate_name, paths) in hits {
+            for hit in paths {
                 for (package, scope) in &crates[&crate_name] {
                     evidence.entry(hit.clone()).or_default().push((
                         *package,
@@ -973,75 +950,52 @@ impl Context<'_> {
 
     /// Per local package: resolved external closure and enabled features, base vs head.
     fn resolution_diff(&self, decision: &mut Decision) {
-        let base_names = self.base_graph.name_index();
         let lockfile = join_dir(self.workspace_dir, "Cargo.lock");
-        for (index, package) in self.head_graph.packages.iter().enumerate() {
-            let Some(&base_index) = base_names.get(package.name.as_str()) else {
-                continue;
+        for change in graph::resolution_changes(self.base_graph, self.head_graph) {
+            let package = &self.head_graph.packages[change.package];
+            let shown = change
+                .changes
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ");
+            let more = match change.changes.len() {
+                n if n > 4 => format!(" and {} more", n - 4),
+                _ => String::new(),
             };
-            let base_package = &self.base_graph.packages[base_index];
-            for (dev, head_closure, base_closure) in [
-                (false, &package.closure, &base_package.closure),
-                (true, &package.dev_closure, &base_package.dev_closure),
-            ] {
-                let head_lines = self.head_graph.lines(head_closure);
-                let base_lines = self.base_graph.lines(base_closure);
-                if head_lines == base_lines {
-                    continue;
-                }
-                let mut changes: Vec<String> = head_lines
-                    .difference(&base_lines)
-                    .map(|l| format!("+{l}"))
-                    .collect();
-                changes.extend(base_lines.difference(&head_lines).map(|l| format!("-{l}")));
-                let shown = changes
-                    .iter()
-                    .take(4)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let more = if changes.len() > 4 {
-                    format!(" and {} more", changes.len() - 4)
-                } else {
-                    String::new()
-                };
-                let which = if dev {
-                    "dev-dependencies (its tests only)"
-                } else {
-                    "dependencies"
-                };
-                let summary = format!(
-                    "Cargo.lock -> resolved {which} of {} changed: {shown}{more}",
-                    package.name
-                );
-                let scope = if dev {
-                    all_binaries(package)
-                } else {
-                    Scope::Package
-                };
-                decision.add(
-                    index,
-                    scope,
-                    Reason::new("lockfile", Some(&lockfile), summary),
-                );
-            }
-            if package.features != base_package.features {
-                let head: BTreeSet<&String> = package.features.iter().collect();
-                let base: BTreeSet<&String> = base_package.features.iter().collect();
-                let mut changes: Vec<String> =
-                    head.difference(&base).map(|f| format!("+{f}")).collect();
-                changes.extend(base.difference(&head).map(|f| format!("-{f}")));
-                let summary = format!(
-                    "enabled features of {} changed: {}",
-                    package.name,
-                    changes.join(", ")
-                );
-                decision.add(
-                    index,
+            let name = &package.name;
+            let (scope, reason) = match change.what {
+                ResolutionChangeKind::Dependencies => (
                     Scope::Package,
-                    Reason::new("features", None, summary),
-                );
-            }
+                    Reason::new(
+                        "lockfile",
+                        Some(&lockfile),
+                        format!(
+                            "Cargo.lock -> resolved dependencies of {name} changed: {shown}{more}"
+                        ),
+                    ),
+                ),
+                ResolutionChangeKind::DevDependencies => (
+                    all_binaries(package),
+                    Reason::new(
+                        "lockfile",
+                        Some(&lockfile),
+                        format!(
+                            "Cargo.lock -> resolved dev-dependencies of {name} changed (its tests only): {shown}{more}"
+                        ),
+                    ),
+                ),
+                ResolutionChangeKind::Features => (
+                    Scope::Package,
+                    Reason::new(
+                        "features",
+                        None,
+                        format!("enabled features of {name} changed: {shown}{more}"),
+                    ),
+                ),
+            };
+            decision.add(change.package, scope, reason);
         }
     }
 }

@@ -33,6 +33,74 @@ impl EdgeKind {
     }
 }
 
+/// How one local package's resolved inputs differ between two graphs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolutionChange {
+    /// Index in the head graph.
+    pub package: usize,
+    pub what: ResolutionChangeKind,
+    /// `+line` for what the head adds, `-line` for what it drops.
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolutionChangeKind {
+    /// External packages its normal and build dependencies reach: compiled into dependents too.
+    Dependencies,
+    /// What its dev-dependencies add: its own tests only.
+    DevDependencies,
+    /// Its own enabled features.
+    Features,
+}
+
+/// Compares every local package present in both graphs (matched by name): its external
+/// closures (name, version, source, features) and its own enabled features.
+pub fn resolution_changes(base: &Graph, head: &Graph) -> Vec<ResolutionChange> {
+    fn diff(head: BTreeSet<&str>, base: BTreeSet<&str>) -> Vec<String> {
+        let mut changes: Vec<String> = head.difference(&base).map(|l| format!("+{l}")).collect();
+        changes.extend(base.difference(&head).map(|l| format!("-{l}")));
+        changes
+    }
+    let base_names = base.name_index();
+    let mut found = Vec::new();
+    for (index, package) in head.packages.iter().enumerate() {
+        let Some(&base_index) = base_names.get(package.name.as_str()) else {
+            continue;
+        };
+        let old = &base.packages[base_index];
+        let comparisons = [
+            (
+                ResolutionChangeKind::Dependencies,
+                diff(head.lines(&package.closure), base.lines(&old.closure)),
+            ),
+            (
+                ResolutionChangeKind::DevDependencies,
+                diff(
+                    head.lines(&package.dev_closure),
+                    base.lines(&old.dev_closure),
+                ),
+            ),
+            (
+                ResolutionChangeKind::Features,
+                diff(
+                    package.features.iter().map(String::as_str).collect(),
+                    old.features.iter().map(String::as_str).collect(),
+                ),
+            ),
+        ];
+        for (what, changes) in comparisons {
+            if !changes.is_empty() {
+                found.push(ResolutionChange {
+                    package: index,
+                    what,
+                    changes,
+                });
+            }
+        }
+    }
+    found
+}
+
 /// What a target compiles to, for nextest binary ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -301,6 +369,7 @@ pub fn relative(base: &Path, path: &Path) -> String {
 
 /// Joins a relative `/` path onto a `/` directory and removes `.` and `..` segments.
 pub fn normalize_join(dir: &str, rel: &str) -> String {
+    // An absolute `rel` starts from the root: the result is then root-relative.
     let mut parts: Vec<&str> = if rel.starts_with('/') {
         Vec::new()
     } else {
@@ -541,8 +610,10 @@ pub fn load(
     if let Some(file) = &cache_file {
         // A cache that cannot be written only costs speed.
         if let Ok(bytes) = serde_json::to_vec(&graph) {
-            let _ = std::fs::create_dir_all(file.parent().expect("cache file has a directory"));
+            let dir = file.parent().expect("cache file has a directory");
+            let _ = std::fs::create_dir_all(dir);
             let _ = support::atomic::write_atomic(file, &bytes);
+            prune_cache(dir, CACHE_ENTRIES);
         }
     }
     lap("write cache", &mut phases);
@@ -552,6 +623,28 @@ pub fn load(
         from_cache: false,
         phases,
     })
+}
+
+/// How many cached graphs to keep: enough for every branch a developer switches between.
+const CACHE_ENTRIES: usize = 64;
+
+/// Removes the least recently written cache entries beyond `keep`.
+fn prune_cache(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut graphs: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if graphs.len() <= keep {
+        return;
+    }
+    graphs.sort();
+    for (_, path) in &graphs[..graphs.len() - keep] {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn write_file(

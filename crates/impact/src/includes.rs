@@ -2,7 +2,7 @@
 //! `#[path = ".."]` with literal paths, build-script `cargo:rerun-if-changed=` literals, and
 //! rustc dep-info (`target/*/deps/*.d`) when a build exists.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// How a file refers to another.
@@ -181,6 +181,38 @@ pub fn dep_info_files(
         }
     }
     by_crate
+}
+
+/// For each crate whose dep-info lists a workspace file `is_changed` accepts: those files,
+/// workspace-relative. Only `.d` files of crates `wanted` accepts are read.
+pub fn dep_info_hits(
+    target_dir: &Path,
+    workspace_root: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+    is_changed: &dyn Fn(&str) -> bool,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let root = workspace_root.to_string_lossy();
+    let mut hits: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (crate_name, paths) in dep_info_files(target_dir, wanted) {
+        for path in paths {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for input in dep_info_inputs(&text) {
+                // rustc writes paths as the source spelled them (`dir/../../data/x`).
+                let input = format!("/{}", crate::graph::normalize_join("", &input));
+                let relative = input
+                    .strip_prefix(root.as_ref())
+                    .and_then(|r| r.strip_prefix('/'));
+                if let Some(relative) = relative.filter(|r| is_changed(r)) {
+                    hits.entry(crate_name.clone())
+                        .or_default()
+                        .insert(relative.to_owned());
+                }
+            }
+        }
+    }
+    hits
 }
 
 fn read_dirs(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -11,7 +11,7 @@ pub mod closure;
 pub mod git;
 pub mod graph;
 pub mod includes;
-mod manifest_diff;
+pub mod manifest_diff;
 pub mod render;
 pub mod report;
 pub mod rules;

@@ -32,8 +32,30 @@ struct Inherits {
     fields: BTreeSet<String>,
 }
 
-fn parse(snapshot: &Snapshot<'_>, path: &str) -> Option<Table> {
-    let bytes = snapshot.read(path).ok()??;
+/// Where manifests are read from: a git snapshot, or a map in tests.
+pub trait Files {
+    /// Contents of each path, `None` when it does not exist or cannot be read.
+    fn read_files(&self, paths: &[&str]) -> Vec<Option<Vec<u8>>>;
+}
+
+impl Files for Snapshot<'_> {
+    fn read_files(&self, paths: &[&str]) -> Vec<Option<Vec<u8>>> {
+        self.read_many(paths)
+            .unwrap_or_else(|_| vec![None; paths.len()])
+    }
+}
+
+impl Files for BTreeMap<&str, &str> {
+    fn read_files(&self, paths: &[&str]) -> Vec<Option<Vec<u8>>> {
+        paths
+            .iter()
+            .map(|p| self.get(p).map(|t| t.as_bytes().to_vec()))
+            .collect()
+    }
+}
+
+fn parse(files: &dyn Files, path: &str) -> Option<Table> {
+    let bytes = files.read_files(&[path]).pop()??;
     toml::from_str(&String::from_utf8_lossy(&bytes)).ok()
 }
 
@@ -84,17 +106,24 @@ fn inherits(manifest: &Table) -> Inherits {
     found
 }
 
+/// Both ends of the comparison.
+pub struct Sides<'a> {
+    pub head: &'a dyn Files,
+    pub base: &'a dyn Files,
+    /// The workspace root, repository-relative.
+    pub workspace_dir: &'a str,
+    pub head_graph: &'a Graph,
+    pub base_graph: &'a Graph,
+}
+
 /// Diffs the root manifest at `repo_path` and reports each effect.
-#[allow(clippy::too_many_arguments)]
-pub fn root_manifest(
-    head: &Snapshot<'_>,
-    base: &Snapshot<'_>,
-    workspace_dir: &str,
-    repo_path: &str,
-    head_graph: &Graph,
-    base_graph: &Graph,
-    mut report: impl FnMut(ManifestEffect),
-) {
+pub fn root_manifest(sides: &Sides<'_>, repo_path: &str, mut report: impl FnMut(ManifestEffect)) {
+    let Sides {
+        head,
+        base,
+        head_graph,
+        ..
+    } = *sides;
     let (Some(new), Some(old)) = (parse(head, repo_path), parse(base, repo_path)) else {
         report(ManifestEffect::All(format!(
             "{repo_path} was added, removed or is unreadable at one end"
@@ -109,16 +138,7 @@ pub fn root_manifest(
     for key in changed_keys(Some(&old), Some(&new)) {
         touched_something = true;
         match key.as_str() {
-            "workspace" => workspace_table(
-                head,
-                workspace_dir,
-                repo_path,
-                &old,
-                &new,
-                head_graph,
-                base_graph,
-                &mut report,
-            ),
+            "workspace" => workspace_table(sides, repo_path, (&old, &new), &mut report),
             key if PACKAGE_KEYS.contains(&key) => match root_package {
                 Some(index) => report(ManifestEffect::Package(
                     index,
@@ -148,17 +168,19 @@ pub fn root_manifest(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn workspace_table(
-    head: &Snapshot<'_>,
-    workspace_dir: &str,
+    sides: &Sides<'_>,
     repo_path: &str,
-    old: &Table,
-    new: &Table,
-    head_graph: &Graph,
-    base_graph: &Graph,
+    (old, new): (&Table, &Table),
     report: &mut impl FnMut(ManifestEffect),
 ) {
+    let Sides {
+        head,
+        workspace_dir,
+        head_graph,
+        base_graph,
+        ..
+    } = *sides;
     let (old_ws, new_ws) = (table(old, "workspace"), table(new, "workspace"));
     let mut member_inherits: Option<BTreeMap<usize, Inherits>> = None;
     let mut load_inherits = || -> BTreeMap<usize, Inherits> {
@@ -179,9 +201,7 @@ fn workspace_table(
             })
             .collect();
         let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-        let contents = head
-            .read_many(&refs)
-            .unwrap_or_else(|_| vec![None; refs.len()]);
+        let contents = head.read_files(&refs);
         head_graph
             .members()
             .zip(contents)

@@ -12,10 +12,13 @@ use impact::includes::{IncludeKind, dep_info_inputs, scan};
 use impact::report::{AffectedPackage, Report, Targets};
 use impact::rules::{Affects, Glob, Rules};
 
-fn fixture() -> Graph {
-    let text = include_str!("fixtures/small-workspace.json");
+fn graph_of(text: &str) -> Graph {
     let metadata: cargo_metadata::Metadata = serde_json::from_str(text).expect("fixture parses");
     Graph::from_metadata(&metadata)
+}
+
+fn fixture() -> Graph {
+    graph_of(include_str!("fixtures/small-workspace.json"))
 }
 
 fn index(graph: &Graph, name: &str) -> usize {
@@ -87,6 +90,213 @@ fn features_come_from_the_resolve() {
     let graph = fixture();
     assert_eq!(graph.packages[index(&graph, "mid")].features, ["extra"]);
     assert!(graph.packages[index(&graph, "base")].features.is_empty());
+}
+
+// ---- lockfile: resolved closures ----
+
+/// `user` depends on the git crate `extleaf`, `tester` dev-depends on it, `plain` depends on
+/// `user`; between the two fixtures `extleaf` moves from 0.1.0 to 0.2.0.
+fn lockfile_fixtures() -> (Graph, Graph) {
+    (
+        graph_of(include_str!("fixtures/lockfile-base.json")),
+        graph_of(include_str!("fixtures/lockfile-head.json")),
+    )
+}
+
+#[test]
+fn external_closures_split_normal_from_dev_dependencies() {
+    let (_, head) = lockfile_fixtures();
+    let user = &head.packages[index(&head, "user")];
+    let tester = &head.packages[index(&head, "tester")];
+    let plain = &head.packages[index(&head, "plain")];
+    assert_eq!(head.lines(&user.closure).len(), 1);
+    assert!(
+        head.lines(&user.closure)
+            .iter()
+            .all(|l| l.starts_with("extleaf 0.2.0 git+file:///fixture/ext/extleaf"))
+    );
+    assert!(user.dev_closure.is_empty());
+    assert!(tester.closure.is_empty());
+    assert_eq!(head.lines(&tester.dev_closure).len(), 1);
+    // `plain` reaches extleaf only through the local package `user`: the closure rule covers it.
+    assert!(plain.closure.is_empty() && plain.dev_closure.is_empty());
+    assert!(
+        head.packages.iter().all(|p| p.name != "extleaf"),
+        "external packages are not graph nodes"
+    );
+}
+
+#[test]
+fn a_lockfile_bump_changes_exactly_the_packages_that_resolve_it() {
+    use impact::graph::{ResolutionChangeKind, resolution_changes};
+    let (base, head) = lockfile_fixtures();
+    let changes = resolution_changes(&base, &head);
+    let summary: Vec<(&str, ResolutionChangeKind)> = changes
+        .iter()
+        .map(|c| (head.packages[c.package].name.as_str(), c.what))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("tester", ResolutionChangeKind::DevDependencies),
+            ("user", ResolutionChangeKind::Dependencies)
+        ]
+    );
+    let user = changes
+        .iter()
+        .find(|c| head.packages[c.package].name == "user")
+        .unwrap();
+    assert_eq!(user.changes.len(), 2, "{:?}", user.changes);
+    assert!(
+        user.changes[0].starts_with("+extleaf 0.2.0 "),
+        "{:?}",
+        user.changes
+    );
+    assert!(
+        user.changes[1].starts_with("-extleaf 0.1.0 "),
+        "{:?}",
+        user.changes
+    );
+    assert!(resolution_changes(&head, &head).is_empty());
+}
+
+#[test]
+fn enabled_feature_changes_are_reported_per_package() {
+    use impact::graph::{ResolutionChangeKind, resolution_changes};
+    let graph = fixture();
+    let mut changed = graph.clone();
+    let mid = index(&graph, "mid");
+    changed.packages[mid].features.clear();
+    let changes = resolution_changes(&graph, &changed);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (changes[0].package, changes[0].what),
+        (mid, ResolutionChangeKind::Features)
+    );
+    assert_eq!(changes[0].changes, ["-extra"]);
+}
+
+// ---- root Cargo.toml, diffed by structure ----
+
+const ROOT: &str = r#"[workspace]
+resolver = "2"
+members = ["crates/*"]
+
+[workspace.package]
+version = "0.1.0"
+edition = "2021"
+
+[workspace.dependencies]
+serde = "1.0.100"
+regex = "1"
+"#;
+
+/// Effects of changing the fixture's root manifest from `ROOT` to `new_root`: `mid` inherits
+/// `serde` and `version`, `top` inherits `regex` (as a dev-dependency) and `edition`.
+fn root_effects(new_root: &str) -> (Vec<String>, Vec<String>, usize) {
+    use impact::analyze::ManifestEffect;
+    use impact::manifest_diff::{Sides, root_manifest};
+    use std::collections::BTreeMap;
+    let graph = fixture();
+    let members: [(&str, &str); 2] = [
+        (
+            "crates/mid/Cargo.toml",
+            "[package]\nname = \"mid\"\nversion.workspace = true\n[dependencies]\nserde = { workspace = true }\n",
+        ),
+        (
+            "crates/top/Cargo.toml",
+            "[package]\nname = \"top\"\nedition.workspace = true\n[target.'cfg(unix)'.dev-dependencies]\nregex.workspace = true\n",
+        ),
+    ];
+    let base: BTreeMap<&str, &str> = [("Cargo.toml", ROOT)].into_iter().chain(members).collect();
+    let head: BTreeMap<&str, &str> = [("Cargo.toml", new_root)]
+        .into_iter()
+        .chain(members)
+        .collect();
+    let sides = Sides {
+        head: &head,
+        base: &base,
+        workspace_dir: "",
+        head_graph: &graph,
+        base_graph: &graph,
+    };
+    let (mut packages, mut all, mut nothing) = (Vec::new(), Vec::new(), 0);
+    root_manifest(&sides, "Cargo.toml", |effect| match effect {
+        ManifestEffect::Package(index, _) => packages.push(graph.packages[index].name.clone()),
+        ManifestEffect::All(reason) => all.push(reason),
+        ManifestEffect::Nothing(_) => nothing += 1,
+    });
+    packages.sort();
+    (packages, all, nothing)
+}
+
+#[test]
+fn a_workspace_dependency_change_selects_the_members_inheriting_it() {
+    let (packages, all, _) = root_effects(&ROOT.replace("1.0.100", "1.0.200"));
+    assert_eq!(packages, ["mid"]);
+    assert!(all.is_empty());
+    let (packages, _, _) = root_effects(&ROOT.replace(
+        "regex = \"1\"",
+        "regex = { version = \"1\", default-features = false }",
+    ));
+    assert_eq!(
+        packages,
+        ["top"],
+        "target-specific dev-dependencies inherit too"
+    );
+    let (packages, all, nothing) = root_effects(&format!("{ROOT}unused = \"2\"\n"));
+    assert!(packages.is_empty() && all.is_empty());
+    assert_eq!(
+        nothing, 1,
+        "a new entry nobody inherits affects nothing, and says so"
+    );
+}
+
+#[test]
+fn a_workspace_package_field_selects_the_members_inheriting_it() {
+    let (packages, all, _) =
+        root_effects(&ROOT.replace("edition = \"2021\"", "edition = \"2024\""));
+    assert_eq!((packages, all.len()), (vec!["top".to_string()], 0));
+}
+
+#[test]
+fn profiles_patches_lints_and_resolver_select_all_naming_the_table() {
+    for (edit, table) in [
+        (
+            format!("{ROOT}\n[profile.dev]\nopt-level = 1\n"),
+            "[profile]",
+        ),
+        (
+            format!("{ROOT}\n[patch.crates-io]\nserde = {{ path = \"../serde\" }}\n"),
+            "[patch]",
+        ),
+        (
+            format!("{ROOT}\n[workspace.lints.rust]\nunsafe_code = \"deny\"\n"),
+            "[workspace.lints]",
+        ),
+        (
+            ROOT.replace("resolver = \"2\"", "resolver = \"3\""),
+            "[workspace.resolver]",
+        ),
+    ] {
+        let (packages, all, _) = root_effects(&edit);
+        assert!(packages.is_empty(), "{table}: {packages:?}");
+        assert_eq!(all.len(), 1, "{table}: {all:?}");
+        assert!(all[0].contains(table), "{table}: {all:?}");
+    }
+}
+
+#[test]
+fn comments_formatting_and_default_members_select_nothing() {
+    let (packages, all, nothing) =
+        root_effects(&format!("# a comment\n{}", ROOT.replace(" = ", "=")));
+    assert!(packages.is_empty() && all.is_empty());
+    assert_eq!(nothing, 1);
+    let (packages, all, _) = root_effects(&ROOT.replace(
+        "members = [\"crates/*\"]",
+        "members = [\"crates/*\"]\ndefault-members = [\"crates/mid\"]",
+    ));
+    assert!(packages.is_empty() && all.is_empty());
 }
 
 // ---- ownership and target level ----
@@ -611,5 +821,120 @@ fn filterset_names_packages_and_binaries_explicitly() {
     assert_eq!(
         serde_json::to_value(&packages[0]).unwrap()["targets"],
         "all"
+    );
+}
+
+// ---- rustc dep-info ----
+
+#[test]
+fn dep_info_hits_read_only_wanted_crates_and_workspace_files() {
+    let target = tempfile::tempdir().unwrap();
+    let deps = target.path().join("debug/deps");
+    std::fs::create_dir_all(&deps).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(deps.join(name), text).unwrap();
+    write(
+        "mycrate-0123abcd.d",
+        "/t/debug/deps/libmycrate-0123abcd.rmeta: /ws/crates/my/src/lib.rs /ws/data/blob\\ 1.bin /elsewhere/x.rs\n\n/ws/crates/my/src/lib.rs:\n",
+    );
+    write(
+        "other-99.d",
+        "/t/debug/deps/libother-99.rlib: /ws/data/blob\\ 1.bin\n",
+    );
+    write("mycrate-0123abcd.rmeta", "not dep-info");
+    let hits = impact::includes::dep_info_hits(
+        target.path(),
+        Path::new("/ws"),
+        &|name| name == "mycrate",
+        &|path| path == "data/blob 1.bin",
+    );
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(
+        hits["mycrate"],
+        BTreeSet::from(["data/blob 1.bin".to_string()])
+    );
+}
+
+/// A real repository and a real build: a file read through a non-literal path is invisible to
+/// the source scan, so without a build it selects everything; rustc's dep-info narrows it.
+#[test]
+fn slow_dep_info_explains_a_non_literal_include() {
+    use xshell::{Shell, cmd};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"crates/*\"]\n",
+    );
+    write(
+        "crates/reader/Cargo.toml",
+        "[package]\nname = \"reader\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(
+        "crates/reader/src/lib.rs",
+        "pub const BLOB: &str = include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../data/blob.txt\"));\n",
+    );
+    write(
+        "crates/bystander/Cargo.toml",
+        "[package]\nname = \"bystander\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write("crates/bystander/src/lib.rs", "\n");
+    write("data/blob.txt", "one\n");
+    write(".gitignore", "/target\n");
+    let sh = Shell::new().unwrap();
+    sh.change_dir(root);
+    sh.set_var("GIT_CONFIG_GLOBAL", "/dev/null");
+    sh.set_var("GIT_CONFIG_NOSYSTEM", "1");
+    let target = root.join("target");
+    cmd!(sh, "git init -q -b main").run().unwrap();
+    cmd!(sh, "cargo build -q --offline")
+        .env("CARGO_TARGET_DIR", &target)
+        .run()
+        .unwrap();
+    cmd!(sh, "git add -A").run().unwrap();
+    cmd!(
+        sh,
+        "git -c user.name=t -c user.email=t@example.invalid commit -q -m base"
+    )
+    .run()
+    .unwrap();
+    write("data/blob.txt", "two\n");
+
+    let cache = tempfile::tempdir().unwrap();
+    let mut options = impact::Options {
+        manifest_path: root.join("Cargo.toml"),
+        base: Some("HEAD".into()),
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..impact::Options::default()
+    };
+    let without_build = impact::analyze(&options).unwrap();
+    assert!(
+        without_build.all,
+        "no evidence explains data/blob.txt: {:?}",
+        without_build.packages
+    );
+    assert!(
+        without_build.all_reasons[0].contains("data/blob.txt"),
+        "{:?}",
+        without_build.all_reasons
+    );
+
+    options.target_dir = Some(target);
+    let with_build = impact::analyze(&options).unwrap();
+    assert!(!with_build.all, "{:?}", with_build.all_reasons);
+    let names: Vec<&str> = with_build
+        .packages
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["reader"]);
+    assert_eq!(with_build.packages[0].reasons[0].evidence, "dep-info");
+    assert!(
+        with_build.stats.head_graph_cached,
+        "the second decision reads the graph from the cache"
     );
 }
