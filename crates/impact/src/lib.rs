@@ -1,1 +1,23 @@
-//! Impact analysis over the Cargo dependency graph: which packages and test binaries a change can affect, and why.
+//! Impact analysis over the Cargo dependency graph: which packages and test binaries a change
+//! can affect, and why (DESIGN.md section 6).
+//!
+//! [`analyze`] runs the whole decision. Its phases are public so benchmarks and tests can
+//! drive them separately: [`git::Repo`] (changed files), [`graph::load`] (the cached
+//! `cargo metadata` graph), [`rules::Rules`] (`[impact]` rules), [`includes`] (compile-time
+//! file reads), [`closure::affected`] (the dependency closure), and [`render`] (outputs).
+
+pub mod analyze;
+pub mod closure;
+pub mod git;
+pub mod graph;
+pub mod includes;
+pub mod manifest_diff;
+pub mod render;
+pub mod report;
+pub mod rules;
+
+pub use analyze::{Options, analyze};
+pub use report::{AffectedPackage, Reason, Report, Targets};
+
+/// Errors carry their exit code (2 invalid input, 3 environment) and locations.
+pub type ImpactError = support::Failure;

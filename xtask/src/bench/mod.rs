@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod impact;
+pub mod synthetic;
 
 use std::ffi::OsString;
 

@@ -1,0 +1,1066 @@
+//! The decision: changed files -> evidence -> directly affected packages and binaries ->
+//! closure -> report.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use support::{Failure, Located};
+
+use crate::closure;
+use crate::git::{ChangedFile, Repo, Status};
+use crate::graph::{
+    self, EdgeKind, Graph, ResolutionChangeKind, Snapshot, TargetKindLite, normalize_join, relative,
+};
+use crate::includes::{self, IncludeKind};
+use crate::manifest_diff;
+use crate::report::{AffectedPackage, REPORT_VERSION, Reason, Report, Stats, Targets};
+use crate::rules::{Affects, Rules};
+
+/// What to analyse.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The workspace's `Cargo.toml`.
+    pub manifest_path: PathBuf,
+    /// Base revision; default: merge-base of HEAD with the default branch.
+    pub base: Option<String>,
+    /// Head revision; default: the working tree, with uncommitted and untracked files.
+    pub head: Option<String>,
+    /// Select everything instead of failing when the base revision is missing.
+    pub fallback_all: bool,
+    /// Where `cargo metadata` results are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Where to look for rustc dep-info; `None` skips that evidence.
+    pub target_dir: Option<PathBuf>,
+}
+
+impl Options {
+    /// Options for `manifest_path` with the default cache and target directories:
+    /// `$CARGO_TARGET_DIR` (else the workspace's `target/`), cache under `impact-cache/`.
+    pub fn for_manifest(manifest_path: impl Into<PathBuf>) -> Options {
+        let manifest_path = manifest_path.into();
+        let workspace = manifest_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                if dir.is_absolute() {
+                    dir
+                } else {
+                    std::env::current_dir().unwrap_or_default().join(dir)
+                }
+            }
+            None => workspace.join("target"),
+        };
+        Options {
+            manifest_path,
+            cache_dir: Some(target_dir.join("impact-cache")),
+            target_dir: Some(target_dir),
+            ..Options::default()
+        }
+    }
+}
+
+/// The revisions an analysis compares.
+pub struct Revisions {
+    pub base: Option<String>,
+    pub head: Option<String>,
+    /// Set when the base is missing and `--fallback all` chose to select everything.
+    pub fallback: Option<String>,
+}
+
+/// Finds the repository and resolves `--base` and `--head`.
+pub fn resolve_revisions(repo: &Repo, options: &Options) -> Result<Revisions, Failure> {
+    let head = match &options.head {
+        Some(rev) => Some(resolve_named(repo, rev, "--head")?),
+        None => None,
+    };
+    let missing = |what: String| -> Result<Revisions, Failure> {
+        let message = format!(
+            "{what}: this is a shallow clone without that history\n\
+             help: fetch more history with `git fetch --deepen=100` (or `git fetch --unshallow`), \
+             or in GitHub Actions set `fetch-depth: 0` on `actions/checkout`; \
+             `--fallback all` selects every package instead"
+        );
+        if options.fallback_all {
+            Ok(Revisions {
+                base: None,
+                head: head.clone(),
+                fallback: Some(format!("{what} (shallow clone; --fallback all)")),
+            })
+        } else {
+            Err(Failure::environment(message))
+        }
+    };
+    let base = match &options.base {
+        Some(rev) => match repo.resolve(rev)? {
+            Some(sha) => sha,
+            None if repo.is_shallow() => {
+                return missing(format!("base revision `{rev}` is not in this repository"));
+            }
+            None => {
+                return Err(Failure::invalid_input(format!(
+                    "unknown base revision `{rev}`\nhelp: pass a commit, branch or tag that exists (`git log --oneline` lists them)"
+                )));
+            }
+        },
+        None => {
+            let Some(branch) = repo.default_branch()? else {
+                return Err(Failure::invalid_input(
+                    "no default branch found (origin/HEAD, main or master)\nhelp: pass `--base REV`",
+                ));
+            };
+            let head_rev = head.clone().unwrap_or_else(|| "HEAD".to_owned());
+            match repo.merge_base(&head_rev, &branch)? {
+                Some(sha) => sha,
+                None if repo.is_shallow() => {
+                    return missing(format!(
+                        "the merge-base of {head_rev} and {branch} is not in this repository"
+                    ));
+                }
+                None => {
+                    return Err(Failure::invalid_input(format!(
+                        "{head_rev} and {branch} share no history\nhelp: pass `--base REV`"
+                    )));
+                }
+            }
+        }
+    };
+    Ok(Revisions {
+        base: Some(base),
+        head,
+        fallback: None,
+    })
+}
+
+fn resolve_named(repo: &Repo, rev: &str, flag: &str) -> Result<String, Failure> {
+    match repo.resolve(rev)? {
+        Some(sha) => Ok(sha),
+        None if repo.is_shallow() => Err(Failure::environment(format!(
+            "{flag} revision `{rev}` is not in this shallow clone\nhelp: `git fetch --deepen=100` or `git fetch --unshallow`; in GitHub Actions set `fetch-depth: 0` on `actions/checkout`"
+        ))),
+        None => Err(Failure::invalid_input(format!(
+            "unknown {flag} revision `{rev}`"
+        ))),
+    }
+}
+
+/// Runs the whole analysis.
+pub fn analyze(options: &Options) -> Result<Report, Failure> {
+    let mut stats = Stats::default();
+    let mut clock = std::time::Instant::now();
+    let manifest = options.manifest_path.canonicalize().map_err(|_| {
+        Failure::invalid_input(format!(
+            "{} does not exist: not a Cargo workspace\nhelp: pass `--manifest-path` pointing at a workspace's Cargo.toml",
+            options.manifest_path.display()
+        ))
+    })?;
+    if !manifest.is_file() || manifest.file_name().is_none_or(|n| n != "Cargo.toml") {
+        return Err(Failure::invalid_input(format!(
+            "{} is not a Cargo.toml: not a Cargo workspace",
+            manifest.display()
+        )));
+    }
+    let workspace_abs = manifest
+        .parent()
+        .expect("a file has a parent")
+        .to_path_buf();
+    let repo = Repo::discover(&workspace_abs)?;
+    let workspace_dir = relative(&repo.root, &workspace_abs);
+    let revisions = resolve_revisions(&repo, options)?;
+    stats.lap("resolve revisions", &mut clock);
+
+    let head = match &revisions.head {
+        Some(rev) => Snapshot::commit(&repo, rev)?,
+        None => Snapshot::Worktree(&repo),
+    };
+    check_is_workspace(&head, &workspace_dir)?;
+    let head_graph = graph::load(&head, &workspace_dir, options.cache_dir.as_deref(), None)?;
+    stats.head_graph_cached = head_graph.from_cache;
+    stats.cargo_metadata_runs += u32::from(!head_graph.from_cache);
+    stats.phases.extend(
+        head_graph
+            .phases
+            .iter()
+            .map(|(n, d)| (format!("head graph: {n}"), *d)),
+    );
+    clock = std::time::Instant::now();
+    let rules = load_rules(&head, &workspace_dir, &head_graph.graph)?;
+    stats.lap("rules", &mut clock);
+
+    let Some(base_rev) = revisions.base.clone() else {
+        let reason = revisions.fallback.clone().unwrap_or_default();
+        return Ok(everything(
+            head_graph.graph,
+            None,
+            revisions.head,
+            vec![reason],
+            Vec::new(),
+            stats,
+        ));
+    };
+    let changed = repo.changed_files(&base_rev, revisions.head.as_deref())?;
+    stats.lap("changed files", &mut clock);
+    let base = Snapshot::commit(&repo, &base_rev)?;
+    let base_graph = graph::load(
+        &base,
+        &workspace_dir,
+        options.cache_dir.as_deref(),
+        Some(&head_graph),
+    )?;
+    stats.base_graph_cached = base_graph.from_cache;
+    stats.cargo_metadata_runs += u32::from(!base_graph.from_cache);
+    stats.phases.extend(
+        base_graph
+            .phases
+            .iter()
+            .map(|(n, d)| (format!("base graph: {n}"), *d)),
+    );
+    clock = std::time::Instant::now();
+    let graphs_differ = base_graph.key != head_graph.key;
+
+    let mut decision = Decision::default();
+    let context = Context {
+        repo: &repo,
+        head: &head,
+        base: &base,
+        workspace_dir: &workspace_dir,
+        workspace_abs: &workspace_abs,
+        head_graph: &head_graph.graph,
+        base_graph: &base_graph.graph,
+        head_owners: Owners::new(&head_graph.graph),
+        base_owners: Owners::new(&base_graph.graph),
+        head_names: head_graph.graph.name_index(),
+        rules: &rules,
+    };
+    context.classify_files(
+        &changed,
+        graphs_differ,
+        options.target_dir.as_deref(),
+        &mut decision,
+    )?;
+    stats.lap("classify changed files", &mut clock);
+    if graphs_differ {
+        context.resolution_diff(&mut decision);
+        stats.lap("resolution diff", &mut clock);
+    }
+    let mut report = decision.finish(&context, base_rev, revisions.head, changed, stats);
+    report.stats.lap("closure and report", &mut clock);
+    Ok(report)
+}
+
+/// Exit 2 unless the manifest is a package or a workspace root.
+fn check_is_workspace(head: &Snapshot<'_>, workspace_dir: &str) -> Result<(), Failure> {
+    let path = join_dir(workspace_dir, "Cargo.toml");
+    let Some(bytes) = head.read(&path)? else {
+        return Err(Failure::invalid_input(format!(
+            "{path} does not exist at the head revision: not a Cargo workspace"
+        )));
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|e| Failure::from(Located::from_toml(Path::new(&path), &text, &e)))?;
+    if !table.contains_key("workspace") && !table.contains_key("package") {
+        return Err(Failure::from(
+            Located::file(
+                &path,
+                "not a Cargo workspace: the manifest has neither [workspace] nor [package]",
+            )
+            .with_help("point `--manifest-path` at the workspace root's Cargo.toml"),
+        ));
+    }
+    Ok(())
+}
+
+fn load_rules(head: &Snapshot<'_>, workspace_dir: &str, graph: &Graph) -> Result<Rules, Failure> {
+    let path = join_dir(workspace_dir, "lanes.toml");
+    let Some(bytes) = head.read(&path)? else {
+        return Ok(Rules::defaults());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let rules = Rules::parse(Path::new(&path), &text).map_err(Failure::located)?;
+    rules
+        .validate_packages(&|name| graph.find(name).is_some())
+        .map_err(Failure::located)?;
+    Ok(rules)
+}
+
+fn join_dir(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Selects every member.
+fn everything(
+    graph: Graph,
+    base: Option<String>,
+    head: Option<String>,
+    all_reasons: Vec<String>,
+    changed_files: Vec<ChangedFile>,
+    stats: Stats,
+) -> Report {
+    let mut packages: Vec<AffectedPackage> = graph
+        .members()
+        .map(|(_, p)| AffectedPackage {
+            name: p.name.clone(),
+            distance: 0,
+            targets: Targets::All,
+            reasons: all_reasons
+                .iter()
+                .map(|r| Reason::new("all", None, r.clone()))
+                .collect(),
+        })
+        .collect();
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    let filterset = Report::build_filterset(&packages);
+    Report {
+        version: REPORT_VERSION,
+        base,
+        head,
+        all: true,
+        all_reasons,
+        changed_files,
+        packages,
+        filterset,
+        unaffecting: Vec::new(),
+        graph,
+        stats,
+    }
+}
+
+/// Maps a workspace-relative path to the local package whose directory is nearest.
+pub struct Owners {
+    by_dir: HashMap<String, usize>,
+}
+
+impl Owners {
+    pub fn new(graph: &Graph) -> Owners {
+        Owners {
+            by_dir: graph
+                .packages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.dir.clone(), i))
+                .collect(),
+        }
+    }
+
+    pub fn owner(&self, path: &str) -> Option<usize> {
+        let mut dir = path;
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            if let Some(&package) = self.by_dir.get(parent) {
+                return Some(package);
+            }
+            dir = parent;
+        }
+        self.by_dir.get("").copied()
+    }
+}
+
+/// Which part of a package a file feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The package's library or build: its dependents are affected too.
+    Package,
+    /// Only these test binaries (integration tests, benches, examples).
+    Binaries(BTreeSet<String>),
+}
+
+/// Classifies a workspace-relative file inside `package` at target level.
+pub fn scope_of(graph: &Graph, package: usize, path: &str) -> Scope {
+    let pkg = &graph.packages[package];
+    let rel = if pkg.dir.is_empty() {
+        path
+    } else {
+        path.strip_prefix(pkg.dir.as_str())
+            .and_then(|p| p.strip_prefix('/'))
+            .unwrap_or(path)
+    };
+    if rel == "Cargo.toml" || rel == "build.rs" {
+        return Scope::Package;
+    }
+    let leaf_kinds = [
+        TargetKindLite::Test,
+        TargetKindLite::Bench,
+        TargetKindLite::Example,
+    ];
+    let mut owned = BTreeSet::new();
+    for target in pkg.targets.iter().filter(|t| leaf_kinds.contains(&t.kind)) {
+        let Some(id) = &target.binary_id else {
+            continue;
+        };
+        let src = target.src_path.as_str();
+        let module_dir = if let Some(dir) = src.strip_suffix("/main.rs") {
+            // `tests/x/main.rs` owns `tests/x/**`, but a `main.rs` right in `tests/` owns nothing more.
+            let parent_is_kind_root = dir
+                .rsplit('/')
+                .next()
+                .is_some_and(|d| matches!(d, "tests" | "benches" | "examples"));
+            (!parent_is_kind_root).then(|| dir.to_owned())
+        } else {
+            src.strip_suffix(".rs").map(str::to_owned)
+        };
+        let under = module_dir
+            .as_deref()
+            .is_some_and(|d| path.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
+        if src == path || under {
+            owned.insert(id.clone());
+        }
+    }
+    if !owned.is_empty() {
+        return Scope::Binaries(owned);
+    }
+    let kind_root = rel.split('/').next().unwrap_or("");
+    let kind = match kind_root {
+        "tests" => TargetKindLite::Test,
+        "benches" => TargetKindLite::Bench,
+        "examples" => TargetKindLite::Example,
+        _ => return Scope::Package,
+    };
+    if !rel.contains('/') {
+        return Scope::Package;
+    }
+    let ids: BTreeSet<String> = if path.ends_with(".rs") {
+        // A shared module of that kind's binaries (`tests/common/mod.rs`).
+        pkg.targets
+            .iter()
+            .filter(|t| t.kind == kind)
+            .filter_map(|t| t.binary_id.clone())
+            .collect()
+    } else {
+        // Data next to the tests may be read at run time by any of the package's tests.
+        pkg.targets
+            .iter()
+            .filter_map(|t| t.binary_id.clone())
+            .collect()
+    };
+    Scope::Binaries(ids)
+}
+
+struct Context<'a> {
+    repo: &'a Repo,
+    head: &'a Snapshot<'a>,
+    base: &'a Snapshot<'a>,
+    workspace_dir: &'a str,
+    workspace_abs: &'a Path,
+    head_graph: &'a Graph,
+    base_graph: &'a Graph,
+    head_owners: Owners,
+    base_owners: Owners,
+    head_names: HashMap<&'a str, usize>,
+    rules: &'a Rules,
+}
+
+/// Evidence collected so far, keyed by head package index.
+#[derive(Default)]
+struct Decision {
+    package_level: BTreeMap<usize, Vec<Reason>>,
+    binary_level: BTreeMap<usize, (BTreeSet<String>, Vec<Reason>)>,
+    all_reasons: Vec<String>,
+    unaffecting: Vec<Reason>,
+}
+
+impl Decision {
+    fn add(&mut self, package: usize, scope: Scope, reason: Reason) {
+        match scope {
+            Scope::Package => push_unique(self.package_level.entry(package).or_default(), reason),
+            Scope::Binaries(ids) => {
+                let entry = self.binary_level.entry(package).or_default();
+                entry.0.extend(ids);
+                push_unique(&mut entry.1, reason);
+            }
+        }
+    }
+
+    fn all(&mut self, reason: String) {
+        if !self.all_reasons.contains(&reason) {
+            self.all_reasons.push(reason);
+        }
+    }
+
+    fn finish(
+        self,
+        context: &Context<'_>,
+        base: String,
+        head: Option<String>,
+        changed: Vec<ChangedFile>,
+        stats: Stats,
+    ) -> Report {
+        let graph = context.head_graph;
+        if !self.all_reasons.is_empty() {
+            return everything(
+                graph.clone(),
+                Some(base),
+                head,
+                self.all_reasons,
+                changed,
+                stats,
+            );
+        }
+        let edges: Vec<Vec<(usize, EdgeKind)>> =
+            graph.packages.iter().map(|p| p.deps.clone()).collect();
+        let seeds: Vec<usize> = self.package_level.keys().copied().collect();
+        let reached = closure::affected(&edges, &seeds);
+        let mut packages = Vec::new();
+        for (index, package) in graph.members() {
+            let binaries = self.binary_level.get(&index);
+            let (distance, targets, mut reasons) = match reached[index] {
+                Some(how) => {
+                    let reasons = match self.package_level.get(&index) {
+                        Some(direct) => direct.clone(),
+                        None => vec![self.chain_reason(graph, &reached, index)],
+                    };
+                    (how.distance, Targets::All, reasons)
+                }
+                None => match binaries {
+                    Some((ids, _)) => {
+                        let all_ids: BTreeSet<&String> = package
+                            .targets
+                            .iter()
+                            .filter_map(|t| t.binary_id.as_ref())
+                            .collect();
+                        let targets = if ids.iter().collect::<BTreeSet<_>>() == all_ids {
+                            Targets::All
+                        } else {
+                            Targets::Some(ids.iter().cloned().collect())
+                        };
+                        (0, targets, Vec::new())
+                    }
+                    None => continue,
+                },
+            };
+            if let Some((_, binary_reasons)) = binaries {
+                for reason in binary_reasons {
+                    push_unique(&mut reasons, reason.clone());
+                }
+            }
+            packages.push(AffectedPackage {
+                name: package.name.clone(),
+                distance,
+                targets,
+                reasons,
+            });
+        }
+        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        let filterset = Report::build_filterset(&packages);
+        Report {
+            version: REPORT_VERSION,
+            base: Some(base),
+            head,
+            all: false,
+            all_reasons: Vec::new(),
+            changed_files: changed,
+            packages,
+            filterset,
+            unaffecting: self.unaffecting,
+            graph: graph.clone(),
+            stats,
+        }
+    }
+
+    /// `<seed evidence> -> b depends on a -> c dev-depends on b`.
+    fn chain_reason(
+        &self,
+        graph: &Graph,
+        reached: &[Option<closure::Reached>],
+        index: usize,
+    ) -> Reason {
+        let mut steps = Vec::new();
+        let mut chain = vec![graph.packages[index].name.clone()];
+        let mut current = index;
+        while let Some(closure::Reached {
+            via: Some((from, kind)),
+            ..
+        }) = reached[current]
+        {
+            steps.push(format!(
+                "{} {} {}",
+                graph.packages[current].name,
+                kind.verb(),
+                graph.packages[from].name
+            ));
+            chain.push(graph.packages[from].name.clone());
+            current = from;
+        }
+        steps.reverse();
+        chain.reverse();
+        let seed = self.package_level.get(&current).and_then(|r| r.first());
+        let mut summary = seed
+            .map(|r| r.summary.clone())
+            .unwrap_or_else(|| graph.packages[current].name.clone());
+        for step in &steps {
+            summary.push_str(" -> ");
+            summary.push_str(step);
+        }
+        Reason {
+            summary,
+            evidence: "dependency".to_owned(),
+            file: seed.and_then(|r| r.file.clone()),
+            chain,
+        }
+    }
+}
+
+fn push_unique(reasons: &mut Vec<Reason>, reason: Reason) {
+    if !reasons.contains(&reason) {
+        reasons.push(reason);
+    }
+}
+
+/// A site that reads a file at compile time.
+struct IncludeSite {
+    package: usize,
+    scope: Scope,
+    from_file: String,
+    kind: IncludeKind,
+}
+
+impl Context<'_> {
+    fn to_workspace(&self, repo_path: &str) -> String {
+        if self.workspace_dir.is_empty() {
+            return repo_path.to_owned();
+        }
+        match repo_path
+            .strip_prefix(self.workspace_dir)
+            .and_then(|r| r.strip_prefix('/'))
+        {
+            Some(rest) => rest.to_owned(),
+            None => relative(Path::new(self.workspace_dir), Path::new(repo_path)),
+        }
+    }
+
+    fn classify_files(
+        &self,
+        changed: &[ChangedFile],
+        graphs_differ: bool,
+        target_dir: Option<&Path>,
+        decision: &mut Decision,
+    ) -> Result<(), Failure> {
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let includes = self.include_index()?;
+        let changed_ws: HashMap<String, &str> = changed
+            .iter()
+            .flat_map(|f| std::iter::once(f.path.as_str()).chain(f.old_path.as_deref()))
+            .map(|p| (self.to_workspace(p), p))
+            .collect();
+        let dep_info = match target_dir {
+            Some(dir) => self.dep_info_evidence(dir, &changed_ws),
+            None => HashMap::new(),
+        };
+        let mut deleted_packages: BTreeMap<usize, String> = BTreeMap::new();
+        for file in changed {
+            let mut ends: Vec<(&str, bool)> = Vec::new(); // (repo path, in head)
+            if file.status != Status::Deleted {
+                ends.push((&file.path, true));
+            }
+            match (&file.status, &file.old_path) {
+                (Status::Deleted, _) => ends.push((&file.path, false)),
+                (Status::Renamed, Some(old)) => ends.push((old, false)),
+                // A modified file whose owner moved between base and head counts at both ends.
+                (Status::Modified, _) if graphs_differ && self.owner_moved(&file.path) => {
+                    ends.push((&file.path, false))
+                }
+                _ => {}
+            }
+            for (repo_path, in_head) in ends {
+                let path = self.to_workspace(repo_path);
+                let mut explained = false;
+                for site in includes
+                    .get(&path)
+                    .into_iter()
+                    .flatten()
+                    .chain(ancestors_sites(&includes, &path))
+                {
+                    let who = &self.head_graph.packages[site.package].name;
+                    let summary = format!(
+                        "{repo_path} {} {} ({who})",
+                        site.kind.describe(),
+                        site.from_file
+                    );
+                    decision.add(
+                        site.package,
+                        site.scope.clone(),
+                        Reason::new("include", Some(repo_path), summary),
+                    );
+                    explained = true;
+                }
+                for (package, scope, crate_file) in dep_info.get(&path).into_iter().flatten() {
+                    let who = &self.head_graph.packages[*package].name;
+                    let summary = format!(
+                        "{repo_path} is an input of {who} per rustc dep-info ({crate_file})"
+                    );
+                    decision.add(
+                        *package,
+                        scope.clone(),
+                        Reason::new("dep-info", Some(repo_path), summary),
+                    );
+                    explained = true;
+                }
+                self.classify_end(
+                    repo_path,
+                    &path,
+                    in_head,
+                    explained,
+                    decision,
+                    &mut deleted_packages,
+                );
+            }
+        }
+        // A deleted package: what depended on it in the base still exists in the head.
+        if !deleted_packages.is_empty() {
+            let edges: Vec<Vec<(usize, EdgeKind)>> = self
+                .base_graph
+                .packages
+                .iter()
+                .map(|p| p.deps.clone())
+                .collect();
+            let seeds: Vec<usize> = deleted_packages.keys().copied().collect();
+            let reached = closure::affected(&edges, &seeds);
+            for (index, how) in reached.iter().enumerate() {
+                let Some(how) = how else { continue };
+                if how.via.is_none() {
+                    continue;
+                }
+                let mut root = index;
+                while let Some(closure::Reached {
+                    via: Some((from, _)),
+                    ..
+                }) = reached[root]
+                {
+                    root = from;
+                }
+                let name = &self.base_graph.packages[index].name;
+                if let Some(head_index) = self.head_names.get(name.as_str()).copied() {
+                    let file = &deleted_packages[&root];
+                    let summary = format!(
+                        "{file} -> package {} was deleted -> {name} used it",
+                        self.base_graph.packages[root].name
+                    );
+                    decision.add(
+                        head_index,
+                        Scope::Package,
+                        Reason::new("deleted-package", Some(file), summary),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn owner_moved(&self, repo_path: &str) -> bool {
+        let path = self.to_workspace(repo_path);
+        let name = |graph: &Graph, owners: &Owners| {
+            owners.owner(&path).map(|i| graph.packages[i].name.clone())
+        };
+        name(self.head_graph, &self.head_owners) != name(self.base_graph, &self.base_owners)
+    }
+
+    fn classify_end(
+        &self,
+        repo_path: &str,
+        path: &str,
+        in_head: bool,
+        explained: bool,
+        decision: &mut Decision,
+        deleted_packages: &mut BTreeMap<usize, String>,
+    ) {
+        if path == "Cargo.toml" {
+            let sides = manifest_diff::Sides {
+                head: self.head,
+                base: self.base,
+                workspace_dir: self.workspace_dir,
+                head_graph: self.head_graph,
+                base_graph: self.base_graph,
+            };
+            manifest_diff::root_manifest(&sides, repo_path, decision_sink(decision));
+            return;
+        }
+        if path == "Cargo.lock" {
+            decision.unaffecting.push(Reason::new(
+                "lockfile",
+                Some(repo_path),
+                format!("{repo_path}: compared per member by resolved dependencies (name, version, source, features)"),
+            ));
+            return;
+        }
+        if let Some(rule) = self.rules.matching(path) {
+            let why = rule
+                .reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            let glob = rule
+                .globs
+                .iter()
+                .find(|g| g.matches(path))
+                .map(|g| g.as_str())
+                .unwrap_or("");
+            match &rule.affects {
+                Affects::All => decision.all(format!(
+                    "{repo_path} matches `{glob}` ({}){why}",
+                    rule.origin
+                )),
+                Affects::Nothing => {
+                    if !explained {
+                        decision.unaffecting.push(Reason::new(
+                            "rule",
+                            Some(repo_path),
+                            format!(
+                                "{repo_path} matches `{glob}` ({}) -> nothing{why}",
+                                rule.origin
+                            ),
+                        ));
+                    }
+                }
+                Affects::Packages(names) => {
+                    for name in names {
+                        if let Some(index) = self.head_names.get(name.as_str()).copied() {
+                            let summary = format!(
+                                "{repo_path} matches `{glob}` ({}) -> {name}{why}",
+                                rule.origin
+                            );
+                            decision.add(
+                                index,
+                                Scope::Package,
+                                Reason::new("rule", Some(repo_path), summary),
+                            );
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        let (graph, owners) = if in_head {
+            (self.head_graph, &self.head_owners)
+        } else {
+            (self.base_graph, &self.base_owners)
+        };
+        match owners.owner(path) {
+            Some(owner) => {
+                let name = &graph.packages[owner].name;
+                let head_index = if in_head { Some(owner) } else { self.head_names.get(name.as_str()).copied() };
+                let Some(head_index) = head_index else {
+                    deleted_packages.entry(owner).or_insert_with(|| repo_path.to_owned());
+                    return;
+                };
+                let scope = scope_of(self.head_graph, head_index, &path_in_head(graph, owner, self.head_graph, head_index, path));
+                let side = if in_head { "" } else { " (in the base)" };
+                let (evidence, summary) = match &scope {
+                    Scope::Package => ("owner", format!("{repo_path} -> owned by {name}{side}")),
+                    Scope::Binaries(ids) => (
+                        "target",
+                        format!("{repo_path} -> only {} of {name}{side}", ids.iter().cloned().collect::<Vec<_>>().join(", ")),
+                    ),
+                };
+                decision.add(head_index, scope, Reason::new(evidence, Some(repo_path), summary));
+            }
+            None if explained => {}
+            None => decision.all(format!(
+                "{repo_path} is outside every package and no rule or include explains it (add an [impact] rule in lanes.toml to narrow this)"
+            )),
+        }
+    }
+
+    /// Included/`#[path]`/rerun-if-changed paths in the head's Rust sources.
+    fn include_index(&self) -> Result<HashMap<String, Vec<IncludeSite>>, Failure> {
+        let candidates = self.repo.grep_include_candidates(self.head.rev())?;
+        let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        let contents = self.head.read_many(&refs)?;
+        let mut index: HashMap<String, Vec<IncludeSite>> = HashMap::new();
+        for (repo_path, content) in candidates.iter().zip(contents) {
+            let Some(content) = content else { continue };
+            let path = self.to_workspace(repo_path);
+            let Some(package) = self.head_owners.owner(&path) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&content);
+            let file_dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            for (kind, literal) in includes::scan(&text) {
+                let target = if literal.starts_with('/') {
+                    relative(self.workspace_abs, Path::new(&literal))
+                } else {
+                    let base = if kind == IncludeKind::RerunIfChanged {
+                        self.head_graph.packages[package].dir.as_str()
+                    } else {
+                        file_dir
+                    };
+                    normalize_join(base, &literal)
+                };
+                let scope = scope_of(self.head_graph, package, &path);
+                index.entry(target).or_default().push(IncludeSite {
+                    package,
+                    scope,
+                    from_file: repo_path.clone(),
+                    kind,
+                });
+            }
+        }
+        Ok(index)
+    }
+
+    /// For each changed workspace-relative path, the packages whose dep-info lists it.
+    fn dep_info_evidence(
+        &self,
+        target_dir: &Path,
+        changed: &HashMap<String, &str>,
+    ) -> HashMap<String, Vec<(usize, Scope, String)>> {
+        let mut crates: HashMap<String, Vec<(usize, Scope)>> = HashMap::new();
+        for (index, package) in self.head_graph.packages.iter().enumerate() {
+            for target in &package.targets {
+                let scope = match (&target.kind, &target.binary_id) {
+                    (
+                        TargetKindLite::Test | TargetKindLite::Bench | TargetKindLite::Example,
+                        Some(id),
+                    ) => Scope::Binaries(BTreeSet::from([id.clone()])),
+                    (TargetKindLite::BuildScript, _) => continue,
+                    _ => Scope::Package,
+                };
+                crates
+                    .entry(target.name.replace('-', "_"))
+                    .or_default()
+                    .push((index, scope));
+            }
+        }
+        let hits = includes::dep_info_hits(
+            target_dir,
+            self.workspace_abs,
+            &|name| crates.contains_key(name),
+            &|path| changed.contains_key(path),
+        );
+        let mut evidence: HashMap<String, Vec<(usize, Scope, String)>> = HashMap::new();
+        for (crate_name, paths) in hits {
+            for hit in paths {
+                for (package, scope) in &crates[&crate_name] {
+                    evidence.entry(hit.clone()).or_default().push((
+                        *package,
+                        scope.clone(),
+                        format!("{crate_name}.d"),
+                    ));
+                }
+            }
+        }
+        evidence
+    }
+
+    /// Per local package: resolved external closure and enabled features, base vs head.
+    fn resolution_diff(&self, decision: &mut Decision) {
+        let lockfile = join_dir(self.workspace_dir, "Cargo.lock");
+        for change in graph::resolution_changes(self.base_graph, self.head_graph) {
+            let package = &self.head_graph.packages[change.package];
+            let shown = change
+                .changes
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ");
+            let more = match change.changes.len() {
+                n if n > 4 => format!(" and {} more", n - 4),
+                _ => String::new(),
+            };
+            let name = &package.name;
+            let (scope, reason) = match change.what {
+                ResolutionChangeKind::Dependencies => (
+                    Scope::Package,
+                    Reason::new(
+                        "lockfile",
+                        Some(&lockfile),
+                        format!(
+                            "Cargo.lock -> resolved dependencies of {name} changed: {shown}{more}"
+                        ),
+                    ),
+                ),
+                ResolutionChangeKind::DevDependencies => (
+                    all_binaries(package),
+                    Reason::new(
+                        "lockfile",
+                        Some(&lockfile),
+                        format!(
+                            "Cargo.lock -> resolved dev-dependencies of {name} changed (its tests only): {shown}{more}"
+                        ),
+                    ),
+                ),
+                ResolutionChangeKind::Features => (
+                    Scope::Package,
+                    Reason::new(
+                        "features",
+                        None,
+                        format!("enabled features of {name} changed: {shown}{more}"),
+                    ),
+                ),
+            };
+            decision.add(change.package, scope, reason);
+        }
+    }
+}
+
+/// Every test binary of a package: its own tests, without its dependents.
+fn all_binaries(package: &graph::Package) -> Scope {
+    Scope::Binaries(
+        package
+            .targets
+            .iter()
+            .filter_map(|t| t.binary_id.clone())
+            .collect(),
+    )
+}
+
+/// A base-side path re-expressed in the head package's directory (for packages that moved).
+fn path_in_head(
+    graph: &Graph,
+    owner: usize,
+    head_graph: &Graph,
+    head_index: usize,
+    path: &str,
+) -> String {
+    let old_dir = &graph.packages[owner].dir;
+    let new_dir = &head_graph.packages[head_index].dir;
+    if old_dir == new_dir {
+        return path.to_owned();
+    }
+    let rest = if old_dir.is_empty() {
+        path
+    } else {
+        path.strip_prefix(old_dir.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(path)
+    };
+    join_dir(new_dir, rest)
+}
+
+fn ancestors_sites<'a>(
+    index: &'a HashMap<String, Vec<IncludeSite>>,
+    path: &str,
+) -> impl Iterator<Item = &'a IncludeSite> {
+    let mut dirs = Vec::new();
+    let mut current = path;
+    while let Some((parent, _)) = current.rsplit_once('/') {
+        dirs.push(parent.to_owned());
+        current = parent;
+    }
+    dirs.into_iter()
+        .filter_map(move |d| index.get(&d))
+        .flatten()
+        .filter(|site| site.kind == IncludeKind::RerunIfChanged)
+}
+
+/// What the manifest diff reports into.
+pub enum ManifestEffect {
+    All(String),
+    Package(usize, Reason),
+    Nothing(Reason),
+}
+
+fn decision_sink(decision: &mut Decision) -> impl FnMut(ManifestEffect) + '_ {
+    move |effect| match effect {
+        ManifestEffect::All(reason) => decision.all(reason),
+        ManifestEffect::Package(index, reason) => decision.add(index, Scope::Package, reason),
+        ManifestEffect::Nothing(reason) => decision.unaffecting.push(reason),
+    }
+}

@@ -1,0 +1,344 @@
+//! Everything the engine asks git. Every call is a `cmd!` with arguments, never a shell string,
+//! and reads only: the user's working tree and index are never written.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use support::Failure;
+use xshell::{Shell, cmd};
+
+/// How a file differs between base and head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Added,
+    Modified,
+    Deleted,
+    Renamed,
+}
+
+/// One changed file, with repository-relative `/`-separated paths.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChangedFile {
+    pub path: String,
+    pub status: Status,
+    pub old_path: Option<String>,
+}
+
+/// A git repository, found from a directory inside it.
+pub struct Repo {
+    pub root: PathBuf,
+    sh: Shell,
+}
+
+pub(crate) struct GitOutput {
+    pub ok: bool,
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+fn git_missing(err: impl std::fmt::Display) -> Failure {
+    Failure::environment(format!(
+        "could not run git: {err}\nhelp: install git and make sure it is on PATH"
+    ))
+}
+
+impl Repo {
+    /// The repository containing `dir` (`git rev-parse --show-toplevel`).
+    pub fn discover(dir: &Path) -> Result<Repo, Failure> {
+        let sh = Shell::new().map_err(|e| Failure::environment(format!("cannot start: {e}")))?;
+        let out = cmd!(sh, "git -C {dir} rev-parse --show-toplevel")
+            .quiet()
+            .ignore_status()
+            .output()
+            .map_err(git_missing)?;
+        if !out.status.success() {
+            return Err(Failure::invalid_input(format!(
+                "{} is not inside a git repository: impact analysis compares two revisions\n{}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let root = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
+        let root = PathBuf::from(root);
+        let root = root.canonicalize().unwrap_or(root);
+        Ok(Repo { root, sh })
+    }
+
+    pub(crate) fn git(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<GitOutput, Failure> {
+        let root = &self.root;
+        let mut command = cmd!(self.sh, "git -C {root} {args...}")
+            .quiet()
+            .ignore_status();
+        if let Some(input) = stdin {
+            command = command.stdin(input);
+        }
+        let out = command.output().map_err(git_missing)?;
+        Ok(GitOutput {
+            ok: out.status.success(),
+            code: out.status.code(),
+            stdout: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
+    }
+
+    fn git_ok(&self, args: &[&str]) -> Result<Vec<u8>, Failure> {
+        let out = self.git(args, None)?;
+        if !out.ok {
+            return Err(Failure::environment(format!(
+                "`git {}` failed: {}",
+                args.join(" "),
+                out.stderr
+            )));
+        }
+        Ok(out.stdout)
+    }
+
+    pub fn is_shallow(&self) -> bool {
+        self.git(&["rev-parse", "--is-shallow-repository"], None)
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
+            .unwrap_or(false)
+    }
+
+    /// The commit `rev` names, or `None` when the repository does not have it.
+    pub fn resolve(&self, rev: &str) -> Result<Option<String>, Failure> {
+        let spec = format!("{rev}^{{commit}}");
+        let out = self.git(
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &spec,
+            ],
+            None,
+        )?;
+        Ok(out
+            .ok
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
+    }
+
+    /// The default branch: `origin/HEAD`, else `main`, `master`, `origin/main`, `origin/master`.
+    pub fn default_branch(&self) -> Result<Option<String>, Failure> {
+        for candidate in [
+            "refs/remotes/origin/HEAD",
+            "refs/heads/main",
+            "refs/heads/master",
+            "refs/remotes/origin/main",
+            "refs/remotes/origin/master",
+        ] {
+            if self.resolve(candidate)?.is_some() {
+                return Ok(Some(candidate.to_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `git merge-base a b`, or `None` when the history does not connect them.
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<String>, Failure> {
+        let out = self.git(&["merge-base", a, b], None)?;
+        Ok(out
+            .ok
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
+    }
+
+    /// Files that differ between `base` and `head` (a commit, or the working tree when `None`,
+    /// including untracked files that are not ignored). Renames are detected.
+    pub fn changed_files(
+        &self,
+        base: &str,
+        head: Option<&str>,
+    ) -> Result<Vec<ChangedFile>, Failure> {
+        let mut args = vec![
+            "diff",
+            "--no-ext-diff",
+            "--no-relative",
+            "--name-status",
+            "-z",
+            "-M",
+            base,
+        ];
+        if let Some(head) = head {
+            args.push(head);
+        }
+        args.push("--");
+        let raw = self.git_ok(&args)?;
+        let mut files = parse_name_status(&raw);
+        if head.is_none() {
+            let untracked = self.git_ok(&[
+                "ls-files",
+                "--others",
+                "--exclude-standard",
+                "-z",
+                "--full-name",
+            ])?;
+            for path in split_z(&untracked) {
+                files.push(ChangedFile {
+                    path,
+                    status: Status::Added,
+                    old_path: None,
+                });
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup_by(|a, b| a.path == b.path && a.old_path == b.old_path);
+        Ok(files)
+    }
+
+    /// Every file of commit `rev` with its blob id (`git ls-tree -r`).
+    pub fn tree(&self, rev: &str) -> Result<HashMap<String, String>, Failure> {
+        let raw = self.git_ok(&["ls-tree", "-r", "-z", "--full-tree", rev])?;
+        let mut files = HashMap::new();
+        for entry in raw.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+            let entry = String::from_utf8_lossy(entry);
+            let Some((meta, path)) = entry.split_once('\t') else {
+                continue;
+            };
+            let mut parts = meta.split(' ');
+            let (_mode, kind, oid) = (parts.next(), parts.next(), parts.next());
+            if let (Some("blob"), Some(oid)) = (kind, oid) {
+                files.insert(path.to_owned(), oid.to_owned());
+            }
+        }
+        Ok(files)
+    }
+
+    /// Tracked and untracked (not ignored) files of the working tree that exist on disk.
+    pub fn worktree_files(&self) -> Result<Vec<String>, Failure> {
+        let raw = self.git_ok(&[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--full-name",
+        ])?;
+        let mut files: Vec<String> = split_z(&raw)
+            .into_iter()
+            .filter(|p| self.root.join(p).is_file())
+            .collect();
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
+
+    /// The contents of blobs, in order, with one `git cat-file --batch`.
+    pub fn read_blobs(&self, oids: &[&str]) -> Result<Vec<Vec<u8>>, Failure> {
+        if oids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut input = Vec::new();
+        for oid in oids {
+            input.extend_from_slice(oid.as_bytes());
+            input.push(b'\n');
+        }
+        let out = self.git(&["cat-file", "--batch"], Some(&input))?;
+        if !out.ok {
+            return Err(Failure::environment(format!(
+                "`git cat-file --batch` failed: {}",
+                out.stderr
+            )));
+        }
+        let mut blobs = Vec::with_capacity(oids.len());
+        let mut rest = &out.stdout[..];
+        for oid in oids {
+            let header_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let header = String::from_utf8_lossy(&rest[..header_end]).into_owned();
+            rest = &rest[(header_end + 1).min(rest.len())..];
+            let size: usize = match header.rsplit(' ').next().and_then(|s| s.parse().ok()) {
+                Some(size) if !header.ends_with("missing") => size,
+                _ => {
+                    return Err(Failure::environment(format!(
+                        "git has no blob {oid}: {header}"
+                    )));
+                }
+            };
+            blobs.push(rest[..size.min(rest.len())].to_vec());
+            rest = &rest[(size + 1).min(rest.len())..];
+        }
+        Ok(blobs)
+    }
+
+    /// Rust files at `rev` (or in the working tree) that mention an include-like construct.
+    pub fn grep_include_candidates(&self, rev: Option<&str>) -> Result<Vec<String>, Failure> {
+        let pattern = r"include(_str|_bytes)?!|#\[path|rerun-if-changed";
+        let mut args = vec!["grep", "-l", "-z", "-I", "--full-name"];
+        if rev.is_none() {
+            args.push("--untracked");
+        }
+        args.extend(["-E", pattern]);
+        if let Some(rev) = rev {
+            args.push(rev);
+        }
+        args.extend(["--", ":(top)*.rs"]);
+        let out = self.git(&args, None)?;
+        // Exit 1 means "no match".
+        if !out.ok && out.code != Some(1) {
+            return Err(Failure::environment(format!(
+                "`git grep` failed: {}",
+                out.stderr
+            )));
+        }
+        let prefix = rev.map(|r| format!("{r}:"));
+        Ok(split_z(&out.stdout)
+            .into_iter()
+            .map(|p| match &prefix {
+                Some(prefix) => p.strip_prefix(prefix.as_str()).unwrap_or(&p).to_owned(),
+                None => p,
+            })
+            .collect())
+    }
+}
+
+fn split_z(raw: &[u8]) -> Vec<String> {
+    raw.split(|&b| b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect()
+}
+
+/// Parses `git diff --name-status -z` output.
+pub fn parse_name_status(raw: &[u8]) -> Vec<ChangedFile> {
+    let fields = split_z(raw);
+    let mut files = Vec::new();
+    let mut i = 0;
+    while i < fields.len() {
+        let code = fields[i].as_str();
+        let kind = code.chars().next().unwrap_or('M');
+        match kind {
+            'R' | 'C' if i + 2 < fields.len() => {
+                let (old, new) = (fields[i + 1].clone(), fields[i + 2].clone());
+                i += 3;
+                if kind == 'R' {
+                    files.push(ChangedFile {
+                        path: new,
+                        status: Status::Renamed,
+                        old_path: Some(old),
+                    });
+                } else {
+                    files.push(ChangedFile {
+                        path: new,
+                        status: Status::Added,
+                        old_path: None,
+                    });
+                }
+            }
+            _ if i + 1 < fields.len() => {
+                let status = match kind {
+                    'A' => Status::Added,
+                    'D' => Status::Deleted,
+                    _ => Status::Modified,
+                };
+                files.push(ChangedFile {
+                    path: fields[i + 1].clone(),
+                    status,
+                    old_path: None,
+                });
+                i += 2;
+            }
+            _ => break,
+        }
+    }
+    files
+}

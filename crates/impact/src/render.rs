@@ -1,0 +1,217 @@
+//! Outputs: the human view with why-chains, a Markdown summary, and pictures of the graph
+//! (Mermaid, DOT) with the affected part highlighted.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::report::{Report, Targets};
+
+fn short(sha: &Option<String>, none: &str) -> String {
+    match sha {
+        Some(sha) => sha.chars().take(12).collect(),
+        None => none.to_owned(),
+    }
+}
+
+fn targets_text(targets: &Targets) -> String {
+    match targets {
+        Targets::All => "all tests".to_owned(),
+        Targets::Some(ids) => ids.join(", "),
+    }
+}
+
+/// The human view: changed files, then each affected package with its why-chain.
+pub fn human(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "impact: {} .. {}, {} changed file(s)",
+        short(&report.base, "(missing base)"),
+        short(&report.head, "working tree"),
+        report.changed_files.len()
+    );
+    for file in &report.changed_files {
+        let status = format!("{:?}", file.status).to_lowercase();
+        match &file.old_path {
+            Some(old) => {
+                let _ = writeln!(out, "  {status:<8} {old} -> {}", file.path);
+            }
+            None => {
+                let _ = writeln!(out, "  {status:<8} {}", file.path);
+            }
+        }
+    }
+    if report.all {
+        let _ = writeln!(
+            out,
+            "\nall {} packages are affected:",
+            report.packages.len()
+        );
+        for reason in &report.all_reasons {
+            let _ = writeln!(out, "  because {reason}");
+        }
+    } else if report.packages.is_empty() {
+        let _ = writeln!(out, "\nnothing affected");
+    } else {
+        let _ = writeln!(out, "\n{} affected package(s):", report.packages.len());
+        for package in &report.packages {
+            let _ = writeln!(
+                out,
+                "  {} (distance {}): {}",
+                package.name,
+                package.distance,
+                targets_text(&package.targets)
+            );
+            const SHOWN: usize = 4;
+            for reason in package.reasons.iter().take(SHOWN) {
+                let _ = writeln!(out, "    why: {}", reason.summary);
+            }
+            if package.reasons.len() > SHOWN {
+                let _ = writeln!(
+                    out,
+                    "    ... and {} more reason(s) (see --format json)",
+                    package.reasons.len() - SHOWN
+                );
+            }
+        }
+    }
+    if !report.unaffecting.is_empty() {
+        let _ = writeln!(out, "\nno effect:");
+        for reason in &report.unaffecting {
+            let _ = writeln!(out, "  {}", reason.summary);
+        }
+    }
+    let _ = writeln!(out, "\nfilterset: {}", report.filterset);
+    out
+}
+
+/// A Markdown summary for `$GITHUB_STEP_SUMMARY`.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### Impact analysis\n");
+    let _ = writeln!(
+        out,
+        "`{}` .. `{}`: {} changed file(s)\n",
+        short(&report.base, "missing base"),
+        short(&report.head, "working tree"),
+        report.changed_files.len()
+    );
+    if report.all {
+        let _ = writeln!(
+            out,
+            "**All {} packages** are affected:\n",
+            report.packages.len()
+        );
+        for reason in &report.all_reasons {
+            let _ = writeln!(out, "- {}", escape(reason));
+        }
+    } else if report.packages.is_empty() {
+        let _ = writeln!(out, "Nothing affected.");
+    } else {
+        let _ = writeln!(
+            out,
+            "| package | distance | tests | why |\n|---|---|---|---|"
+        );
+        for package in &report.packages {
+            let why = package
+                .reasons
+                .iter()
+                .map(|r| escape(&r.summary))
+                .collect::<Vec<_>>()
+                .join("<br>");
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                package.name,
+                package.distance,
+                escape(&targets_text(&package.targets)),
+                why
+            );
+        }
+    }
+    let _ = writeln!(out, "\nFilterset: `{}`", report.filterset);
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+fn affected(report: &Report) -> BTreeMap<&str, &Targets> {
+    report
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), &p.targets))
+        .collect()
+}
+
+/// The workspace graph in Mermaid; affected packages filled, test-only ones outlined.
+pub fn mermaid(report: &Report) -> String {
+    let hit = affected(report);
+    let mut out = String::from("graph LR\n");
+    let _ = writeln!(
+        out,
+        "  classDef affected fill:#f96,stroke:#333,stroke-width:2px"
+    );
+    let _ = writeln!(
+        out,
+        "  classDef tests fill:#fd9,stroke:#333,stroke-dasharray:4"
+    );
+    for (index, package) in report.graph.packages.iter().enumerate() {
+        let class = match hit.get(package.name.as_str()) {
+            Some(Targets::All) => ":::affected",
+            Some(Targets::Some(_)) => ":::tests",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "  p{index}[\"{}\"]{class}",
+            package.name.replace('"', "'")
+        );
+    }
+    for (index, package) in report.graph.packages.iter().enumerate() {
+        for (dep, kind) in &package.deps {
+            let arrow = match kind {
+                crate::graph::EdgeKind::Dev => "-.->|dev|",
+                crate::graph::EdgeKind::Build => "-->|build|",
+                crate::graph::EdgeKind::Normal => "-->",
+            };
+            let _ = writeln!(out, "  p{index} {arrow} p{dep}");
+        }
+    }
+    out
+}
+
+/// The workspace graph in Graphviz DOT; affected packages filled.
+pub fn dot(report: &Report) -> String {
+    let hit = affected(report);
+    let mut out = String::from("digraph workspace {\n  rankdir=LR;\n  node [shape=box];\n");
+    for package in &report.graph.packages {
+        let style = match hit.get(package.name.as_str()) {
+            Some(Targets::All) => " style=filled fillcolor=\"#ff9966\"",
+            Some(Targets::Some(_)) => " style=\"filled,dashed\" fillcolor=\"#ffdd99\"",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "  \"{}\" [label=\"{}\"{style}];",
+            package.name, package.name
+        );
+    }
+    for package in &report.graph.packages {
+        for (dep, kind) in &package.deps {
+            let attrs = match kind {
+                crate::graph::EdgeKind::Dev => " [style=dashed label=dev]",
+                crate::graph::EdgeKind::Build => " [label=build]",
+                crate::graph::EdgeKind::Normal => "",
+            };
+            let _ = writeln!(
+                out,
+                "  \"{}\" -> \"{}\"{attrs};",
+                package.name, report.graph.packages[*dep].name
+            );
+        }
+    }
+    out.push_str("}\n");
+    out
+}

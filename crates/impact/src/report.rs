@@ -1,0 +1,122 @@
+//! The analysis result and its versioned JSON shape (`"version": 1`).
+
+use serde::{Serialize, Serializer};
+
+use crate::git::ChangedFile;
+use crate::graph::Graph;
+
+/// Version of the JSON shape below; bumped on any incompatible change.
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: u32,
+    /// The base commit, or `None` when it could not be read (`--fallback all`).
+    pub base: Option<String>,
+    /// The head commit, or `None` for the working tree.
+    pub head: Option<String>,
+    /// Every member is affected; `all_reasons` says why.
+    pub all: bool,
+    pub all_reasons: Vec<String>,
+    pub changed_files: Vec<ChangedFile>,
+    /// Affected workspace members, sorted by name.
+    pub packages: Vec<AffectedPackage>,
+    /// A nextest filterset selecting exactly `packages`.
+    pub filterset: String,
+    /// Files that were looked at and affect nothing, with the reason (for the human view).
+    pub unaffecting: Vec<Reason>,
+    /// The head graph, for pictures.
+    #[serde(skip)]
+    pub graph: Graph,
+    #[serde(skip)]
+    pub stats: Stats,
+}
+
+/// How the decision was made, for benchmarks and `--verbose` output.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub head_graph_cached: bool,
+    pub base_graph_cached: bool,
+    pub cargo_metadata_runs: u32,
+    /// Wall time of each phase, in order (`IMPACT_TIMINGS=1` prints them).
+    pub phases: Vec<(String, std::time::Duration)>,
+}
+
+impl Stats {
+    /// Records the time since `since` as phase `name` and restarts the clock.
+    pub fn lap(&mut self, name: &str, since: &mut std::time::Instant) {
+        self.phases.push((name.to_owned(), since.elapsed()));
+        *since = std::time::Instant::now();
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AffectedPackage {
+    pub name: String,
+    pub distance: u32,
+    pub targets: Targets,
+    pub reasons: Vec<Reason>,
+}
+
+/// Which test binaries of a package are affected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Targets {
+    All,
+    /// nextest binary ids, sorted.
+    Some(Vec<String>),
+}
+
+impl Serialize for Targets {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Targets::All => serializer.serialize_str("all"),
+            Targets::Some(ids) => ids.serialize(serializer),
+        }
+    }
+}
+
+/// One piece of evidence, with a one-line human summary of the why-chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// `file -> owner or rule -> edge chain`, in words.
+    pub summary: String,
+    /// `owner`, `target`, `include`, `dep-info`, `manifest`, `workspace-manifest`, `lockfile`,
+    /// `features`, `rule`, `workspace-file`, `unowned-file`, `deleted-package`, `dependency`,
+    /// `fallback`.
+    pub evidence: String,
+    /// The changed file behind it, repository-relative.
+    pub file: Option<String>,
+    /// Packages from the directly affected one to this one, for dependency chains.
+    pub chain: Vec<String>,
+}
+
+impl Reason {
+    pub fn new(evidence: &str, file: Option<&str>, summary: impl Into<String>) -> Reason {
+        Reason {
+            summary: summary.into(),
+            evidence: evidence.to_owned(),
+            file: file.map(str::to_owned),
+            chain: Vec::new(),
+        }
+    }
+}
+
+impl Report {
+    /// Explicit `package(=..)` and `binary_id(=..)` terms; `none()` for an empty selection.
+    pub fn build_filterset(packages: &[AffectedPackage]) -> String {
+        let mut terms = Vec::new();
+        for package in packages {
+            match &package.targets {
+                Targets::All => terms.push(format!("package(={})", package.name)),
+                Targets::Some(ids) => {
+                    terms.extend(ids.iter().map(|id| format!("binary_id(={id})")))
+                }
+            }
+        }
+        if terms.is_empty() {
+            "none()".to_owned()
+        } else {
+            terms.join(" | ")
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! `[impact]` rules in `lanes.toml`: path globs that map files to packages, to nothing, or to
+//! all, plus the shipped defaults for common non-inputs. Parsed, then validated, with every
+//! problem located in the file the user wrote.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use support::Located;
+use toml::Spanned;
+
+/// What a rule says about the files it matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Affects {
+    Nothing,
+    All,
+    Packages(Vec<String>),
+}
+
+/// One path rule. `origin` says where it came from, for the why-chain.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub globs: Vec<Glob>,
+    pub affects: Affects,
+    pub reason: Option<String>,
+    /// `lanes.toml:12:1`, or `default` for a shipped rule.
+    pub origin: String,
+    /// Byte span of each named package in lanes.toml, for validation after the graph loads.
+    package_spans: Vec<Range<usize>>,
+}
+
+/// The rule set: the project's rules first (first match wins), then the shipped defaults.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub rules: Vec<Rule>,
+    /// Where the project's rules came from, to locate package-name errors.
+    source: Option<(PathBuf, String)>,
+}
+
+/// Shipped defaults: files that are not build or test inputs unless something includes them,
+/// and the workspace-level files that set the build environment.
+const DEFAULTS: &[(&[&str], &str, &str)] = &[
+    (
+        &["rust-toolchain", "rust-toolchain.toml"],
+        "all",
+        "the toolchain file selects the compiler",
+    ),
+    (
+        &[".cargo/config", ".cargo/config.toml"],
+        "all",
+        "cargo configuration sets flags for every build",
+    ),
+    (
+        &[".config/nextest.toml"],
+        "all",
+        "nextest configuration applies to every test",
+    ),
+    (
+        &[".github/workflows/**"],
+        "all",
+        "CI workflows set the build environment (flags, features, toolchain)",
+    ),
+    (
+        &[".github/**"],
+        "nothing",
+        "repository metadata (templates, funding, code owners)",
+    ),
+    (
+        &["*.md", "*.markdown"],
+        "nothing",
+        "documentation that nothing includes",
+    ),
+    (
+        &[
+            "LICENSE*",
+            "LICENCE*",
+            "COPYING*",
+            "NOTICE*",
+            "AUTHORS*",
+            "CODEOWNERS",
+        ],
+        "nothing",
+        "legal and ownership files",
+    ),
+    (
+        &[
+            ".gitignore",
+            ".gitattributes",
+            ".mailmap",
+            ".editorconfig",
+            ".git-blame-ignore-revs",
+        ],
+        "nothing",
+        "version-control and editor settings",
+    ),
+    (&[".vscode/**", ".idea/**"], "nothing", "editor settings"),
+];
+
+#[derive(Deserialize)]
+struct LanesFile {
+    impact: Option<ImpactSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImpactSection {
+    defaults: Option<bool>,
+    #[serde(default)]
+    rules: Vec<Spanned<RawRule>>,
+}
+
+/// `{ paths = [..], packages = [..] }` or `{ paths = [..], affects = "nothing" | "all" }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    paths: Spanned<Vec<Spanned<String>>>,
+    packages: Option<Spanned<Vec<Spanned<String>>>>,
+    affects: Option<Spanned<String>>,
+    reason: Option<String>,
+}
+
+impl Rules {
+    /// Only the shipped defaults.
+    pub fn defaults() -> Rules {
+        Rules {
+            rules: default_rules(),
+            source: None,
+        }
+    }
+
+    /// Parses the `[impact]` section of `lanes.toml` text (other sections are ignored), then
+    /// validates every rule, collecting every problem.
+    pub fn parse(path: &Path, text: &str) -> Result<Rules, Vec<Located>> {
+        let file: LanesFile =
+            toml::from_str(text).map_err(|e| vec![Located::from_toml(path, text, &e)])?;
+        let Some(section) = file.impact else {
+            return Ok(Rules::defaults());
+        };
+        let mut problems = Vec::new();
+        let mut rules = Vec::new();
+        for raw in &section.rules {
+            let span = raw.span();
+            let raw = raw.get_ref();
+            let (line, col) = support::diag::line_col(text, span.start);
+            let origin = format!("{}:{line}:{col}", path.display());
+            if raw.paths.get_ref().is_empty() {
+                problems.push(
+                    Located::at(
+                        path,
+                        text,
+                        raw.paths.span(),
+                        "`paths` is empty: this rule matches nothing",
+                    )
+                    .with_help("list at least one glob, e.g. paths = [\"docs/**\"]"),
+                );
+            }
+            let mut globs = Vec::new();
+            for pattern in raw.paths.get_ref() {
+                match Glob::new(pattern.get_ref()) {
+                    Ok(glob) => globs.push(glob),
+                    Err(why) => problems.push(
+                        Located::at(path, text, pattern.span(), format!("invalid glob `{}`: {why}", pattern.get_ref()))
+                            .with_help("globs use `*` within a path segment, `**` across segments, `?` for one character"),
+                    ),
+                }
+            }
+            let mut package_spans = Vec::new();
+            let affects = match (&raw.packages, &raw.affects) {
+                (Some(_), Some(_)) | (None, None) => {
+                    problems.push(
+                        Located::at(path, text, span.clone(), "a rule needs exactly one of `packages` and `affects`")
+                            .with_help("map files to packages with `packages = [\"name\"]`, or use `affects = \"nothing\"` or `affects = \"all\"`"),
+                    );
+                    continue;
+                }
+                (None, Some(word)) => match word.get_ref().as_str() {
+                    "nothing" => Affects::Nothing,
+                    "all" => Affects::All,
+                    other => {
+                        problems.push(
+                            Located::at(path, text, word.span(), format!("`affects = \"{other}\"` is not understood"))
+                                .with_help(format!("use \"nothing\" or \"all\", or `packages = [\"{other}\"]` to name packages")),
+                        );
+                        continue;
+                    }
+                },
+                (Some(names), None) => {
+                    if names.get_ref().is_empty() {
+                        problems.push(
+                            Located::at(path, text, names.span(), "`packages` is empty").with_help(
+                                "use `affects = \"nothing\"` to say these files affect no test",
+                            ),
+                        );
+                    }
+                    package_spans = names.get_ref().iter().map(|n| n.span()).collect();
+                    Affects::Packages(
+                        names
+                            .get_ref()
+                            .iter()
+                            .map(|n| n.get_ref().clone())
+                            .collect(),
+                    )
+                }
+            };
+            rules.push(Rule {
+                globs,
+                affects,
+                reason: raw.reason.clone(),
+                origin,
+                package_spans,
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        if section.defaults.unwrap_or(true) {
+            rules.extend(default_rules());
+        }
+        Ok(Rules {
+            rules,
+            source: Some((path.to_owned(), text.to_owned())),
+        })
+    }
+
+    /// Checks that every package a rule names exists, reporting all unknown names at once.
+    pub fn validate_packages(&self, known: &dyn Fn(&str) -> bool) -> Result<(), Vec<Located>> {
+        let Some((path, text)) = &self.source else {
+            return Ok(());
+        };
+        let mut problems = Vec::new();
+        for rule in &self.rules {
+            if let Affects::Packages(names) = &rule.affects {
+                for (name, span) in names.iter().zip(&rule.package_spans) {
+                    if !known(name) {
+                        problems.push(
+                            Located::at(path, text, span.clone(), format!("no workspace package is named `{name}`"))
+                                .with_help("name a member of the analysed workspace (see `cargo metadata --no-deps`)"),
+                        );
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The first rule matching a workspace-relative path.
+    pub fn matching(&self, path: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|rule| rule.globs.iter().any(|g| g.matches(path)))
+    }
+}
+
+fn default_rules() -> Vec<Rule> {
+    DEFAULTS
+        .iter()
+        .map(|(patterns, affects, reason)| Rule {
+            globs: patterns
+                .iter()
+                .map(|p| Glob::new(p).expect("shipped globs are valid"))
+                .collect(),
+            affects: if *affects == "all" {
+                Affects::All
+            } else {
+                Affects::Nothing
+            },
+            reason: Some((*reason).to_owned()),
+            origin: "default rule".to_owned(),
+            package_spans: Vec::new(),
+        })
+        .collect()
+}
+
+/// A path glob. A pattern without `/` matches a file name in any directory (like
+/// `.gitignore`); one with `/` is anchored at the workspace root. `*` and `?` stay within one
+/// segment, `**` spans any number of segments, and a trailing `/**` matches everything below.
+#[derive(Debug, Clone)]
+pub struct Glob {
+    pattern: String,
+    segments: Vec<String>,
+    basename_only: bool,
+}
+
+impl Glob {
+    pub fn new(pattern: &str) -> Result<Glob, String> {
+        if pattern.is_empty() {
+            return Err("the pattern is empty".into());
+        }
+        if pattern.contains('\\') {
+            return Err("use `/` as the path separator".into());
+        }
+        if pattern.contains('[') || pattern.contains('{') {
+            return Err(
+                "character classes and alternatives are not supported; list several globs".into(),
+            );
+        }
+        let trimmed = pattern.strip_prefix('/').unwrap_or(pattern);
+        let segments: Vec<String> = trimmed.split('/').map(str::to_owned).collect();
+        if segments.iter().any(|s| s.is_empty()) {
+            return Err("empty path segment (`//` or trailing `/`)".into());
+        }
+        if segments.iter().any(|s| s.contains("**") && s != "**") {
+            return Err("`**` must be a whole path segment, as in `docs/**`".into());
+        }
+        Ok(Glob {
+            pattern: pattern.to_owned(),
+            basename_only: !pattern.contains('/'),
+            segments,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        if self.basename_only {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            return segment_matches(&self.segments[0], name);
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        match_segments(&self.segments, &parts)
+    }
+}
+
+fn match_segments(pattern: &[String], path: &[&str]) -> bool {
+    match pattern.split_first() {
+        None => path.is_empty(),
+        Some((first, rest)) if first == "**" => {
+            (0..=path.len()).any(|skip| match_segments(rest, &path[skip..]))
+        }
+        Some((first, rest)) => match path.split_first() {
+            Some((part, path_rest)) => {
+                segment_matches(first, part) && match_segments(rest, path_rest)
+            }
+            None => false,
+        },
+    }
+}
+
+/// `*` and `?` wildcard match within one segment (iterative, linear backtracking).
+fn segment_matches(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}

@@ -1,0 +1,1448 @@
+//! The scenario table. Each scenario is data: a base workspace, the change, how the head is
+//! given (a commit or the working tree), and what must and must not be selected.
+//!
+//! Selectors: `pkg` is a package; `pkg::name` a test binary in nextest's id form
+//! (`pkg::api` for `tests/api.rs`, `pkg::bench/speed`, `pkg::example/demo`, `pkg::bin/app`);
+//! `bin:pkg` the package's lib unit-test binary (whose nextest id is just `pkg`).
+
+/// The workspace the base commit holds.
+#[derive(Clone, Copy, Debug)]
+pub enum Base {
+    /// The standard virtual workspace, see [`standard`].
+    Standard,
+    /// Standard plus `[workspace.dependencies] extleaf` (a local git crate) used by `ua` only.
+    WorkspaceGitDep,
+    /// Standard plus `extuser -> extwrap (git) -> extleaf (git, branch stable)`.
+    TransitiveGitDep,
+    /// Standard plus a `lanes.toml` with `[impact]` rules, see [`IMPACT_RULES`].
+    WithRules,
+    /// A root package that is its own one-member workspace.
+    SinglePackage,
+    /// The standard workspace one directory down (`ws/`) in the git repository.
+    Subdirectory,
+    /// A git repository without any `Cargo.toml`.
+    NotCargo,
+    /// Standard plus a member nested inside another member's directory
+    /// (`crates/lonely/inner`).
+    Nested,
+}
+
+/// How the head revision is given to the engine.
+#[derive(Clone, Copy, Debug)]
+pub enum Head {
+    /// The change is committed; `--head <sha>`.
+    Commit,
+    /// The change stays in the working tree (uncommitted or untracked); no `--head`.
+    WorkingTree,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Checkout {
+    InPlace,
+    /// Run in a `git clone --depth 1` of the repository, which lacks the base commit.
+    ShallowClone,
+}
+
+/// One step of a change. `@EXT@` in contents is the `file://` URL of the local git sources,
+/// `@BASE@` in git arguments the base commit.
+#[derive(Debug)]
+pub enum Op {
+    Write(&'static str, &'static str),
+    Append(&'static str, &'static str),
+    Replace(&'static str, &'static str, &'static str),
+    Remove(&'static str),
+    Rename(&'static str, &'static str),
+    Git(&'static [&'static str]),
+    /// A git command in one of the local dependency-source repositories.
+    ExtGit(&'static str, &'static [&'static str]),
+    Cargo(&'static [&'static str]),
+}
+
+#[derive(Debug)]
+pub struct Expect {
+    pub exit: i32,
+    /// `Some(b)`: the JSON `all` field must be `b`.
+    pub all: Option<bool>,
+    pub required: &'static [&'static str],
+    pub forbidden: &'static [&'static str],
+    pub distances: &'static [(&'static str, u64)],
+    /// `(path, status)` pairs that `changed_files` must contain.
+    pub changed: &'static [(&'static str, &'static str)],
+    /// Substrings of `all_reasons` or the packages' reasons.
+    pub reasons_mention: &'static [&'static str],
+    /// `(package, substring)`: that package's own reasons (its why-chain) mention it.
+    pub why: &'static [(&'static str, &'static str)],
+    pub stderr_mentions: &'static [&'static str],
+}
+
+impl Expect {
+    /// Exit 0 and a partial selection (`all` false); fill in the rest.
+    pub const SOME: Expect = Expect {
+        exit: 0,
+        all: Some(false),
+        required: &[],
+        forbidden: &[],
+        distances: &[],
+        changed: &[],
+        reasons_mention: &[],
+        why: &[],
+        stderr_mentions: &[],
+    };
+    /// Exit 0, `all` true.
+    pub const ALL: Expect = Expect {
+        all: Some(true),
+        required: STANDARD_MEMBERS,
+        ..Expect::SOME
+    };
+    /// Exit 0, nothing selected.
+    pub const NOTHING: Expect = Expect {
+        forbidden: STANDARD_MEMBERS,
+        ..Expect::SOME
+    };
+}
+
+#[derive(Debug)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub base: Base,
+    pub change: &'static [Op],
+    pub head: Head,
+    /// Steps after the head commit (e.g. check out something else, dirty the tree).
+    pub after: &'static [Op],
+    pub checkout: Checkout,
+    /// Bring `Cargo.lock` up to date after the change, as a real commit would.
+    pub sync_lockfile: bool,
+    pub extra_args: &'static [&'static str],
+    /// Pass `--base <base sha>`; without it the engine finds the merge-base with `main`.
+    pub pass_base: bool,
+    pub expect: Expect,
+}
+
+impl Scenario {
+    const DEFAULT: Scenario = Scenario {
+        name: "",
+        base: Base::Standard,
+        change: &[],
+        head: Head::Commit,
+        after: &[],
+        checkout: Checkout::InPlace,
+        sync_lockfile: true,
+        extra_args: &[],
+        pass_base: true,
+        expect: Expect::SOME,
+    };
+}
+
+/// Members of the standard workspace.
+pub const STANDARD_MEMBERS: &[&str] = &[
+    "dash-lib", "platdep", "core", "mid", "app", "devuser", "top", "codegen", "gen", "genuser",
+    "other", "lonely", "ua", "ub",
+];
+
+pub fn manifest_of(base: Base) -> &'static str {
+    match base {
+        Base::Subdirectory => "ws/Cargo.toml",
+        _ => "Cargo.toml",
+    }
+}
+
+fn member(name: &str, extra_manifest: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion.workspace = true\nedition.workspace = true\n\
+         publish = false\n{extra_manifest}"
+    )
+}
+
+/// The standard workspace:
+///
+/// ```text
+/// core <- mid <- app              normal chain
+/// core <-(dev)- devuser <- top    a dev-dependency, then a normal one
+/// codegen <-(build)- gen <- genuser
+/// other: includes files from core/, assets/, generated/, shared_src/, docs/
+/// lonely: nothing depends on it and it depends on nothing
+/// ua (license inherited from [workspace.package]), ub (own license)
+/// ```
+pub fn standard() -> Vec<(String, String)> {
+    let mut files: Vec<(&str, String)> = vec![
+        (
+            "Cargo.toml",
+            "[workspace]\nresolver = \"2\"\nmembers = [\"crates/*\"]\n\n\
+             [workspace.package]\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\n\n\
+             [workspace.lints.rust]\nunsafe_code = \"forbid\"\n\n\
+             [profile.dev]\ndebug = 1\n"
+                .into(),
+        ),
+        (".gitignore", "/target\n*.o\n".into()),
+        ("README.md", "# A workspace\n\nSee docs/.\n".into()),
+        ("LICENSE", "MIT License\n".into()),
+        ("docs/guide.md", "# Guide\n\nIncluded by `other`.\n".into()),
+        ("docs/notes.md", "# Notes nobody includes\n".into()),
+        ("assets/logo.bin", "\u{1}\u{2}\u{3}logo".into()),
+        ("assets/computed.txt", "computed\n".into()),
+        (
+            "generated/consts.rs",
+            "pub const GENERATED: u32 = 7;\n".into(),
+        ),
+        (
+            "shared_src/common.rs",
+            "pub fn common() -> u32 { 3 }\n".into(),
+        ),
+        ("schema/api.schema", "message Api {}\n".into()),
+        ("schema/types.idl", "interface Types {}\n".into()),
+        // core
+        (
+            "crates/core/Cargo.toml",
+            member(
+                "core",
+                "\n[features]\nextra = []\n\n[[bench]]\nname = \"speed\"\nharness = false\n",
+            ),
+        ),
+        (
+            "crates/core/src/lib.rs",
+            "pub fn core_value() -> u32 { 1 }\n".into(),
+        ),
+        ("crates/core/data/table.txt", "a,b\n1,2\n".into()),
+        ("crates/core/data/my table.txt", "spaced\n".into()),
+        (
+            "crates/core/tests/api.rs",
+            "mod common;\n\n#[test]\nfn api() { assert_eq!(core::core_value(), common::one()); }\n"
+                .into(),
+        ),
+        (
+            "crates/core/tests/common/mod.rs",
+            "pub fn one() -> u32 { 1 }\n".into(),
+        ),
+        (
+            "crates/core/tests/more.rs",
+            "#[test]\nfn more() { assert!(core::core_value() > 0); }\n".into(),
+        ),
+        (
+            "crates/core/tests/suite/main.rs",
+            "mod cases;\n\n#[test]\nfn suite() { cases::run(); }\n".into(),
+        ),
+        (
+            "crates/core/tests/suite/cases.rs",
+            "pub fn run() { assert_eq!(core::core_value(), 1); }\n".into(),
+        ),
+        (
+            "crates/core/benches/speed.rs",
+            "fn main() { core::core_value(); }\n".into(),
+        ),
+        (
+            "crates/core/examples/demo.rs",
+            "fn main() { println!(\"{}\", core::core_value()); }\n".into(),
+        ),
+        // mid, app
+        (
+            "crates/mid/Cargo.toml",
+            member("mid", "\n[dependencies]\ncore = { path = \"../core\" }\n"),
+        ),
+        (
+            "crates/mid/src/lib.rs",
+            "pub fn mid_value() -> u32 { core::core_value() + 1 }\n".into(),
+        ),
+        // Not referenced by any module: only ownership says it belongs to mid.
+        ("crates/mid/src/legacy.rs", "pub fn old() {}\n".into()),
+        (
+            "crates/mid/tests/mid_it.rs",
+            "const INPUT: &str = include_str!(\"fixtures/input.json\");\n\n\
+             #[test]\nfn mid() { assert_eq!(mid::mid_value(), 2); assert!(!INPUT.is_empty()); }\n"
+                .into(),
+        ),
+        (
+            "crates/mid/tests/fixtures/input.json",
+            "{\"n\": 1}\n".into(),
+        ),
+        (
+            "crates/mid/tests/other_it.rs",
+            "#[test]\nfn other() { assert_eq!(mid::mid_value(), 2); }\n".into(),
+        ),
+        (
+            "crates/app/Cargo.toml",
+            member("app", "\n[dependencies]\nmid = { path = \"../mid\" }\n"),
+        ),
+        (
+            "crates/app/src/lib.rs",
+            "pub fn app_value() -> u32 { mid::mid_value() }\n".into(),
+        ),
+        (
+            "crates/app/src/main.rs",
+            "fn main() { println!(\"{}\", app::app_value()); }\n".into(),
+        ),
+        // devuser, top
+        (
+            "crates/devuser/Cargo.toml",
+            member(
+                "devuser",
+                "\n[dev-dependencies]\ncore = { path = \"../core\" }\n",
+            ),
+        ),
+        (
+            "crates/devuser/src/lib.rs",
+            "pub fn dev() -> u32 { 4 }\n".into(),
+        ),
+        (
+            "crates/devuser/tests/uses_core.rs",
+            "#[test]\nfn uses() { assert_eq!(core::core_value(), 1); }\n".into(),
+        ),
+        (
+            "crates/top/Cargo.toml",
+            member(
+                "top",
+                "\n[dependencies]\ndevuser = { path = \"../devuser\" }\n",
+            ),
+        ),
+        (
+            "crates/top/src/lib.rs",
+            "pub fn top() -> u32 { devuser::dev() }\n".into(),
+        ),
+        // codegen, gen, genuser
+        ("crates/codegen/Cargo.toml", member("codegen", "")),
+        (
+            "crates/codegen/src/lib.rs",
+            "pub fn emit() -> &'static str { \"pub const X: u32 = 1;\" }\n".into(),
+        ),
+        (
+            "crates/gen/Cargo.toml",
+            member(
+                "gen",
+                "build = \"build.rs\"\n\n[build-dependencies]\ncodegen = { path = \"../codegen\" }\n",
+            ),
+        ),
+        (
+            "crates/gen/build.rs",
+            "fn main() {\n    println!(\"cargo:rerun-if-changed=../../schema/api.schema\");\n    \
+             println!(\"cargo::rerun-if-changed=../../schema/types.idl\");\n    \
+             let _ = codegen::emit();\n}\n"
+                .into(),
+        ),
+        (
+            "crates/gen/src/lib.rs",
+            "pub fn generated() -> u32 { 5 }\n".into(),
+        ),
+        (
+            "crates/genuser/Cargo.toml",
+            member("genuser", "\n[dependencies]\ngen = { path = \"../gen\" }\n"),
+        ),
+        (
+            "crates/genuser/src/lib.rs",
+            "pub fn g() -> u32 { gen::generated() }\n".into(),
+        ),
+        // other: every include form, each pointing outside its own directory
+        ("crates/other/Cargo.toml", member("other", "")),
+        (
+            "crates/other/src/lib.rs",
+            "pub const TABLE: &str = include_str!(\"../../core/data/table.txt\");\n\
+             pub const LOGO: &[u8] = include_bytes!(\"../../../assets/logo.bin\");\n\
+             pub const GUIDE: &str = include_str!(\"../../../docs/guide.md\");\n\
+             pub const SPACED: &str = include_str!(\"../../core/data/my table.txt\");\n\
+             // A computed path: no source scan can resolve it, rustc's dep-info can.\n\
+             pub const COMPUTED: &str =\n    \
+             include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../assets/computed.txt\"));\n\
+             include!(\"../../../generated/consts.rs\");\n\n\
+             #[path = \"../../../shared_src/common.rs\"]\nmod common;\n\n\
+             pub fn value() -> u32 { common::common() + GENERATED }\n"
+                .into(),
+        ),
+        // lonely, ua, ub
+        ("crates/lonely/Cargo.toml", member("lonely", "")),
+        ("crates/lonely/src/lib.rs", "pub fn alone() {}\n".into()),
+        ("crates/lonely/notes/todo.txt", "nothing yet\n".into()),
+        (
+            "crates/ua/Cargo.toml",
+            member("ua", "license.workspace = true\n"),
+        ),
+        ("crates/ua/src/lib.rs", "pub fn ua() {}\n".into()),
+        ("crates/ub/Cargo.toml", member("ub", "license = \"MIT\"\n")),
+        ("crates/ub/src/lib.rs", "pub fn ub() {}\n".into()),
+        // dash-lib: a hyphenated package (lib crate `dash_lib`) with a hyphenated test
+        ("crates/dash-lib/Cargo.toml", member("dash-lib", "")),
+        (
+            "crates/dash-lib/src/lib.rs",
+            "pub fn dash() -> u32 { 9 }\n".into(),
+        ),
+        (
+            "crates/dash-lib/tests/it-works.rs",
+            "#[test]\nfn works() { assert_eq!(dash_lib::dash(), 9); }\n".into(),
+        ),
+        // platdep: a platform-specific dependency and a renamed one
+        (
+            "crates/platdep/Cargo.toml",
+            member(
+                "platdep",
+                "\n[dependencies]\nrenamed_core = { package = \"core\", path = \"../core\" }\n\n\
+                 [target.'cfg(unix)'.dependencies]\ncodegen = { path = \"../codegen\" }\n",
+            ),
+        ),
+        (
+            "crates/platdep/src/lib.rs",
+            "pub fn p() -> u32 { renamed_core::core_value() }\n".into(),
+        ),
+    ];
+    files.sort_by(|a, b| a.0.cmp(b.0));
+    files
+        .into_iter()
+        .map(|(path, text)| (path.to_string(), text))
+        .collect()
+}
+
+pub fn base_files(base: Base) -> Vec<(String, String)> {
+    let mut files = standard();
+    let set = |files: &mut Vec<(String, String)>, path: &str, text: String| {
+        files.retain(|(p, _)| p != path);
+        files.push((path.to_string(), text));
+    };
+    match base {
+        Base::Standard => {}
+        Base::WithRules => set(&mut files, "lanes.toml", IMPACT_RULES.into()),
+        Base::Nested => {
+            let root = files
+                .iter()
+                .find(|(p, _)| p == "Cargo.toml")
+                .unwrap()
+                .1
+                .clone();
+            let root = root.replace(
+                "members = [\"crates/*\"]",
+                "members = [\"crates/*\", \"crates/lonely/inner\"]",
+            );
+            set(&mut files, "Cargo.toml", root);
+            set(
+                &mut files,
+                "crates/lonely/inner/Cargo.toml",
+                member("inner", ""),
+            );
+            set(
+                &mut files,
+                "crates/lonely/inner/src/lib.rs",
+                "pub fn inner() {}\n".into(),
+            );
+        }
+        Base::WorkspaceGitDep => {
+            let root = files
+                .iter()
+                .find(|(p, _)| p == "Cargo.toml")
+                .unwrap()
+                .1
+                .clone();
+            let root = root.replace(
+                "[workspace.lints.rust]",
+                "[workspace.dependencies]\n\
+                 extleaf = { git = \"@EXT@/extleaf\", tag = \"v0.1.0\" }\n\n\
+                 [workspace.lints.rust]",
+            );
+            set(&mut files, "Cargo.toml", root);
+            set(
+                &mut files,
+                "crates/ua/Cargo.toml",
+                member(
+                    "ua",
+                    "license.workspace = true\n\n[dependencies]\nextleaf.workspace = true\n",
+                ),
+            );
+        }
+        Base::TransitiveGitDep => {
+            set(
+                &mut files,
+                "crates/extuser/Cargo.toml",
+                member(
+                    "extuser",
+                    "\n[dependencies]\nextwrap = { git = \"@EXT@/extwrap\" }\n",
+                ),
+            );
+            set(
+                &mut files,
+                "crates/extuser/src/lib.rs",
+                "pub fn e() {}\n".into(),
+            );
+            set(
+                &mut files,
+                "crates/extuser_dep/Cargo.toml",
+                member(
+                    "extuser_dep",
+                    "\n[dependencies]\nextuser = { path = \"../extuser\" }\n",
+                ),
+            );
+            set(
+                &mut files,
+                "crates/extuser_dep/src/lib.rs",
+                "pub fn d() {}\n".into(),
+            );
+            set(
+                &mut files,
+                "crates/devext/Cargo.toml",
+                member(
+                    "devext",
+                    "\n[dev-dependencies]\nextwrap = { git = \"@EXT@/extwrap\" }\n",
+                ),
+            );
+            set(
+                &mut files,
+                "crates/devext/src/lib.rs",
+                "pub fn v() {}\n".into(),
+            );
+            set(
+                &mut files,
+                "crates/devext_user/Cargo.toml",
+                member(
+                    "devext_user",
+                    "\n[dependencies]\ndevext = { path = \"../devext\" }\n",
+                ),
+            );
+            set(
+                &mut files,
+                "crates/devext_user/src/lib.rs",
+                "pub fn u() {}\n".into(),
+            );
+        }
+        Base::SinglePackage => {
+            files = vec![
+                (
+                    "Cargo.toml".into(),
+                    "[package]\nname = \"solo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                     [workspace]\n"
+                        .into(),
+                ),
+                (".gitignore".into(), "/target\n".into()),
+                ("src/lib.rs".into(), "pub fn solo() -> u32 { 1 }\n".into()),
+                (
+                    "tests/t.rs".into(),
+                    "#[test]\nfn t() { assert_eq!(solo::solo(), 1); }\n".into(),
+                ),
+                (
+                    "tests/u.rs".into(),
+                    "#[test]\nfn u() { assert_eq!(solo::solo(), 1); }\n".into(),
+                ),
+            ];
+        }
+        Base::Subdirectory => {
+            files = files
+                .into_iter()
+                .map(|(p, t)| (format!("ws/{p}"), t))
+                .collect();
+            files.push((".gitignore".into(), "/ws/target\n".into()));
+        }
+        Base::NotCargo => {
+            files = vec![
+                ("README.md".into(), "# not a Rust project\n".into()),
+                ("run.sh".into(), "echo hi\n".into()),
+            ];
+        }
+    }
+    files
+}
+
+use Op::*;
+
+const IMPACT_RULES: &str = "\
+[impact]
+rules = [
+  { paths = [\"tools/gen/**\"], packages = [\"lonely\"] },
+  { paths = [\"scripts/**\"], affects = \"nothing\" },
+  { paths = [\".github/workflows/docs.yml\"], affects = \"nothing\" },
+  { paths = [\"crates/lonely/notes/**\"], affects = \"nothing\" },
+  { paths = [\"crates/ua/env/**\"], affects = \"all\" },
+]
+";
+
+pub const SCENARIOS: &[Scenario] = &[
+    // ---- graph closure ----
+    Scenario {
+        name: "normal_dependency_chain_distance",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["mid", "bin:mid", "mid::mid_it", "app", "bin:app"],
+            // app's why-chain: the changed file, its owner, the edge through mid.
+            why: &[("app", "crates/mid/src/lib.rs"), ("app", "mid")],
+            forbidden: &[
+                "core", "devuser", "top", "lonely", "other", "gen", "ua", "ub",
+            ],
+            distances: &[("mid", 0), ("app", 1)],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "two_hop_chain_distance",
+        change: &[Append("crates/core/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["core", "core::api", "core::more", "mid", "app"],
+            forbidden: &["lonely", "gen", "codegen", "genuser", "other", "ua", "ub"],
+            distances: &[("core", 0), ("mid", 1), ("app", 2)],
+            why: &[
+                ("app", "crates/core/src/lib.rs"),
+                ("app", "core"),
+                ("app", "mid"),
+            ],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "dev_dependency_stops_after_one_hop",
+        change: &[Append("crates/core/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["devuser", "devuser::uses_core"],
+            forbidden: &["top", "lonely"],
+            why: &[("devuser", "dev")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "build_dependency_propagates",
+        change: &[Append("crates/codegen/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["codegen", "gen", "genuser"],
+            forbidden: &["core", "mid", "app", "lonely", "other"],
+            why: &[("gen", "build"), ("genuser", "codegen")],
+            distances: &[("codegen", 0), ("gen", 1), ("genuser", 2)],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "platform_specific_dependency_propagates",
+        change: &[Append("crates/codegen/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["platdep"],
+            forbidden: &["lonely", "mid"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "renamed_dependency_propagates",
+        change: &[Append("crates/core/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["platdep"],
+            forbidden: &["lonely", "codegen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- target level ----
+    Scenario {
+        name: "test_only_edit_selects_that_binary",
+        change: &[Append("crates/core/tests/api.rs", "// more cases later\n")],
+        expect: Expect {
+            required: &["core::api"],
+            forbidden: &[
+                "bin:core",
+                "core::more",
+                "core::bench/speed",
+                "core::example/demo",
+                "mid",
+                "app",
+                "devuser",
+                "top",
+            ],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "test_directory_module_selects_that_binary",
+        change: &[Append(
+            "crates/core/tests/suite/cases.rs",
+            "pub fn more() {}\n",
+        )],
+        expect: Expect {
+            required: &["core::suite"],
+            forbidden: &["bin:core", "core::api", "core::more", "mid", "devuser"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "test_fixture_included_by_one_test",
+        // `tests/fixtures/` is no test binary of its own. The including test must run; the
+        // package's other tests may read fixtures at run time, so they are allowed, but the
+        // fixture is no input of mid's library: dependents stay out.
+        change: &[Write(
+            "crates/mid/tests/fixtures/input.json",
+            "{\"n\": 2}\n",
+        )],
+        expect: Expect {
+            required: &["mid::mid_it"],
+            forbidden: &["app", "core"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "test_helper_module_selects_its_includer",
+        change: &[Append(
+            "crates/core/tests/common/mod.rs",
+            "pub fn two() -> u32 { 2 }\n",
+        )],
+        expect: Expect {
+            required: &["core::api"],
+            forbidden: &["mid", "app", "devuser", "top"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "hyphenated_test_binary_id",
+        change: &[Append("crates/dash-lib/tests/it-works.rs", "// more\n")],
+        expect: Expect {
+            required: &["dash-lib::it-works"],
+            forbidden: &["bin:dash-lib", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "hyphenated_package_library_edit",
+        change: &[Append("crates/dash-lib/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["dash-lib", "bin:dash-lib", "dash-lib::it-works"],
+            forbidden: &["lonely", "core"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "example_edit_selects_that_example",
+        change: &[Append("crates/core/examples/demo.rs", "// demo\n")],
+        expect: Expect {
+            required: &["core::example/demo"],
+            forbidden: &[
+                "bin:core",
+                "core::api",
+                "core::bench/speed",
+                "mid",
+                "devuser",
+            ],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "bench_edit_selects_that_bench",
+        change: &[Append("crates/core/benches/speed.rs", "// speed\n")],
+        expect: Expect {
+            required: &["core::bench/speed"],
+            forbidden: &[
+                "bin:core",
+                "core::api",
+                "core::example/demo",
+                "mid",
+                "devuser",
+            ],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- included files ----
+    Scenario {
+        name: "include_str_of_file_in_another_package",
+        change: &[Append("crates/core/data/table.txt", "3,4\n")],
+        expect: Expect {
+            required: &["other", "core"],
+            forbidden: &["lonely", "gen", "ua"],
+            why: &[("other", "crates/core/data/table.txt")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "include_bytes_of_file_outside_packages",
+        change: &[Write("assets/logo.bin", "\u{4}\u{5}new logo")],
+        expect: Expect {
+            required: &["other"],
+            forbidden: &["core", "mid", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "include_macro_of_generated_source",
+        change: &[Write(
+            "generated/consts.rs",
+            "pub const GENERATED: u32 = 8;\n",
+        )],
+        expect: Expect {
+            required: &["other"],
+            forbidden: &["core", "lonely", "gen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "path_attribute_module_outside_package",
+        change: &[Write(
+            "shared_src/common.rs",
+            "pub fn common() -> u32 { 4 }\n",
+        )],
+        expect: Expect {
+            required: &["other"],
+            forbidden: &["core", "lonely", "gen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "included_markdown_selects_includer",
+        change: &[Append("docs/guide.md", "\nA new section.\n")],
+        expect: Expect {
+            required: &["other"],
+            forbidden: &["core", "lonely", "gen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "computed_include_without_build_selects_all",
+        change: &[Write("assets/computed.txt", "changed\n")],
+        head: Head::WorkingTree,
+        expect: Expect {
+            reasons_mention: &["assets/computed.txt"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_dep_info_of_head_build_explains_computed_include",
+        change: &[
+            Write("assets/computed.txt", "changed\n"),
+            // A build of the head: rustc's dep-info now lists the computed include.
+            Cargo(&["build", "--offline", "-p", "other"]),
+        ],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["other"],
+            forbidden: &["core", "mid", "lonely", "gen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "build_script_rerun_if_changed_input",
+        change: &[Append("schema/api.schema", "message More {}\n")],
+        expect: Expect {
+            required: &["gen", "genuser"],
+            forbidden: &["codegen", "core", "other", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "build_script_rerun_if_changed_double_colon_syntax",
+        change: &[Append("schema/types.idl", "interface More {}\n")],
+        expect: Expect {
+            required: &["gen", "genuser"],
+            forbidden: &["codegen", "core", "other", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "build_script_edit_selects_its_package",
+        change: &[Append("crates/gen/build.rs", "// note\n")],
+        expect: Expect {
+            required: &["gen", "genuser"],
+            forbidden: &["codegen", "core", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- manifests ----
+    Scenario {
+        name: "workspace_dependency_bump_used_by_one_member",
+        base: Base::WorkspaceGitDep,
+        change: &[Replace(
+            "Cargo.toml",
+            "tag = \"v0.1.0\"",
+            "tag = \"v0.2.0\"",
+        )],
+        expect: Expect {
+            required: &["ua"],
+            forbidden: &["ub", "core", "mid", "app", "lonely", "other", "gen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "workspace_package_field_inherited_by_some_members",
+        change: &[Replace(
+            "Cargo.toml",
+            "license = \"MIT\"",
+            "license = \"Apache-2.0\"",
+        )],
+        expect: Expect {
+            required: &["ua"],
+            forbidden: &["ub", "core", "mid", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "profile_change_selects_all",
+        change: &[Replace("Cargo.toml", "debug = 1", "debug = 2")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "workspace_lints_change_selects_all",
+        change: &[Replace(
+            "Cargo.toml",
+            "unsafe_code = \"forbid\"",
+            "unsafe_code = \"deny\"",
+        )],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "member_feature_change",
+        change: &[Append("crates/mid/Cargo.toml", "\n[features]\nfast = []\n")],
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "devuser", "lonely", "other"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "lockfile_bump_of_transitive_dependency",
+        base: Base::TransitiveGitDep,
+        change: &[
+            ExtGit("extleaf", &["branch", "-f", "stable", "v0.2.0"]),
+            Cargo(&["update", "-p", "extleaf"]),
+        ],
+        expect: Expect {
+            required: &["extuser", "extuser_dep"],
+            forbidden: &[
+                "core",
+                "mid",
+                "app",
+                "lonely",
+                "other",
+                "ua",
+                "ub",
+                "devext_user",
+            ],
+            changed: &[("Cargo.lock", "modified")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "lockfile_bump_under_dev_dependency_stays_with_its_package",
+        base: Base::TransitiveGitDep,
+        change: &[
+            ExtGit("extleaf", &["branch", "-f", "stable", "v0.2.0"]),
+            Cargo(&["update", "-p", "extleaf"]),
+        ],
+        expect: Expect {
+            required: &["devext"],
+            forbidden: &["devext_user", "core", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- moves, deletions, additions ----
+    Scenario {
+        name: "rename_across_packages_selects_both_ends",
+        change: &[Rename(
+            "crates/lonely/notes/todo.txt",
+            "crates/ub/notes/todo.txt",
+        )],
+        expect: Expect {
+            required: &["lonely", "ub"],
+            forbidden: &["ua", "core", "other"],
+            changed: &[("crates/ub/notes/todo.txt", "renamed")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "deleted_package_selects_its_dependents",
+        change: &[
+            Remove("crates/mid"),
+            Replace(
+                "crates/app/Cargo.toml",
+                "mid = { path = \"../mid\" }",
+                "core = { path = \"../core\" }",
+            ),
+            Write(
+                "crates/app/src/lib.rs",
+                "pub fn app_value() -> u32 { core::core_value() }\n",
+            ),
+        ],
+        expect: Expect {
+            required: &["app"],
+            forbidden: &["mid", "core", "lonely", "devuser"],
+            changed: &[("crates/mid/src/lib.rs", "deleted")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "deleted_file_selects_its_owner",
+        change: &[Remove("crates/mid/src/legacy.rs")],
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["lonely", "core"],
+            changed: &[("crates/mid/src/legacy.rs", "deleted")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "new_package_added",
+        change: &[
+            Write(
+                "crates/fresh/Cargo.toml",
+                "[package]\nname = \"fresh\"\nversion.workspace = true\nedition.workspace = true\n",
+            ),
+            Write("crates/fresh/src/lib.rs", "pub fn fresh() {}\n"),
+        ],
+        expect: Expect {
+            required: &["fresh"],
+            forbidden: &["core", "mid", "lonely", "ua"],
+            changed: &[("crates/fresh/src/lib.rs", "added")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- workspace-level files ----
+    Scenario {
+        name: "rust_toolchain_file_selects_all",
+        change: &[Write(
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"stable\"\n",
+        )],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "cargo_config_selects_all",
+        change: &[Write(".cargo/config.toml", "[env]\nIMPACT_FLAG = \"1\"\n")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "legacy_cargo_config_selects_all",
+        change: &[Write(".cargo/config", "[env]\nIMPACT_FLAG = \"1\"\n")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "legacy_rust_toolchain_file_selects_all",
+        change: &[Write("rust-toolchain", "stable\n")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "nextest_config_selects_all",
+        change: &[Write(
+            ".config/nextest.toml",
+            "[profile.default]\nretries = 1\n",
+        )],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "ci_workflow_selects_all",
+        change: &[Write(".github/workflows/ci.yml", "on: push\njobs: {}\n")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "github_issue_template_selects_nothing",
+        change: &[Write(
+            ".github/ISSUE_TEMPLATE/bug.md",
+            "---\nname: Bug\n---\n",
+        )],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "readme_only_change_selects_nothing",
+        change: &[
+            Append("README.md", "\nMore words.\n"),
+            Append("docs/notes.md", "more\n"),
+        ],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "member_readme_nothing_includes_selects_nothing",
+        change: &[Write(
+            "crates/lonely/README.md",
+            "# lonely\n\nA crate on its own.\n",
+        )],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "no_change_selects_nothing",
+        change: &[],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "license_and_gitignore_select_nothing",
+        change: &[
+            Append("LICENSE", "\nmore\n"),
+            Append(".gitignore", "*.swp\n"),
+        ],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "unknown_top_level_file_selects_all_naming_it",
+        change: &[Write("scripts/run.sh", "#!/bin/sh\necho run\n")],
+        expect: Expect {
+            reasons_mention: &["scripts/run.sh"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- [impact] rules in lanes.toml ----
+    Scenario {
+        name: "impact_rule_maps_path_to_package",
+        base: Base::WithRules,
+        change: &[Write("tools/gen/make.py", "print('x')\n")],
+        expect: Expect {
+            required: &["lonely"],
+            forbidden: &["core", "mid", "ua", "other"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_maps_path_to_nothing",
+        base: Base::WithRules,
+        change: &[Write("scripts/run.sh", "#!/bin/sh\necho run\n")],
+        expect: Expect {
+            forbidden: &["core", "mid", "ua", "other", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_narrows_a_ci_workflow",
+        base: Base::WithRules,
+        change: &[Write(".github/workflows/docs.yml", "on: push\njobs: {}\n")],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_overrides_ownership_to_nothing",
+        base: Base::WithRules,
+        change: &[Append("crates/lonely/notes/todo.txt", "more\n")],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_overrides_ownership_to_all",
+        base: Base::WithRules,
+        change: &[Write("crates/ua/env/setup.sh", "export X=1\n")],
+        expect: Expect {
+            reasons_mention: &["crates/ua/env/setup.sh"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "bad_impact_rule_glob_is_invalid_input",
+        change: &[
+            Write(
+                "lanes.toml",
+                "[impact]\nrules = [\n  { paths = [\"tools/[\"], packages = [\"lonely\"] },\n]\n",
+            ),
+            Write("crates/lonely/src/extra.rs", "\n"),
+        ],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["lanes.toml:3"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_naming_unknown_package_is_invalid_input",
+        change: &[
+            Write(
+                "lanes.toml",
+                "[impact]\nrules = [\n  { paths = [\"tools/**\"], packages = [\"no_such_pkg\"] },\n]\n",
+            ),
+            Write("crates/lonely/src/extra.rs", "\n"),
+        ],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["lanes.toml:3", "no_such_pkg"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- working tree and revisions ----
+    Scenario {
+        name: "uncommitted_edit_in_working_tree",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn dirty() {}\n")],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "lonely", "devuser"],
+            changed: &[("crates/mid/src/lib.rs", "modified")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "uncommitted_deletion",
+        change: &[Remove("crates/mid/src/legacy.rs")],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "lonely"],
+            changed: &[("crates/mid/src/legacy.rs", "deleted")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "uncommitted_move_across_packages",
+        change: &[Rename(
+            "crates/lonely/notes/todo.txt",
+            "crates/ub/notes/todo.txt",
+        )],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["lonely", "ub"],
+            forbidden: &["ua", "core"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "untracked_new_test_file",
+        change: &[Write(
+            "crates/mid/tests/brand_new.rs",
+            "#[test]\nfn new() {}\n",
+        )],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["mid::brand_new"],
+            forbidden: &["bin:mid", "mid::mid_it", "app", "core", "lonely"],
+            changed: &[("crates/mid/tests/brand_new.rs", "added")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "untracked_file_and_staged_edit_together",
+        change: &[
+            Append("crates/ua/src/lib.rs", "pub fn staged() {}\n"),
+            Git(&["add", "crates/ua/src/lib.rs"]),
+            Write("crates/ub/src/new_module.rs", "pub fn n() {}\n"),
+        ],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["ua", "ub"],
+            forbidden: &["core", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "head_revision_ignores_and_keeps_working_tree",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn committed() {}\n")],
+        head: Head::Commit,
+        // Back on the base commit, with an unrelated uncommitted edit the analysis must ignore.
+        after: &[
+            Git(&["checkout", "-q", "--detach", "@BASE@"]),
+            Append("crates/lonely/src/lib.rs", "pub fn dirty() {}\n"),
+        ],
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["lonely", "core"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "path_with_spaces",
+        change: &[Append("crates/core/data/my table.txt", "more\n")],
+        expect: Expect {
+            required: &["other", "core"],
+            forbidden: &["ua", "gen", "lonely"],
+            changed: &[("crates/core/data/my table.txt", "modified")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "non_ascii_paths",
+        change: &[
+            Rename("crates/ub", "crates/über café"),
+            Write("crates/über café/src/naïve.rs", "pub fn n() {}\n"),
+        ],
+        expect: Expect {
+            required: &["ub"],
+            forbidden: &["ua", "core", "lonely"],
+            changed: &[("crates/über café/src/naïve.rs", "added")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "nested_member_owns_its_files",
+        base: Base::Nested,
+        change: &[Append(
+            "crates/lonely/inner/src/lib.rs",
+            "pub fn more() {}\n",
+        )],
+        expect: Expect {
+            required: &["inner"],
+            forbidden: &["lonely", "core", "ua"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "default_base_is_merge_base_with_main",
+        change: &[
+            Git(&["checkout", "-q", "-b", "feature"]),
+            Append("crates/mid/src/lib.rs", "pub fn on_feature() {}\n"),
+        ],
+        pass_base: false,
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "ignored_files_are_not_changes",
+        change: &[
+            Write("target/debug/junk.txt", "build output\n"),
+            Write("crates/lonely/target/stray.o", "object\n"),
+        ],
+        head: Head::WorkingTree,
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "quotes_and_glob_characters_in_file_names",
+        change: &[Write("crates/lonely/notes/[draft] \"v2\" *.txt", "draft\n")],
+        expect: Expect {
+            required: &["lonely"],
+            forbidden: &["ua", "core"],
+            changed: &[("crates/lonely/notes/[draft] \"v2\" *.txt", "added")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "workspace_in_repository_subdirectory",
+        base: Base::Subdirectory,
+        change: &[Append("ws/crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "single_package_workspace",
+        base: Base::SinglePackage,
+        change: &[Append("src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["solo", "bin:solo", "solo::t", "solo::u"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "single_package_test_only_edit",
+        base: Base::SinglePackage,
+        change: &[Append("tests/t.rs", "// t\n")],
+        expect: Expect {
+            required: &["solo::t"],
+            forbidden: &["bin:solo", "solo::u"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- errors and fallbacks ----
+    Scenario {
+        name: "shallow_clone_without_base_is_environment_error",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        checkout: Checkout::ShallowClone,
+        expect: Expect {
+            exit: 3,
+            stderr_mentions: &["fetch"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "shallow_clone_with_fallback_selects_all",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        checkout: Checkout::ShallowClone,
+        extra_args: &["--fallback", "all"],
+        expect: Expect {
+            // The base is unknown, so its sha cannot be echoed back: only `all` is checked.
+            exit: 0,
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "unknown_base_revision_is_invalid_input",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        pass_base: false,
+        extra_args: &["--base", "no-such-revision"],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["no-such-revision"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "unknown_head_revision_is_invalid_input",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        head: Head::WorkingTree,
+        extra_args: &["--head", "no-such-revision"],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["no-such-revision"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "not_a_cargo_workspace_is_invalid_input",
+        base: Base::NotCargo,
+        change: &[Append("README.md", "more\n")],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["Cargo.toml"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "broken_manifest_in_head_is_invalid_input",
+        change: &[Replace(
+            "crates/mid/Cargo.toml",
+            "[dependencies]",
+            "[dependencies",
+        )],
+        sync_lockfile: false,
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["crates/mid/Cargo.toml"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+];
