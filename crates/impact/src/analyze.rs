@@ -869,7 +869,12 @@ impl Context<'_> {
 
     /// Included/`#[path]`/rerun-if-changed paths in the head's Rust sources.
     fn include_index(&self) -> Result<HashMap<String, Vec<IncludeSite>>, Failure> {
-        let candidates = self.repo.grep_include_candidates(self.head.rev())?;
+        let mut candidates = self.repo.grep_include_candidates(self.head.rev())?;
+        if self.head.rev().is_none() {
+            // `git grep` reads tracked files only; untracked sources are scanned directly.
+            let untracked = self.repo.untracked()?.iter().filter(|p| p.ends_with(".rs"));
+            candidates.extend(untracked.cloned());
+        }
         let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
         let contents = self.head.read_many(&refs)?;
         let mut index: HashMap<String, Vec<IncludeSite>> = HashMap::new();
