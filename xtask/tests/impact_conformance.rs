@@ -11,14 +11,17 @@ mod harness;
 #[path = "impact_conformance/scenarios.rs"]
 mod scenarios;
 
-use scenarios::SCENARIOS;
+use scenarios::{SCENARIOS, Scenario};
 
-fn run(name: &str) {
-    let scenario = SCENARIOS
+fn scenario(name: &str) -> &'static Scenario {
+    SCENARIOS
         .iter()
         .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no scenario named {name}"));
-    harness::run(scenario);
+        .unwrap_or_else(|| panic!("no scenario named {name}"))
+}
+
+fn run(name: &str) {
+    harness::run(scenario(name));
 }
 
 /// One `#[test]` per scenario, named after it, so failures and timings read per scenario.
@@ -40,7 +43,13 @@ scenario_tests! {
     two_hop_chain_distance,
     dev_dependency_stops_after_one_hop,
     build_dependency_propagates,
+    platform_specific_dependency_propagates,
+    renamed_dependency_propagates,
+    hyphenated_test_binary_id,
+    hyphenated_package_library_edit,
     test_only_edit_selects_that_binary,
+    test_directory_module_selects_that_binary,
+        test_fixture_included_by_one_test,
     test_helper_module_selects_its_includer,
     example_edit_selects_that_example,
     bench_edit_selects_that_bench,
@@ -49,6 +58,8 @@ scenario_tests! {
     include_macro_of_generated_source,
     path_attribute_module_outside_package,
     included_markdown_selects_includer,
+    computed_include_without_build_selects_all,
+    slow_dep_info_of_head_build_explains_computed_include,
     build_script_rerun_if_changed_input,
     build_script_rerun_if_changed_double_colon_syntax,
     build_script_edit_selects_its_package,
@@ -57,34 +68,50 @@ scenario_tests! {
     profile_change_selects_all,
     workspace_lints_change_selects_all,
     member_feature_change,
-    slow_lockfile_bump_of_transitive_dependency,
+        lockfile_bump_of_transitive_dependency,
+    lockfile_bump_under_dev_dependency_stays_with_its_package,
     rename_across_packages_selects_both_ends,
     deleted_package_selects_its_dependents,
     deleted_file_selects_its_owner,
     new_package_added,
     rust_toolchain_file_selects_all,
     cargo_config_selects_all,
+    legacy_cargo_config_selects_all,
+    legacy_rust_toolchain_file_selects_all,
     nextest_config_selects_all,
     ci_workflow_selects_all,
     github_issue_template_selects_nothing,
     readme_only_change_selects_nothing,
+        member_readme_nothing_includes_selects_nothing,
+    no_change_selects_nothing,
     license_and_gitignore_select_nothing,
     unknown_top_level_file_selects_all_naming_it,
     impact_rule_maps_path_to_package,
     impact_rule_maps_path_to_nothing,
+    impact_rule_narrows_a_ci_workflow,
+    impact_rule_overrides_ownership_to_nothing,
+    impact_rule_overrides_ownership_to_all,
     bad_impact_rule_glob_is_invalid_input,
     impact_rule_naming_unknown_package_is_invalid_input,
     uncommitted_edit_in_working_tree,
+        uncommitted_deletion,
+    uncommitted_move_across_packages,
     untracked_new_test_file,
     untracked_file_and_staged_edit_together,
     head_revision_ignores_and_keeps_working_tree,
     path_with_spaces,
     non_ascii_paths,
+    nested_member_owns_its_files,
+    default_base_is_merge_base_with_main,
+    ignored_files_are_not_changes,
+    quotes_and_glob_characters_in_file_names,
     workspace_in_repository_subdirectory,
     single_package_workspace,
     single_package_test_only_edit,
     shallow_clone_without_base_is_environment_error,
     shallow_clone_with_fallback_selects_all,
+    unknown_base_revision_is_invalid_input,
+    unknown_head_revision_is_invalid_input,
     not_a_cargo_workspace_is_invalid_input,
     broken_manifest_in_head_is_invalid_input,
 }
@@ -100,4 +127,79 @@ fn every_scenario_has_a_test() {
     assert!(unique, "scenario names are unique");
     assert_eq!(table, tests, "the scenario table and the test list agree");
     assert!(table.len() >= 30, "at least 30 scenarios");
+}
+
+/// The other output formats on the same decision: the filterset names packages and binaries
+/// explicitly, the graph formats render, the human view gives the why-chain from the changed
+/// file, and `$GITHUB_STEP_SUMMARY` receives a Markdown summary.
+#[test]
+fn output_formats_and_step_summary() {
+    let prepared = harness::prepare(scenario("normal_dependency_chain_distance"));
+
+    let filterset = prepared.invoke(&[], "filterset", &[]);
+    assert_eq!(filterset.exit, 0, "{}", filterset.stderr);
+    for needle in ["package(=mid)", "package(=app)"] {
+        assert!(
+            filterset.stdout.contains(needle),
+            "filterset: {}",
+            filterset.stdout
+        );
+    }
+    assert!(!filterset.stdout.contains("rdeps("), "{}", filterset.stdout);
+    assert!(
+        !filterset.stdout.contains("package(=core)"),
+        "{}",
+        filterset.stdout
+    );
+
+    let human = prepared.invoke(&[], "human", &[]);
+    assert_eq!(human.exit, 0, "{}", human.stderr);
+    assert!(
+        human.stdout.contains("crates/mid/src/lib.rs") && human.stdout.contains("app"),
+        "the why-chain starts at the changed file and reaches the dependent:\n{}",
+        human.stdout
+    );
+
+    let mermaid = prepared.invoke(&[], "mermaid", &[]);
+    assert_eq!(mermaid.exit, 0, "{}", mermaid.stderr);
+    assert!(
+        mermaid.stdout.contains("mid") && mermaid.stdout.contains("lonely"),
+        "the whole graph, affected part highlighted:\n{}",
+        mermaid.stdout
+    );
+    let dot = prepared.invoke(&[], "dot", &[]);
+    assert_eq!(dot.exit, 0, "{}", dot.stderr);
+    assert!(
+        dot.stdout.trim_start().starts_with("digraph"),
+        "{}",
+        dot.stdout
+    );
+    assert!(dot.stdout.contains("mid"), "{}", dot.stdout);
+
+    let summary = prepared.repo.root.parent().unwrap().join("step-summary.md");
+    let json = prepared.invoke(&[], "json", &[("GITHUB_STEP_SUMMARY", &summary)]);
+    assert_eq!(json.exit, 0, "{}", json.stderr);
+    let markdown = std::fs::read_to_string(&summary).expect("a step summary was written");
+    assert!(
+        markdown.contains("mid") && markdown.contains("app"),
+        "{markdown}"
+    );
+}
+
+/// A test-only edit: the filterset names that one binary, not its package.
+#[test]
+fn filterset_names_the_test_binary_for_a_test_only_edit() {
+    let prepared = harness::prepare(scenario("test_only_edit_selects_that_binary"));
+    let filterset = prepared.invoke(&[], "filterset", &[]);
+    assert_eq!(filterset.exit, 0, "{}", filterset.stderr);
+    assert!(
+        filterset.stdout.contains("binary_id(=core::api)"),
+        "{}",
+        filterset.stdout
+    );
+    assert!(
+        !filterset.stdout.contains("package(=core)"),
+        "{}",
+        filterset.stdout
+    );
 }

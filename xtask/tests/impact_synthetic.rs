@@ -89,12 +89,29 @@ fn graph_is_deterministic_per_seed_and_acyclic() {
     assert!(a.iter().any(|k| !k.build.is_empty()), "some build edges");
 }
 
+#[test]
+fn the_benchmark_edit_has_a_typical_closure() {
+    for crates in [500, 2000] {
+        let graph = synthetic::graph(crates, 42);
+        let changed = synthetic::typical_change(&graph);
+        let closure = synthetic::reference_closure(&graph, changed).len();
+        assert!(
+            (crates / 100..=crates / 5).contains(&closure),
+            "{crates} crates: editing {} selects {closure}",
+            synthetic::crate_name(changed)
+        );
+    }
+}
+
 /// End to end, against the real binary: random graphs, a random changed crate, and the
 /// selected packages must be exactly the reference closure (reverse normal and build edges,
 /// then one hop of dev-dependents).
 #[test]
 fn slow_engine_selection_equals_reference_closure_on_random_graphs() {
-    let bin = env!("CARGO_BIN_EXE_xtask");
+    // `$IMPACT_XTASK_BIN`: the engine binary to test, as in the conformance suite.
+    let bin = std::env::var_os("IMPACT_XTASK_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_xtask").into());
     let sh = Shell::new().unwrap();
     for seed in 1..=8u64 {
         let crates = 12 + (seed as usize * 5);

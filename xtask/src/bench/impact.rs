@@ -1,5 +1,5 @@
 //! `cargo xtask bench impact [--sizes 50,500,2000,10000] [--seed N] [--warm-runs N] [--dir DIR]
-//! [--json FILE]`
+//! [--this-workspace] [--json FILE]`
 //!
 //! For each size, generates a synthetic workspace (see `synthetic.rs`) and times the real
 //! decision, `xtask impact --base <base> --head <head> --format json`, run as a child process of
@@ -7,6 +7,12 @@
 //! runs) and warm (the same call again, answered from the metadata cache). Peak memory is the
 //! maximum resident set of the decision's process tree, from `/usr/bin/time -v` when present.
 //! Each decision is also checked against the brute-force reference closure of the change.
+//! For scale, each row also times one plain `cargo metadata` on the same workspace: the floor
+//! under any cold decision that needs the resolved graph.
+//!
+//! `--this-workspace` adds a row for this repository's own last commit (`--base HEAD~1 --head
+//! HEAD`), cold and warm against a fresh target directory (so the shared build's dep-info and
+//! cache play no part).
 //!
 //! Workspaces are generated under `--dir`, by default `/dev/shm` when it exists (tens of
 //! thousands of small files are written and committed per size; on tmpfs that takes seconds, not
@@ -32,6 +38,7 @@ struct Options {
     warm_runs: usize,
     json: Option<PathBuf>,
     dir: PathBuf,
+    this_workspace: bool,
 }
 
 fn default_scratch_parent() -> PathBuf {
@@ -51,6 +58,7 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
         warm_runs: 3,
         json: None,
         dir: default_scratch_parent(),
+        this_workspace: false,
     };
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(crate::usage_error)? {
@@ -83,6 +91,7 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
                     .map_err(crate::usage_error)?
                     .max(1);
             }
+            Long("this-workspace") => options.this_workspace = true,
             Long("dir") => options.dir = parser.value().map_err(crate::usage_error)?.into(),
             Long("json") => options.json = Some(parser.value().map_err(crate::usage_error)?.into()),
             _ => return Err(crate::usage_error(arg.unexpected())),
@@ -93,16 +102,21 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
 
 #[derive(Serialize)]
 struct Row {
+    /// `synthetic` or `this workspace`.
+    workspace: &'static str,
     crates: usize,
-    generate_ms: u128,
+    generate_ms: Option<u128>,
     cold_ms: u128,
     /// Median of the warm runs.
     warm_ms: u128,
+    /// One plain `cargo metadata` on the same workspace: the floor a cold decision pays.
+    cargo_metadata_ms: u128,
     /// Peak resident set of the cold decision (it includes `cargo metadata`), MiB.
     cold_peak_mib: Option<f64>,
     warm_peak_mib: Option<f64>,
     selected: usize,
-    reference: usize,
+    /// Size of the brute-force reference closure (synthetic workspaces only).
+    reference: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -145,23 +159,39 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         let row = bench_size(&engine, crates, &options, measure_memory)?;
         eprintln!(
             "  {crates} crates: cold {} ms, warm {} ms, selected {} (reference {})",
-            row.cold_ms, row.warm_ms, row.selected, row.reference
+            row.cold_ms,
+            row.warm_ms,
+            row.selected,
+            row.reference.unwrap_or_default()
         );
         rows.push(row);
     }
+    if options.this_workspace {
+        rows.push(bench_this_workspace(&engine, &options, measure_memory)?);
+    }
 
     println!(
-        "{:>7}  {:>11}  {:>8}  {:>8}  {:>10}  {:>10}  {:>8}",
-        "crates", "generate ms", "cold ms", "warm ms", "cold MiB", "warm MiB", "selected"
+        "{:<15}  {:>7}  {:>11}  {:>8}  {:>8}  {:>13}  {:>9}  {:>9}  {:>8}",
+        "workspace",
+        "crates",
+        "generate ms",
+        "cold ms",
+        "warm ms",
+        "metadata ms",
+        "cold MiB",
+        "warm MiB",
+        "selected"
     );
     let mib = |m: Option<f64>| m.map_or("-".to_string(), |m| format!("{m:.1}"));
     for row in &rows {
         println!(
-            "{:>7}  {:>11}  {:>8}  {:>8}  {:>10}  {:>10}  {:>8}",
+            "{:<15}  {:>7}  {:>11}  {:>8}  {:>8}  {:>13}  {:>9}  {:>9}  {:>8}",
+            row.workspace,
             row.crates,
-            row.generate_ms,
+            row.generate_ms.map_or("-".to_string(), |ms| ms.to_string()),
             row.cold_ms,
             row.warm_ms,
+            row.cargo_metadata_ms,
             mib(row.cold_peak_mib),
             mib(row.warm_peak_mib),
             row.selected
@@ -170,7 +200,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
 
     let mismatched: Vec<usize> = rows
         .iter()
-        .filter(|r| r.selected != r.reference)
+        .filter(|r| r.reference.is_some_and(|reference| reference != r.selected))
         .map(|r| r.crates)
         .collect();
     if let Some(path) = &options.json {
@@ -204,18 +234,20 @@ fn bench_size(
 ) -> Result<Row, Failure> {
     let dir = ScratchDir::new(&options.dir, crates)?;
     let started = Instant::now();
-    // A crate in the middle: its reverse closure is neither trivial nor everything.
-    let workspace = synthetic::generate(&dir.0.join("ws"), crates, options.seed, crates / 2)
+    let changed = synthetic::typical_change(&synthetic::graph(crates, options.seed));
+    let workspace = synthetic::generate(&dir.0.join("ws"), crates, options.seed, changed)
         .map_err(|e| Failure::environment(format!("generating {crates} crates failed: {e}")))?;
     let generate_ms = started.elapsed().as_millis();
     eprintln!("  {crates} crates: generated and committed in {generate_ms} ms");
 
-    let cold = decide(engine, &workspace, measure_memory)?;
-    let mut warm = Vec::with_capacity(options.warm_runs);
-    for _ in 0..options.warm_runs {
-        warm.push(decide(engine, &workspace, measure_memory)?);
-    }
-    warm.sort_by_key(|d| d.elapsed);
+    let request = Request {
+        root: &workspace.root,
+        manifest: &workspace.manifest,
+        base: &workspace.base,
+        head: &workspace.head,
+        target_dir: &workspace.root.join("target"),
+    };
+    let (cold, warm) = cold_then_warm(engine, &request, options.warm_runs, measure_memory)?;
     let median = &warm[warm.len() / 2];
 
     let reference: BTreeSet<String> =
@@ -223,13 +255,6 @@ fn bench_size(
             .into_iter()
             .map(synthetic::crate_name)
             .collect();
-    for decision in std::iter::once(&cold).chain(&warm) {
-        if decision.selected != cold.selected {
-            return Err(Failure::check_failed(format!(
-                "{crates} crates: the warm decision differs from the cold one"
-            )));
-        }
-    }
     if cold.selected != reference {
         let missing: Vec<_> = reference.difference(&cold.selected).take(5).collect();
         let extra: Vec<_> = cold.selected.difference(&reference).take(5).collect();
@@ -239,15 +264,117 @@ fn bench_size(
         );
     }
     Ok(Row {
+        workspace: "synthetic",
         crates,
-        generate_ms,
+        generate_ms: Some(generate_ms),
         cold_ms: cold.elapsed.as_millis(),
         warm_ms: median.elapsed.as_millis(),
+        cargo_metadata_ms: time_cargo_metadata(&request)?,
         cold_peak_mib: cold.peak_mib,
         warm_peak_mib: warm.iter().filter_map(|d| d.peak_mib).reduce(f64::max),
         selected: cold.selected.len(),
-        reference: reference.len(),
+        reference: Some(reference.len()),
     })
+}
+
+/// This repository's last commit, decided cold then warm against a fresh target directory.
+fn bench_this_workspace(
+    engine: &Path,
+    options: &Options,
+    measure_memory: bool,
+) -> Result<Row, Failure> {
+    let root = crate::project_root();
+    let manifest = root.join("Cargo.toml");
+    let scratch = ScratchDir::new(&options.dir, 0)?;
+    let request = Request {
+        root: &root,
+        manifest: &manifest,
+        base: "HEAD~1",
+        head: "HEAD",
+        target_dir: &scratch.0.join("target"),
+    };
+    let (cold, warm) = cold_then_warm(engine, &request, options.warm_runs, measure_memory)?;
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    let metadata = cmd!(
+        sh,
+        "cargo metadata --no-deps --format-version 1 --manifest-path {manifest}"
+    )
+    .quiet()
+    .read()
+    .map_err(|e| Failure::environment(format!("cargo metadata failed: {e}")))?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|e| Failure::environment(format!("cargo metadata printed no JSON: {e}")))?;
+    let crates = metadata["workspace_members"].as_array().map_or(0, Vec::len);
+    eprintln!(
+        "  this workspace (HEAD~1..HEAD, {crates} members): cold {} ms, warm {} ms, selected {}",
+        cold.elapsed.as_millis(),
+        warm[warm.len() / 2].elapsed.as_millis(),
+        cold.selected.len()
+    );
+    Ok(Row {
+        workspace: "this workspace",
+        crates,
+        generate_ms: None,
+        cold_ms: cold.elapsed.as_millis(),
+        warm_ms: warm[warm.len() / 2].elapsed.as_millis(),
+        cargo_metadata_ms: time_cargo_metadata(&request)?,
+        cold_peak_mib: cold.peak_mib,
+        warm_peak_mib: warm.iter().filter_map(|d| d.peak_mib).reduce(f64::max),
+        selected: cold.selected.len(),
+        reference: None,
+    })
+}
+
+/// Wall time of one `cargo metadata --format-version 1` (with dependencies resolved, as a cold
+/// decision needs) on the request's workspace.
+fn time_cargo_metadata(request: &Request<'_>) -> Result<u128, Failure> {
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    sh.change_dir(request.root);
+    let manifest = request.manifest;
+    let started = Instant::now();
+    cmd!(
+        sh,
+        "cargo metadata --format-version 1 --offline --manifest-path {manifest}"
+    )
+    .env("CARGO_TARGET_DIR", request.target_dir)
+    .quiet()
+    .ignore_stdout()
+    .run()
+    .map_err(|e| Failure::environment(format!("cargo metadata failed: {e}")))?;
+    Ok(started.elapsed().as_millis())
+}
+
+/// What one decision is asked: the analysed revisions and where the engine keeps its cache.
+struct Request<'a> {
+    root: &'a Path,
+    manifest: &'a Path,
+    base: &'a str,
+    head: &'a str,
+    target_dir: &'a Path,
+}
+
+/// The first decision (cold: nothing cached in `target_dir` yet) and `warm_runs` more, sorted
+/// by time; every one must select the same packages.
+fn cold_then_warm(
+    engine: &Path,
+    request: &Request<'_>,
+    warm_runs: usize,
+    measure_memory: bool,
+) -> Result<(Decision, Vec<Decision>), Failure> {
+    let cold = decide(engine, request, measure_memory)?;
+    let mut warm = Vec::with_capacity(warm_runs);
+    for _ in 0..warm_runs {
+        let decision = decide(engine, request, measure_memory)?;
+        if decision.selected != cold.selected {
+            return Err(Failure::check_failed(format!(
+                "{}: a warm decision differs from the cold one",
+                request.root.display()
+            )));
+        }
+        warm.push(decision);
+    }
+    warm.sort_by_key(|d| d.elapsed);
+    Ok((cold, warm))
 }
 
 /// A scratch directory under the system temp dir, removed on drop. (`tempfile` stays a
@@ -282,15 +409,10 @@ struct Decision {
 }
 
 /// One run of the real decision as a child process, timed from spawn to exit.
-fn decide(
-    engine: &Path,
-    workspace: &synthetic::SyntheticWorkspace,
-    measure_memory: bool,
-) -> Result<Decision, Failure> {
+fn decide(engine: &Path, request: &Request<'_>, measure_memory: bool) -> Result<Decision, Failure> {
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
-    sh.change_dir(&workspace.root);
-    let manifest = &workspace.manifest;
-    let (base, head) = (&workspace.base, &workspace.head);
+    sh.change_dir(request.root);
+    let (manifest, base, head) = (request.manifest, request.base, request.head);
     let impact_args = [
         "impact",
         "--manifest-path",
@@ -310,7 +432,7 @@ fn decide(
     };
     let started = Instant::now();
     let output = command
-        .env("CARGO_TARGET_DIR", workspace.root.join("target"))
+        .env("CARGO_TARGET_DIR", request.target_dir)
         .env_remove("GITHUB_STEP_SUMMARY")
         .quiet()
         .ignore_status()
@@ -320,7 +442,8 @@ fn decide(
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         return Err(Failure::check_failed(format!(
-            "`xtask impact` failed on the synthetic workspace ({}):\n{stderr}",
+            "`xtask impact` failed on {} ({}):\n{stderr}",
+            request.root.display(),
             output.status
         )));
     }

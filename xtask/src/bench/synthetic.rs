@@ -107,7 +107,6 @@ pub fn generate(
         changed < crates,
         "the changed crate is one of the workspace's"
     );
-    let t0 = std::time::Instant::now();
     let graph = graph(crates, seed);
     std::fs::create_dir_all(root)?;
     write(
@@ -122,7 +121,6 @@ pub fn generate(
         write_crate(root, index, krate)?;
     }
     write(root, "Cargo.lock", &lockfile(&graph))?;
-    eprintln!("TIMING files {:?}", t0.elapsed());
 
     let sh = Shell::new().map_err(io::Error::other)?;
     sh.change_dir(root);
@@ -141,7 +139,6 @@ pub fn generate(
     git(&["add", "-A"])?;
     git(&["commit", "-q", "-m", "synthetic base"])?;
     let base = git(&["rev-parse", "HEAD"])?;
-    eprintln!("TIMING base commit {:?}", t0.elapsed());
 
     let lib = root
         .join("crates")
@@ -283,4 +280,39 @@ pub fn reference_closure(graph: &[SyntheticCrate], changed: usize) -> BTreeSet<u
         .collect();
     affected.extend(dev_dependents);
     affected
+}
+
+/// The crate a benchmark edits: among 64 evenly spaced candidates, the one whose reverse
+/// closure is closest to 5% of the workspace, a typical mid-level library edit. (The random
+/// graph alone gives closures from 1 crate to a quarter of the workspace depending on where the
+/// edit lands, which would make sizes incomparable.)
+pub fn typical_change(graph: &[SyntheticCrate]) -> usize {
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
+    for (index, krate) in graph.iter().enumerate() {
+        for &dep in krate.normal.iter().chain(&krate.build) {
+            dependents[dep].push(index);
+        }
+    }
+    let closure_size = |start: usize| {
+        let mut seen = vec![false; graph.len()];
+        let mut stack = vec![start];
+        seen[start] = true;
+        let mut count = 0usize;
+        while let Some(next) = stack.pop() {
+            count += 1;
+            for &up in &dependents[next] {
+                if !seen[up] {
+                    seen[up] = true;
+                    stack.push(up);
+                }
+            }
+        }
+        count
+    };
+    let goal = (graph.len() / 20).max(1);
+    let stride = (graph.len() / 64).max(1);
+    (0..graph.len())
+        .step_by(stride)
+        .min_by_key(|&candidate| closure_size(candidate).abs_diff(goal))
+        .unwrap_or(0)
 }

@@ -223,14 +223,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn package(&self, name: &str) -> Option<&Value> {
+    pub fn package(&self, name: &str) -> Option<&Value> {
         self.json.as_ref()?["packages"]
             .as_array()?
             .iter()
             .find(|p| p["name"] == name)
     }
 
-    fn selected_packages(&self) -> Vec<String> {
+    pub fn selected_packages(&self) -> Vec<String> {
         self.json
             .as_ref()
             .and_then(|j| j["packages"].as_array())
@@ -244,12 +244,10 @@ impl Outcome {
 
     /// Whether a selector is satisfied: `pkg` a package, `pkg::x` or `bin:pkg` a test binary.
     fn is_selected(&self, selector: &str) -> bool {
-        let (package, binary) = match selector.strip_prefix("bin:") {
-            Some(lib) => (lib, Some(lib.to_string())),
-            None => match selector.split_once("::") {
-                Some((pkg, _)) => (pkg, Some(selector.to_string())),
-                None => (selector, None),
-            },
+        let package = selector_package(selector);
+        let binary = match selector.strip_prefix("bin:") {
+            Some(lib) => Some(lib.to_string()),
+            None => selector.contains("::").then(|| selector.to_string()),
         };
         let Some(entry) = self.package(package) else {
             return false;
@@ -265,7 +263,29 @@ impl Outcome {
     }
 }
 
-pub fn run(scenario: &Scenario) {
+/// The engine under test: this package's `xtask` binary, or `$IMPACT_XTASK_BIN` when set (to
+/// run the suite against another build, e.g. a release binary or a copy kept out of a shared
+/// target directory that other builds overwrite).
+pub fn xtask_binary() -> PathBuf {
+    std::env::var_os("IMPACT_XTASK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_xtask")))
+}
+
+/// A scenario's repository after the change: ready for the engine.
+pub struct Prepared {
+    pub repo: Repo,
+    /// Where the engine runs: the repository, or its shallow clone.
+    pub workdir: PathBuf,
+    pub manifest: PathBuf,
+    pub base_sha: String,
+    pub head_sha: Option<String>,
+    /// Members of the head workspace per `cargo metadata`, when the head has a valid one.
+    pub head_members: Option<Vec<String>>,
+    pub pass_base: bool,
+}
+
+pub fn prepare(scenario: &Scenario) -> Prepared {
     let repo = Repo::new();
     let files = crate::scenarios::base_files(scenario.base);
     if matches!(
@@ -323,54 +343,75 @@ pub fn run(scenario: &Scenario) {
         }
     };
     let manifest = workdir.join(crate::scenarios::manifest_of(scenario.base));
-
-    let before = snapshot(&repo.sh, &workdir);
-
-    let mut args: Vec<String> = vec![
-        "impact".into(),
-        "--manifest-path".into(),
-        manifest.display().to_string(),
-        "--base".into(),
-        base_sha.clone(),
-    ];
-    if let Some(head) = &head_sha {
-        args.extend(["--head".into(), head.clone()]);
+    Prepared {
+        repo,
+        workdir,
+        manifest,
+        base_sha,
+        head_sha,
+        head_members,
+        pass_base: scenario.pass_base,
     }
-    args.extend(scenario.extra_args.iter().map(|a| a.to_string()));
-    args.extend(["--format".into(), "json".into()]);
-    let bin = env!("CARGO_BIN_EXE_xtask");
-    let _cd = repo.sh.push_dir(&workdir);
-    let output = cmd!(repo.sh, "{bin} {args...}")
-        .env(
-            "CARGO_TARGET_DIR",
-            manifest.parent().unwrap().join("target"),
-        )
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("XTASK_WORKSPACE_ROOT")
-        .quiet()
-        .ignore_status()
-        .output()
-        .expect("run xtask impact");
-    drop(_cd);
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let exit = output.status.code().unwrap_or(-1);
-    let json = serde_json::from_str(&stdout).ok();
-    let outcome = Outcome {
-        exit,
-        stdout,
-        stderr,
-        json,
-    };
+}
 
+impl Prepared {
+    /// Runs `xtask impact --manifest-path .. --base .. [--head ..] <extra> --format <format>`
+    /// with `env` added to a clean environment.
+    pub fn invoke(&self, extra: &[&str], format: &str, env: &[(&str, &Path)]) -> Outcome {
+        let mut args: Vec<String> = vec![
+            "impact".into(),
+            "--manifest-path".into(),
+            self.manifest.display().to_string(),
+        ];
+        if self.pass_base {
+            args.extend(["--base".into(), self.base_sha.clone()]);
+        }
+        if let Some(head) = &self.head_sha {
+            args.extend(["--head".into(), head.clone()]);
+        }
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.extend(["--format".into(), format.into()]);
+        let bin = xtask_binary();
+        let sh = &self.repo.sh;
+        let _cd = sh.push_dir(&self.workdir);
+        let mut command = cmd!(sh, "{bin} {args...}")
+            .env(
+                "CARGO_TARGET_DIR",
+                self.manifest.parent().unwrap().join("target"),
+            )
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("XTASK_WORKSPACE_ROOT");
+        for (key, value) in env {
+            command = command.env(key, value);
+        }
+        let output = command
+            .quiet()
+            .ignore_status()
+            .output()
+            .expect("run xtask impact");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        Outcome {
+            exit: output.status.code().unwrap_or(-1),
+            json: serde_json::from_str(&stdout).ok(),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+pub fn run(scenario: &Scenario) {
+    let prepared = prepare(scenario);
+    let before = snapshot(&prepared.repo.sh, &prepared.workdir);
+    let outcome = prepared.invoke(scenario.extra_args, "json", &[]);
     let context = format!(
         "scenario `{}`: exit {}\n--- stdout\n{}\n--- stderr\n{}",
         scenario.name, outcome.exit, outcome.stdout, outcome.stderr
     );
 
     // The analysis never touches the user's checkout, whatever the outcome.
-    let after = snapshot(&repo.sh, &workdir);
+    let after = snapshot(&prepared.repo.sh, &prepared.workdir);
     assert_eq!(after.head, before.head, "HEAD moved\n{context}");
     assert_eq!(after.status, before.status, "git status changed\n{context}");
     assert!(
@@ -380,21 +421,28 @@ pub fn run(scenario: &Scenario) {
 
     // A shallow clone with `--fallback all` never saw the base, so it is not echoed back.
     let echoed_base = match scenario.checkout {
-        Checkout::InPlace => Some(base_sha.as_str()),
+        Checkout::InPlace => Some(prepared.base_sha.as_str()),
         Checkout::ShallowClone => None,
     };
     check(
         &scenario.expect,
         &outcome,
         echoed_base,
-        head_sha.as_deref(),
-        head_members.as_deref(),
+        prepared.head_sha.as_deref(),
+        prepared.head_members.as_deref(),
         &context,
     );
 
     let selected = outcome.selected_packages();
+    let mut required_packages: Vec<&str> = scenario
+        .expect
+        .required
+        .iter()
+        .map(|s| selector_package(s))
+        .collect();
+    required_packages.dedup();
     println!(
-        "impact-conformance: {:<44} exit={} all={:<5} selected={:<3} required={:<2} forbidden={:<2} packages=[{}]",
+        "impact-conformance: {:<52} exit={} all={:<5} selected={:<3} required={:<3} packages=[{}]",
         scenario.name,
         outcome.exit,
         outcome
@@ -403,10 +451,17 @@ pub fn run(scenario: &Scenario) {
             .and_then(|j| j["all"].as_bool())
             .unwrap_or(false),
         selected.len(),
-        scenario.expect.required.len(),
-        scenario.expect.forbidden.len(),
+        required_packages.len(),
         selected.join(",")
     );
+}
+
+/// The package a selector names: `pkg`, `pkg::x` and `bin:pkg` all name `pkg`.
+fn selector_package(selector: &str) -> &str {
+    match selector.strip_prefix("bin:") {
+        Some(lib) => lib,
+        None => selector.split_once("::").map_or(selector, |(pkg, _)| pkg),
+    }
 }
 
 fn check(
@@ -510,6 +565,15 @@ fn check(
                 .iter()
                 .any(|f| f["path"] == *path && f["status"] == *status),
             "changed_files must hold {path} as {status}\n{context}"
+        );
+    }
+    for (name, needle) in expect.why {
+        let entry = outcome
+            .package(name)
+            .unwrap_or_else(|| panic!("`{name}` must be selected\n{context}"));
+        assert!(
+            entry["reasons"].to_string().contains(needle),
+            "the reasons of `{name}` should mention {needle:?}\n{context}"
         );
     }
     if !expect.reasons_mention.is_empty() {

@@ -22,6 +22,9 @@ pub enum Base {
     Subdirectory,
     /// A git repository without any `Cargo.toml`.
     NotCargo,
+    /// Standard plus a member nested inside another member's directory
+    /// (`crates/lonely/inner`).
+    Nested,
 }
 
 /// How the head revision is given to the engine.
@@ -67,6 +70,8 @@ pub struct Expect {
     pub changed: &'static [(&'static str, &'static str)],
     /// Substrings of `all_reasons` or the packages' reasons.
     pub reasons_mention: &'static [&'static str],
+    /// `(package, substring)`: that package's own reasons (its why-chain) mention it.
+    pub why: &'static [(&'static str, &'static str)],
     pub stderr_mentions: &'static [&'static str],
 }
 
@@ -80,6 +85,7 @@ impl Expect {
         distances: &[],
         changed: &[],
         reasons_mention: &[],
+        why: &[],
         stderr_mentions: &[],
     };
     /// Exit 0, `all` true.
@@ -107,6 +113,8 @@ pub struct Scenario {
     /// Bring `Cargo.lock` up to date after the change, as a real commit would.
     pub sync_lockfile: bool,
     pub extra_args: &'static [&'static str],
+    /// Pass `--base <base sha>`; without it the engine finds the merge-base with `main`.
+    pub pass_base: bool,
     pub expect: Expect,
 }
 
@@ -120,14 +128,15 @@ impl Scenario {
         checkout: Checkout::InPlace,
         sync_lockfile: true,
         extra_args: &[],
+        pass_base: true,
         expect: Expect::SOME,
     };
 }
 
 /// Members of the standard workspace.
 pub const STANDARD_MEMBERS: &[&str] = &[
-    "core", "mid", "app", "devuser", "top", "codegen", "gen", "genuser", "other", "lonely", "ua",
-    "ub",
+    "dash-lib", "platdep", "core", "mid", "app", "devuser", "top", "codegen", "gen", "genuser",
+    "other", "lonely", "ua", "ub",
 ];
 
 pub fn manifest_of(base: Base) -> &'static str {
@@ -164,12 +173,13 @@ pub fn standard() -> Vec<(String, String)> {
              [profile.dev]\ndebug = 1\n"
                 .into(),
         ),
-        (".gitignore", "/target\n".into()),
+        (".gitignore", "/target\n*.o\n".into()),
         ("README.md", "# A workspace\n\nSee docs/.\n".into()),
         ("LICENSE", "MIT License\n".into()),
         ("docs/guide.md", "# Guide\n\nIncluded by `other`.\n".into()),
         ("docs/notes.md", "# Notes nobody includes\n".into()),
         ("assets/logo.bin", "\u{1}\u{2}\u{3}logo".into()),
+        ("assets/computed.txt", "computed\n".into()),
         (
             "generated/consts.rs",
             "pub const GENERATED: u32 = 7;\n".into(),
@@ -208,6 +218,14 @@ pub fn standard() -> Vec<(String, String)> {
             "#[test]\nfn more() { assert!(core::core_value() > 0); }\n".into(),
         ),
         (
+            "crates/core/tests/suite/main.rs",
+            "mod cases;\n\n#[test]\nfn suite() { cases::run(); }\n".into(),
+        ),
+        (
+            "crates/core/tests/suite/cases.rs",
+            "pub fn run() { assert_eq!(core::core_value(), 1); }\n".into(),
+        ),
+        (
             "crates/core/benches/speed.rs",
             "fn main() { core::core_value(); }\n".into(),
         ),
@@ -228,7 +246,17 @@ pub fn standard() -> Vec<(String, String)> {
         ("crates/mid/src/legacy.rs", "pub fn old() {}\n".into()),
         (
             "crates/mid/tests/mid_it.rs",
-            "#[test]\nfn mid() { assert_eq!(mid::mid_value(), 2); }\n".into(),
+            "const INPUT: &str = include_str!(\"fixtures/input.json\");\n\n\
+             #[test]\nfn mid() { assert_eq!(mid::mid_value(), 2); assert!(!INPUT.is_empty()); }\n"
+                .into(),
+        ),
+        (
+            "crates/mid/tests/fixtures/input.json",
+            "{\"n\": 1}\n".into(),
+        ),
+        (
+            "crates/mid/tests/other_it.rs",
+            "#[test]\nfn other() { assert_eq!(mid::mid_value(), 2); }\n".into(),
         ),
         (
             "crates/app/Cargo.toml",
@@ -309,6 +337,9 @@ pub fn standard() -> Vec<(String, String)> {
              pub const LOGO: &[u8] = include_bytes!(\"../../../assets/logo.bin\");\n\
              pub const GUIDE: &str = include_str!(\"../../../docs/guide.md\");\n\
              pub const SPACED: &str = include_str!(\"../../core/data/my table.txt\");\n\
+             // A computed path: no source scan can resolve it, rustc's dep-info can.\n\
+             pub const COMPUTED: &str =\n    \
+             include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../assets/computed.txt\"));\n\
              include!(\"../../../generated/consts.rs\");\n\n\
              #[path = \"../../../shared_src/common.rs\"]\nmod common;\n\n\
              pub fn value() -> u32 { common::common() + GENERATED }\n"
@@ -325,6 +356,29 @@ pub fn standard() -> Vec<(String, String)> {
         ("crates/ua/src/lib.rs", "pub fn ua() {}\n".into()),
         ("crates/ub/Cargo.toml", member("ub", "license = \"MIT\"\n")),
         ("crates/ub/src/lib.rs", "pub fn ub() {}\n".into()),
+        // dash-lib: a hyphenated package (lib crate `dash_lib`) with a hyphenated test
+        ("crates/dash-lib/Cargo.toml", member("dash-lib", "")),
+        (
+            "crates/dash-lib/src/lib.rs",
+            "pub fn dash() -> u32 { 9 }\n".into(),
+        ),
+        (
+            "crates/dash-lib/tests/it-works.rs",
+            "#[test]\nfn works() { assert_eq!(dash_lib::dash(), 9); }\n".into(),
+        ),
+        // platdep: a platform-specific dependency and a renamed one
+        (
+            "crates/platdep/Cargo.toml",
+            member(
+                "platdep",
+                "\n[dependencies]\nrenamed_core = { package = \"core\", path = \"../core\" }\n\n\
+                 [target.'cfg(unix)'.dependencies]\ncodegen = { path = \"../codegen\" }\n",
+            ),
+        ),
+        (
+            "crates/platdep/src/lib.rs",
+            "pub fn p() -> u32 { renamed_core::core_value() }\n".into(),
+        ),
     ];
     files.sort_by(|a, b| a.0.cmp(b.0));
     files
@@ -342,6 +396,29 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
     match base {
         Base::Standard => {}
         Base::WithRules => set(&mut files, "lanes.toml", IMPACT_RULES.into()),
+        Base::Nested => {
+            let root = files
+                .iter()
+                .find(|(p, _)| p == "Cargo.toml")
+                .unwrap()
+                .1
+                .clone();
+            let root = root.replace(
+                "members = [\"crates/*\"]",
+                "members = [\"crates/*\", \"crates/lonely/inner\"]",
+            );
+            set(&mut files, "Cargo.toml", root);
+            set(
+                &mut files,
+                "crates/lonely/inner/Cargo.toml",
+                member("inner", ""),
+            );
+            set(
+                &mut files,
+                "crates/lonely/inner/src/lib.rs",
+                "pub fn inner() {}\n".into(),
+            );
+        }
         Base::WorkspaceGitDep => {
             let root = files
                 .iter()
@@ -392,6 +469,32 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
                 "crates/extuser_dep/src/lib.rs",
                 "pub fn d() {}\n".into(),
             );
+            set(
+                &mut files,
+                "crates/devext/Cargo.toml",
+                member(
+                    "devext",
+                    "\n[dev-dependencies]\nextwrap = { git = \"@EXT@/extwrap\" }\n",
+                ),
+            );
+            set(
+                &mut files,
+                "crates/devext/src/lib.rs",
+                "pub fn v() {}\n".into(),
+            );
+            set(
+                &mut files,
+                "crates/devext_user/Cargo.toml",
+                member(
+                    "devext_user",
+                    "\n[dependencies]\ndevext = { path = \"../devext\" }\n",
+                ),
+            );
+            set(
+                &mut files,
+                "crates/devext_user/src/lib.rs",
+                "pub fn u() {}\n".into(),
+            );
         }
         Base::SinglePackage => {
             files = vec![
@@ -437,6 +540,9 @@ const IMPACT_RULES: &str = "\
 rules = [
   { paths = [\"tools/gen/**\"], packages = [\"lonely\"] },
   { paths = [\"scripts/**\"], affects = \"nothing\" },
+  { paths = [\".github/workflows/docs.yml\"], affects = \"nothing\" },
+  { paths = [\"crates/lonely/notes/**\"], affects = \"nothing\" },
+  { paths = [\"crates/ua/env/**\"], affects = \"all\" },
 ]
 ";
 
@@ -447,6 +553,8 @@ pub const SCENARIOS: &[Scenario] = &[
         change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
         expect: Expect {
             required: &["mid", "bin:mid", "mid::mid_it", "app", "bin:app"],
+            // app's why-chain: the changed file, its owner, the edge through mid.
+            why: &[("app", "crates/mid/src/lib.rs"), ("app", "mid")],
             forbidden: &[
                 "core", "devuser", "top", "lonely", "other", "gen", "ua", "ub",
             ],
@@ -462,6 +570,11 @@ pub const SCENARIOS: &[Scenario] = &[
             required: &["core", "core::api", "core::more", "mid", "app"],
             forbidden: &["lonely", "gen", "codegen", "genuser", "other", "ua", "ub"],
             distances: &[("core", 0), ("mid", 1), ("app", 2)],
+            why: &[
+                ("app", "crates/core/src/lib.rs"),
+                ("app", "core"),
+                ("app", "mid"),
+            ],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -472,6 +585,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["devuser", "devuser::uses_core"],
             forbidden: &["top", "lonely"],
+            why: &[("devuser", "dev")],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -482,7 +596,28 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["codegen", "gen", "genuser"],
             forbidden: &["core", "mid", "app", "lonely", "other"],
+            why: &[("gen", "build"), ("genuser", "codegen")],
             distances: &[("codegen", 0), ("gen", 1), ("genuser", 2)],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "platform_specific_dependency_propagates",
+        change: &[Append("crates/codegen/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["platdep"],
+            forbidden: &["lonely", "mid"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "renamed_dependency_propagates",
+        change: &[Append("crates/core/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["platdep"],
+            forbidden: &["lonely", "codegen"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -508,6 +643,35 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "test_directory_module_selects_that_binary",
+        change: &[Append(
+            "crates/core/tests/suite/cases.rs",
+            "pub fn more() {}\n",
+        )],
+        expect: Expect {
+            required: &["core::suite"],
+            forbidden: &["bin:core", "core::api", "core::more", "mid", "devuser"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "test_fixture_included_by_one_test",
+        // `tests/fixtures/` is no test binary of its own. The including test must run; the
+        // package's other tests may read fixtures at run time, so they are allowed, but the
+        // fixture is no input of mid's library: dependents stay out.
+        change: &[Write(
+            "crates/mid/tests/fixtures/input.json",
+            "{\"n\": 2}\n",
+        )],
+        expect: Expect {
+            required: &["mid::mid_it"],
+            forbidden: &["app", "core"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "test_helper_module_selects_its_includer",
         change: &[Append(
             "crates/core/tests/common/mod.rs",
@@ -516,6 +680,26 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["core::api"],
             forbidden: &["mid", "app", "devuser", "top"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "hyphenated_test_binary_id",
+        change: &[Append("crates/dash-lib/tests/it-works.rs", "// more\n")],
+        expect: Expect {
+            required: &["dash-lib::it-works"],
+            forbidden: &["bin:dash-lib", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "hyphenated_package_library_edit",
+        change: &[Append("crates/dash-lib/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["dash-lib", "bin:dash-lib", "dash-lib::it-works"],
+            forbidden: &["lonely", "core"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -559,6 +743,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["other", "core"],
             forbidden: &["lonely", "gen", "ua"],
+            why: &[("other", "crates/core/data/table.txt")],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -605,6 +790,31 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["other"],
             forbidden: &["core", "lonely", "gen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "computed_include_without_build_selects_all",
+        change: &[Write("assets/computed.txt", "changed\n")],
+        head: Head::WorkingTree,
+        expect: Expect {
+            reasons_mention: &["assets/computed.txt"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_dep_info_of_head_build_explains_computed_include",
+        change: &[
+            Write("assets/computed.txt", "changed\n"),
+            // A build of the head: rustc's dep-info now lists the computed include.
+            Cargo(&["build", "--offline", "-p", "other"]),
+        ],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["other"],
+            forbidden: &["core", "mid", "lonely", "gen"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -696,7 +906,7 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
-        name: "slow_lockfile_bump_of_transitive_dependency",
+        name: "lockfile_bump_of_transitive_dependency",
         base: Base::TransitiveGitDep,
         change: &[
             ExtGit("extleaf", &["branch", "-f", "stable", "v0.2.0"]),
@@ -704,8 +914,31 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         expect: Expect {
             required: &["extuser", "extuser_dep"],
-            forbidden: &["core", "mid", "app", "lonely", "other", "ua", "ub"],
+            forbidden: &[
+                "core",
+                "mid",
+                "app",
+                "lonely",
+                "other",
+                "ua",
+                "ub",
+                "devext_user",
+            ],
             changed: &[("Cargo.lock", "modified")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "lockfile_bump_under_dev_dependency_stays_with_its_package",
+        base: Base::TransitiveGitDep,
+        change: &[
+            ExtGit("extleaf", &["branch", "-f", "stable", "v0.2.0"]),
+            Cargo(&["update", "-p", "extleaf"]),
+        ],
+        expect: Expect {
+            required: &["devext"],
+            forbidden: &["devext_user", "core", "lonely"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -792,6 +1025,18 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "legacy_cargo_config_selects_all",
+        change: &[Write(".cargo/config", "[env]\nIMPACT_FLAG = \"1\"\n")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "legacy_rust_toolchain_file_selects_all",
+        change: &[Write("rust-toolchain", "stable\n")],
+        expect: Expect::ALL,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "nextest_config_selects_all",
         change: &[Write(
             ".config/nextest.toml",
@@ -821,6 +1066,21 @@ pub const SCENARIOS: &[Scenario] = &[
             Append("README.md", "\nMore words.\n"),
             Append("docs/notes.md", "more\n"),
         ],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "member_readme_nothing_includes_selects_nothing",
+        change: &[Write(
+            "crates/lonely/README.md",
+            "# lonely\n\nA crate on its own.\n",
+        )],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "no_change_selects_nothing",
+        change: &[],
         expect: Expect::NOTHING,
         ..Scenario::DEFAULT
     },
@@ -865,6 +1125,30 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "impact_rule_narrows_a_ci_workflow",
+        base: Base::WithRules,
+        change: &[Write(".github/workflows/docs.yml", "on: push\njobs: {}\n")],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_overrides_ownership_to_nothing",
+        base: Base::WithRules,
+        change: &[Append("crates/lonely/notes/todo.txt", "more\n")],
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "impact_rule_overrides_ownership_to_all",
+        base: Base::WithRules,
+        change: &[Write("crates/ua/env/setup.sh", "export X=1\n")],
+        expect: Expect {
+            reasons_mention: &["crates/ua/env/setup.sh"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "bad_impact_rule_glob_is_invalid_input",
         change: &[
             Write(
@@ -905,6 +1189,32 @@ pub const SCENARIOS: &[Scenario] = &[
             required: &["mid", "app"],
             forbidden: &["core", "lonely", "devuser"],
             changed: &[("crates/mid/src/lib.rs", "modified")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "uncommitted_deletion",
+        change: &[Remove("crates/mid/src/legacy.rs")],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "lonely"],
+            changed: &[("crates/mid/src/legacy.rs", "deleted")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "uncommitted_move_across_packages",
+        change: &[Rename(
+            "crates/lonely/notes/todo.txt",
+            "crates/ub/notes/todo.txt",
+        )],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["lonely", "ub"],
+            forbidden: &["ua", "core"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -981,6 +1291,55 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "nested_member_owns_its_files",
+        base: Base::Nested,
+        change: &[Append(
+            "crates/lonely/inner/src/lib.rs",
+            "pub fn more() {}\n",
+        )],
+        expect: Expect {
+            required: &["inner"],
+            forbidden: &["lonely", "core", "ua"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "default_base_is_merge_base_with_main",
+        change: &[
+            Git(&["checkout", "-q", "-b", "feature"]),
+            Append("crates/mid/src/lib.rs", "pub fn on_feature() {}\n"),
+        ],
+        pass_base: false,
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "ignored_files_are_not_changes",
+        change: &[
+            Write("target/debug/junk.txt", "build output\n"),
+            Write("crates/lonely/target/stray.o", "object\n"),
+        ],
+        head: Head::WorkingTree,
+        expect: Expect::NOTHING,
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "quotes_and_glob_characters_in_file_names",
+        change: &[Write("crates/lonely/notes/[draft] \"v2\" *.txt", "draft\n")],
+        expect: Expect {
+            required: &["lonely"],
+            forbidden: &["ua", "core"],
+            changed: &[("crates/lonely/notes/[draft] \"v2\" *.txt", "added")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "workspace_in_repository_subdirectory",
         base: Base::Subdirectory,
         change: &[Append("ws/crates/mid/src/lib.rs", "pub fn more() {}\n")],
@@ -1033,6 +1392,30 @@ pub const SCENARIOS: &[Scenario] = &[
             // The base is unknown, so its sha cannot be echoed back: only `all` is checked.
             exit: 0,
             ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "unknown_base_revision_is_invalid_input",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        pass_base: false,
+        extra_args: &["--base", "no-such-revision"],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["no-such-revision"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "unknown_head_revision_is_invalid_input",
+        change: &[Append("crates/mid/src/lib.rs", "pub fn more() {}\n")],
+        head: Head::WorkingTree,
+        extra_args: &["--head", "no-such-revision"],
+        expect: Expect {
+            exit: 2,
+            stderr_mentions: &["no-such-revision"],
+            ..Expect::SOME
         },
         ..Scenario::DEFAULT
     },
