@@ -1,7 +1,7 @@
 //! The decision: changed files -> evidence -> directly affected packages and binaries ->
 //! closure -> report.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use support::{Failure, Located};
@@ -462,22 +462,33 @@ struct Decision {
     binary_level: BTreeMap<usize, (BTreeSet<String>, Vec<Reason>)>,
     all_reasons: Vec<String>,
     unaffecting: Vec<Reason>,
+    /// (package, summary) pairs already recorded, so large changes stay linear.
+    seen: HashSet<(usize, String)>,
+    seen_all: HashSet<String>,
 }
 
 impl Decision {
     fn add(&mut self, package: usize, scope: Scope, reason: Reason) {
+        let new = self.seen.insert((package, reason.summary.clone()));
         match scope {
-            Scope::Package => push_unique(self.package_level.entry(package).or_default(), reason),
+            Scope::Package => {
+                let reasons = self.package_level.entry(package).or_default();
+                if new || !reasons.contains(&reason) {
+                    reasons.push(reason);
+                }
+            }
             Scope::Binaries(ids) => {
                 let entry = self.binary_level.entry(package).or_default();
                 entry.0.extend(ids);
-                push_unique(&mut entry.1, reason);
+                if new {
+                    entry.1.push(reason);
+                }
             }
         }
     }
 
     fn all(&mut self, reason: String) {
-        if !self.all_reasons.contains(&reason) {
+        if self.seen_all.insert(reason.clone()) {
             self.all_reasons.push(reason);
         }
     }
@@ -534,9 +545,8 @@ impl Decision {
                 },
             };
             if let Some((_, binary_reasons)) = binaries {
-                for reason in binary_reasons {
-                    push_unique(&mut reasons, reason.clone());
-                }
+                // `add` recorded each summary once per package, across both lists.
+                reasons.extend(binary_reasons.iter().cloned());
             }
             packages.push(AffectedPackage {
                 name: package.name.clone(),
@@ -602,12 +612,6 @@ impl Decision {
             file: seed.and_then(|r| r.file.clone()),
             chain,
         }
-    }
-}
-
-fn push_unique(reasons: &mut Vec<Reason>, reason: Reason) {
-    if !reasons.contains(&reason) {
-        reasons.push(reason);
     }
 }
 
