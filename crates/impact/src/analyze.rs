@@ -303,16 +303,23 @@ fn everything(
     changed_files: Vec<ChangedFile>,
     stats: Stats,
 ) -> Report {
+    // One reason per package: the first cause, pointing at `all_reasons` for the rest (a
+    // change to thousands of unowned files must not repeat each one for every member).
+    let mut summary = all_reasons.first().cloned().unwrap_or_default();
+    if all_reasons.len() > 1 {
+        summary.push_str(&format!(
+            " (and {} more; see all_reasons)",
+            all_reasons.len() - 1
+        ));
+    }
+    let reason = Reason::new("all", None, summary);
     let mut packages: Vec<AffectedPackage> = graph
         .members()
         .map(|(_, p)| AffectedPackage {
             name: p.name.clone(),
             distance: 0,
             targets: Targets::All,
-            reasons: all_reasons
-                .iter()
-                .map(|r| Reason::new("all", None, r.clone()))
-                .collect(),
+            reasons: vec![reason.clone()],
         })
         .collect();
     packages.sort_by(|a, b| a.name.cmp(&b.name));
