@@ -411,12 +411,6 @@ impl<'a> Snapshot<'a> {
         })
     }
 
-    pub fn repo(&self) -> &Repo {
-        match self {
-            Snapshot::Worktree(repo) | Snapshot::Commit { repo, .. } => repo,
-        }
-    }
-
     pub fn rev(&self) -> Option<&str> {
         match self {
             Snapshot::Worktree(_) => None,
@@ -433,13 +427,6 @@ impl<'a> Snapshot<'a> {
                 list.sort();
                 Ok(list)
             }
-        }
-    }
-
-    pub fn exists(&self, path: &str) -> bool {
-        match self {
-            Snapshot::Worktree(repo) => repo.root.join(path).is_file(),
-            Snapshot::Commit { files, .. } => files.contains_key(path),
         }
     }
 
