@@ -63,12 +63,15 @@ impl Common {
         Ok(())
     }
 
-    fn analyze(&self) -> Result<Report, Failure> {
-        let manifest = self
-            .manifest_path
+    /// `--manifest-path`, else the project root's Cargo.toml.
+    fn manifest(&self) -> PathBuf {
+        self.manifest_path
             .clone()
-            .unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
-        let mut options = Options::for_manifest(manifest);
+            .unwrap_or_else(|| crate::project_root().join("Cargo.toml"))
+    }
+
+    fn analyze(&self) -> Result<Report, Failure> {
+        let mut options = Options::for_manifest(self.manifest());
         options.base = self.base.clone();
         options.head = self.head.clone();
         options.fallback_all = self.fallback_all;
@@ -190,10 +193,7 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
         println!("nothing affected: no tests to run");
         return Ok(Exit::Success);
     }
-    let manifest = common
-        .manifest_path
-        .clone()
-        .unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
+    let manifest = common.manifest();
     let root = manifest.parent().map(PathBuf::from).unwrap_or_default();
     nextest::ensure(true)?;
     let mut args: Vec<String> = vec!["run".to_owned()];

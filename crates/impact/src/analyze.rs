@@ -1,7 +1,7 @@
 //! The decision: changed files -> evidence -> directly affected packages and binaries ->
 //! closure -> report.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use support::{Failure, Located};
@@ -303,16 +303,23 @@ fn everything(
     changed_files: Vec<ChangedFile>,
     stats: Stats,
 ) -> Report {
+    // One reason per package: the first cause, pointing at `all_reasons` for the rest (a
+    // change to thousands of unowned files must not repeat each one for every member).
+    let mut summary = all_reasons.first().cloned().unwrap_or_default();
+    if all_reasons.len() > 1 {
+        summary.push_str(&format!(
+            " (and {} more; see all_reasons)",
+            all_reasons.len() - 1
+        ));
+    }
+    let reason = Reason::new("all", None, summary);
     let mut packages: Vec<AffectedPackage> = graph
         .members()
         .map(|(_, p)| AffectedPackage {
             name: p.name.clone(),
             distance: 0,
             targets: Targets::All,
-            reasons: all_reasons
-                .iter()
-                .map(|r| Reason::new("all", None, r.clone()))
-                .collect(),
+            reasons: vec![reason.clone()],
         })
         .collect();
     packages.sort_by(|a, b| a.name.cmp(&b.name));
@@ -462,22 +469,33 @@ struct Decision {
     binary_level: BTreeMap<usize, (BTreeSet<String>, Vec<Reason>)>,
     all_reasons: Vec<String>,
     unaffecting: Vec<Reason>,
+    /// (package, summary) pairs already recorded, so large changes stay linear.
+    seen: HashSet<(usize, String)>,
+    seen_all: HashSet<String>,
 }
 
 impl Decision {
     fn add(&mut self, package: usize, scope: Scope, reason: Reason) {
+        let new = self.seen.insert((package, reason.summary.clone()));
         match scope {
-            Scope::Package => push_unique(self.package_level.entry(package).or_default(), reason),
+            Scope::Package => {
+                let reasons = self.package_level.entry(package).or_default();
+                if new || !reasons.contains(&reason) {
+                    reasons.push(reason);
+                }
+            }
             Scope::Binaries(ids) => {
                 let entry = self.binary_level.entry(package).or_default();
                 entry.0.extend(ids);
-                push_unique(&mut entry.1, reason);
+                if new {
+                    entry.1.push(reason);
+                }
             }
         }
     }
 
     fn all(&mut self, reason: String) {
-        if !self.all_reasons.contains(&reason) {
+        if self.seen_all.insert(reason.clone()) {
             self.all_reasons.push(reason);
         }
     }
@@ -534,9 +552,8 @@ impl Decision {
                 },
             };
             if let Some((_, binary_reasons)) = binaries {
-                for reason in binary_reasons {
-                    push_unique(&mut reasons, reason.clone());
-                }
+                // `add` recorded each summary once per package, across both lists.
+                reasons.extend(binary_reasons.iter().cloned());
             }
             packages.push(AffectedPackage {
                 name: package.name.clone(),
@@ -602,12 +619,6 @@ impl Decision {
             file: seed.and_then(|r| r.file.clone()),
             chain,
         }
-    }
-}
-
-fn push_unique(reasons: &mut Vec<Reason>, reason: Reason) {
-    if !reasons.contains(&reason) {
-        reasons.push(reason);
     }
 }
 
@@ -869,7 +880,12 @@ impl Context<'_> {
 
     /// Included/`#[path]`/rerun-if-changed paths in the head's Rust sources.
     fn include_index(&self) -> Result<HashMap<String, Vec<IncludeSite>>, Failure> {
-        let candidates = self.repo.grep_include_candidates(self.head.rev())?;
+        let mut candidates = self.repo.grep_include_candidates(self.head.rev())?;
+        if self.head.rev().is_none() {
+            // `git grep` reads tracked files only; untracked sources are scanned directly.
+            let untracked = self.repo.untracked()?.iter().filter(|p| p.ends_with(".rs"));
+            candidates.extend(untracked.cloned());
+        }
         let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
         let contents = self.head.read_many(&refs)?;
         let mut index: HashMap<String, Vec<IncludeSite>> = HashMap::new();

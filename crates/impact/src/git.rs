@@ -1,7 +1,7 @@
 //! Everything the engine asks git. Every call is a `cmd!` with arguments, never a shell string,
 //! and reads only: the user's working tree and index are never written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use support::Failure;
@@ -29,6 +29,8 @@ pub struct ChangedFile {
 pub struct Repo {
     pub root: PathBuf,
     sh: Shell,
+    /// Untracked, not ignored files: listing them walks the whole tree, so once is enough.
+    untracked: std::cell::OnceCell<Vec<String>>,
 }
 
 pub(crate) struct GitOutput {
@@ -63,7 +65,11 @@ impl Repo {
         let root = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
         let root = PathBuf::from(root);
         let root = root.canonicalize().unwrap_or(root);
-        Ok(Repo { root, sh })
+        Ok(Repo {
+            root,
+            sh,
+            untracked: std::cell::OnceCell::new(),
+        })
     }
 
     pub(crate) fn git(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<GitOutput, Failure> {
@@ -166,16 +172,9 @@ impl Repo {
         let raw = self.git_ok(&args)?;
         let mut files = parse_name_status(&raw);
         if head.is_none() {
-            let untracked = self.git_ok(&[
-                "ls-files",
-                "--others",
-                "--exclude-standard",
-                "-z",
-                "--full-name",
-            ])?;
-            for path in split_z(&untracked) {
+            for path in self.untracked()? {
                 files.push(ChangedFile {
-                    path,
+                    path: path.clone(),
                     status: Status::Added,
                     old_path: None,
                 });
@@ -204,23 +203,81 @@ impl Repo {
         Ok(files)
     }
 
-    /// Tracked and untracked (not ignored) files of the working tree that exist on disk.
-    pub fn worktree_files(&self) -> Result<Vec<String>, Failure> {
+    /// Untracked files that are not ignored.
+    pub fn untracked(&self) -> Result<&[String], Failure> {
+        if let Some(files) = self.untracked.get() {
+            return Ok(files);
+        }
         let raw = self.git_ok(&[
             "ls-files",
             "-z",
-            "--cached",
             "--others",
             "--exclude-standard",
             "--full-name",
         ])?;
-        let mut files: Vec<String> = split_z(&raw)
+        Ok(self.untracked.get_or_init(|| split_z(&raw)))
+    }
+
+    /// Tracked and untracked (not ignored) files of the working tree that exist on disk.
+    pub fn worktree_files(&self) -> Result<Vec<String>, Failure> {
+        let tracked = self.git_ok(&["ls-files", "-z", "--cached", "--full-name"])?;
+        // Tracked files deleted from the working tree are listed by `--cached`: drop them.
+        let deleted = self.git_ok(&["ls-files", "-z", "--deleted", "--full-name"])?;
+        let deleted: HashSet<String> = split_z(&deleted).into_iter().collect();
+        let mut files: Vec<String> = split_z(&tracked)
             .into_iter()
-            .filter(|p| self.root.join(p).is_file())
+            .filter(|p| !deleted.contains(p))
             .collect();
+        files.extend(self.untracked()?.iter().cloned());
         files.sort();
         files.dedup();
         Ok(files)
+    }
+
+    /// The blob id each working-tree file would get if added (`git hash-object`), without
+    /// writing anything: the index's id for files the working tree has not modified, hashed
+    /// only for modified and untracked ones. Ids match a commit's for the same contents.
+    pub fn worktree_blob_ids(&self, paths: &[&str]) -> Result<Vec<String>, Failure> {
+        let staged = self.git_ok(&["ls-files", "-z", "--stage", "--full-name"])?;
+        let mut index: HashMap<String, String> = HashMap::new();
+        for entry in split_z(&staged) {
+            let Some((meta, path)) = entry.split_once('\t') else {
+                continue;
+            };
+            if let Some(oid) = meta.split(' ').nth(1) {
+                index.insert(path.to_owned(), oid.to_owned());
+            }
+        }
+        let dirty = self.git_ok(&["diff-files", "-z", "--name-only"])?;
+        for path in split_z(&dirty) {
+            index.remove(&path);
+        }
+        let unknown: Vec<&str> = paths
+            .iter()
+            .copied()
+            .filter(|p| !index.contains_key(*p))
+            .collect();
+        if !unknown.is_empty() {
+            let input: Vec<u8> = unknown
+                .iter()
+                .flat_map(|p| format!("{p}\n").into_bytes())
+                .collect();
+            let out = self.git(&["hash-object", "--stdin-paths"], Some(&input))?;
+            if !out.ok {
+                return Err(Failure::environment(format!(
+                    "`git hash-object` failed: {}",
+                    out.stderr
+                )));
+            }
+            let oids = String::from_utf8_lossy(&out.stdout).into_owned();
+            for (path, oid) in unknown.iter().zip(oids.lines()) {
+                index.insert((*path).to_owned(), oid.to_owned());
+            }
+        }
+        Ok(paths
+            .iter()
+            .map(|p| index.get(*p).cloned().unwrap_or_default())
+            .collect())
     }
 
     /// The contents of blobs, in order, with one `git cat-file --batch`.
@@ -260,14 +317,19 @@ impl Repo {
         Ok(blobs)
     }
 
-    /// Rust files at `rev` (or in the working tree) that mention an include-like construct.
+    /// Tracked Rust files at `rev` (or as they are in the working tree) that mention an
+    /// include-like construct. Untracked files are the caller's to scan.
     pub fn grep_include_candidates(&self, rev: Option<&str>) -> Result<Vec<String>, Failure> {
-        let pattern = r"include(_str|_bytes)?!|#\[path|rerun-if-changed";
-        let mut args = vec!["grep", "-l", "-z", "-I", "--full-name"];
-        if rev.is_none() {
-            args.push("--untracked");
+        let mut args = vec!["grep", "-l", "-z", "-I", "--full-name", "-F"];
+        for needle in [
+            "include_str!",
+            "include_bytes!",
+            "include!",
+            "#[path",
+            "rerun-if-changed",
+        ] {
+            args.extend(["-e", needle]);
         }
-        args.extend(["-E", pattern]);
         if let Some(rev) = rev {
             args.push(rev);
         }

@@ -411,12 +411,6 @@ impl<'a> Snapshot<'a> {
         })
     }
 
-    pub fn repo(&self) -> &Repo {
-        match self {
-            Snapshot::Worktree(repo) | Snapshot::Commit { repo, .. } => repo,
-        }
-    }
-
     pub fn rev(&self) -> Option<&str> {
         match self {
             Snapshot::Worktree(_) => None,
@@ -433,13 +427,6 @@ impl<'a> Snapshot<'a> {
                 list.sort();
                 Ok(list)
             }
-        }
-    }
-
-    pub fn exists(&self, path: &str) -> bool {
-        match self {
-            Snapshot::Worktree(repo) => repo.root.join(path).is_file(),
-            Snapshot::Commit { files, .. } => files.contains_key(path),
         }
     }
 
@@ -534,28 +521,20 @@ pub fn load(
         .filter(|p| is_target_discovery_input(p))
         .collect();
     let mut hasher = Sha256::new();
-    hasher.update(b"impact-graph-v2\0");
+    hasher.update(b"impact-graph-v3\0");
     hasher.update(workspace_dir.as_bytes());
     hasher.update(b"\0");
-    // A commit's blob ids already name the contents; working-tree files are hashed.
-    let mut contents = None;
-    match snapshot {
-        Snapshot::Commit { files, .. } => {
-            for path in &inputs {
-                hasher.update(path.as_bytes());
-                hasher.update(b"\0blob\0");
-                hasher.update(files[*path].as_bytes());
-            }
-        }
-        Snapshot::Worktree(_) => {
-            let read = snapshot.read_many(&inputs)?;
-            for (path, content) in inputs.iter().zip(&read) {
-                hasher.update(path.as_bytes());
-                hasher.update(b"\0sha256\0");
-                hasher.update(Sha256::digest(content.as_deref().unwrap_or_default()));
-            }
-            contents = Some(read);
-        }
+    // Git blob ids name the contents: a commit lists them, and the working tree's are the
+    // index's for unmodified files (hashed by git only for modified ones). The same contents
+    // give the same key either way.
+    let blob_ids: Vec<String> = match snapshot {
+        Snapshot::Commit { files, .. } => inputs.iter().map(|p| files[*p].clone()).collect(),
+        Snapshot::Worktree(repo) => repo.worktree_blob_ids(&inputs)?,
+    };
+    for (path, oid) in inputs.iter().zip(&blob_ids) {
+        hasher.update(path.as_bytes());
+        hasher.update(b"\0blob\0");
+        hasher.update(oid.as_bytes());
     }
     hasher.update(b"\0layout\0");
     for path in &layout {
@@ -586,10 +565,7 @@ pub fn load(
             phases,
         });
     }
-    let contents = match contents {
-        Some(contents) => contents,
-        None => snapshot.read_many(&inputs)?,
-    };
+    let contents = snapshot.read_many(&inputs)?;
     let scratch = Scratch::new()?;
     let mut made_dirs = HashSet::new();
     for (path, content) in inputs.iter().zip(&contents) {

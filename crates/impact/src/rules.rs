@@ -277,7 +277,8 @@ fn default_rules() -> Vec<Rule> {
 
 /// A path glob. A pattern without `/` matches a file name in any directory (like
 /// `.gitignore`); one with `/` is anchored at the workspace root. `*` and `?` stay within one
-/// segment, `**` spans any number of segments, and a trailing `/**` matches everything below.
+/// segment, `**` spans any number of segments, and a trailing `/**` (or just `/`) matches
+/// everything below.
 #[derive(Debug, Clone)]
 pub struct Glob {
     pattern: String,
@@ -298,7 +299,12 @@ impl Glob {
                 "character classes and alternatives are not supported; list several globs".into(),
             );
         }
-        let trimmed = pattern.strip_prefix('/').unwrap_or(pattern);
+        // `dir/` means everything below `dir`, as in `.gitignore`.
+        let expanded = match pattern.strip_suffix('/') {
+            Some(dir) if !dir.is_empty() => format!("{dir}/**"),
+            _ => pattern.to_owned(),
+        };
+        let trimmed = expanded.strip_prefix('/').unwrap_or(&expanded);
         let segments: Vec<String> = trimmed.split('/').map(str::to_owned).collect();
         if segments.iter().any(|s| s.is_empty()) {
             return Err("empty path segment (`//` or trailing `/`)".into());

@@ -698,7 +698,9 @@ fn globs_match_by_segment() {
     assert!(glob("/README.md").matches("README.md"));
     assert!(!glob("/README.md").matches("crates/a/README.md"));
     assert!(!glob("src/*.rs").matches("src/a/b.rs"));
-    for bad in ["", "a//b", "a**", "[ab]", "{a,b}"] {
+    assert!(glob("docs/").matches("docs/a/b.md"));
+    assert!(glob("/tools/").matches("tools/gen.sh") && !glob("/tools/").matches("x/tools/gen.sh"));
+    for bad in ["", "/", "a//b", "a**", "[ab]", "{a,b}"] {
         assert!(Glob::new(bad).is_err(), "{bad:?} is rejected");
     }
 }
