@@ -51,7 +51,6 @@ impl Lanes {
 }
 
 /// The effective selection of one lane (packages, features, profile, filterset).
-#[allow(dead_code)] // the entry point for other runners of lanes (`test --affected --lane`)
 pub fn selection(root: &Path, lane: &str) -> Result<LaneSelection, Failure> {
     load(root)?.get(lane).cloned()
 }
