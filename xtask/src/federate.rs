@@ -104,16 +104,8 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
             Long("verify-chain") => parsed.verify_chain = true,
             Long("json") => parsed.json = true,
             Long("format") => {
-                let format = parser.value().map_err(crate::usage_error)?;
-                parsed.json = match format.to_str() {
-                    Some("json") => true,
-                    Some("human") => false,
-                    _ => {
-                        return Err(Failure::invalid_input(format!(
-                            "--format must be `human` or `json`, got {format:?}"
-                        )));
-                    }
-                };
+                parsed.json =
+                    crate::output::json_format(parser.value().map_err(crate::usage_error)?)?;
             }
             Long("help") | Short('h') => {
                 print!("{USAGE}");

@@ -87,22 +87,14 @@ fn parse_lexopt(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
     Ok(Some(parsed))
 }
 
-/// `--format human|json`; true for JSON.
-pub fn parse_format(value: Option<&str>) -> Result<bool, Failure> {
-    match value {
-        Some("json") => Ok(true),
-        None | Some("human" | "text") => Ok(false),
-        Some(other) => Err(Failure::invalid_input(format!(
-            "unknown --format `{other}` (expected `human` or `json`)"
-        ))),
-    }
-}
-
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let Some(args) = parse_args(args)? else {
         return Ok(Exit::Success);
     };
-    let json = parse_format(args.format.as_deref())?;
+    let json = args
+        .format
+        .as_deref()
+        .map_or(Ok(false), crate::output::json_format)?;
     let node_dir = args
         .node_dir
         .clone()

@@ -25,16 +25,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             Long("check") => check = true,
             Long("json") => as_json = true,
             Long("format") => {
-                let format = parser.value().map_err(crate::usage_error)?;
-                as_json = match format.to_str() {
-                    Some("json") => true,
-                    Some("human") => false,
-                    _ => {
-                        return Err(Failure::invalid_input(format!(
-                            "--format must be `human` or `json`, got {format:?}"
-                        )));
-                    }
-                };
+                as_json = crate::output::json_format(parser.value().map_err(crate::usage_error)?)?;
             }
             Long("manifest") => manifest = Some(parser.value().map_err(crate::usage_error)?.into()),
             Long("help") | Short('h') => {

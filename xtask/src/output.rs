@@ -23,6 +23,18 @@ pub fn install_report_hook() {
     }));
 }
 
+/// `--format human|json`, the choice every command with machine output offers: true for JSON.
+pub fn json_format(value: impl AsRef<std::ffi::OsStr>) -> Result<bool, Failure> {
+    match value.as_ref().to_str() {
+        Some("json") => Ok(true),
+        Some("human") => Ok(false),
+        _ => Err(Failure::invalid_input(format!(
+            "--format takes `human` or `json`, not `{}`",
+            value.as_ref().to_string_lossy()
+        ))),
+    }
+}
+
 /// Prints every diagnostic a failure collected, then its message. Plain output keeps each
 /// diagnostic on one greppable `file:line:col: message` line; terminals get miette's snippets.
 pub fn report_failure(failure: &Failure) {

@@ -207,11 +207,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         match arg {
             Long("no-install") => no_install = true,
             Long("format") => {
-                json = match parser.value().map_err(crate::usage_error)?.to_str() {
-                    Some("json") => true,
-                    Some("human") => false,
-                    _ => return Err(Failure::invalid_input("--format takes `human` or `json`")),
-                }
+                json = crate::output::json_format(parser.value().map_err(crate::usage_error)?)?
             }
             _ => return Err(crate::usage_error(arg.unexpected())),
         }

@@ -70,7 +70,10 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
 }
 
 fn rollback(args: Args) -> Result<Exit, Failure> {
-    let json = crate::ingest::parse_format(args.format.as_deref())?;
+    let json = args
+        .format
+        .as_deref()
+        .map_or(Ok(false), crate::output::json_format)?;
     let root = crate::project_root();
     let dir = args
         .releases_dir

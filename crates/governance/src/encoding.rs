@@ -3,15 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0xf)] as char);
-    }
-    out
-}
+pub(crate) use release::canonical::hex as to_hex;
 
 /// Exactly 32 bytes as 64 hex digits (either case).
 pub(crate) fn hex_32(text: &str) -> Result<[u8; 32], String> {

@@ -86,7 +86,7 @@ fn hash_reporting(
         report(Progress { path, done, total });
     }
     Ok(FileDigest {
-        digest: format_digest(&hasher.finalize()),
+        digest: release::canonical::digest_string(&hasher.finalize()),
         size: done,
     })
 }
@@ -137,28 +137,6 @@ pub fn effective_jobs(jobs: usize) -> usize {
         return jobs;
     }
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// `sha256:<hex>`, the digest form release manifests use (`release::canonical`).
-fn format_digest(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(7 + bytes.len() * 2);
-    out.push_str("sha256:");
-    for byte in bytes {
-        out.push(HEX[usize::from(byte >> 4)] as char);
-        out.push(HEX[usize::from(byte & 0xf)] as char);
-    }
-    out
-}
-
-/// True for `sha256:` followed by 64 lowercase hex digits.
-pub fn is_sha256_digest(text: &str) -> bool {
-    text.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
 }
 
 #[cfg(test)]

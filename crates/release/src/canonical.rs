@@ -27,17 +27,28 @@ pub fn to_pretty_string(value: &Value) -> String {
 
 /// `sha256:<hex>` of `bytes`.
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", sha256_hex(bytes))
+    digest_string(&Sha256::digest(bytes))
 }
 
 /// Lowercase hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(64);
-    for byte in hash {
-        hex.push_str(&format!("{byte:02x}"));
+    hex(&Sha256::digest(bytes))
+}
+
+/// `sha256:<hex>` for a finished sha256 hash (the form every digest field uses).
+pub fn digest_string(hash: &[u8]) -> String {
+    format!("sha256:{}", hex(hash))
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[usize::from(byte >> 4)] as char);
+        out.push(DIGITS[usize::from(byte & 0xf)] as char);
     }
-    hex
+    out
 }
 
 /// `sha256:<hex>` of the canonical JSON of `value`.

@@ -191,7 +191,9 @@ pub fn list(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mut no_install = false;
     while let Some(arg) = parser.next().map_err(crate::usage_error)? {
         match arg {
-            Long("format") => json = parse_format(&parser.value().map_err(crate::usage_error)?)?,
+            Long("format") => {
+                json = crate::output::json_format(parser.value().map_err(crate::usage_error)?)?
+            }
             Long("no-count") => count = false,
             Long("no-install") => no_install = true,
             _ => return Err(crate::usage_error(arg.unexpected())),
@@ -271,17 +273,6 @@ pub fn list(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     }
     Ok(Exit::Success)
-}
-
-fn parse_format(value: &OsString) -> Result<bool, Failure> {
-    match value.to_str() {
-        Some("json") => Ok(true),
-        Some("human") => Ok(false),
-        _ => Err(Failure::invalid_input(format!(
-            "--format takes `human` or `json`, not `{}`",
-            value.to_string_lossy()
-        ))),
-    }
 }
 
 /// Arguments of `cargo nextest list` for a lane built from source.
