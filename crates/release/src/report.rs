@@ -74,7 +74,7 @@ pub fn table(outcome: &Outcome) -> String {
     for evaluation in &outcome.evaluations {
         let provider = evaluation.provider;
         match evaluation.selected() {
-            Some(judged) => out.push_str(&format!("selected {provider}: {} (score {})\n", judged.artifact.id, fmt_num(judged.score))),
+            Some(judged) => out.push_str(&format!("selected {provider}: {} (score {:.4})\n", judged.artifact.id, judged.score)),
             None if outcome.carried.contains(&provider) => {
                 out.push_str(&format!("carried forward {provider}: no artifact passed; the previous release's unit is kept with its original verdict\n"))
             }
