@@ -27,8 +27,8 @@ pub struct GroupReport {
     pub closure_default: BTreeSet<String>,
     /// External crates built for the members with all features.
     pub closure_all_features: BTreeSet<String>,
-    /// Crates (external or members of other groups) the group builds with all features that
-    /// no core build needs.
+    /// Crates (external or members of other groups) the group builds with all features that a
+    /// default core build does not.
     pub adds_over_core: BTreeSet<String>,
 }
 
@@ -60,7 +60,9 @@ pub fn report_graph(graph: &Graph, groups: &GroupsFile) -> Report {
     };
     let is_external = |name: &String| graph.member_named(name).is_none();
     let mut groups_out = Vec::new();
-    let mut core_all: BTreeSet<String> = BTreeSet::new();
+    // The baseline is what a plain core build compiles: core's optional features (such as
+    // xtask's `signing`) pull in other groups' crates, which must still count as theirs.
+    let mut core_default: BTreeSet<String> = BTreeSet::new();
     for (name, group) in &groups.groups {
         let members: Vec<String> = group.members.iter().map(|m| m.get_ref().clone()).collect();
         let direct_external = members
@@ -71,17 +73,15 @@ pub fn report_graph(graph: &Graph, groups: &GroupsFile) -> Report {
             .map(|d| graph.packages[d.target].name.clone())
             .collect();
         let all = closure(&members, &Setting::All);
+        let default = closure(&members, &Setting::Default);
         if name == "core" {
-            core_all = all.clone();
+            core_default = default.clone();
         }
         groups_out.push(GroupReport {
             name: name.clone(),
             description: group.description.clone(),
             direct_external,
-            closure_default: closure(&members, &Setting::Default)
-                .into_iter()
-                .filter(is_external)
-                .collect(),
+            closure_default: default.into_iter().filter(is_external).collect(),
             closure_all_features: all.iter().filter(|n| is_external(n)).cloned().collect(),
             adds_over_core: all,
             members,
@@ -92,7 +92,7 @@ pub fn report_graph(graph: &Graph, groups: &GroupsFile) -> Report {
         group.adds_over_core = group
             .adds_over_core
             .iter()
-            .filter(|n| !core_all.contains(*n) && !own.contains(n))
+            .filter(|n| !core_default.contains(*n) && !own.contains(n))
             .cloned()
             .collect();
     }
