@@ -114,6 +114,12 @@ scenario_tests! {
     unknown_head_revision_is_invalid_input,
     not_a_cargo_workspace_is_invalid_input,
     broken_manifest_in_head_is_invalid_input,
+    unread_top_level_file_without_recording_selects_all,
+    slow_recorded_fixture_read_selects_its_reader,
+    slow_recorded_directory_listing_selects_reader_of_new_file,
+    slow_recorded_env_provided_path_selects_its_reader,
+    slow_unread_top_level_files_select_nothing_with_recording,
+    slow_stale_recording_is_ignored_with_a_warning,
 }
 
 /// Every scenario in the table has its test, and the other way round.

@@ -331,8 +331,20 @@ fn split_args(args: &str) -> Vec<String> {
     let mut current = String::new();
     let mut depth = 0i32;
     let mut in_string = false;
+    let mut in_decoration = false;
     let mut escaped = false;
     for c in args.chars() {
+        if in_decoration {
+            // `3</dir, with comma>`: the path a descriptor stands for, taken whole.
+            current.push(c);
+            in_decoration = c != '>';
+            continue;
+        }
+        if c == '<' && current.ends_with(|p: char| p.is_ascii_digit() || p == 'D') {
+            in_decoration = true;
+            current.push(c);
+            continue;
+        }
         if in_string {
             current.push(c);
             if escaped {

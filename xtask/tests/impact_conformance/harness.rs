@@ -153,6 +153,27 @@ impl Repo {
         }
     }
 
+    /// `xtask impact record` on the checked-out commit: real nextest, real strace, into the
+    /// default recording file under the workspace's `target/`.
+    pub fn record(&self, manifest: &Path) {
+        let bin = xtask_binary();
+        let target = manifest.parent().unwrap().join("target");
+        let output = cmd!(self.sh, "{bin} impact record --manifest-path {manifest}")
+            .env("CARGO_TARGET_DIR", &target)
+            .env("NO_COLOR", "1")
+            .env_remove("XTASK_WORKSPACE_ROOT")
+            .quiet()
+            .ignore_status()
+            .output()
+            .expect("run xtask impact record");
+        assert!(
+            output.status.success(),
+            "impact record failed\n--- stdout\n{}\n--- stderr\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// A crate in its own local git repository under `ext/`, with one commit per version,
     /// each tagged `vX.Y.Z`. `deps` goes into `[dependencies]` of every version.
     fn ext_crate(&self, name: &str, versions: &[&str], deps: &str) {
@@ -312,6 +333,9 @@ pub fn prepare(scenario: &Scenario) -> Prepared {
         repo.sync_lockfile(&manifest);
     }
     let base_sha = repo.commit_all("base");
+    if scenario.record {
+        repo.record(&manifest);
+    }
 
     for op in scenario.change {
         repo.apply(op, &base_sha);
@@ -577,7 +601,10 @@ fn check(
         );
     }
     if !expect.reasons_mention.is_empty() {
-        let reasons = format!("{} {}", json["all_reasons"], json["packages"]);
+        let reasons = format!(
+            "{} {} {}",
+            json["all_reasons"], json["packages"], json["unaffecting"]
+        );
         for needle in expect.reasons_mention {
             assert!(
                 reasons.contains(needle),
