@@ -7,6 +7,7 @@ mod bench;
 mod deps;
 mod federate;
 mod impact;
+mod impact_history;
 mod impact_record;
 mod ingest;
 mod kernel;
@@ -33,6 +34,7 @@ commands:
   impact                which packages and test binaries a change can affect, and why
   impact record         run the tests under strace and record what each binary reads
   impact --explain FILE who reads FILE at run time, which rules cover it, what it selects
+  impact history        replay recent commits with and without the recording, count misses
   test --affected       run only the tests a change can affect
   deps audit|report     prove the dependency-group boundaries / report on each group
   federate              fuse provider training runs into a promoted release
@@ -60,6 +62,9 @@ fn main() {
         Some("release-lane") => release_lane::run(args),
         Some("impact") if args.first().is_some_and(|a| a == "record") => {
             impact_record::run(args[1..].to_vec())
+        }
+        Some("impact") if args.first().is_some_and(|a| a == "history") => {
+            impact_history::run(args[1..].to_vec())
         }
         Some("impact") => impact::run(args),
         Some("__trace-runner") => impact_record::trace_runner(args),

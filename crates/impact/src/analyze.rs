@@ -36,6 +36,9 @@ pub struct Options {
     pub recording: Option<PathBuf>,
     /// The recording was asked for by name, so its absence is worth a warning.
     pub recording_explicit: bool,
+    /// Use the recording whatever commit it was made at (measuring past changes against
+    /// today's recording); normally it must be an ancestor of the head and fresh enough.
+    pub recording_any_commit: bool,
     /// Analyse these repository-relative files as modified in the working tree, instead of
     /// asking git what changed (`impact --explain`).
     pub assume_changed: Option<Vec<String>>,
@@ -357,6 +360,13 @@ fn load_recording(
             ),
         ));
         return Ok(None);
+    }
+    if options.recording_any_commit {
+        return Ok(Some(UsableRecording {
+            recording: loaded,
+            path: path.clone(),
+            age: 0,
+        }));
     }
     let head = head.unwrap_or("HEAD");
     let commit = loaded.commit.as_str();

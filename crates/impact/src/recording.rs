@@ -216,6 +216,59 @@ pub fn unusable(path: &Path, why: impl std::fmt::Display) -> String {
     )
 }
 
+/// Test binaries a report selects, expanded to nextest binary ids.
+pub fn selected_binaries(report: &crate::Report) -> BTreeSet<String> {
+    let mut selected = BTreeSet::new();
+    for package in &report.packages {
+        match &package.targets {
+            crate::Targets::All => {
+                if let Some(index) = report.graph.find(&package.name) {
+                    selected.extend(
+                        report.graph.packages[index]
+                            .targets
+                            .iter()
+                            .filter_map(|t| t.binary_id.clone()),
+                    );
+                }
+            }
+            crate::Targets::Some(ids) => selected.extend(ids.iter().cloned()),
+        }
+    }
+    selected
+}
+
+/// Every test binary of the report's head workspace members.
+pub fn all_binaries(report: &crate::Report) -> BTreeSet<String> {
+    report
+        .graph
+        .members()
+        .flat_map(|(_, p)| p.targets.iter().filter_map(|t| t.binary_id.clone()))
+        .collect()
+}
+
+/// Misses of a decision against a recording: `(binary id, changed file)` where the recording
+/// says the binary read the file (or listed the directory a file appeared in or left), the
+/// binary exists at the head, and the decision did not select it.
+pub fn misses(report: &crate::Report, recording: &Recording) -> Vec<(String, String)> {
+    let selected = selected_binaries(report);
+    let existing = all_binaries(report);
+    let mut missed = BTreeSet::new();
+    for file in &report.changed_files {
+        for path in std::iter::once(&file.path).chain(&file.old_path) {
+            let mut readers: Vec<&str> = recording.readers(path);
+            if file.status != crate::git::Status::Modified {
+                readers.extend(recording.listing_readers(path).into_iter().map(|(_, id)| id));
+            }
+            for id in readers {
+                if existing.contains(id) && !selected.contains(id) {
+                    missed.insert((id.to_owned(), path.clone()));
+                }
+            }
+        }
+    }
+    missed.into_iter().collect()
+}
+
 /// How a traced path was used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
