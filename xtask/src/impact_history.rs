@@ -79,10 +79,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         )));
     }
     let recording = Recording::load(&recording_path)?;
-    let workspace = manifest
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default();
+    let workspace = manifest.parent().map(PathBuf::from).unwrap_or_default();
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     let count = commits.to_string();
     let list = cmd!(
@@ -148,15 +145,25 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         });
         println!(
             "{}",
-            serde_json::to_string_pretty(&value).map_err(|e| Failure::environment(e.to_string()))?
+            serde_json::to_string_pretty(&value)
+                .map_err(|e| Failure::environment(e.to_string()))?
         );
     } else {
-        println!("recording {short} (lane {})", recording.lane.as_deref().unwrap_or("all"));
+        println!(
+            "recording {short} (lane {})",
+            recording.lane.as_deref().unwrap_or("all")
+        );
         println!(
             "{:<12} {:>6} {:>18} {:>18} {:>7}",
             "commit", "files", "without recording", "with recording", "misses"
         );
-        let cell = |n: usize, all: bool| if all { format!("{n} (all)") } else { n.to_string() };
+        let cell = |n: usize, all: bool| {
+            if all {
+                format!("{n} (all)")
+            } else {
+                n.to_string()
+            }
+        };
         for row in &rows {
             println!(
                 "{:<12} {:>6} {:>18} {:>18} {:>7}",

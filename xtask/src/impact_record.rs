@@ -65,7 +65,10 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             manifest.display()
         ))
     })?;
-    let workspace = manifest.parent().expect("a file has a parent").to_path_buf();
+    let workspace = manifest
+        .parent()
+        .expect("a file has a parent")
+        .to_path_buf();
     let repo = impact::git::Repo::discover(&workspace)?;
     let output = output.unwrap_or_else(|| workspace.join(impact::analyze::DEFAULT_RECORDING));
 
@@ -94,9 +97,8 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     // xtask during the run cannot swap the runner out.
     let trace_dir = std::env::temp_dir().join(format!("impact-trace-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&trace_dir);
-    std::fs::create_dir_all(&trace_dir).map_err(|e| {
-        Failure::environment(format!("cannot create {}: {e}", trace_dir.display()))
-    })?;
+    std::fs::create_dir_all(&trace_dir)
+        .map_err(|e| Failure::environment(format!("cannot create {}: {e}", trace_dir.display())))?;
     let cleanup = RemoveOnDrop(trace_dir.clone());
     let runner = trace_dir.join("trace-runner");
     let me = std::env::current_exe()
@@ -122,7 +124,10 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         None => workspace.join("target"),
     };
     let env = vec![
-        (runner_variable()?, format!("{} __trace-runner", runner.display())),
+        (
+            runner_variable()?,
+            format!("{} __trace-runner", runner.display()),
+        ),
         (TRACE_DIR.to_owned(), trace_dir.display().to_string()),
         (TRACE_ROOT.to_owned(), root.display().to_string()),
         (TRACE_IGNORE.to_owned(), target_dir.display().to_string()),
@@ -134,13 +139,14 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mut recording = Recording::new(commit.trim().to_owned(), dirty, lane, filterset);
     let mut processes = 0;
     for entry in std::fs::read_dir(&trace_dir).map_err(|e| Failure::environment(e.to_string()))? {
-        let path = entry.map_err(|e| Failure::environment(e.to_string()))?.path();
+        let path = entry
+            .map_err(|e| Failure::environment(e.to_string()))?
+            .path();
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Failure::environment(format!("cannot read {}: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::environment(format!("cannot read {}: {e}", path.display())))?;
         let invocation: Invocation = serde_json::from_str(&text).map_err(|e| {
             Failure::environment(format!("bad trace record {}: {e}", path.display()))
         })?;
@@ -159,9 +165,8 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             Failure::environment(format!("cannot create {}: {e}", parent.display()))
         })?;
     }
-    support::atomic::write_atomic(&output, recording.to_json().as_bytes()).map_err(|e| {
-        Failure::environment(format!("cannot write {}: {e}", output.display()))
-    })?;
+    support::atomic::write_atomic(&output, recording.to_json().as_bytes())
+        .map_err(|e| Failure::environment(format!("cannot write {}: {e}", output.display())))?;
     let reads: std::collections::BTreeSet<&String> =
         recording.binaries.values().flat_map(|b| &b.reads).collect();
     eprintln!(
@@ -302,7 +307,9 @@ pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
         let out = command
             .stderr(std::process::Stdio::inherit())
             .output()
-            .map_err(|e| Failure::environment(format!("cannot run {}: {e}", binary.to_string_lossy())))?;
+            .map_err(|e| {
+                Failure::environment(format!("cannot run {}: {e}", binary.to_string_lossy()))
+            })?;
         use std::io::Write;
         let _ = std::io::stdout().write_all(&out.stdout);
         if !rest.iter().any(|a| a == "--ignored") {
@@ -321,8 +328,11 @@ pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
     }
     let trace = dir.join(format!("{unique}.trace"));
     let syscalls = recording::STRACE_SYSCALLS;
-    let mut command: Command =
-        cmd!(sh, "strace -f -y -qq -e {syscalls} -o {trace} -- {binary} {rest...}").into();
+    let mut command: Command = cmd!(
+        sh,
+        "strace -f -y -qq -e {syscalls} -o {trace} -- {binary} {rest...}"
+    )
+    .into();
     let status = command
         .status()
         .map_err(|e| Failure::environment(format!("cannot run strace: {e}")))?;

@@ -1052,11 +1052,23 @@ impl Context<'_> {
         let mut found: Vec<(&str, String)> = recording
             .readers(repo_path)
             .into_iter()
-            .map(|id| (id, format!("{repo_path} was read at run time by {id} ({})", usable.describe())))
+            .map(|id| {
+                (
+                    id,
+                    format!(
+                        "{repo_path} was read at run time by {id} ({})",
+                        usable.describe()
+                    ),
+                )
+            })
             .collect();
         if status != Status::Modified {
             for (dir, id) in recording.listing_readers(repo_path) {
-                let dir = if dir.is_empty() { "the repository root".to_owned() } else { format!("{dir}/") };
+                let dir = if dir.is_empty() {
+                    "the repository root".to_owned()
+                } else {
+                    format!("{dir}/")
+                };
                 found.push((id, format!("{repo_path} appears in or leaves {dir}, which {id} listed at run time ({})", usable.describe())));
             }
         }

@@ -76,7 +76,12 @@ pub struct Recording {
 }
 
 impl Recording {
-    pub fn new(commit: String, dirty: bool, lane: Option<String>, filterset: Option<String>) -> Recording {
+    pub fn new(
+        commit: String,
+        dirty: bool,
+        lane: Option<String>,
+        filterset: Option<String>,
+    ) -> Recording {
         Recording {
             schema: RECORDING_SCHEMA.to_owned(),
             tool: TOOL_VERSION.to_owned(),
@@ -257,7 +262,12 @@ pub fn misses(report: &crate::Report, recording: &Recording) -> Vec<(String, Str
         for path in std::iter::once(&file.path).chain(&file.old_path) {
             let mut readers: Vec<&str> = recording.readers(path);
             if file.status != crate::git::Status::Modified {
-                readers.extend(recording.listing_readers(path).into_iter().map(|(_, id)| id));
+                readers.extend(
+                    recording
+                        .listing_readers(path)
+                        .into_iter()
+                        .map(|(_, id)| id),
+                );
             }
             for id in readers {
                 if existing.contains(id) && !selected.contains(id) {
@@ -284,7 +294,9 @@ pub fn parse_strace(text: &str, cwd: &Path) -> Vec<(PathBuf, Access)> {
     let mut found = Vec::new();
     for line in text.lines() {
         let (pid, rest) = match line.split_once(' ') {
-            Some((pid, rest)) if pid.bytes().all(|b| b.is_ascii_digit()) => (pid, rest.trim_start()),
+            Some((pid, rest)) if pid.bytes().all(|b| b.is_ascii_digit()) => {
+                (pid, rest.trim_start())
+            }
             _ => ("", line),
         };
         if rest.starts_with("+++") || rest.starts_with("---") {
@@ -327,7 +339,10 @@ pub fn parse_strace(text: &str, cwd: &Path) -> Vec<(PathBuf, Access)> {
         }
         let mut previous_dir: Option<PathBuf> = None;
         for token in &tokens {
-            if let Some(dir) = token.strip_prefix("AT_FDCWD<").and_then(|t| t.strip_suffix('>')) {
+            if let Some(dir) = token
+                .strip_prefix("AT_FDCWD<")
+                .and_then(|t| t.strip_suffix('>'))
+            {
                 let dir = PathBuf::from(unescape(dir));
                 process_cwd = dir.clone();
                 cwds.insert(pid, dir.clone());
@@ -454,7 +469,9 @@ fn unescape(text: &str) -> String {
             b'v' => (out.push(0x0b), i += 2).1,
             b'f' => (out.push(0x0c), i += 2).1,
             b'x' => {
-                let hex = text.get(i + 2..i + 4).and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = text
+                    .get(i + 2..i + 4)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => (out.push(b), i += 4).1,
                     None => (out.push(b'x'), i += 2).1,
@@ -540,7 +557,10 @@ mod tests {
     fn captured_trace_yields_fixture_read_listing_and_probe() {
         let (reads, listed) = parse(CAPTURED);
         assert!(reads.contains("fixtures/a.txt"), "{reads:?}");
-        assert!(reads.contains("nope.txt"), "a probe for a missing file counts: {reads:?}");
+        assert!(
+            reads.contains("nope.txt"),
+            "a probe for a missing file counts: {reads:?}"
+        );
         assert!(listed.contains("fixtures"), "{listed:?}");
         assert!(!reads.iter().any(|r| r.starts_with("target/")), "{reads:?}");
         assert!(!reads.iter().any(|r| r.starts_with('/')), "{reads:?}");
@@ -627,7 +647,10 @@ mod tests {
         assert!(recording.listing_readers("docs/new.txt").is_empty());
         assert_eq!(recording.failures(), ["b fails"]);
         assert!(recording.is_complete("a::fixtures"));
-        assert!(!recording.is_complete("b"), "a failed test may have stopped reading early");
+        assert!(
+            !recording.is_complete("b"),
+            "a failed test may have stopped reading early"
+        );
         assert!(!recording.is_complete("c"), "never traced");
     }
 
@@ -639,7 +662,10 @@ mod tests {
             listed_tests: Some(2),
             ..Invocation::default()
         });
-        assert!(!recording.is_complete("a::fixtures"), "one of two tests traced");
+        assert!(
+            !recording.is_complete("a::fixtures"),
+            "one of two tests traced"
+        );
         recording.add(Invocation {
             binary_id: "empty".into(),
             listed_tests: Some(0),

@@ -156,22 +156,27 @@ impl Repo {
     /// `xtask impact record` on the checked-out commit: real nextest, real strace, into the
     /// default recording file under the workspace's `target/`.
     pub fn record(&self, manifest: &Path) {
-        let bin = xtask_binary();
-        let target = manifest.parent().unwrap().join("target");
-        let output = cmd!(self.sh, "{bin} impact record --manifest-path {manifest}")
-            .env("CARGO_TARGET_DIR", &target)
-            .env("NO_COLOR", "1")
-            .env_remove("XTASK_WORKSPACE_ROOT")
-            .quiet()
-            .ignore_status()
-            .output()
-            .expect("run xtask impact record");
+        let output = self.record_output(manifest);
         assert!(
             output.status.success(),
             "impact record failed\n--- stdout\n{}\n--- stderr\n{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// Runs `xtask impact record` and returns what it did, whatever the outcome.
+    pub fn record_output(&self, manifest: &Path) -> std::process::Output {
+        let bin = xtask_binary();
+        let target = manifest.parent().unwrap().join("target");
+        cmd!(self.sh, "{bin} impact record --manifest-path {manifest}")
+            .env("CARGO_TARGET_DIR", &target)
+            .env("NO_COLOR", "1")
+            .env_remove("XTASK_WORKSPACE_ROOT")
+            .quiet()
+            .ignore_status()
+            .output()
+            .expect("run xtask impact record")
     }
 
     /// A crate in its own local git repository under `ext/`, with one commit per version,
