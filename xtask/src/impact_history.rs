@@ -1,4 +1,4 @@
-//! `cargo xtask impact history`: replays the last N commits of this repository through impact
+//! `cargo xtask impact history`: replays the last N commits (each against its first parent) through impact
 //! analysis with and without a run-time recording, and counts misses: a test binary the
 //! recording saw read a changed file that the decision did not select.
 
@@ -84,7 +84,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let count = commits.to_string();
     let list = cmd!(
         sh,
-        "git -C {workspace} rev-list --first-parent -n {count} HEAD"
+        "git -C {workspace} rev-list -n {count} HEAD"
     )
     .quiet()
     .read()
@@ -128,6 +128,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let misses: usize = rows.iter().map(|r| r.misses.len()).sum();
     let all_without = rows.iter().filter(|r| r.without_all).count();
     let all_with = rows.iter().filter(|r| r.with_all).count();
+    let misses_without: usize = rows.iter().map(|r| r.misses_without).sum();
     let short: String = recording.commit.chars().take(10).collect();
     if json {
         let value = serde_json::json!({
@@ -141,7 +142,8 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
                 "misses_without": r.misses_without,
             })).collect::<Vec<_>>(),
             "totals": {"commits": rows.len(), "without": total_without, "with": total_with,
-                       "all_without": all_without, "all_with": all_with, "misses": misses},
+                       "all_without": all_without, "all_with": all_with, "misses": misses,
+                       "misses_without": misses_without},
         });
         println!(
             "{}",
@@ -154,8 +156,8 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             recording.lane.as_deref().unwrap_or("all")
         );
         println!(
-            "{:<12} {:>6} {:>18} {:>18} {:>7}",
-            "commit", "files", "without recording", "with recording", "misses"
+            "{:<12} {:>6} {:>18} {:>18} {:>7} {:>16}",
+            "commit", "files", "without recording", "with recording", "misses", "misses without"
         );
         let cell = |n: usize, all: bool| {
             if all {
@@ -166,19 +168,20 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         };
         for row in &rows {
             println!(
-                "{:<12} {:>6} {:>18} {:>18} {:>7}",
+                "{:<12} {:>6} {:>18} {:>18} {:>7} {:>16}",
                 row.commit,
                 row.files,
                 cell(row.without, row.without_all),
                 cell(row.with, row.with_all),
-                row.misses.len()
+                row.misses.len(),
+                row.misses_without
             );
             for (binary, file) in &row.misses {
                 println!("    miss: {binary} read {file}");
             }
         }
         println!(
-            "{} commits: {total_without} binaries selected without the recording ({all_without} all), {total_with} with it ({all_with} all), {misses} misses",
+            "{} commits: {total_without} binaries selected without the recording ({all_without} all), {total_with} with it ({all_with} all); {misses} misses with it, {misses_without} without it",
             rows.len()
         );
     }
