@@ -82,13 +82,10 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let workspace = manifest.parent().map(PathBuf::from).unwrap_or_default();
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     let count = commits.to_string();
-    let list = cmd!(
-        sh,
-        "git -C {workspace} rev-list -n {count} HEAD"
-    )
-    .quiet()
-    .read()
-    .map_err(|e| Failure::environment(format!("`git rev-list` failed: {e}")))?;
+    let list = cmd!(sh, "git -C {workspace} rev-list -n {count} HEAD")
+        .quiet()
+        .read()
+        .map_err(|e| Failure::environment(format!("`git rev-list` failed: {e}")))?;
 
     let mut rows = Vec::new();
     for commit in list.lines().map(str::trim).filter(|c| !c.is_empty()) {

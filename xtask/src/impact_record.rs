@@ -154,11 +154,18 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         recording.add(invocation);
     }
     drop(cleanup);
-    if processes == 0 {
-        return Err(Failure::environment(format!(
-            "no test ran under the tracer (cargo nextest exited with {}); nothing recorded",
+    if processes == 0 && !status.success() {
+        // A build error or nextest refusing the arguments: nothing ran, so nothing to keep.
+        return Err(Failure::check_failed(format!(
+            "cargo nextest exited with {} before any test ran under the tracer; nothing recorded",
             exit_text(status)
         )));
+    }
+    if processes == 0 {
+        return Err(Failure::environment(
+            "no test ran under the tracer although cargo nextest succeeded: another target runner \
+             (a nextest wrapper script or target-runner setting) may have replaced it; nothing recorded",
+        ));
     }
     if let Some(parent) = output.parent() {
         std::fs::create_dir_all(parent).map_err(|e| {
@@ -304,6 +311,7 @@ pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
         // Listing reads nothing worth keeping; count the tests so the recording knows when a
         // binary's tests were only partly traced.
         let mut command: Command = cmd!(sh, "{binary} {rest...}").into();
+        untrace_children(&mut command);
         let out = command
             .stderr(std::process::Stdio::inherit())
             .output()
@@ -333,6 +341,7 @@ pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
         "strace -f -y -qq -e {syscalls} -o {trace} -- {binary} {rest...}"
     )
     .into();
+    untrace_children(&mut command);
     let status = command
         .status()
         .map_err(|e| Failure::environment(format!("cannot run strace: {e}")))?;
@@ -351,6 +360,21 @@ pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
     };
     write_invocation(&dir, &unique, &invocation)?;
     exit_with(status)
+}
+
+/// Keeps the runner settings away from the test itself: a test that runs cargo or nextest on
+/// another workspace must not start trace runners of its own (ptrace does not nest, and their
+/// records would land in this recording). strace -f still sees what those processes read.
+fn untrace_children(command: &mut Command) {
+    for (name, value) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        let is_runner = name_text.starts_with("CARGO_TARGET_")
+            && name_text.ends_with("_RUNNER")
+            && value.to_string_lossy().ends_with(" __trace-runner");
+        if is_runner || [TRACE_DIR, TRACE_ROOT, TRACE_IGNORE].contains(&name_text.as_ref()) {
+            command.env_remove(&name);
+        }
+    }
 }
 
 fn write_invocation(dir: &Path, unique: &str, invocation: &Invocation) -> Result<(), Failure> {

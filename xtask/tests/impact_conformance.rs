@@ -214,6 +214,9 @@ fn filterset_names_the_test_binary_for_a_test_only_edit() {
 /// binary selected; for a file nothing read, the recording's reason and an empty selection.
 #[test]
 fn slow_explain_names_the_recorded_reader_and_the_selection() {
+    if harness::skip_when_traced("slow_explain_names_the_recorded_reader_and_the_selection") {
+        return;
+    }
     let prepared = harness::prepare(scenario("slow_recorded_fixture_read_selects_its_reader"));
     let read = prepared.invoke(&["--explain", "fixtures/golden.txt"], "json", &[]);
     assert_eq!(read.exit, 0, "{}", read.stderr);
@@ -258,6 +261,9 @@ fn slow_explain_names_the_recorded_reader_and_the_selection() {
 /// and the recording (still written) counts that binary as not fully known.
 #[test]
 fn slow_record_reports_a_test_failing_under_the_tracer() {
+    if harness::skip_when_traced("slow_record_reports_a_test_failing_under_the_tracer") {
+        return;
+    }
     let prepared = harness::prepare(scenario(
         "unread_top_level_file_without_recording_selects_all",
     ));

@@ -304,10 +304,11 @@ pub fn parse_strace(text: &str, cwd: &Path) -> Vec<(PathBuf, Access)> {
         }
         // `<... openat resumed>) = 3</path>`: only the result is new.
         if let Some(after) = rest.strip_prefix("<... ") {
-            if let Some((_, result)) = after.split_once(") = ") {
-                if let Some(path) = decorated_path(result) {
-                    found.push((path, Access::Touch));
-                }
+            if let Some(path) = after
+                .split_once(") = ")
+                .and_then(|(_, result)| decorated_path(result))
+            {
+                found.push((path, Access::Touch));
             }
             continue;
         }
@@ -366,10 +367,11 @@ pub fn parse_strace(text: &str, cwd: &Path) -> Vec<(PathBuf, Access)> {
             }
             previous_dir = decorated_path(token);
         }
-        if name == "chdir" && result.is_some_and(|r| r.starts_with("0")) {
-            if let Some((path, _)) = found.last() {
-                cwds.insert(pid, path.clone());
-            }
+        if name == "chdir"
+            && result.is_some_and(|r| r.starts_with('0'))
+            && let Some((path, _)) = found.last()
+        {
+            cwds.insert(pid, path.clone());
         }
         if let Some(path) = result.and_then(decorated_path) {
             found.push((path, Access::Touch));

@@ -430,7 +430,34 @@ impl Prepared {
     }
 }
 
+/// True when this test process is itself traced (for instance while `xtask impact record`
+/// records this suite): ptrace does not nest, so recording scenarios cannot run here.
+pub fn traced() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("TracerPid:").map(|v| v.trim() != "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Says why a recording scenario does not run under a tracer; true when it must not.
+pub fn skip_when_traced(name: &str) -> bool {
+    let skip = traced();
+    if skip {
+        println!(
+            "impact-conformance: {name}: not run: this process is traced and ptrace does not nest"
+        );
+    }
+    skip
+}
+
 pub fn run(scenario: &Scenario) {
+    if scenario.record && skip_when_traced(scenario.name) {
+        return;
+    }
     let prepared = prepare(scenario);
     let before = snapshot(&prepared.repo.sh, &prepared.workdir);
     let outcome = prepared.invoke(scenario.extra_args, "json", &[]);
