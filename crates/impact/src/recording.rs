@@ -304,10 +304,7 @@ pub fn parse_strace(text: &str, cwd: &Path) -> Vec<(PathBuf, Access)> {
         }
         // `<... openat resumed>) = 3</path>`: only the result is new.
         if let Some(after) = rest.strip_prefix("<... ") {
-            if let Some(path) = after
-                .split_once(") = ")
-                .and_then(|(_, result)| decorated_path(result))
-            {
+            if let Some(path) = split_result(after).1.and_then(decorated_path) {
                 found.push((path, Access::Touch));
             }
             continue;
@@ -318,17 +315,7 @@ pub fn parse_strace(text: &str, cwd: &Path) -> Vec<(PathBuf, Access)> {
         if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             continue;
         }
-        let (args, result) = match args_and_result.rsplit_once(") = ") {
-            Some((args, result)) => (args, Some(result)),
-            None => (
-                args_and_result
-                    .trim_end()
-                    .trim_end_matches("<unfinished ...>")
-                    .trim_end()
-                    .trim_end_matches(')'),
-                None,
-            ),
-        };
+        let (args, result) = split_result(args_and_result);
         let tokens = split_args(args);
         let process_cwd = cwds.entry(pid).or_insert_with(|| cwd.to_path_buf()).clone();
         let mut process_cwd = process_cwd;
@@ -378,6 +365,25 @@ pub fn parse_strace(text: &str, cwd: &Path) -> Vec<(PathBuf, Access)> {
         }
     }
     found
+}
+
+/// Splits `args) = result` (strace pads short lines: `args)          = result`) into the
+/// arguments and the result; an unfinished call has no result.
+fn split_result(text: &str) -> (&str, Option<&str>) {
+    let mut search = text.len();
+    while let Some(at) = text[..search].rfind(" = ") {
+        let before = text[..at].trim_end();
+        if let Some(args) = before.strip_suffix(')') {
+            return (args, Some(&text[at + 3..]));
+        }
+        search = at;
+    }
+    let args = text
+        .trim_end()
+        .trim_end_matches("<unfinished ...>")
+        .trim_end()
+        .trim_end_matches(')');
+    (args, None)
 }
 
 /// `3</some/path>` (a descriptor decorated by `strace -y`) -> `/some/path`.
@@ -574,6 +580,49 @@ mod tests {
         assert_eq!(
             reads.into_iter().collect::<Vec<_>>(),
             ["fixtures", "fixtures/a.txt", "nope.txt"]
+        );
+    }
+
+    /// Real lines from `git grep --threads=4` under `strace -f -y`: threads interleave, so
+    /// calls are split into `<unfinished ...>` and `<... resumed>` lines, and short results
+    /// are padded.
+    #[test]
+    fn captured_threaded_trace_with_unfinished_and_resumed_calls() {
+        let text = include_str!("../tests/fixtures/strace/git-grep-threads.trace");
+        assert!(text.contains("<unfinished ...>") && text.contains("resumed>)   "));
+        let root = Path::new("/work/wt/issue-8");
+        let (reads, listed) = repository_paths(&parse_strace(text, root), root, &[]);
+        for path in [
+            "crates/impact/src/analyze.rs",
+            "crates/impact/src/closure.rs",
+            "crates/impact/Cargo.toml",
+            "crates/impact/src/.gitattributes",
+        ] {
+            assert!(reads.contains(path), "{path} in {reads:#?}");
+        }
+        // `.gitattributes` probes are repository files; `.git` itself is not.
+        assert!(reads.contains(".gitattributes"), "{reads:#?}");
+        assert!(
+            reads
+                .iter()
+                .all(|r| r != ".git" && !r.starts_with(".git/") && !r.starts_with('/')),
+            "{reads:#?}"
+        );
+        assert!(
+            listed.is_empty(),
+            "git grep reads the index, it lists nothing: {listed:?}"
+        );
+    }
+
+    #[test]
+    fn padded_results_are_split_from_their_arguments() {
+        assert_eq!(
+            split_result("4</a>, \"x\", O_RDONLY)      = 3</a/x>"),
+            ("4</a>, \"x\", O_RDONLY", Some("3</a/x>"))
+        );
+        assert_eq!(
+            split_result("AT_FDCWD</a>, \"x\", O_RDONLY <unfinished ...>"),
+            ("AT_FDCWD</a>, \"x\", O_RDONLY", None)
         );
     }
 
