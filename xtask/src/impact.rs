@@ -9,7 +9,8 @@ use impact::{Options, Report};
 use support::{Exit, Failure};
 
 const IMPACT_USAGE: &str = "usage: cargo xtask impact [--manifest-path PATH/Cargo.toml] [--base REV] [--head REV] \
-[--format human|json|filterset|mermaid|dot] [--fallback all]";
+[--format human|json|filterset|mermaid|dot] [--fallback all] [--recording FILE] [--explain FILE]\n       \
+cargo xtask impact record [--lane NAME] [--manifest-path PATH/Cargo.toml] [--output FILE]";
 const TEST_USAGE: &str = "usage: cargo xtask test --affected [--manifest-path PATH/Cargo.toml] [--base REV] \
 [--head REV] [--lane NAME] [--fallback all] [-- NEXTEST_ARGS...]";
 
@@ -28,6 +29,7 @@ struct Common {
     base: Option<String>,
     head: Option<String>,
     fallback_all: bool,
+    recording: Option<PathBuf>,
 }
 
 impl Common {
@@ -37,10 +39,11 @@ impl Common {
             base: None,
             head: None,
             fallback_all: false,
+            recording: None,
         }
     }
 
-    const FLAGS: &[&str] = &["manifest-path", "base", "head", "fallback"];
+    const FLAGS: &[&str] = &["manifest-path", "base", "head", "fallback", "recording"];
 
     /// Takes the value of one of [`Common::FLAGS`].
     fn set(&mut self, flag: &str, parser: &mut lexopt::Parser) -> Result<(), Failure> {
@@ -50,6 +53,9 @@ impl Common {
             }
             "base" => self.base = Some(string(parser)?),
             "head" => self.head = Some(string(parser)?),
+            "recording" => {
+                self.recording = Some(parser.value().map_err(crate::usage_error)?.into())
+            }
             _ => {
                 let value = string(parser)?;
                 if value != "all" {
@@ -70,12 +76,27 @@ impl Common {
             .unwrap_or_else(|| crate::project_root().join("Cargo.toml"))
     }
 
-    fn analyze(&self) -> Result<Report, Failure> {
+    fn options(&self) -> Options {
         let mut options = Options::for_manifest(self.manifest());
         options.base = self.base.clone();
         options.head = self.head.clone();
         options.fallback_all = self.fallback_all;
+        if let Some(path) = &self.recording {
+            options.recording = Some(path.clone());
+            options.recording_explicit = true;
+        }
+        options
+    }
+
+    fn analyze(&self) -> Result<Report, Failure> {
+        self.analyze_with(self.options())
+    }
+
+    fn analyze_with(&self, options: Options) -> Result<Report, Failure> {
         let report = impact::analyze(&options)?;
+        for warning in &report.warnings {
+            eprintln!("warning: {warning}");
+        }
         // A profile of the decision for whoever is tuning it.
         if std::env::var_os("IMPACT_TIMINGS").is_some() {
             for (phase, took) in &report.stats.phases {
@@ -102,12 +123,14 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mut parser = lexopt::Parser::from_args(args);
     let mut common = Common::new();
     let mut format = Format::Human;
+    let mut explain: Option<String> = None;
     while let Some(arg) = parser.next().map_err(crate::usage_error)? {
         match arg {
             Long(flag) if Common::FLAGS.contains(&flag) => {
                 let flag = flag.to_owned();
                 common.set(&flag, &mut parser)?;
             }
+            Long("explain") => explain = Some(string(&mut parser)?),
             Long("format") => {
                 format = match string(&mut parser)?.as_str() {
                     "human" => Format::Human,
@@ -129,6 +152,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             _ => return Err(crate::usage_error(arg.unexpected())),
         }
     }
+    if let Some(file) = explain {
+        return explain_file(&common, &file, format);
+    }
     let report = common.analyze()?;
     let text = match format {
         Format::Human => impact::render::human(&report),
@@ -145,6 +171,42 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     summarize(&report);
+    Ok(Exit::Success)
+}
+
+/// `impact --explain FILE`: who reads the file at run time, which rules and includes cover
+/// it, and what a change to it would select (the analysis of the working tree with only that
+/// file modified).
+fn explain_file(common: &Common, file: &str, format: Format) -> Result<Exit, Failure> {
+    let mut options = common.options();
+    let repo = impact::git::Repo::discover(
+        options
+            .manifest_path
+            .parent()
+            .unwrap_or(std::path::Path::new(".")),
+    )?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = cwd.join(file);
+    let path = match absolute.canonicalize().ok().and_then(|a| {
+        a.strip_prefix(&repo.root)
+            .ok()
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+    }) {
+        Some(rel) => rel,
+        None => file.trim_start_matches("./").to_owned(),
+    };
+    options.assume_changed = Some(vec![path.clone()]);
+    let report = common.analyze_with(options)?;
+    if format == Format::Json {
+        let explanation = impact::render::explanation_json(&report, &path);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&explanation)
+                .map_err(|e| Failure::environment(e.to_string()))?
+        );
+    } else {
+        print!("{}", impact::render::explanation(&report, &path));
+    }
     Ok(Exit::Success)
 }
 

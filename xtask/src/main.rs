@@ -7,6 +7,8 @@ mod bench;
 mod deps;
 mod federate;
 mod impact;
+mod impact_history;
+mod impact_record;
 mod ingest;
 mod kernel;
 mod lanes;
@@ -30,6 +32,9 @@ commands:
   lane NAME             run one test lane (see lanes.toml)
   release-lane          the canonical must-pass CI job
   impact                which packages and test binaries a change can affect, and why
+  impact record         run the tests under strace and record what each binary reads
+  impact --explain FILE who reads FILE at run time, which rules cover it, what it selects
+  impact history        replay recent commits with and without the recording, count misses
   test --affected       run only the tests a change can affect
   deps audit|report     prove the dependency-group boundaries / report on each group
   federate              fuse provider training runs into a promoted release
@@ -55,7 +60,14 @@ fn main() {
         Some("lanes") => lanes::list(args),
         Some("lane") => lanes::run(args),
         Some("release-lane") => release_lane::run(args),
+        Some("impact") if args.first().is_some_and(|a| a == "record") => {
+            impact_record::run(args[1..].to_vec())
+        }
+        Some("impact") if args.first().is_some_and(|a| a == "history") => {
+            impact_history::run(args[1..].to_vec())
+        }
         Some("impact") => impact::run(args),
+        Some("__trace-runner") => impact_record::trace_runner(args),
         Some("test") => impact::test(args),
         Some("deps") => deps::run(args),
         Some("federate") => federate::run(args),

@@ -135,9 +135,19 @@ pub fn list(root: &Path, args: &[String]) -> Result<Vec<TestId>, Failure> {
 
 /// Runs `cargo nextest <args>` in `root` with output going straight to the terminal.
 pub fn run(root: &Path, args: &[String]) -> Result<ExitStatus, Failure> {
+    run_with_env(root, args, &[])
+}
+
+/// [`run`] with extra environment variables (a target runner, for instance).
+pub fn run_with_env(
+    root: &Path,
+    args: &[String],
+    env: &[(String, String)],
+) -> Result<ExitStatus, Failure> {
     let sh = shell(root)?;
     let cargo = cargo();
     let mut command: Command = cmd!(sh, "{cargo} nextest {args...}").into();
+    command.envs(env.iter().map(|(k, v)| (k, v)));
     eprintln!("$ cargo nextest {}", args.join(" "));
     command
         .status()

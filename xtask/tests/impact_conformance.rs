@@ -114,6 +114,12 @@ scenario_tests! {
     unknown_head_revision_is_invalid_input,
     not_a_cargo_workspace_is_invalid_input,
     broken_manifest_in_head_is_invalid_input,
+    unread_top_level_file_without_recording_selects_all,
+    slow_recorded_fixture_read_selects_its_reader,
+    slow_recorded_directory_listing_selects_reader_of_new_file,
+    slow_recorded_env_provided_path_selects_its_reader,
+    slow_unread_top_level_files_select_nothing_with_recording,
+    slow_stale_recording_is_ignored_with_a_warning,
 }
 
 /// Every scenario in the table has its test, and the other way round.
@@ -201,5 +207,93 @@ fn filterset_names_the_test_binary_for_a_test_only_edit() {
         !filterset.stdout.contains("package(=core)"),
         "{}",
         filterset.stdout
+    );
+}
+
+/// `impact --explain FILE` with a recording: the binary that read the file, and exactly that
+/// binary selected; for a file nothing read, the recording's reason and an empty selection.
+#[test]
+fn slow_explain_names_the_recorded_reader_and_the_selection() {
+    if harness::skip_when_traced("slow_explain_names_the_recorded_reader_and_the_selection") {
+        return;
+    }
+    let prepared = harness::prepare(scenario("slow_recorded_fixture_read_selects_its_reader"));
+    let read = prepared.invoke(&["--explain", "fixtures/golden.txt"], "json", &[]);
+    assert_eq!(read.exit, 0, "{}", read.stderr);
+    let json = read.json.expect("--explain --format json prints JSON");
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["file"], "fixtures/golden.txt");
+    assert_eq!(
+        json["recording"]["read_by"],
+        serde_json::json!(["golden::golden"])
+    );
+    assert_eq!(json["all"], false);
+    assert_eq!(
+        json["selects"],
+        serde_json::json!([{"name": "golden", "targets": ["golden::golden"]}]),
+        "{json:#}"
+    );
+
+    let unread = prepared.invoke(&["--explain", "notes/todo.txt"], "human", &[]);
+    assert_eq!(unread.exit, 0, "{}", unread.stderr);
+    for needle in [
+        "no recorded test binary read it",
+        "[recording] notes/todo.txt is outside every package",
+        "a change to it selects nothing",
+    ] {
+        assert!(
+            unread.stdout.contains(needle),
+            "{needle:?} in\n{}",
+            unread.stdout
+        );
+    }
+
+    let rule = prepared.invoke(&["--explain", "README.md"], "human", &[]);
+    assert_eq!(rule.exit, 0, "{}", rule.stderr);
+    assert!(
+        rule.stdout.contains("[rule] README.md matches `*.md`"),
+        "{}",
+        rule.stdout
+    );
+}
+
+/// A test that fails under the tracer is reported, not hidden: `record` exits 1 naming it,
+/// and the recording (still written) counts that binary as not fully known.
+#[test]
+fn slow_record_reports_a_test_failing_under_the_tracer() {
+    if harness::skip_when_traced("slow_record_reports_a_test_failing_under_the_tracer") {
+        return;
+    }
+    let prepared = harness::prepare(scenario(
+        "unread_top_level_file_without_recording_selects_all",
+    ));
+    prepared.repo.write(
+        "crates/plain/tests/fails.rs",
+        "#[test]\nfn fails() { assert_eq!(std::fs::read_to_string(\"../../notes/todo.txt\").unwrap(), \"other\"); }\n",
+    );
+    let output = prepared.repo.record_output(&prepared.manifest);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("failed: plain::fails fails"), "{stderr}");
+    let path = prepared.workdir.join("target/impact-recording.json");
+    let recording: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the recording is written"))
+            .unwrap();
+    let fails = &recording["binaries"]["plain::fails"];
+    assert_eq!(
+        fails["failed"],
+        serde_json::json!(["fails"]),
+        "{recording:#}"
+    );
+    assert!(
+        fails["reads"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("notes/todo.txt")),
+        "{recording:#}"
+    );
+    assert_eq!(
+        recording["binaries"]["golden::golden"]["failed"],
+        serde_json::json!([])
     );
 }

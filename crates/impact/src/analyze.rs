@@ -13,6 +13,7 @@ use crate::graph::{
 };
 use crate::includes::{self, IncludeKind};
 use crate::manifest_diff;
+use crate::recording::{self, Recording, UsableRecording};
 use crate::report::{AffectedPackage, REPORT_VERSION, Reason, Report, Stats, Targets};
 use crate::rules::{Affects, Rules};
 
@@ -31,7 +32,20 @@ pub struct Options {
     pub cache_dir: Option<PathBuf>,
     /// Where to look for rustc dep-info; `None` skips that evidence.
     pub target_dir: Option<PathBuf>,
+    /// The run-time recording (`cargo xtask impact record`); `None` uses none.
+    pub recording: Option<PathBuf>,
+    /// The recording was asked for by name, so its absence is worth a warning.
+    pub recording_explicit: bool,
+    /// Use the recording whatever commit it was made at (measuring past changes against
+    /// today's recording); normally it must be an ancestor of the head and fresh enough.
+    pub recording_any_commit: bool,
+    /// Analyse these repository-relative files as modified in the working tree, instead of
+    /// asking git what changed (`impact --explain`).
+    pub assume_changed: Option<Vec<String>>,
 }
+
+/// Where `cargo xtask impact record` writes by default, relative to the workspace root.
+pub const DEFAULT_RECORDING: &str = "target/impact-recording.json";
 
 impl Options {
     /// Options for `manifest_path` with the default cache and target directories:
@@ -53,10 +67,16 @@ impl Options {
             }
             None => workspace.join("target"),
         };
+        let (recording, recording_explicit) = match std::env::var_os("IMPACT_RECORDING") {
+            Some(path) => (PathBuf::from(path), true),
+            None => (workspace.join(DEFAULT_RECORDING), false),
+        };
         Options {
             manifest_path,
             cache_dir: Some(target_dir.join("impact-cache")),
             target_dir: Some(target_dir),
+            recording: Some(recording),
+            recording_explicit,
             ..Options::default()
         }
     }
@@ -168,7 +188,18 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
         .to_path_buf();
     let repo = Repo::discover(&workspace_abs)?;
     let workspace_dir = relative(&repo.root, &workspace_abs);
-    let revisions = resolve_revisions(&repo, options)?;
+    let mut revisions = if options.assume_changed.is_some() {
+        Revisions {
+            base: Some(resolve_named(&repo, "HEAD", "HEAD")?),
+            head: None,
+            fallback: None,
+        }
+    } else {
+        resolve_revisions(&repo, options)?
+    };
+    if options.assume_changed.is_some() {
+        revisions.head = None;
+    }
     stats.lap("resolve revisions", &mut clock);
 
     let head = match &revisions.head {
@@ -200,8 +231,27 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
             stats,
         ));
     };
-    let changed = repo.changed_files(&base_rev, revisions.head.as_deref())?;
+    let changed = match &options.assume_changed {
+        Some(paths) => paths
+            .iter()
+            .map(|path| ChangedFile {
+                path: path.clone(),
+                status: Status::Modified,
+                old_path: None,
+            })
+            .collect(),
+        None => repo.changed_files(&base_rev, revisions.head.as_deref())?,
+    };
     stats.lap("changed files", &mut clock);
+    let mut warnings = Vec::new();
+    let usable = load_recording(
+        &repo,
+        options,
+        revisions.head.as_deref(),
+        rules.recording_max_age,
+        &mut warnings,
+    )?;
+    stats.lap("recording", &mut clock);
     let base = Snapshot::commit(&repo, &base_rev)?;
     let base_graph = graph::load(
         &base,
@@ -233,6 +283,8 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
         base_owners: Owners::new(&base_graph.graph),
         head_names: head_graph.graph.name_index(),
         rules: &rules,
+        recording: usable.as_ref(),
+        binaries: binary_index(&head_graph.graph),
     };
     context.classify_files(
         &changed,
@@ -247,7 +299,108 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
     }
     let mut report = decision.finish(&context, base_rev, revisions.head, changed, stats);
     report.stats.lap("closure and report", &mut clock);
+    report.warnings = warnings;
+    report.recording = usable;
     Ok(report)
+}
+
+/// nextest binary id -> head package index.
+fn binary_index(graph: &Graph) -> HashMap<String, usize> {
+    graph
+        .packages
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            p.targets
+                .iter()
+                .filter_map(move |t| t.binary_id.clone().map(|id| (id, i)))
+        })
+        .collect()
+}
+
+/// The recording, when one exists for an ancestor of the head that is fresh enough and made
+/// by this tool version; otherwise `None`, with a warning saying why.
+fn load_recording(
+    repo: &Repo,
+    options: &Options,
+    head: Option<&str>,
+    max_age: u32,
+    warnings: &mut Vec<String>,
+) -> Result<Option<UsableRecording>, Failure> {
+    let Some(path) = &options.recording else {
+        return Ok(None);
+    };
+    if !path.exists() {
+        if options.recording_explicit {
+            warnings.push(recording::unusable(path, "it does not exist"));
+        }
+        return Ok(None);
+    }
+    let loaded = match Recording::load(path) {
+        Ok(recording) => recording,
+        Err(failure) => {
+            let why = failure
+                .located
+                .first()
+                .map(|l| format!("{}: {}", l.location(), l.message))
+                .unwrap_or_else(|| failure.message.clone().unwrap_or_default());
+            warnings.push(recording::unusable(path, why));
+            return Ok(None);
+        }
+    };
+    if loaded.schema != recording::RECORDING_SCHEMA || loaded.tool != recording::TOOL_VERSION {
+        warnings.push(recording::unusable(
+            path,
+            format!(
+                "it was made by {} ({}), this is {} ({})",
+                loaded.tool,
+                loaded.schema,
+                recording::TOOL_VERSION,
+                recording::RECORDING_SCHEMA
+            ),
+        ));
+        return Ok(None);
+    }
+    if options.recording_any_commit {
+        return Ok(Some(UsableRecording {
+            recording: loaded,
+            path: path.clone(),
+            age: 0,
+        }));
+    }
+    let head = head.unwrap_or("HEAD");
+    let commit = loaded.commit.as_str();
+    let short: String = commit.chars().take(12).collect();
+    let ancestor = repo.git(&["merge-base", "--is-ancestor", commit, head], None)?;
+    if !ancestor.ok {
+        let why = if ancestor.code == Some(1) {
+            format!("its commit {short} is not an ancestor of {head}")
+        } else {
+            format!("its commit {short} is not in this repository")
+        };
+        warnings.push(recording::unusable(path, why));
+        return Ok(None);
+    }
+    let range = format!("{commit}..{head}");
+    let count = repo.git(&["rev-list", "--count", &range], None)?;
+    let age: u32 = String::from_utf8_lossy(&count.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(u32::MAX);
+    if age > max_age {
+        warnings.push(recording::unusable(
+            path,
+            format!(
+                "its commit {short} is {age} commits old, more than `recording-max-age = {max_age}` ([impact] in lanes.toml)"
+            ),
+        ));
+        return Ok(None);
+    }
+    Ok(Some(UsableRecording {
+        recording: loaded,
+        path: path.clone(),
+        age,
+    }))
 }
 
 /// Exit 2 unless the manifest is a package or a workspace root.
@@ -336,6 +489,8 @@ fn everything(
         unaffecting: Vec::new(),
         graph,
         stats,
+        warnings: Vec::new(),
+        recording: None,
     }
 }
 
@@ -460,6 +615,9 @@ struct Context<'a> {
     base_owners: Owners,
     head_names: HashMap<&'a str, usize>,
     rules: &'a Rules,
+    recording: Option<&'a UsableRecording>,
+    /// nextest binary id -> head package index.
+    binaries: HashMap<String, usize>,
 }
 
 /// Evidence collected so far, keyed by head package index.
@@ -576,6 +734,8 @@ impl Decision {
             unaffecting: self.unaffecting,
             graph: graph.clone(),
             stats,
+            warnings: Vec::new(),
+            recording: None,
         }
     }
 
@@ -713,6 +873,7 @@ impl Context<'_> {
                     );
                     explained = true;
                 }
+                explained |= self.recorded_evidence(repo_path, file.status, decision);
                 self.classify_end(
                     repo_path,
                     &path,
@@ -872,9 +1033,93 @@ impl Context<'_> {
                 decision.add(head_index, scope, Reason::new(evidence, Some(repo_path), summary));
             }
             None if explained => {}
-            None => decision.all(format!(
-                "{repo_path} is outside every package and no rule or include explains it (add an [impact] rule in lanes.toml to narrow this)"
-            )),
+            None => match self.recording {
+                Some(usable) => self.unread_file(repo_path, usable, decision),
+                None => decision.all(format!(
+                    "{repo_path} is outside every package and no rule or include explains it (add an [impact] rule in lanes.toml to narrow this)"
+                )),
+            },
+        }
+    }
+
+    /// Binaries the recording saw touch `repo_path`, or list the directory it appeared in or
+    /// vanished from. Returns whether any did.
+    fn recorded_evidence(&self, repo_path: &str, status: Status, decision: &mut Decision) -> bool {
+        let Some(usable) = self.recording else {
+            return false;
+        };
+        let recording = &usable.recording;
+        let mut found: Vec<(&str, String)> = recording
+            .readers(repo_path)
+            .into_iter()
+            .map(|id| {
+                (
+                    id,
+                    format!(
+                        "{repo_path} was read at run time by {id} ({})",
+                        usable.describe()
+                    ),
+                )
+            })
+            .collect();
+        if status != Status::Modified {
+            for (dir, id) in recording.listing_readers(repo_path) {
+                let dir = if dir.is_empty() {
+                    "the repository root".to_owned()
+                } else {
+                    format!("{dir}/")
+                };
+                found.push((id, format!("{repo_path} appears in or leaves {dir}, which {id} listed at run time ({})", usable.describe())));
+            }
+        }
+        let mut any = false;
+        for (id, summary) in found {
+            let Some(&package) = self.binaries.get(id) else {
+                continue; // the binary is gone at the head
+            };
+            decision.add(
+                package,
+                Scope::Binaries([id.to_owned()].into()),
+                Reason::new("recorded-read", Some(repo_path), summary),
+            );
+            any = true;
+        }
+        any
+    }
+
+    /// A file outside every package that no evidence explains and no recorded test touched:
+    /// nothing, except binaries the recording does not fully know (new, partly traced, or with
+    /// tests that failed under the tracer), which might read it.
+    fn unread_file(&self, repo_path: &str, usable: &UsableRecording, decision: &mut Decision) {
+        let mut unknown: Vec<(&String, usize)> = self
+            .binaries
+            .iter()
+            .filter(|(id, package)| {
+                self.head_graph.packages[**package].member && !usable.recording.is_complete(id)
+            })
+            .map(|(id, package)| (id, *package))
+            .collect();
+        unknown.sort();
+        for (id, package) in &unknown {
+            let summary = format!(
+                "{repo_path} is outside every package and no recorded test read it, but the {} does not cover {id} fully",
+                usable.describe()
+            );
+            decision.add(
+                *package,
+                Scope::Binaries([(*id).clone()].into()),
+                Reason::new("unrecorded-binary", Some(repo_path), summary),
+            );
+        }
+        if unknown.is_empty() {
+            decision.unaffecting.push(Reason::new(
+                "recording",
+                Some(repo_path),
+                format!(
+                    "{repo_path} is outside every package, no rule or include explains it, and no test read it in the {} -> nothing",
+                    usable.describe()
+                ),
+            ));
         }
     }
 

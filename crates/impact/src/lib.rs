@@ -12,6 +12,7 @@ pub mod git;
 pub mod graph;
 pub mod includes;
 pub mod manifest_diff;
+pub mod recording;
 pub mod render;
 pub mod report;
 pub mod rules;

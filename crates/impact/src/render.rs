@@ -215,3 +215,119 @@ pub fn dot(report: &Report) -> String {
     out.push_str("}\n");
     out
 }
+
+/// Every reason the analysis gave for `file`, in order: selecting ones, then unaffecting ones.
+fn reasons_for<'r>(report: &'r Report, file: &str) -> Vec<&'r crate::report::Reason> {
+    let mut reasons: Vec<&crate::report::Reason> = Vec::new();
+    for reason in report
+        .packages
+        .iter()
+        .flat_map(|p| &p.reasons)
+        .chain(&report.unaffecting)
+    {
+        if reason.file.as_deref() == Some(file) && !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    }
+    reasons
+}
+
+/// `impact --explain FILE`, as text: the run-time recording, then the evidence, then what a
+/// change to the file selects.
+pub fn explanation(report: &Report, file: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{file}");
+    match &report.recording {
+        Some(usable) => {
+            let recording = &usable.recording;
+            let readers = recording.readers(file);
+            let _ = writeln!(
+                out,
+                "  run time ({} at {}):",
+                usable.describe(),
+                usable.path.display()
+            );
+            if readers.is_empty() {
+                let _ = writeln!(out, "    no recorded test binary read it");
+            } else {
+                let _ = writeln!(out, "    read by {}", readers.join(", "));
+            }
+            for (dir, id) in recording.listing_readers(file) {
+                let dir = if dir.is_empty() { "." } else { dir.as_str() };
+                let _ = writeln!(
+                    out,
+                    "    its directory {dir}/ was listed by {id} (adding or removing it selects that binary)"
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  run time: no recording in use (`cargo xtask impact record` makes one)"
+            );
+        }
+    }
+    let reasons = reasons_for(report, file);
+    let _ = writeln!(out, "  evidence:");
+    if report.all {
+        for reason in &report.all_reasons {
+            let _ = writeln!(out, "    {reason}");
+        }
+    }
+    for reason in &reasons {
+        let _ = writeln!(out, "    [{}] {}", reason.evidence, reason.summary);
+    }
+    if !report.all && reasons.is_empty() {
+        let _ = writeln!(out, "    none");
+    }
+    if report.all {
+        let _ = writeln!(
+            out,
+            "  a change to it selects everything ({} packages)",
+            report.packages.len()
+        );
+    } else if report.packages.is_empty() {
+        let _ = writeln!(out, "  a change to it selects nothing");
+    } else {
+        let _ = writeln!(out, "  a change to it selects:");
+        for package in &report.packages {
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                package.name,
+                targets_text(&package.targets)
+            );
+        }
+        let _ = writeln!(out, "  filterset: {}", report.filterset);
+    }
+    out
+}
+
+/// `impact --explain FILE --format json` (`"version": 1`).
+pub fn explanation_json(report: &Report, file: &str) -> serde_json::Value {
+    let recording = report.recording.as_ref().map(|usable| {
+        let listed: Vec<serde_json::Value> = usable
+            .recording
+            .listing_readers(file)
+            .into_iter()
+            .map(|(dir, id)| serde_json::json!({"dir": dir, "binary_id": id}))
+            .collect();
+        serde_json::json!({
+            "path": usable.path.display().to_string(),
+            "commit": usable.recording.commit,
+            "age": usable.age,
+            "read_by": usable.recording.readers(file),
+            "listed_by": listed,
+        })
+    });
+    serde_json::json!({
+        "version": 1,
+        "file": file,
+        "recording": recording,
+        "evidence": reasons_for(report, file),
+        "all": report.all,
+        "all_reasons": report.all_reasons,
+        "selects": report.packages.iter().map(|p| serde_json::json!({"name": p.name, "targets": p.targets})).collect::<Vec<_>>(),
+        "filterset": report.filterset,
+    })
+}

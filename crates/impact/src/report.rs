@@ -30,6 +30,12 @@ pub struct Report {
     pub graph: Graph,
     #[serde(skip)]
     pub stats: Stats,
+    /// Things the user should know that do not change the shape (printed to stderr).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+    /// The run-time recording used as evidence, if any.
+    #[serde(skip)]
+    pub recording: Option<crate::recording::UsableRecording>,
 }
 
 /// How the decision was made, for benchmarks and `--verbose` output.
@@ -82,7 +88,8 @@ pub struct Reason {
     pub summary: String,
     /// `owner`, `target`, `include`, `dep-info`, `manifest`, `workspace-manifest`, `lockfile`,
     /// `features`, `rule`, `workspace-file`, `unowned-file`, `deleted-package`, `dependency`,
-    /// `fallback`.
+    /// `fallback`; with a run-time recording `recorded-read`, `unrecorded-binary` and
+    /// `recording` (a file no recorded test read).
     pub evidence: String,
     /// The changed file behind it, repository-relative.
     pub file: Option<String>,

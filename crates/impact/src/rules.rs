@@ -35,6 +35,8 @@ pub struct Rules {
     pub rules: Vec<Rule>,
     /// Where the project's rules came from, to locate package-name errors.
     source: Option<(PathBuf, String)>,
+    /// `recording-max-age`: a run-time recording older than this many commits is ignored.
+    pub recording_max_age: u32,
 }
 
 /// Shipped defaults: files that are not build or test inputs unless something includes them,
@@ -105,6 +107,8 @@ struct LanesFile {
 #[serde(deny_unknown_fields)]
 struct ImpactSection {
     defaults: Option<bool>,
+    #[serde(rename = "recording-max-age")]
+    recording_max_age: Option<Spanned<i64>>,
     #[serde(default)]
     rules: Vec<Spanned<RawRule>>,
 }
@@ -125,6 +129,7 @@ impl Rules {
         Rules {
             rules: default_rules(),
             source: None,
+            recording_max_age: crate::recording::DEFAULT_MAX_AGE,
         }
     }
 
@@ -138,6 +143,16 @@ impl Rules {
         };
         let mut problems = Vec::new();
         let mut rules = Vec::new();
+        let mut recording_max_age = crate::recording::DEFAULT_MAX_AGE;
+        if let Some(age) = &section.recording_max_age {
+            match u32::try_from(*age.get_ref()) {
+                Ok(age) => recording_max_age = age,
+                Err(_) => problems.push(
+                    Located::at(path, text, age.span(), format!("`recording-max-age = {}` is not a number of commits", age.get_ref()))
+                        .with_help("use a whole number of commits, e.g. recording-max-age = 50 (0: only a recording of the head itself)"),
+                ),
+            }
+        }
         for raw in &section.rules {
             let span = raw.span();
             let raw = raw.get_ref();
@@ -219,6 +234,7 @@ impl Rules {
         Ok(Rules {
             rules,
             source: Some((path.to_owned(), text.to_owned())),
+            recording_max_age,
         })
     }
 

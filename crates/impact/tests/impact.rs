@@ -608,6 +608,24 @@ fn shipped_defaults_cover_common_non_inputs_and_environment_files() {
 }
 
 #[test]
+fn recording_max_age_defaults_to_50_and_is_configurable() {
+    assert_eq!(Rules::defaults().recording_max_age, 50);
+    let rules = Rules::parse(Path::new("lanes.toml"), "[impact]\nrecording-max-age = 7\n").unwrap();
+    assert_eq!(rules.recording_max_age, 7);
+    let problems = Rules::parse(
+        Path::new("lanes.toml"),
+        "[impact]\nrecording-max-age = -3\n",
+    )
+    .unwrap_err();
+    let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert!(
+        shown[0]
+            .starts_with("lanes.toml:2:21: `recording-max-age = -3` is not a number of commits"),
+        "{shown:#?}"
+    );
+}
+
+#[test]
 fn defaults_can_be_turned_off() {
     let text = "[impact]\ndefaults = false\nrules = []\n";
     let rules = Rules::parse(Path::new("lanes.toml"), text).unwrap();

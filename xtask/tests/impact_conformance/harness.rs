@@ -153,6 +153,32 @@ impl Repo {
         }
     }
 
+    /// `xtask impact record` on the checked-out commit: real nextest, real strace, into the
+    /// default recording file under the workspace's `target/`.
+    pub fn record(&self, manifest: &Path) {
+        let output = self.record_output(manifest);
+        assert!(
+            output.status.success(),
+            "impact record failed\n--- stdout\n{}\n--- stderr\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Runs `xtask impact record` and returns what it did, whatever the outcome.
+    pub fn record_output(&self, manifest: &Path) -> std::process::Output {
+        let bin = xtask_binary();
+        let target = manifest.parent().unwrap().join("target");
+        cmd!(self.sh, "{bin} impact record --manifest-path {manifest}")
+            .env("CARGO_TARGET_DIR", &target)
+            .env("NO_COLOR", "1")
+            .env_remove("XTASK_WORKSPACE_ROOT")
+            .quiet()
+            .ignore_status()
+            .output()
+            .expect("run xtask impact record")
+    }
+
     /// A crate in its own local git repository under `ext/`, with one commit per version,
     /// each tagged `vX.Y.Z`. `deps` goes into `[dependencies]` of every version.
     fn ext_crate(&self, name: &str, versions: &[&str], deps: &str) {
@@ -312,6 +338,9 @@ pub fn prepare(scenario: &Scenario) -> Prepared {
         repo.sync_lockfile(&manifest);
     }
     let base_sha = repo.commit_all("base");
+    if scenario.record {
+        repo.record(&manifest);
+    }
 
     for op in scenario.change {
         repo.apply(op, &base_sha);
@@ -401,7 +430,34 @@ impl Prepared {
     }
 }
 
+/// True when this test process is itself traced (for instance while `xtask impact record`
+/// records this suite): ptrace does not nest, so recording scenarios cannot run here.
+pub fn traced() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("TracerPid:").map(|v| v.trim() != "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Says why a recording scenario does not run under a tracer; true when it must not.
+pub fn skip_when_traced(name: &str) -> bool {
+    let skip = traced();
+    if skip {
+        println!(
+            "impact-conformance: {name}: not run: this process is traced and ptrace does not nest"
+        );
+    }
+    skip
+}
+
 pub fn run(scenario: &Scenario) {
+    if scenario.record && skip_when_traced(scenario.name) {
+        return;
+    }
     let prepared = prepare(scenario);
     let before = snapshot(&prepared.repo.sh, &prepared.workdir);
     let outcome = prepared.invoke(scenario.extra_args, "json", &[]);
@@ -577,7 +633,10 @@ fn check(
         );
     }
     if !expect.reasons_mention.is_empty() {
-        let reasons = format!("{} {}", json["all_reasons"], json["packages"]);
+        let reasons = format!(
+            "{} {} {}",
+            json["all_reasons"], json["packages"], json["unaffecting"]
+        );
         for needle in expect.reasons_mention {
             assert!(
                 reasons.contains(needle),

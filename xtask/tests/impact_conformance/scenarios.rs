@@ -25,6 +25,12 @@ pub enum Base {
     /// Standard plus a member nested inside another member's directory
     /// (`crates/lonely/inner`).
     Nested,
+    /// A small workspace whose tests read files outside their packages at run time, see
+    /// [`runtime_reads`].
+    RuntimeReads,
+    /// [`Base::RuntimeReads`] with `[impact] recording-max-age = 0`: any recording of an
+    /// earlier commit is stale.
+    RuntimeReadsStale,
 }
 
 /// How the head revision is given to the engine.
@@ -115,6 +121,8 @@ pub struct Scenario {
     pub extra_args: &'static [&'static str],
     /// Pass `--base <base sha>`; without it the engine finds the merge-base with `main`.
     pub pass_base: bool,
+    /// Run `xtask impact record` (real nextest, real strace) on the base commit first.
+    pub record: bool,
     pub expect: Expect,
 }
 
@@ -129,8 +137,80 @@ impl Scenario {
         sync_lockfile: true,
         extra_args: &[],
         pass_base: true,
+        record: false,
         expect: Expect::SOME,
     };
+}
+
+/// Members of [`Base::RuntimeReads`].
+pub const RUNTIME_MEMBERS: &[&str] = &["golden", "cases", "envread", "plain"];
+
+/// A workspace whose tests read at run time, from outside their packages:
+///
+/// ```text
+/// golden   tests/golden.rs reads fixtures/golden.txt (a CARGO_MANIFEST_DIR-relative path)
+/// cases    tests/cases.rs lists fixtures/cases/ and reads every file in it
+/// envread  tests/env.rs reads the file named by DATA_FILE, set in .cargo/config.toml [env]
+/// plain    a unit test that reads nothing
+/// ```
+///
+/// `notes/todo.txt` and `scripts/release.sh` are read by nothing.
+fn runtime_reads() -> Vec<(String, String)> {
+    let package = |name: &str| -> Vec<(String, String)> {
+        vec![
+            (
+                format!("crates/{name}/Cargo.toml"),
+                format!(
+                    "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n"
+                ),
+            ),
+            (
+                format!("crates/{name}/src/lib.rs"),
+                "pub fn id() -> u32 { 1 }\n\n#[test]\nfn unit() { assert_eq!(id(), 1); }\n".into(),
+            ),
+        ]
+    };
+    let mut files: Vec<(String, String)> = vec![
+        (
+            "Cargo.toml".into(),
+            "[workspace]\nresolver = \"2\"\nmembers = [\"crates/*\"]\n".into(),
+        ),
+        (".gitignore".into(), "/target\n".into()),
+        (
+            ".cargo/config.toml".into(),
+            "[env]\nDATA_FILE = { value = \"data/env-input.txt\", relative = true }\n".into(),
+        ),
+        ("README.md".into(), "# Runtime reads\n".into()),
+        ("notes/todo.txt".into(), "nothing reads this\n".into()),
+        ("scripts/release.sh".into(), "echo release\n".into()),
+        ("fixtures/golden.txt".into(), "golden\n".into()),
+        ("fixtures/cases/one.case".into(), "1\n".into()),
+        ("data/env-input.txt".into(), "from env\n".into()),
+        (
+            "crates/golden/tests/golden.rs".into(),
+            "#[test]\nfn golden() {\n    let path = concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../fixtures/golden.txt\");\n    \
+             assert_eq!(std::fs::read_to_string(path).unwrap(), \"golden\\n\");\n}\n"
+                .into(),
+        ),
+        (
+            "crates/cases/tests/cases.rs".into(),
+            "#[test]\nfn cases() {\n    let dir = concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../fixtures/cases\");\n    \
+             let mut n = 0;\n    for entry in std::fs::read_dir(dir).unwrap() {\n        \
+             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();\n        \
+             assert!(!text.is_empty());\n        n += 1;\n    }\n    assert!(n >= 1);\n}\n"
+                .into(),
+        ),
+        (
+            "crates/envread/tests/env.rs".into(),
+            "#[test]\nfn env() {\n    let path = std::env::var(\"DATA_FILE\").expect(\"DATA_FILE from .cargo/config.toml\");\n    \
+             assert_eq!(std::fs::read_to_string(path).unwrap(), \"from env\\n\");\n}\n"
+                .into(),
+        ),
+    ];
+    for name in RUNTIME_MEMBERS {
+        files.extend(package(name));
+    }
+    files
 }
 
 /// Members of the standard workspace.
@@ -528,6 +608,14 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
                 ("README.md".into(), "# not a Rust project\n".into()),
                 ("run.sh".into(), "echo hi\n".into()),
             ];
+        }
+        Base::RuntimeReads => files = runtime_reads(),
+        Base::RuntimeReadsStale => {
+            files = runtime_reads();
+            files.push((
+                "lanes.toml".into(),
+                "[impact]\nrecording-max-age = 0\n".into(),
+            ));
         }
     }
     files
@@ -1441,6 +1529,93 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             exit: 2,
             stderr_mentions: &["crates/mid/Cargo.toml"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    // Run-time reads, learned by `xtask impact record` on the base commit.
+    Scenario {
+        name: "unread_top_level_file_without_recording_selects_all",
+        base: Base::RuntimeReads,
+        change: &[Append("notes/todo.txt", "more\n")],
+        expect: Expect {
+            all: Some(true),
+            required: RUNTIME_MEMBERS,
+            reasons_mention: &["notes/todo.txt is outside every package"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_recorded_fixture_read_selects_its_reader",
+        base: Base::RuntimeReads,
+        record: true,
+        change: &[Write("fixtures/golden.txt", "golden, edited\n")],
+        expect: Expect {
+            required: &["golden::golden"],
+            forbidden: &["bin:golden", "cases", "envread", "plain"],
+            reasons_mention: &["fixtures/golden.txt was read at run time by golden::golden"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_recorded_directory_listing_selects_reader_of_new_file",
+        base: Base::RuntimeReads,
+        record: true,
+        change: &[Write("fixtures/cases/two.case", "2\n")],
+        expect: Expect {
+            required: &["cases::cases"],
+            forbidden: &["bin:cases", "golden", "envread", "plain"],
+            reasons_mention: &["which cases::cases listed at run time"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_recorded_env_provided_path_selects_its_reader",
+        base: Base::RuntimeReads,
+        record: true,
+        change: &[Write("data/env-input.txt", "from env, edited\n")],
+        expect: Expect {
+            required: &["envread::env"],
+            forbidden: &["bin:envread", "golden", "cases", "plain"],
+            reasons_mention: &["data/env-input.txt was read at run time by envread::env"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_unread_top_level_files_select_nothing_with_recording",
+        base: Base::RuntimeReads,
+        record: true,
+        change: &[
+            Append("notes/todo.txt", "more\n"),
+            Write("scripts/deploy.sh", "echo deploy\n"),
+        ],
+        expect: Expect {
+            forbidden: RUNTIME_MEMBERS,
+            reasons_mention: &[
+                "notes/todo.txt is outside every package, no rule or include explains it, and no test read it in the recording of",
+                "(1 commit old) -> nothing",
+                "scripts/deploy.sh",
+            ],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_stale_recording_is_ignored_with_a_warning",
+        base: Base::RuntimeReadsStale,
+        record: true,
+        change: &[Append("notes/todo.txt", "more\n")],
+        expect: Expect {
+            all: Some(true),
+            required: RUNTIME_MEMBERS,
+            stderr_mentions: &[
+                "warning: ignoring the impact recording",
+                "1 commits old, more than `recording-max-age = 0`",
+            ],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT

@@ -1,0 +1,394 @@
+//! `cargo xtask impact record`: runs the tests with every test binary traced by strace and
+//! writes what each binary read at run time (`impact::recording`).
+//!
+//! nextest starts every test binary through cargo's target runner
+//! (`CARGO_TARGET_<triple>_RUNNER`), so setting that variable for one run wraps each binary
+//! without touching the user's `.cargo/config.toml` or `.config/nextest.toml`. The runner is a
+//! copy of this binary in its hidden `__trace-runner` mode: it runs the test under strace,
+//! keeps only the repository paths, and writes one small JSON file per test process.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use impact::recording::{self, Invocation, Recording};
+use support::{Exit, Failure};
+use xshell::{Shell, cmd};
+
+use crate::{lanes, nextest};
+
+const USAGE: &str = "usage: cargo xtask impact record [--lane NAME] [--manifest-path PATH/Cargo.toml] \
+[--output FILE] [--no-install] [-- NEXTEST_ARGS...]";
+
+/// Environment of the trace runner, set by `record` for the nextest run.
+const TRACE_DIR: &str = "IMPACT_TRACE_DIR";
+const TRACE_ROOT: &str = "IMPACT_TRACE_ROOT";
+const TRACE_IGNORE: &str = "IMPACT_TRACE_IGNORE";
+
+pub fn strace_install_command() -> &'static str {
+    "apt-get install -y strace"
+}
+
+pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut lane: Option<String> = None;
+    let mut manifest_path: Option<PathBuf> = None;
+    let mut output: Option<PathBuf> = None;
+    let mut no_install = false;
+    let mut nextest_args: Vec<String> = Vec::new();
+    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
+        match arg {
+            Long("lane") => lane = Some(string(&mut parser)?),
+            Long("manifest-path") => {
+                manifest_path = Some(parser.value().map_err(crate::usage_error)?.into())
+            }
+            Long("output") => output = Some(parser.value().map_err(crate::usage_error)?.into()),
+            Long("no-install") => no_install = true,
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                return Ok(Exit::Success);
+            }
+            Value(value) => {
+                nextest_args.push(value.to_string_lossy().into_owned());
+                for raw in parser.raw_args().map_err(crate::usage_error)? {
+                    nextest_args.push(raw.to_string_lossy().into_owned());
+                }
+            }
+            _ => return Err(crate::usage_error(arg.unexpected())),
+        }
+    }
+    let manifest = manifest_path.unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
+    let manifest = manifest.canonicalize().map_err(|_| {
+        Failure::invalid_input(format!(
+            "{} does not exist: not a Cargo workspace",
+            manifest.display()
+        ))
+    })?;
+    let workspace = manifest
+        .parent()
+        .expect("a file has a parent")
+        .to_path_buf();
+    let repo = impact::git::Repo::discover(&workspace)?;
+    let output = output.unwrap_or_else(|| workspace.join(impact::analyze::DEFAULT_RECORDING));
+
+    nextest::ensure(no_install)?;
+    ensure_strace(no_install)?;
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    let root = &repo.root;
+    let commit = cmd!(sh, "git -C {root} rev-parse HEAD")
+        .quiet()
+        .read()
+        .map_err(|e| Failure::environment(format!("`git rev-parse HEAD` failed: {e}")))?;
+    let dirty = !cmd!(sh, "git -C {root} status --porcelain --untracked-files=no")
+        .quiet()
+        .read()
+        .unwrap_or_default()
+        .trim()
+        .is_empty();
+    if dirty {
+        eprintln!(
+            "warning: the working tree has uncommitted changes; the recording is filed under {commit} all the same"
+        );
+    }
+
+    // Everything the runner needs lives in one fresh directory without spaces (cargo splits a
+    // runner setting on whitespace), including a copy of this binary, so a rebuild of the
+    // xtask during the run cannot swap the runner out.
+    let trace_dir = std::env::temp_dir().join(format!("impact-trace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&trace_dir);
+    std::fs::create_dir_all(&trace_dir)
+        .map_err(|e| Failure::environment(format!("cannot create {}: {e}", trace_dir.display())))?;
+    let cleanup = RemoveOnDrop(trace_dir.clone());
+    let runner = trace_dir.join("trace-runner");
+    let me = std::env::current_exe()
+        .map_err(|e| Failure::environment(format!("cannot find the xtask binary: {e}")))?;
+    std::fs::copy(&me, &runner)
+        .map_err(|e| Failure::environment(format!("cannot copy the xtask binary: {e}")))?;
+
+    let mut args = vec!["run".to_owned(), "--no-fail-fast".to_owned()];
+    let mut filterset = None;
+    match &lane {
+        Some(name) => {
+            let selection = lanes::selection(&workspace, name)?;
+            args.extend(["--profile".to_owned(), selection.profile.clone()]);
+            args.extend(selection.build_args());
+            args.extend(["-E".to_owned(), selection.filterset.clone()]);
+            filterset = Some(selection.filterset.clone());
+        }
+        None => args.push("--workspace".to_owned()),
+    }
+    args.extend(nextest_args);
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace.join("target"),
+    };
+    let env = vec![
+        (
+            runner_variable()?,
+            format!("{} __trace-runner", runner.display()),
+        ),
+        (TRACE_DIR.to_owned(), trace_dir.display().to_string()),
+        (TRACE_ROOT.to_owned(), root.display().to_string()),
+        (TRACE_IGNORE.to_owned(), target_dir.display().to_string()),
+    ];
+    let started = std::time::Instant::now();
+    let status = nextest::run_with_env(&workspace, &args, &env)?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let mut recording = Recording::new(commit.trim().to_owned(), dirty, lane, filterset);
+    let mut processes = 0;
+    for entry in std::fs::read_dir(&trace_dir).map_err(|e| Failure::environment(e.to_string()))? {
+        let path = entry
+            .map_err(|e| Failure::environment(e.to_string()))?
+            .path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::environment(format!("cannot read {}: {e}", path.display())))?;
+        let invocation: Invocation = serde_json::from_str(&text).map_err(|e| {
+            Failure::environment(format!("bad trace record {}: {e}", path.display()))
+        })?;
+        processes += usize::from(invocation.listed_tests.is_none());
+        recording.add(invocation);
+    }
+    drop(cleanup);
+    if processes == 0 && !status.success() {
+        // A build error or nextest refusing the arguments: nothing ran, so nothing to keep.
+        return Err(Failure::check_failed(format!(
+            "cargo nextest exited with {} before any test ran under the tracer; nothing recorded",
+            exit_text(status)
+        )));
+    }
+    if processes == 0 {
+        return Err(Failure::environment(
+            "no test ran under the tracer although cargo nextest succeeded: another target runner \
+             (a nextest wrapper script or target-runner setting) may have replaced it; nothing recorded",
+        ));
+    }
+    if let Some(parent) = output.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Failure::environment(format!("cannot create {}: {e}", parent.display()))
+        })?;
+    }
+    support::atomic::write_atomic(&output, recording.to_json().as_bytes())
+        .map_err(|e| Failure::environment(format!("cannot write {}: {e}", output.display())))?;
+    let reads: std::collections::BTreeSet<&String> =
+        recording.binaries.values().flat_map(|b| &b.reads).collect();
+    eprintln!(
+        "recorded {} binaries, {processes} test processes, {} repository files read, in {seconds:.1} s -> {}",
+        recording.binaries.len(),
+        reads.len(),
+        output.display()
+    );
+    let failures = recording.failures();
+    if !status.success() || !failures.is_empty() {
+        let mut message = format!(
+            "tests failed under the tracer (cargo nextest exited with {}); the recording was written, and binaries with failed tests count as not fully known",
+            exit_text(status)
+        );
+        for failure in failures {
+            message.push_str(&format!("\n  failed: {failure}"));
+        }
+        return Err(Failure::check_failed(message));
+    }
+    Ok(Exit::Success)
+}
+
+fn exit_text(status: std::process::ExitStatus) -> String {
+    status
+        .code()
+        .map_or("a signal".to_owned(), |c| c.to_string())
+}
+
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn string(parser: &mut lexopt::Parser) -> Result<String, Failure> {
+    parser
+        .value()
+        .map_err(crate::usage_error)?
+        .into_string()
+        .map_err(|v| Failure::invalid_input(format!("{} is not valid UTF-8", v.to_string_lossy())))
+}
+
+/// `CARGO_TARGET_<HOST TRIPLE>_RUNNER`, from `rustc -vV`.
+fn runner_variable() -> Result<String, Failure> {
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let version = cmd!(sh, "{rustc} -vV")
+        .quiet()
+        .read()
+        .map_err(|e| Failure::environment(format!("cannot run `rustc -vV`: {e}")))?;
+    let host = version
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or_else(|| Failure::environment("`rustc -vV` printed no host triple"))?;
+    Ok(format!(
+        "CARGO_TARGET_{}_RUNNER",
+        host.to_uppercase().replace(['-', '.'], "_")
+    ))
+}
+
+fn strace_works() -> bool {
+    let Ok(sh) = Shell::new() else { return false };
+    cmd!(sh, "strace -V")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
+}
+
+/// Makes sure strace runs: installs it with apt-get when we are root and may install,
+/// otherwise exits 3 with the command.
+fn ensure_strace(no_install: bool) -> Result<(), Failure> {
+    if strace_works() {
+        return Ok(());
+    }
+    let command = strace_install_command();
+    let is_root = Shell::new()
+        .ok()
+        .and_then(|sh| cmd!(sh, "id -u").quiet().read().ok())
+        .is_some_and(|uid| uid.trim() == "0");
+    if no_install || !is_root {
+        return Err(Failure::environment(format!(
+            "strace is not installed; recording traces every test binary with it. Install it with:\n    {}{command}",
+            if is_root { "" } else { "sudo " }
+        )));
+    }
+    eprintln!("strace is missing: installing it with `{command}`");
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    cmd!(sh, "apt-get install -y strace")
+        .run()
+        .map_err(|e| Failure::environment(format!("`{command}` failed: {e}")))?;
+    if strace_works() {
+        Ok(())
+    } else {
+        Err(Failure::environment(format!(
+            "strace still does not run after `{command}`"
+        )))
+    }
+}
+
+/// `__trace-runner BINARY ARGS...`: what nextest starts instead of each test binary.
+/// The exit code is the test's, so tracing never changes an outcome.
+pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
+    // Returns only on a usage or environment error: otherwise it exits with the test's code.
+    let Some((binary, rest)) = args.split_first() else {
+        return Err(Failure::invalid_input("__trace-runner needs a test binary"));
+    };
+    let var = |name: &str| std::env::var_os(name).map(PathBuf::from);
+    let (Some(dir), Some(root)) = (var(TRACE_DIR), var(TRACE_ROOT)) else {
+        return Err(Failure::invalid_input(
+            "__trace-runner runs only under `cargo xtask impact record`",
+        ));
+    };
+    let ignored: Vec<PathBuf> = var(TRACE_IGNORE).into_iter().collect();
+    let binary_id = std::env::var("NEXTEST_BINARY_ID").unwrap_or_else(|_| {
+        Path::new(binary)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    let listing = std::env::var("NEXTEST_TEST_PHASE").is_ok_and(|p| p == "list")
+        || rest.iter().any(|a| a == "--list");
+    if listing {
+        // Listing reads nothing worth keeping; count the tests so the recording knows when a
+        // binary's tests were only partly traced.
+        let mut command: Command = cmd!(sh, "{binary} {rest...}").into();
+        untrace_children(&mut command);
+        let out = command
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| {
+                Failure::environment(format!("cannot run {}: {e}", binary.to_string_lossy()))
+            })?;
+        use std::io::Write;
+        let _ = std::io::stdout().write_all(&out.stdout);
+        if !rest.iter().any(|a| a == "--ignored") {
+            let count = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.ends_with(": test"))
+                .count();
+            let invocation = Invocation {
+                binary_id,
+                listed_tests: Some(u32::try_from(count).unwrap_or(u32::MAX)),
+                ..Invocation::default()
+            };
+            write_invocation(&dir, &unique, &invocation)?;
+        }
+        exit_with(out.status);
+    }
+    let trace = dir.join(format!("{unique}.trace"));
+    let syscalls = recording::STRACE_SYSCALLS;
+    let mut command: Command = cmd!(
+        sh,
+        "strace -f -y -qq -e {syscalls} -o {trace} -- {binary} {rest...}"
+    )
+    .into();
+    untrace_children(&mut command);
+    let status = command
+        .status()
+        .map_err(|e| Failure::environment(format!("cannot run strace: {e}")))?;
+    let text = std::fs::read(&trace).unwrap_or_default();
+    let _ = std::fs::remove_file(&trace);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let accesses = recording::parse_strace(&String::from_utf8_lossy(&text), &cwd);
+    let (reads, listed) = recording::repository_paths(&accesses, &root, &ignored);
+    let invocation = Invocation {
+        binary_id,
+        listed_tests: None,
+        test: std::env::var("NEXTEST_TEST_NAME").ok(),
+        exit_code: status.code(),
+        reads,
+        listed,
+    };
+    write_invocation(&dir, &unique, &invocation)?;
+    exit_with(status)
+}
+
+/// Keeps the runner settings away from the test itself: a test that runs cargo or nextest on
+/// another workspace must not start trace runners of its own (ptrace does not nest, and their
+/// records would land in this recording). strace -f still sees what those processes read.
+fn untrace_children(command: &mut Command) {
+    for (name, value) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        let is_runner = name_text.starts_with("CARGO_TARGET_")
+            && name_text.ends_with("_RUNNER")
+            && value.to_string_lossy().ends_with(" __trace-runner");
+        if is_runner || [TRACE_DIR, TRACE_ROOT, TRACE_IGNORE].contains(&name_text.as_ref()) {
+            command.env_remove(&name);
+        }
+    }
+}
+
+fn write_invocation(dir: &Path, unique: &str, invocation: &Invocation) -> Result<(), Failure> {
+    let json = serde_json::to_vec(invocation).map_err(|e| Failure::environment(e.to_string()))?;
+    support::atomic::write_atomic(&dir.join(format!("{unique}.json")), &json)
+        .map_err(|e| Failure::environment(format!("cannot write a trace record: {e}")))
+}
+
+/// Exits with the child's exit code; a signal becomes 128 + its number, as a shell reports it.
+fn exit_with(status: std::process::ExitStatus) -> ! {
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1);
+    std::process::exit(code)
+}
