@@ -1,14 +1,18 @@
 //! Conformance suite for `cargo xtask impact` (DESIGN.md section 6). Every scenario is a real
 //! temporary git repository with a small Cargo workspace and a change; the real `xtask` binary
 //! decides, and the scenario says which packages and test binaries must and must not be
-//! selected. The table is in `impact_conformance/scenarios.rs`, the runner in `harness.rs`.
+//! selected. The table is `xtask/src/bench/scenarios.rs` and the repository builder
+//! `xtask/src/bench/scenario_repo.rs` (shared with `cargo xtask bench all`, which runs other
+//! tools on the same repositories); the runner and checks are in `impact_conformance/harness.rs`.
 //!
 //! Each scenario prints one `impact-conformance:` line with its selected-package count; see
 //! them with `cargo nextest run -p xtask --test impact_conformance --no-capture`.
 
 #[path = "impact_conformance/harness.rs"]
 mod harness;
-#[path = "impact_conformance/scenarios.rs"]
+#[path = "../src/bench/scenario_repo.rs"]
+mod scenario_repo;
+#[path = "../src/bench/scenarios.rs"]
 mod scenarios;
 
 use scenarios::{SCENARIOS, Scenario};
