@@ -1,12 +1,13 @@
 //! `cargo xtask bench all [--quick] [--json FILE] [--only LIST] [--commits N] [--sizes LIST]
-//! [--dir DIR]`: the product against its anchors, side by side, in one run and one table.
+//! [--anchor-limit SECS] [--dir DIR]`: the product against its anchors, side by side, in one run and one table.
 //!
 //! - **precision**: every conformance scenario (`scenarios.rs`, built by `scenario_repo.rs`
 //!   exactly as the suite builds it) and the last `--commits` commits of this repository
 //!   (`HEAD~k+1..HEAD~k`): the packages our decision, guppy's determinator and nextest
 //!   `rdeps()` select (see `anchors.rs` and the `impact-anchors` crate);
 //! - **speed**: our decision cold and warm against the determinator end to end, with peak memory,
-//!   on synthetic workspaces (`synthetic.rs`);
+//!   on synthetic workspaces (`synthetic.rs`); a determinator run longer than `--anchor-limit`
+//!   (600 s) is stopped and its time reported as a lower bound;
 //! - **artifacts**: `node::hash` against `sha256sum` on the same files (`artifacts.rs`);
 //! - **preflight**: `xtask preflight` failing on an injected syntax error against the `fast`
 //!   lane failing on it, warm cache, in a copy of the workspace;
@@ -46,6 +47,8 @@ struct Options {
     commits: usize,
     sizes: Vec<usize>,
     dir: PathBuf,
+    /// The determinator's time limit per synthetic size.
+    anchor_limit: Duration,
 }
 
 fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
@@ -57,6 +60,7 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
         commits: 50,
         sizes: vec![50, 500, 2000, 10000],
         dir: impact::default_scratch_parent(),
+        anchor_limit: Duration::from_secs(600),
     };
     let (mut commits, mut sizes) = (None, None);
     let mut parser = lexopt::Parser::from_args(args);
@@ -80,6 +84,14 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
                 sizes = Some(parse_list(&value, "--sizes", |s| {
                     s.parse::<usize>().ok().filter(|&n| n > 0)
                 })?);
+            }
+            Long("anchor-limit") => {
+                let secs: u64 = parser
+                    .value()
+                    .map_err(crate::usage_error)?
+                    .parse()
+                    .map_err(crate::usage_error)?;
+                options.anchor_limit = Duration::from_secs(secs.max(1));
             }
             Long("only") => {
                 let value = parser.value().map_err(crate::usage_error)?;
@@ -221,12 +233,23 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     };
     let mut measured = Measured::default();
     let started = Instant::now();
+    // A section that fails is reported in the notes; the others still make the table.
+    let mut failures: Vec<String> = Vec::new();
+    let mut keep = |section: &str, result: Result<(), Failure>| {
+        if let Err(failure) = result {
+            let message = failure.message.unwrap_or_default();
+            eprintln!("{section}: failed: {message}");
+            failures.push(format!("{section} failed: {message}"));
+        }
+    };
     if let Some(bin) = &anchors_bin {
         if wants("scenarios") {
-            measured.scenarios = Some(scenarios(&engine, bin, &options, measure_memory)?);
+            let result = scenarios(&engine, bin, &options, measure_memory);
+            keep("scenarios", result.map(|p| measured.scenarios = Some(p)));
         }
         if wants("history") {
-            measured.history = Some(history(&engine, bin, &options, measure_memory)?);
+            let result = history(&engine, bin, &options, measure_memory);
+            keep("history", result.map(|p| measured.history = Some(p)));
         }
         if wants("speed") {
             let impact_options = impact::Options {
@@ -239,24 +262,28 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             };
             for &crates in &options.sizes {
                 eprintln!("speed: {crates} crates");
-                measured.speed.push(impact::bench_size(
+                let result = impact::bench_size(
                     &engine,
                     crates,
                     &impact_options,
                     measure_memory,
-                    Some(bin),
-                )?);
+                    Some((bin, options.anchor_limit)),
+                );
+                keep("speed", result.map(|row| measured.speed.push(row)));
             }
         }
     }
     if wants("artifacts") {
-        measured.artifacts = Some(artifacts_section(&options)?);
+        let result = artifacts_section(&options);
+        keep("artifacts", result.map(|a| measured.artifacts = Some(a)));
     }
     if wants("preflight") && !options.quick {
-        measured.preflight = Some(preflight(&engine, &options)?);
+        let result = preflight(&engine, &options);
+        keep("preflight", result.map(|p| measured.preflight = Some(p)));
     }
     if wants("build") {
-        measured.build = Some(build(&options)?);
+        let result = build(&options);
+        keep("build", result.map(|b| measured.build = Some(b)));
     }
 
     let lines = lines(&measured);
@@ -276,7 +303,8 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     );
     println!("{header}\n{}", render(&lines));
-    for note in notes(&measured) {
+    let notes: Vec<String> = notes(&measured).into_iter().chain(failures.clone()).collect();
+    for note in &notes {
         println!("note: {note}");
     }
     if let Some(path) = &options.json {
@@ -286,7 +314,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             "quick": options.quick,
             "seconds": started.elapsed().as_secs_f64(),
             "lines": lines,
-            "notes": notes(&measured),
+            "notes": notes,
             "measured": measured,
         });
         let text = serde_json::to_string_pretty(&report).expect("the report serializes");
@@ -294,7 +322,11 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))?;
         eprintln!("wrote {}", path.display());
     }
-    Ok(Exit::Success)
+    if failures.is_empty() {
+        Ok(Exit::Success)
+    } else {
+        Err(Failure::environment(failures.join("\n")))
+    }
 }
 
 /// One row of the table. `ratio` is ours / theirs.
@@ -438,13 +470,19 @@ fn lines(measured: &Measured) -> Vec<Line> {
         };
         let det_ms = det.seconds * 1000.0;
         let ms = |v: f64| format!("{v:.0} ms");
+        // A stopped run took at least this long: the ratio is then an upper bound.
+        let theirs = if det.timed_out {
+            format!("> {det_ms:.0} ms (stopped)")
+        } else {
+            ms(det_ms)
+        };
         out.push(line(
             &area,
             "decision, warm",
             row.warm_ms as f64,
             Some(det_ms),
             ms(row.warm_ms as f64),
-            ms(det_ms),
+            theirs.clone(),
             "determinator end to end",
             Some(Target::RatioAtMost(0.05)),
         ));
@@ -466,11 +504,11 @@ fn lines(measured: &Measured) -> Vec<Line> {
             row.cold_ms as f64,
             Some(det_ms),
             ms(row.cold_ms as f64),
-            ms(det_ms),
+            theirs,
             "determinator end to end",
             None,
         ));
-        if let (Some(ours), Some(theirs)) = (row.cold_peak_mib, det.peak_mib) {
+        if let (Some(ours), Some(theirs), false) = (row.cold_peak_mib, det.peak_mib, det.timed_out) {
             out.push(line(
                 &area,
                 "peak memory, cold",
@@ -723,6 +761,7 @@ fn scenarios(
             },
             measure_memory,
             prepared.repo.root.parent().unwrap(),
+            None,
         )?;
         let required = if scenario.expect.all == Some(true) {
             prepared
@@ -731,11 +770,16 @@ fn scenarios(
                 .map(|m| m.into_iter().collect())
                 .unwrap_or_else(|| theirs.determinator.clone())
         } else {
-            scenario
-                .expect
+            // Everything the suite insists on: required selectors, packages with an expected
+            // distance or why-chain (the suite fails when one is missing).
+            let expect = &scenario.expect;
+            expect
                 .required
                 .iter()
-                .map(|s| selector_package(s).to_string())
+                .map(|s| selector_package(s))
+                .chain(expect.distances.iter().map(|(name, _)| *name))
+                .chain(expect.why.iter().map(|(name, _)| *name))
+                .map(str::to_string)
                 .collect()
         };
         precision.changes.push(Selection {
@@ -797,6 +841,7 @@ fn history(
             },
             measure_memory,
             &scratch.0,
+            None,
         );
         let ours = ours(engine, &root, &manifest, Some(base), Some(head), &target);
         match (ours, theirs) {
@@ -849,7 +894,7 @@ fn artifacts_section(options: &Options) -> Result<Artifacts, Failure> {
     Ok(Artifacts {
         single_bytes: rows[0].bytes,
         several_files: args.files,
-        several_bytes: args.files as u64 * args.file_size_mib << 20,
+        several_bytes: (args.files as u64 * args.file_size_mib) << 20,
         ours_single_s: rows[0].best.as_secs_f64(),
         sha256sum_single_s: rows[1].best.as_secs_f64(),
         ours_several_s: best(&|case| case.starts_with("node::hash")),

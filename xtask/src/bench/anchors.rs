@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use support::Failure;
@@ -59,14 +59,18 @@ pub struct Anchors {
     pub peak_mib: Option<f64>,
     /// The binary's own phase timings.
     pub phases: serde_json::Value,
+    /// Stopped at the time limit: `seconds` is then a lower bound and nothing was selected.
+    pub timed_out: bool,
 }
 
-/// Runs the anchors on one change; scratch files (exported trees) go under `scratch`.
+/// Runs the anchors on one change; scratch files (exported trees) go under `scratch`. With a
+/// `limit`, a run still going then is stopped (coreutils `timeout`) and reported as such.
 pub fn run(
     binary: &Path,
     change: &Change<'_>,
     measure_memory: bool,
     scratch: &Path,
+    limit: Option<Duration>,
 ) -> Result<Anchors, Failure> {
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     sh.change_dir(change.manifest.parent().unwrap_or(Path::new(".")));
@@ -82,11 +86,18 @@ pub fn run(
     if change.head_checked_out {
         args.push("--head-checked-out".into());
     }
-    let command = if measure_memory {
-        cmd!(sh, "{GNU_TIME} -v {binary} {args...}")
-    } else {
-        cmd!(sh, "{binary} {args...}")
-    };
+    let mut prefix: Vec<String> = Vec::new();
+    if measure_memory {
+        prefix.extend([GNU_TIME.to_string(), "-v".into()]);
+    }
+    if let Some(limit) = limit {
+        prefix.extend(["timeout".into(), format!("{}", limit.as_secs().max(1))]);
+    }
+    let mut argv = prefix;
+    argv.push(binary.display().to_string());
+    argv.extend(args);
+    let (program, rest) = argv.split_first().expect("the binary is always there");
+    let command = cmd!(sh, "{program} {rest...}");
     let started = Instant::now();
     let output = command
         .env("TMPDIR", scratch)
@@ -96,6 +107,15 @@ pub fn run(
         .map_err(|e| Failure::environment(format!("cannot run impact-anchors: {e}")))?;
     let seconds = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&output.stderr);
+    // `timeout` exits 124 when it stopped the command (GNU time passes the code on).
+    if limit.is_some() && output.status.code() == Some(124) {
+        return Ok(Anchors {
+            seconds,
+            peak_mib: peak_mib(&stderr),
+            timed_out: true,
+            ..Anchors::default()
+        });
+    }
     if !output.status.success() {
         return Err(Failure::environment(format!(
             "impact-anchors failed on {} ({}):\n{stderr}",
@@ -120,6 +140,7 @@ pub fn run(
         seconds,
         peak_mib: peak_mib(&stderr),
         phases: json["phases"].clone(),
+        timed_out: false,
     })
 }
 

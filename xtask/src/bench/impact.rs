@@ -236,7 +236,7 @@ pub(super) fn bench_size(
     crates: usize,
     options: &Options,
     measure_memory: bool,
-    anchors: Option<&Path>,
+    anchors: Option<(&Path, Duration)>,
 ) -> Result<Row, Failure> {
     let dir = ScratchDir::new(&options.dir, crates)?;
     let started = Instant::now();
@@ -270,7 +270,7 @@ pub(super) fn bench_size(
         );
     }
     let determinator = anchors
-        .map(|binary| {
+        .map(|(binary, limit)| {
             super::anchors::run(
                 binary,
                 &super::anchors::Change {
@@ -281,6 +281,7 @@ pub(super) fn bench_size(
                 },
                 measure_memory,
                 &dir.0,
+                Some(limit),
             )
         })
         .transpose()?;
