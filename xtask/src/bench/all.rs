@@ -303,7 +303,10 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     );
     println!("{header}\n{}", render(&lines));
-    let notes: Vec<String> = notes(&measured).into_iter().chain(failures.clone()).collect();
+    let notes: Vec<String> = notes(&measured)
+        .into_iter()
+        .chain(failures.clone())
+        .collect();
     for note in &notes {
         println!("note: {note}");
     }
@@ -508,7 +511,8 @@ fn lines(measured: &Measured) -> Vec<Line> {
             "determinator end to end",
             None,
         ));
-        if let (Some(ours), Some(theirs), false) = (row.cold_peak_mib, det.peak_mib, det.timed_out) {
+        if let (Some(ours), Some(theirs), false) = (row.cold_peak_mib, det.peak_mib, det.timed_out)
+        {
             out.push(line(
                 &area,
                 "peak memory, cold",
