@@ -1082,7 +1082,7 @@ mod tests {
         assert_eq!(lines[2].ratio, Some(2.0 / 3.0), "ours / required");
         let misses = &lines[3];
         assert_eq!(misses.ours, "1");
-        assert_eq!(misses.theirs, "determinator 0, rdeps 2");
+        assert_eq!(misses.theirs, "determinator 0, rdeps 1");
         assert_eq!(misses.met, Some(false), "one miss fails the zero target");
         let notes = notes(&measured());
         assert!(notes.iter().any(|n| n.contains("two: x")), "{notes:?}");
