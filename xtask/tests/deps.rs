@@ -72,7 +72,7 @@ fn core_default_builds_compile_no_property_or_enterprise_crate() {
     let root = repo_root();
     let groups = depgroups::GroupsFile::load(&root.join("deps-groups.toml")).unwrap();
     let mut forbidden: Vec<String> = Vec::new();
-    for name in ["property", "enterprise"] {
+    for name in ["property", "enterprise", "bench"] {
         let group = &groups.groups[name];
         forbidden.extend(group.members.iter().map(|m| m.get_ref().clone()));
         forbidden.extend(group.reserved.iter().map(|r| r.get_ref().clone()));

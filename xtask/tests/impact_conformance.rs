@@ -1,14 +1,18 @@
 //! Conformance suite for `cargo xtask impact` (DESIGN.md section 6). Every scenario is a real
 //! temporary git repository with a small Cargo workspace and a change; the real `xtask` binary
 //! decides, and the scenario says which packages and test binaries must and must not be
-//! selected. The table is in `impact_conformance/scenarios.rs`, the runner in `harness.rs`.
+//! selected. The table is `xtask/src/bench/scenarios.rs` and the repository builder
+//! `xtask/src/bench/scenario_repo.rs` (shared with `cargo xtask bench all`, which runs other
+//! tools on the same repositories); the runner and checks are in `impact_conformance/harness.rs`.
 //!
 //! Each scenario prints one `impact-conformance:` line with its selected-package count; see
 //! them with `cargo nextest run -p xtask --test impact_conformance --no-capture`.
 
 #[path = "impact_conformance/harness.rs"]
 mod harness;
-#[path = "impact_conformance/scenarios.rs"]
+#[path = "../src/bench/scenario_repo.rs"]
+mod scenario_repo;
+#[path = "../src/bench/scenarios.rs"]
 mod scenarios;
 
 use scenarios::{SCENARIOS, Scenario};
@@ -271,7 +275,9 @@ fn slow_record_reports_a_test_failing_under_the_tracer() {
         "crates/plain/tests/fails.rs",
         "#[test]\nfn fails() { assert_eq!(std::fs::read_to_string(\"../../notes/todo.txt\").unwrap(), \"other\"); }\n",
     );
-    let output = prepared.repo.record_output(&prepared.manifest);
+    let output = prepared
+        .repo
+        .record_output(&harness::xtask_binary(), &prepared.manifest);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("failed: plain::fails fails"), "{stderr}");

@@ -33,25 +33,25 @@ Needs `sha256sum` (coreutils) on PATH. Build optimized for meaningful figures:
 
 const MIB: u64 = 1 << 20;
 
-struct Args {
-    size_mib: u64,
-    files: usize,
-    file_size_mib: u64,
-    jobs: usize,
-    runs: usize,
-    dir: Option<PathBuf>,
-    format: Option<String>,
+pub(super) struct Args {
+    pub size_mib: u64,
+    pub files: usize,
+    pub file_size_mib: u64,
+    pub jobs: usize,
+    pub runs: usize,
+    pub dir: Option<PathBuf>,
+    pub format: Option<String>,
 }
 
-struct Row {
-    case: String,
-    files: usize,
-    bytes: u64,
-    best: Duration,
+pub(super) struct Row {
+    pub case: String,
+    pub files: usize,
+    pub bytes: u64,
+    pub best: Duration,
 }
 
 impl Row {
-    fn mib_per_s(&self) -> f64 {
+    pub fn mib_per_s(&self) -> f64 {
         self.bytes as f64 / MIB as f64 / self.best.as_secs_f64()
     }
 }
@@ -69,6 +69,16 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             "--size-mib, --files, --file-size-mib and --runs must be at least 1",
         ));
     }
+    let rows = measure_in_scratch(&args)?;
+    report(&args, &rows, json);
+    Ok(Exit::Success)
+}
+
+/// Generates the files in a scratch directory, measures every case, removes the files.
+/// The rows come in order: ours then `sha256sum` on the single file, then ours (one thread,
+/// then several when there are several cores) and `sha256sum` (one process, then one per
+/// file) on the several files.
+pub(super) fn measure_in_scratch(args: &Args) -> Result<Vec<Row>, Failure> {
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     if cmd!(sh, "sha256sum --version").quiet().read().is_err() {
         return Err(Failure::environment(
@@ -81,11 +91,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         .unwrap_or_else(std::env::temp_dir)
         .join(format!("xtask-bench-artifacts-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| env_error(&scratch, e))?;
-    let result = measure(&sh, &args, &scratch);
+    let result = measure(&sh, args, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
-    let rows = result?;
-    report(&args, &rows, json);
-    Ok(Exit::Success)
+    result
 }
 
 fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {

@@ -30,18 +30,18 @@ use xshell::{Shell, cmd};
 use super::synthetic;
 
 const DEFAULT_SIZES: &[usize] = &[50, 500, 2000, 10000];
-const GNU_TIME: &str = "/usr/bin/time";
+pub(super) const GNU_TIME: &str = "/usr/bin/time";
 
-struct Options {
-    sizes: Vec<usize>,
-    seed: u64,
-    warm_runs: usize,
-    json: Option<PathBuf>,
-    dir: PathBuf,
-    this_workspace: bool,
+pub(super) struct Options {
+    pub sizes: Vec<usize>,
+    pub seed: u64,
+    pub warm_runs: usize,
+    pub json: Option<PathBuf>,
+    pub dir: PathBuf,
+    pub this_workspace: bool,
 }
 
-fn default_scratch_parent() -> PathBuf {
+pub(super) fn default_scratch_parent() -> PathBuf {
     let shm = Path::new("/dev/shm");
     if shm.is_dir() {
         shm.to_path_buf()
@@ -50,7 +50,7 @@ fn default_scratch_parent() -> PathBuf {
     }
 }
 
-fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
+pub(super) fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
     use lexopt::prelude::*;
     let mut options = Options {
         sizes: DEFAULT_SIZES.to_vec(),
@@ -101,22 +101,25 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
 }
 
 #[derive(Serialize)]
-struct Row {
+pub(super) struct Row {
     /// `synthetic` or `this workspace`.
-    workspace: &'static str,
-    crates: usize,
-    generate_ms: Option<u128>,
-    cold_ms: u128,
+    pub workspace: &'static str,
+    pub crates: usize,
+    pub generate_ms: Option<u128>,
+    pub cold_ms: u128,
     /// Median of the warm runs.
-    warm_ms: u128,
+    pub warm_ms: u128,
     /// One plain `cargo metadata` on the same workspace: the floor a cold decision pays.
-    cargo_metadata_ms: u128,
+    pub cargo_metadata_ms: u128,
     /// Peak resident set of the cold decision (it includes `cargo metadata`), MiB.
-    cold_peak_mib: Option<f64>,
-    warm_peak_mib: Option<f64>,
-    selected: usize,
+    pub cold_peak_mib: Option<f64>,
+    pub warm_peak_mib: Option<f64>,
+    pub selected: usize,
     /// Size of the brute-force reference closure (synthetic workspaces only).
-    reference: Option<usize>,
+    pub reference: Option<usize>,
+    /// The determinator on the same change, end to end (`bench all` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub determinator: Option<super::anchors::Anchors>,
 }
 
 #[derive(Serialize)]
@@ -156,7 +159,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
 
     let mut rows = Vec::new();
     for &crates in &options.sizes {
-        let row = bench_size(&engine, crates, &options, measure_memory)?;
+        let row = bench_size(&engine, crates, &options, measure_memory, None)?;
         eprintln!(
             "  {crates} crates: cold {} ms, warm {} ms, selected {} (reference {})",
             row.cold_ms,
@@ -226,11 +229,14 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     }
 }
 
-fn bench_size(
+/// One synthetic size: our decision cold and warm; with `anchors` (the impact-anchors binary),
+/// the determinator on the same change too.
+pub(super) fn bench_size(
     engine: &Path,
     crates: usize,
     options: &Options,
     measure_memory: bool,
+    anchors: Option<(&Path, Duration)>,
 ) -> Result<Row, Failure> {
     let dir = ScratchDir::new(&options.dir, crates)?;
     let started = Instant::now();
@@ -263,6 +269,22 @@ fn bench_size(
              (missing e.g. {missing:?}, extra e.g. {extra:?})"
         );
     }
+    let determinator = anchors
+        .map(|(binary, limit)| {
+            super::anchors::run(
+                binary,
+                &super::anchors::Change {
+                    manifest: &workspace.manifest,
+                    base: &workspace.base,
+                    head: Some(&workspace.head),
+                    head_checked_out: true,
+                },
+                measure_memory,
+                &dir.0,
+                Some(limit),
+            )
+        })
+        .transpose()?;
     Ok(Row {
         workspace: "synthetic",
         crates,
@@ -274,6 +296,7 @@ fn bench_size(
         warm_peak_mib: warm.iter().filter_map(|d| d.peak_mib).reduce(f64::max),
         selected: cold.selected.len(),
         reference: Some(reference.len()),
+        determinator,
     })
 }
 
@@ -322,6 +345,7 @@ fn bench_this_workspace(
         warm_peak_mib: warm.iter().filter_map(|d| d.peak_mib).reduce(f64::max),
         selected: cold.selected.len(),
         reference: None,
+        determinator: None,
     })
 }
 
@@ -379,10 +403,10 @@ fn cold_then_warm(
 
 /// A scratch directory under the system temp dir, removed on drop. (`tempfile` stays a
 /// dev-dependency: the xtask binary keeps its dependency list short.)
-struct ScratchDir(PathBuf);
+pub(super) struct ScratchDir(pub PathBuf);
 
 impl ScratchDir {
-    fn new(parent: &Path, crates: usize) -> Result<ScratchDir, Failure> {
+    pub fn new(parent: &Path, crates: usize) -> Result<ScratchDir, Failure> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -402,7 +426,7 @@ impl Drop for ScratchDir {
     }
 }
 
-struct Decision {
+pub(super) struct Decision {
     elapsed: Duration,
     peak_mib: Option<f64>,
     selected: BTreeSet<String>,

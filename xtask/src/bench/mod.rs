@@ -1,7 +1,14 @@
 //! `cargo xtask bench <what>`: rerunnable measurements that print a table (and JSON).
 
+mod all;
+mod anchors;
 mod artifacts;
 mod impact;
+// Shared with the impact conformance suite, which reads every field the bench does not.
+#[allow(dead_code)]
+mod scenario_repo;
+#[allow(dead_code)]
+mod scenarios;
 pub mod synthetic;
 
 use std::ffi::OsString;
@@ -15,10 +22,11 @@ pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
         Some(args.remove(0))
     };
     match what.as_ref().and_then(|w| w.to_str()) {
+        Some("all") => all::run(args),
         Some("impact") => impact::run(args),
         Some("artifacts") => artifacts::run(args),
         _ => Err(Failure::invalid_input(
-            "usage: cargo xtask bench <impact|artifacts> [args]",
+            "usage: cargo xtask bench <all|impact|artifacts> [args]",
         )),
     }
 }

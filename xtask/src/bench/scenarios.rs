@@ -219,6 +219,14 @@ pub const STANDARD_MEMBERS: &[&str] = &[
     "other", "lonely", "ua", "ub",
 ];
 
+/// The package a selector names: `pkg`, `pkg::x` and `bin:pkg` all name `pkg`.
+pub fn selector_package(selector: &str) -> &str {
+    match selector.strip_prefix("bin:") {
+        Some(lib) => lib,
+        None => selector.split_once("::").map_or(selector, |(pkg, _)| pkg),
+    }
+}
+
 pub fn manifest_of(base: Base) -> &'static str {
     match base {
         Base::Subdirectory => "ws/Cargo.toml",

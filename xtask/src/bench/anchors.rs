@@ -1,0 +1,154 @@
+//! The anchors impact analysis is measured against (guppy's determinator and nextest
+//! `rdeps()`), run through the `impact-anchors` binary: guppy and determinator live in that
+//! bench-only crate, never in xtask. It is built on demand (`cargo build --release -p
+//! impact-anchors`) and run as a child process, timed from spawn to exit.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use support::Failure;
+use xshell::{Shell, cmd};
+
+use super::impact::GNU_TIME;
+
+/// Builds the anchors binary (release profile, this workspace's target directory) and returns
+/// its path.
+pub fn build() -> Result<PathBuf, Failure> {
+    let root = crate::project_root();
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    sh.change_dir(&root);
+    eprintln!(
+        "building impact-anchors (guppy's determinator) with `cargo build --release -p impact-anchors`"
+    );
+    cmd!(sh, "cargo build --quiet --release -p impact-anchors")
+        .run()
+        .map_err(|e| Failure::environment(format!("cannot build impact-anchors: {e}")))?;
+    let metadata = cmd!(sh, "cargo metadata --no-deps --format-version 1")
+        .quiet()
+        .read()
+        .map_err(|e| Failure::environment(format!("cargo metadata failed: {e}")))?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|e| Failure::environment(format!("cargo metadata printed no JSON: {e}")))?;
+    let target = metadata["target_directory"]
+        .as_str()
+        .ok_or_else(|| Failure::environment("cargo metadata names no target directory"))?;
+    Ok(Path::new(target).join("release").join("impact-anchors"))
+}
+
+/// The change the anchors are asked about.
+pub struct Change<'a> {
+    pub manifest: &'a Path,
+    pub base: &'a str,
+    /// `None`: the working tree.
+    pub head: Option<&'a str>,
+    /// The working tree holds `head`, so the anchors need not export it.
+    pub head_checked_out: bool,
+}
+
+/// What the anchors selected, and how long the determinator took end to end.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct Anchors {
+    pub determinator: BTreeSet<String>,
+    pub rdeps: BTreeSet<String>,
+    pub members: usize,
+    /// Spawn to exit: git diff, tree exports, both `cargo metadata` runs, graphs, computation
+    /// (and the rdeps query, microseconds).
+    pub seconds: f64,
+    pub peak_mib: Option<f64>,
+    /// The binary's own phase timings.
+    pub phases: serde_json::Value,
+    /// Stopped at the time limit: `seconds` is then a lower bound and nothing was selected.
+    pub timed_out: bool,
+}
+
+/// Runs the anchors on one change; scratch files (exported trees) go under `scratch`. With a
+/// `limit`, a run still going then is stopped (coreutils `timeout`) and reported as such.
+pub fn run(
+    binary: &Path,
+    change: &Change<'_>,
+    measure_memory: bool,
+    scratch: &Path,
+    limit: Option<Duration>,
+) -> Result<Anchors, Failure> {
+    let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
+    sh.change_dir(change.manifest.parent().unwrap_or(Path::new(".")));
+    let mut args = vec![
+        "--manifest-path".to_string(),
+        change.manifest.display().to_string(),
+        "--base".into(),
+        change.base.into(),
+    ];
+    if let Some(head) = change.head {
+        args.extend(["--head".into(), head.into()]);
+    }
+    if change.head_checked_out {
+        args.push("--head-checked-out".into());
+    }
+    let mut prefix: Vec<String> = Vec::new();
+    if measure_memory {
+        prefix.extend([GNU_TIME.to_string(), "-v".into()]);
+    }
+    if let Some(limit) = limit {
+        prefix.extend(["timeout".into(), format!("{}", limit.as_secs().max(1))]);
+    }
+    let mut argv = prefix;
+    argv.push(binary.display().to_string());
+    argv.extend(args);
+    let (program, rest) = argv.split_first().expect("the binary is always there");
+    let command = cmd!(sh, "{program} {rest...}");
+    let started = Instant::now();
+    let output = command
+        .env("TMPDIR", scratch)
+        .quiet()
+        .ignore_status()
+        .output()
+        .map_err(|e| Failure::environment(format!("cannot run impact-anchors: {e}")))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // `timeout` exits 124 when it stopped the command (GNU time passes the code on).
+    if limit.is_some() && output.status.code() == Some(124) {
+        return Ok(Anchors {
+            seconds,
+            peak_mib: peak_mib(&stderr),
+            timed_out: true,
+            ..Anchors::default()
+        });
+    }
+    if !output.status.success() {
+        return Err(Failure::environment(format!(
+            "impact-anchors failed on {} ({}):\n{stderr}",
+            change.manifest.display(),
+            output.status
+        )));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| Failure::environment(format!("impact-anchors printed no JSON: {e}")))?;
+    let names = |value: &serde_json::Value| -> BTreeSet<String> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    Ok(Anchors {
+        determinator: names(&json["determinator"]["packages"]),
+        rdeps: names(&json["rdeps"]["packages"]),
+        members: json["members"].as_u64().unwrap_or(0) as usize,
+        seconds,
+        peak_mib: peak_mib(&stderr),
+        phases: json["phases"].clone(),
+        timed_out: false,
+    })
+}
+
+/// GNU time's "Maximum resident set size (kbytes): 12345", in MiB.
+pub fn peak_mib(stderr: &str) -> Option<f64> {
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .and_then(|kb| kb.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+}
