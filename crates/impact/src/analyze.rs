@@ -284,6 +284,7 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
         head_names: head_graph.graph.name_index(),
         rules: &rules,
         recording: usable.as_ref(),
+        cache_dir: options.cache_dir.as_deref(),
         binaries: binary_index(&head_graph.graph),
     };
     context.classify_files(
@@ -616,6 +617,8 @@ struct Context<'a> {
     head_names: HashMap<&'a str, usize>,
     rules: &'a Rules,
     recording: Option<&'a UsableRecording>,
+    /// Where derived data (metadata graphs, include candidates) is cached.
+    cache_dir: Option<&'a Path>,
     /// nextest binary id -> head package index.
     binaries: HashMap<String, usize>,
 }
@@ -1125,7 +1128,9 @@ impl Context<'_> {
 
     /// Included/`#[path]`/rerun-if-changed paths in the head's Rust sources.
     fn include_index(&self) -> Result<HashMap<String, Vec<IncludeSite>>, Failure> {
-        let mut candidates = self.repo.grep_include_candidates(self.head.rev())?;
+        let mut candidates = self
+            .repo
+            .include_candidates(self.head.rev(), self.cache_dir)?;
         if self.head.rev().is_none() {
             // `git grep` reads tracked files only; untracked sources are scanned directly.
             let untracked = self.repo.untracked()?.iter().filter(|p| p.ends_with(".rs"));

@@ -319,6 +319,73 @@ impl Repo {
 
     /// Tracked Rust files at `rev` (or as they are in the working tree) that mention an
     /// include-like construct. Untracked files are the caller's to scan.
+    /// Rust sources that may hold an include, a `#[path]` or a `rerun-if-changed` literal, in
+    /// `rev` or (for `None`) the tracked files of the working tree.
+    ///
+    /// A tree never changes, so its candidates are cached by tree id under `cache_dir`; the
+    /// working tree reuses HEAD's and adds every `.rs` file that differs from HEAD, which is
+    /// what `git grep` over the working tree would find. Scanning a candidate that holds no
+    /// include only costs a read.
+    pub fn include_candidates(
+        &self,
+        rev: Option<&str>,
+        cache_dir: Option<&Path>,
+    ) -> Result<Vec<String>, Failure> {
+        let tree = self.git(
+            &[
+                "rev-parse",
+                "--verify",
+                "-q",
+                &format!("{}^{{tree}}", rev.unwrap_or("HEAD")),
+            ],
+            None,
+        )?;
+        let tree = String::from_utf8_lossy(&tree.stdout).trim().to_owned();
+        if tree.is_empty() {
+            // No commit yet (or an unreadable revision): nothing to cache by.
+            return self.grep_include_candidates(rev);
+        }
+        let cache_file = cache_dir.map(|dir| dir.join(format!("includes-{tree}.txt")));
+        let cached = cache_file
+            .as_ref()
+            .and_then(|file| std::fs::read(file).ok())
+            .map(|raw| split_z(&raw));
+        let mut candidates = match cached {
+            Some(candidates) => candidates,
+            None => {
+                let candidates = self.grep_include_candidates(Some(&tree))?;
+                if let Some(file) = &cache_file {
+                    // A cache that cannot be written only costs speed.
+                    let raw: Vec<u8> = candidates
+                        .iter()
+                        .flat_map(|p| p.bytes().chain([0]))
+                        .collect();
+                    let _ = support::atomic::write_atomic(file, &raw);
+                    crate::graph::prune_cache(
+                        file.parent().expect("cache file has a directory"),
+                        "txt",
+                        crate::graph::CACHE_ENTRIES,
+                    );
+                }
+                candidates
+            }
+        };
+        if rev.is_none() {
+            let changed = self.git_ok(&[
+                "diff",
+                "--name-only",
+                "-z",
+                "--no-renames",
+                "HEAD",
+                "--",
+                ":(top)*.rs",
+            ])?;
+            let known: HashSet<String> = candidates.iter().cloned().collect();
+            candidates.extend(split_z(&changed).into_iter().filter(|p| !known.contains(p)));
+        }
+        Ok(candidates)
+    }
+
     pub fn grep_include_candidates(&self, rev: Option<&str>) -> Result<Vec<String>, Failure> {
         let mut args = vec!["grep", "-l", "-z", "-I", "--full-name", "-F"];
         for needle in [

@@ -589,7 +589,7 @@ pub fn load(
             let dir = file.parent().expect("cache file has a directory");
             let _ = std::fs::create_dir_all(dir);
             let _ = support::atomic::write_atomic(file, &bytes);
-            prune_cache(dir, CACHE_ENTRIES);
+            prune_cache(dir, "json", CACHE_ENTRIES);
         }
     }
     lap("write cache", &mut phases);
@@ -602,16 +602,17 @@ pub fn load(
 }
 
 /// How many cached graphs to keep: enough for every branch a developer switches between.
-const CACHE_ENTRIES: usize = 64;
+pub(crate) const CACHE_ENTRIES: usize = 64;
 
 /// Removes the least recently written cache entries beyond `keep`.
-fn prune_cache(dir: &Path, keep: usize) {
+/// Keeps the `keep` newest cache files with extension `extension` in `dir`.
+pub(crate) fn prune_cache(dir: &Path, extension: &str, keep: usize) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     let mut graphs: Vec<(std::time::SystemTime, PathBuf)> = entries
         .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter(|e| e.path().extension().is_some_and(|x| x == extension))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
     if graphs.len() <= keep {
