@@ -110,7 +110,8 @@ impl Common {
     }
 }
 
-fn string(parser: &mut lexopt::Parser) -> Result<String, Failure> {
+/// The next option value, as UTF-8.
+pub fn string(parser: &mut lexopt::Parser) -> Result<String, Failure> {
     parser
         .value()
         .map_err(crate::usage_error)?

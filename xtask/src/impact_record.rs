@@ -39,7 +39,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mut nextest_args: Vec<String> = Vec::new();
     while let Some(arg) = parser.next().map_err(crate::usage_error)? {
         match arg {
-            Long("lane") => lane = Some(string(&mut parser)?),
+            Long("lane") => lane = Some(crate::impact::string(&mut parser)?),
             Long("manifest-path") => {
                 manifest_path = Some(parser.value().map_err(crate::usage_error)?.into())
             }
@@ -208,14 +208,6 @@ impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn string(parser: &mut lexopt::Parser) -> Result<String, Failure> {
-    parser
-        .value()
-        .map_err(crate::usage_error)?
-        .into_string()
-        .map_err(|v| Failure::invalid_input(format!("{} is not valid UTF-8", v.to_string_lossy())))
 }
 
 /// `CARGO_TARGET_<HOST TRIPLE>_RUNNER`, from `rustc -vV`.

@@ -210,13 +210,7 @@ struct Build {
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let options = parse(args)?;
-    let engine = std::env::current_exe()
-        .map_err(|e| Failure::environment(format!("cannot find the xtask binary: {e}")))?;
-    let profile = if cfg!(debug_assertions) {
-        "dev"
-    } else {
-        "release"
-    };
+    let (engine, profile) = super::this_xtask()?;
     let measure_memory = Path::new(impact::GNU_TIME).exists();
     if !measure_memory {
         eprintln!(

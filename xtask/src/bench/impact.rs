@@ -135,13 +135,7 @@ struct Report {
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let options = parse(args)?;
-    let engine = std::env::current_exe()
-        .map_err(|e| Failure::environment(format!("cannot find the xtask binary: {e}")))?;
-    let profile = if cfg!(debug_assertions) {
-        "dev"
-    } else {
-        "release"
-    };
+    let (engine, profile) = super::this_xtask()?;
     let measure_memory = Path::new(GNU_TIME).exists();
     eprintln!(
         "engine: {} impact (the `cargo xtask impact` CLI, {profile} build), workspaces in {}, \

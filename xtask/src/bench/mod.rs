@@ -15,6 +15,18 @@ use std::ffi::OsString;
 
 use support::{Exit, Failure};
 
+/// The running xtask binary (the engine the benches time) and the cargo profile it was built with.
+fn this_xtask() -> Result<(std::path::PathBuf, &'static str), Failure> {
+    let engine = std::env::current_exe()
+        .map_err(|e| Failure::environment(format!("cannot find the xtask binary: {e}")))?;
+    let profile = if cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "release"
+    };
+    Ok((engine, profile))
+}
+
 pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
     let what = if args.is_empty() {
         None
