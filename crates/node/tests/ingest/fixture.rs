@@ -35,6 +35,12 @@ impl Fixture {
     }
 
     /// Writes an artifact for `uri` and returns its unit with digest and size.
+    /// Where the local copy of `release`'s unit for `provider` lives.
+    pub fn artifact_path(&self, release: &Value, provider: &str) -> PathBuf {
+        let uri = release["units"][provider]["uri"].as_str().unwrap();
+        node::artifacts::local_path(&self.artifacts, uri).unwrap()
+    }
+
     pub fn unit(&self, provider: &str, name: &str, content: &[u8]) -> Value {
         let (scheme, role) = match provider {
             "hf" => ("hf", "textgen"),

@@ -69,8 +69,7 @@ fn units_without_local_artifacts_install_and_say_so() {
     // With require_artifacts, an absent artifact is refused.
     let fx = Fixture::new();
     let releases = chain(&fx, 1);
-    let uri = releases[0]["units"]["aws"]["uri"].as_str().unwrap();
-    std::fs::remove_file(node::artifacts::local_path(&fx.artifacts, uri).unwrap()).unwrap();
+    std::fs::remove_file(fx.artifact_path(&releases[0], "aws")).unwrap();
     let strict = node::IngestOptions {
         policy: node::NodePolicy {
             require_artifacts: true,

@@ -60,11 +60,7 @@ fn changed_manifest_byte_is_a_digest_mismatch() {
 #[test]
 fn changed_artifact_byte_is_an_artifact_digest_error() {
     let (fx, releases, before) = installed_two();
-    let path = node::artifacts::local_path(
-        &fx.artifacts,
-        releases[2]["units"]["hf"]["uri"].as_str().unwrap(),
-    )
-    .unwrap();
+    let path = fx.artifact_path(&releases[2], "hf");
     let mut content = std::fs::read(&path).unwrap();
     content[17] ^= 0x01;
     std::fs::write(&path, &content).unwrap();
@@ -84,11 +80,7 @@ fn changed_artifact_byte_is_an_artifact_digest_error() {
 #[test]
 fn truncated_artifact_is_an_artifact_size_error() {
     let (fx, releases, before) = installed_two();
-    let path = node::artifacts::local_path(
-        &fx.artifacts,
-        releases[2]["units"]["gcp"]["uri"].as_str().unwrap(),
-    )
-    .unwrap();
+    let path = fx.artifact_path(&releases[2], "gcp");
     let content = std::fs::read(&path).unwrap();
     std::fs::write(&path, &content[..content.len() / 2]).unwrap();
     let err = fx.ingest(&bytes(&releases[2])).unwrap_err();
