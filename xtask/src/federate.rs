@@ -148,6 +148,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         });
     }
     let now = time::now_epoch().map_err(Failure::invalid_input)?;
+    if !original_form && !args.dry_run {
+        crate::output::report_stale(chain::clean_stale_temp_files(&releases_dir)?);
+    }
 
     // Phase 2: judge and build.
     let outcome = federation::federate(Inputs {
@@ -178,8 +181,15 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     }
     let written = match &outcome.release {
         Some(release) if !args.dry_run => {
-            let path = target.clone().expect("a release always has a target");
-            write_release(&path, &release.to_bytes(), !original_form)?;
+            let path = if original_form {
+                let path = target.clone().expect("a release always has a target");
+                write_output(&path, &release.to_bytes())?;
+                path
+            } else {
+                let published = chain::publish(&releases_dir, release)?;
+                crate::output::report_stale(published.removed_stale);
+                published.path
+            };
             // The original form prints the output path as given, like the script did.
             Some(if original_form {
                 path
@@ -331,14 +341,8 @@ fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Located> {
     Ok(paths)
 }
 
-/// Atomic write; in the repository form an existing release file is never replaced.
-fn write_release(path: &Path, bytes: &[u8], never_replace: bool) -> Result<(), Failure> {
-    if never_replace && path.exists() {
-        return Err(Failure::check_failed(format!(
-            "{} already exists; releases are immutable (run `cargo xtask federate --verify-chain`)",
-            path.display()
-        )));
-    }
+/// The original form's output: replaced atomically, like the script's.
+fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     support::atomic::write_atomic(path, bytes).map_err(|err| {
         Failure::environment(format!(
             "cannot write {}: {err}; no release written",

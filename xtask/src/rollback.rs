@@ -79,6 +79,9 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
         .releases_dir
         .clone()
         .unwrap_or_else(|| root.join(RELEASES_DIR));
+    if !args.dry_run {
+        crate::output::report_stale(chain::clean_stale_temp_files(&dir)?);
+    }
     let releases = chain::load_releases(&dir).map_err(Failure::located)?;
     if releases.is_empty() {
         return Err(Failure::invalid_input(format!(
@@ -132,15 +135,7 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
 
     let path = dir.join(chain::release_file_name(rollback.release_seq));
     if !args.dry_run {
-        if path.exists() {
-            return Err(Failure::invalid_input(format!(
-                "{} already exists; the release directory is out of order",
-                path.display()
-            )));
-        }
-        support::atomic::write_atomic(&path, &rollback.to_bytes()).map_err(|err| {
-            Failure::environment(format!("cannot write {}: {err}", path.display()))
-        })?;
+        crate::output::report_stale(chain::publish(&dir, &rollback)?.removed_stale);
     }
     if json {
         let summary = json!({

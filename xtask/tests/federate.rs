@@ -125,7 +125,11 @@ fn repository_form_writes_the_next_release_and_chains_it() {
     );
     assert_eq!(
         listing(&ws.path().join("manifests/releases")),
-        ["release-000001.json", "release-000002.json"]
+        [
+            ".release.lock",
+            "release-000001.json",
+            "release-000002.json"
+        ]
     );
 
     let verify = federate(ws.path(), EPOCH, &["--verify-chain"]);
@@ -193,7 +197,7 @@ fn gate_failure_exits_1_names_the_gate_and_leaves_the_previous_release_intact() 
         "{}",
         text(&failed.stdout)
     );
-    assert_eq!(listing(&releases), ["release-000001.json"]);
+    assert_eq!(listing(&releases), [".release.lock", "release-000001.json"]);
     assert_eq!(
         fs::read(releases.join("release-000001.json")).unwrap(),
         before
@@ -566,7 +570,7 @@ fn a_tampered_release_fails_chain_verification_and_blocks_the_next_release() {
     );
     assert_eq!(
         listing(&ws.path().join("manifests/releases")),
-        ["release-000001.json"]
+        [".release.lock", "release-000001.json"]
     );
 }
 
@@ -633,5 +637,171 @@ fn a_repeated_json_key_is_refused_with_both_locations_in_providers_and_releases(
         text(&output.stderr).contains("duplicate key \"release_seq\""),
         "{}",
         text(&output.stderr)
+    );
+}
+
+/// Runs `federate`/`rollback` as real processes started together, and returns each run's
+/// exit code, stdout and stderr.
+fn race(root: &Path, runs: [(&[&str], u64); 2]) -> Vec<Output> {
+    let children: Vec<_> = runs
+        .iter()
+        .map(|(args, epoch)| {
+            Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args(*args)
+                .current_dir(root)
+                .env("XTASK_WORKSPACE_ROOT", root)
+                .env("SOURCE_DATE_EPOCH", epoch.to_string())
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect()
+}
+
+#[test]
+fn slow_concurrent_writers_never_lose_or_misreport_a_release() {
+    let ws = workspace();
+    // A second set of provider manifests whose hf unit differs, so that rollbacks have
+    // releases with other units to return to.
+    let other = ws.path().join("manifests/providers-b");
+    fs::create_dir_all(&other).unwrap();
+    for name in ["gcp", "aws"] {
+        write_json(&other.join(format!("{name}.json")), &provider(name));
+    }
+    let mut hf = provider("hf");
+    hf["artifacts"][0]["metrics"]["latency_ms_p95"] = json!(141);
+    write_json(&other.join("hf.json"), &hf);
+
+    let federate_a: &[&str] = &["federate", "--format", "json"];
+    let federate_b: &[&str] = &[
+        "federate",
+        "--format",
+        "json",
+        "--providers",
+        "manifests/providers-b",
+    ];
+    let rollback: &[&str] = &["rollback", "--format", "json"];
+    let mut epoch = 1_795_478_400;
+    let mut claimed: Vec<(PathBuf, Value)> = Vec::new();
+    let mut refusals = 0;
+    let mut check = |output: &Output, is_rollback: bool| -> bool {
+        let stderr = text(&output.stderr);
+        match output.status.code() {
+            Some(0) => {
+                let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+                let (path, digest) = if is_rollback {
+                    assert_eq!(report["written"], json!(true), "{report}");
+                    (
+                        PathBuf::from(report["path"].as_str().unwrap()),
+                        report["digest"].clone(),
+                    )
+                } else {
+                    let written = report["written"].as_str().expect("a written path");
+                    (ws.path().join(written), report["release"]["digest"].clone())
+                };
+                claimed.push((path, digest));
+                true
+            }
+            // The loser of a race: told to run again, nothing written.
+            Some(3) => {
+                assert!(stderr.contains("nothing written"), "{stderr}");
+                refusals += 1;
+                false
+            }
+            // A rollback that found, on the chain it read, nothing to return to.
+            Some(1) if is_rollback => {
+                assert!(stderr.contains("roll back"), "{stderr}");
+                false
+            }
+            other => panic!("unexpected exit {other:?}\n{stderr}"),
+        }
+    };
+    for pair in 0..50 {
+        let (first, second) = if pair % 2 == 0 {
+            (federate_a, federate_b)
+        } else {
+            (federate_b, federate_a)
+        };
+        let outputs = race(ws.path(), [(first, epoch), (second, epoch + 60)]);
+        epoch += 3600;
+        let wins = outputs.iter().filter(|o| check(o, false)).count();
+        assert!(
+            wins >= 1,
+            "pair {pair}: neither federate run wrote a release"
+        );
+    }
+    for pair in 0..20 {
+        let federate = if pair % 2 == 0 {
+            federate_a
+        } else {
+            federate_b
+        };
+        let outputs = race(ws.path(), [(rollback, epoch), (federate, epoch + 60)]);
+        epoch += 3600;
+        check(&outputs[0], true);
+        assert!(
+            check(&outputs[1], false) || outputs[1].status.code() == Some(3),
+            "pair {pair}"
+        );
+    }
+
+    // Every release a run reported exists with the digest it reported, no file was claimed
+    // twice, and every file on disk was claimed by exactly one run.
+    let mut paths: Vec<&PathBuf> = claimed.iter().map(|(p, _)| p).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        paths.len(),
+        claimed.len(),
+        "a release file was claimed twice"
+    );
+    for (path, digest) in &claimed {
+        let stored: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(&stored["digest"], digest, "{}", path.display());
+    }
+    let on_disk: Vec<String> = listing(&ws.path().join("manifests/releases"))
+        .into_iter()
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert_eq!(on_disk.len(), claimed.len(), "{on_disk:?}");
+    let verify = federate(ws.path(), &epoch.to_string(), &["--verify-chain"]);
+    assert_exit(&verify, 0);
+    eprintln!(
+        "concurrent writers: {} releases written, {refusals} runs refused",
+        claimed.len()
+    );
+}
+
+#[test]
+fn temp_files_of_a_killed_writer_are_removed_by_the_next_run() {
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let releases = ws.path().join("manifests/releases");
+    fs::write(
+        releases.join(".release-000002.json.tmp.4242.17"),
+        b"{\"half",
+    )
+    .unwrap();
+    let next = federate(ws.path(), "1795482000", &[]);
+    assert_exit(&next, 0);
+    assert!(
+        text(&next.stderr)
+            .contains("release-000002.json.tmp.4242.17, left by a run that was killed"),
+        "{}",
+        text(&next.stderr)
+    );
+    assert_eq!(
+        listing(&releases),
+        [
+            ".release.lock",
+            "release-000001.json",
+            "release-000002.json"
+        ]
     );
 }
