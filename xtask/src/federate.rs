@@ -92,11 +92,14 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
                     .map_err(crate::usage_error)?
                     .parse()
                     .map_err(crate::usage_error)?;
-                if !value.is_finite() || value < 0.0 {
-                    return Err(Failure::invalid_input(format!(
-                        "--{name} must be a non-negative number, got {value}"
-                    )));
-                }
+                // The same ranges as gates.toml, in the flag's own words.
+                release::gates::check_threshold(&name.replace('-', "_"), value).map_err(
+                    |message| {
+                        Failure::invalid_input(format!(
+                            "--{name}: {message} (the range gates.toml allows)"
+                        ))
+                    },
+                )?;
                 parsed.overrides[slot] = Some(value);
             }
             Long("carry-forward") => parsed.carry_forward = true,

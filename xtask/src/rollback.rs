@@ -56,7 +56,15 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
         match arg {
             Long("releases-dir") => parsed.releases_dir = Some(parser.value()?.into()),
             Long("to") => parsed.to = Some(parser.value()?.string()?),
-            Long("expires-in-days") => parsed.expires_in_days = Some(parser.value()?.parse()?),
+            Long("expires-in-days") => {
+                let days: i64 = parser.value()?.parse()?;
+                let days = release::gates::check_expires_after_days(days).map_err(|message| {
+                    format!(
+                        "--expires-in-days: {message} (the range gates.toml's expires_after_days allows)"
+                    )
+                })?;
+                parsed.expires_in_days = Some(days);
+            }
             Long("dry-run") => parsed.dry_run = true,
             Long("format") => parsed.format = Some(parser.value()?.string()?),
             Long("help") | Short('h') => {

@@ -805,3 +805,57 @@ fn temp_files_of_a_killed_writer_are_removed_by_the_next_run() {
         ]
     );
 }
+
+#[test]
+fn flags_take_the_same_ranges_as_gates_toml() {
+    let ws = workspace();
+    for (flag, value, expected) in [
+        (
+            "--min-quality",
+            "5",
+            "--min-quality: min_quality must be between 0 and 1, got 5",
+        ),
+        ("--min-safety", "1.01", "min_safety must be between 0 and 1"),
+        (
+            "--max-latency-ms-p95",
+            "-1",
+            "max_latency_ms_p95 must be a non-negative number",
+        ),
+        (
+            "--max-cost-per-1k-tokens",
+            "inf",
+            "must be a non-negative number, got inf",
+        ),
+    ] {
+        let output = federate(ws.path(), EPOCH, &[flag, value]);
+        assert_exit(&output, 2);
+        assert!(
+            text(&output.stderr).contains(expected),
+            "{flag} {value}: {}",
+            text(&output.stderr)
+        );
+    }
+    assert!(!ws.path().join("manifests/releases").exists());
+
+    // A rollback that would be expired when written is refused before anything is read.
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    for days in ["0", "3651", "-2"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["rollback", "--expires-in-days", days])
+            .env("XTASK_WORKSPACE_ROOT", ws.path())
+            .env("SOURCE_DATE_EPOCH", "1795482000")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_exit(&output, 2);
+        assert!(
+            text(&output.stderr).contains("expires_after_days must be between 1 and 3650"),
+            "{days}: {}",
+            text(&output.stderr)
+        );
+    }
+    assert_eq!(
+        listing(&ws.path().join("manifests/releases")),
+        [".release.lock", "release-000001.json"]
+    );
+}
