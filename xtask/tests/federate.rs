@@ -859,3 +859,66 @@ fn flags_take_the_same_ranges_as_gates_toml() {
         [".release.lock", "release-000001.json"]
     );
 }
+
+#[test]
+fn metrics_outside_their_domain_are_located_and_extremes_inside_it_still_make_a_valid_release() {
+    for (metric, value, expected) in [
+        (
+            "latency_ms_p95",
+            "-100000",
+            "metric 'latency_ms_p95' must be a finite number, not negative, got -100000",
+        ),
+        (
+            "cost_per_1k_tokens",
+            "-0.5",
+            "metric 'cost_per_1k_tokens' must be a finite number, not negative",
+        ),
+        (
+            "quality",
+            "1e308",
+            "metric 'quality' must be between 0 and 1, got 1e+308",
+        ),
+        (
+            "safety",
+            "1.5",
+            "metric 'safety' must be between 0 and 1, got 1.5",
+        ),
+        ("latency_ms_p95", "1e999", "number out of range"),
+    ] {
+        let ws = workspace();
+        let hf = format!(
+            "{{\"provider\": \"hf\", \"artifacts\": [{{\"id\": \"t\", \"role\": \"textgen\", \"metrics\": {{\"quality\": 0.9, \"safety\": 0.99, \"latency_ms_p95\": 100, \"cost_per_1k_tokens\": 1,\n \"{metric}\": {value}}}}}]}}"
+        )
+        .replacen(&format!("\"{metric}\": "), "\"dropped\": ", 1);
+        fs::write(ws.path().join("manifests/providers/hf.json"), hf).unwrap();
+        let output = federate(ws.path(), EPOCH, &[]);
+        assert_exit(&output, 2);
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("hf.json:2:") && stderr.contains(expected),
+            "{metric} {value}: {stderr}"
+        );
+        assert!(!ws.path().join("manifests/releases").exists());
+    }
+
+    // The largest values the domain allows give a finite score and a release that reads back.
+    let ws = workspace();
+    let hf = "{\"provider\": \"hf\", \"artifacts\": [{\"id\": \"t\", \"role\": \"textgen\", \"metrics\": {\"quality\": 1, \"safety\": 1, \"latency_ms_p95\": 1.7e308, \"cost_per_1k_tokens\": 1.7e308}}]}";
+    fs::write(ws.path().join("manifests/providers/hf.json"), hf).unwrap();
+    let output = federate(
+        ws.path(),
+        EPOCH,
+        &[
+            "--max-latency-ms-p95",
+            "1.7e308",
+            "--max-cost-per-1k-tokens",
+            "1.7e308",
+        ],
+    );
+    assert_exit(&output, 0);
+    let path = ws.path().join("manifests/releases/release-000001.json");
+    let stored = fs::read_to_string(&path).unwrap();
+    let manifest = release::ReleaseManifest::parse(&path, &stored).unwrap();
+    manifest.verify_digest().unwrap();
+    assert!(manifest.units["hf"].score.is_finite() && manifest.units["hf"].score < -1e307);
+}
