@@ -290,10 +290,13 @@ fn read_inputs(
                 absent.join(", ")
             )));
         }
-        named[..3]
+        let inputs: Vec<PathBuf> = named[..3]
             .iter()
             .filter_map(|(_, p)| p.as_ref().cloned())
-            .collect()
+            .collect();
+        let output = args.output.as_ref().expect("checked above");
+        refuse_output_over_input(output, inputs.iter().chain(args.gates.as_ref()))?;
+        inputs
     } else {
         let dir = args
             .providers
@@ -344,8 +347,38 @@ fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Located> {
     Ok(paths)
 }
 
+/// The output must not be, or resolve to (symlinks, `..`), a file the run reads: writing it
+/// would destroy that input.
+fn refuse_output_over_input<'a>(
+    output: &Path,
+    inputs: impl Iterator<Item = &'a PathBuf>,
+) -> Result<(), Failure> {
+    let Some(landing) = support::atomic::landing_path(output) else {
+        return Ok(());
+    };
+    for input in inputs {
+        if support::atomic::landing_path(input).as_ref() == Some(&landing) {
+            return Err(Failure::invalid_input(format!(
+                "--output {} is the input {}: writing the release there would destroy it; \
+                 choose another output path",
+                output.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The original form's output: replaced atomically, like the script's.
 fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    if let Some(file) = support::atomic::blocking_ancestor(path) {
+        return Err(Failure::invalid_input(format!(
+            "cannot write {}: {} is a file, not a directory; no release written (choose an \
+             output path whose parent is a directory)",
+            path.display(),
+            file.display()
+        )));
+    }
     support::atomic::write_atomic(path, bytes).map_err(|err| {
         Failure::environment(format!(
             "cannot write {}: {err}; no release written",

@@ -527,11 +527,16 @@ fn a_write_that_fails_leaves_no_partial_or_temp_file() {
     assert_eq!(listing(&ws.path().join("out")), ["fused.json"]);
     assert_eq!(listing(&blocked), ["occupied"]);
 
-    // The releases "directory" is a file: nothing can be created under it.
+    // The releases "directory" is a file: nothing can be created under it, and it says so.
     let ws = workspace();
     fs::write(ws.path().join("manifests/releases"), "").unwrap();
     let output = federate(ws.path(), EPOCH, &[]);
     assert_ne!(output.status.code(), Some(0));
+    assert!(
+        text(&output.stderr).contains("releases: the releases directory is a file, not a directory"),
+        "{}",
+        text(&output.stderr)
+    );
     assert_eq!(fs::read(ws.path().join("manifests/releases")).unwrap(), b"");
 }
 
@@ -921,4 +926,74 @@ fn metrics_outside_their_domain_are_located_and_extremes_inside_it_still_make_a_
     let manifest = release::ReleaseManifest::parse(&path, &stored).unwrap();
     manifest.verify_digest().unwrap();
     assert!(manifest.units["hf"].score.is_finite() && manifest.units["hf"].score < -1e307);
+}
+
+#[test]
+fn an_output_that_is_or_resolves_to_an_input_is_refused_and_the_input_kept() {
+    let ws = workspace();
+    let providers = ws.path().join("manifests/providers");
+    let p = |name: &str| providers.join(format!("{name}.json")).display().to_string();
+    std::os::unix::fs::symlink(providers.join("gcp.json"), ws.path().join("link.json")).unwrap();
+    fs::create_dir_all(ws.path().join("elsewhere")).unwrap();
+    let gates = ws.path().join("manifests/gates.toml").display().to_string();
+    let via_dots = ws.path().join("elsewhere/../manifests/providers/aws.json");
+    let via_link = ws.path().join("link.json");
+    let before: Vec<Vec<u8>> = ["hf", "gcp", "aws"]
+        .iter()
+        .map(|n| fs::read(p(n)).unwrap())
+        .collect();
+    for output in [
+        p("hf"),
+        via_link.display().to_string(),
+        via_dots.display().to_string(),
+        gates.clone(),
+    ] {
+        let (hf, gcp, aws) = (p("hf"), p("gcp"), p("aws"));
+        let args = [
+            "--hf-manifest",
+            &hf,
+            "--gcp-manifest",
+            &gcp,
+            "--aws-manifest",
+            &aws,
+            "--gates",
+            &gates,
+            "--output",
+            &output,
+        ];
+        let refused = federate(ws.path(), EPOCH, &args);
+        assert_exit(&refused, 2);
+        assert!(
+            text(&refused.stderr).contains("writing the release there would destroy it"),
+            "{output}: {}",
+            text(&refused.stderr)
+        );
+    }
+    let after: Vec<Vec<u8>> = ["hf", "gcp", "aws"]
+        .iter()
+        .map(|n| fs::read(p(n)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+
+    // An output whose parent is a file says so.
+    fs::write(ws.path().join("plain"), b"").unwrap();
+    let (hf, gcp, aws) = (p("hf"), p("gcp"), p("aws"));
+    let out = ws.path().join("plain/fused.json").display().to_string();
+    let args = [
+        "--hf-manifest",
+        &hf,
+        "--gcp-manifest",
+        &gcp,
+        "--aws-manifest",
+        &aws,
+        "--output",
+        &out,
+    ];
+    let refused = federate(ws.path(), EPOCH, &args);
+    assert_exit(&refused, 2);
+    assert!(
+        text(&refused.stderr).contains("plain is a file, not a directory"),
+        "{}",
+        text(&refused.stderr)
+    );
 }

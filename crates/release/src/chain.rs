@@ -29,6 +29,12 @@ pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
     let paths = match crate::repo::json_files(dir) {
         Ok(paths) => paths,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(_) if dir.exists() && !dir.is_dir() => {
+            return Err(vec![
+                Located::file(dir, "the releases directory is a file, not a directory")
+                    .with_help("point --releases at a directory of release-NNNNNN.json files"),
+            ]);
+        }
         Err(err) => {
             return Err(vec![Located::file(
                 dir,
@@ -219,6 +225,15 @@ pub fn publish(dir: &Path, release: &ReleaseManifest) -> Result<Published, Publi
         let path = path.to_owned();
         move |err| PublishError::Io { path, err }
     };
+    if let Some(file) = support::atomic::blocking_ancestor(&dir.join(LOCK_FILE)) {
+        return Err(PublishError::Io {
+            path: dir.to_owned(),
+            err: io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is a file, not a directory", file.display()),
+            ),
+        });
+    }
     fs::create_dir_all(dir).map_err(io_error(dir))?;
     let lock = lock_dir(dir)?;
     let removed_stale = remove_stale_temp_files(dir).map_err(io_error(dir))?;

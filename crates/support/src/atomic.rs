@@ -56,6 +56,30 @@ pub fn is_temp_file_of(file_name: &str, target_prefix: &str) -> bool {
         .is_some_and(|rest| rest.starts_with(target_prefix) && rest.contains(".tmp."))
 }
 
+/// Where a write to `path` would land: the canonical path (symlinks and `..` resolved), or,
+/// for a file that does not exist yet, its parent's canonical path joined with its name.
+/// `None` when not even the parent exists.
+pub fn landing_path(path: &Path) -> Option<PathBuf> {
+    if let Ok(canonical) = fs::canonicalize(path) {
+        return Some(canonical);
+    }
+    let name = path.file_name()?;
+    fs::canonicalize(parent_dir(path))
+        .ok()
+        .map(|parent| parent.join(name))
+}
+
+/// The nearest existing ancestor of `path` that is not a directory, which makes creating
+/// `path` impossible ("File exists" or "Not a directory" from the OS say it less clearly).
+pub fn blocking_ancestor(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .filter(|a| !a.as_os_str().is_empty())
+        .find(|a| fs::symlink_metadata(a).is_ok())
+        .filter(|a| !a.is_dir())
+        .map(Path::to_path_buf)
+}
+
 /// Flushes a directory entry change (create, rename, unlink) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
