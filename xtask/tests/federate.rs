@@ -533,7 +533,8 @@ fn a_write_that_fails_leaves_no_partial_or_temp_file() {
     let output = federate(ws.path(), EPOCH, &[]);
     assert_ne!(output.status.code(), Some(0));
     assert!(
-        text(&output.stderr).contains("releases: the releases directory is a file, not a directory"),
+        text(&output.stderr)
+            .contains("releases: the releases directory is a file, not a directory"),
         "{}",
         text(&output.stderr)
     );
@@ -995,5 +996,66 @@ fn an_output_that_is_or_resolves_to_an_input_is_refused_and_the_input_kept() {
         text(&refused.stderr).contains("plain is a file, not a directory"),
         "{}",
         text(&refused.stderr)
+    );
+}
+
+/// Runs xtask with stdout sent to `stdout` (a pipe nobody reads, or /dev/full).
+fn with_stdout(root: &Path, stdout: impl Into<std::process::Stdio>, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .current_dir(root)
+        .env("XTASK_WORKSPACE_ROOT", root)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("NO_COLOR", "1")
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_or_full_stdout_ends_output_quietly_and_keeps_the_exit_code_of_the_work_done() {
+    let ws = workspace();
+    // `| head -c0`: the reader is gone before anything is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = with_stdout(ws.path(), writer, &["federate"]);
+    assert_exit(&output, 0);
+    let stderr = text(&output.stderr);
+    assert!(
+        !stderr.contains("panicked") && stderr.is_empty(),
+        "{stderr}"
+    );
+    assert!(
+        ws.path()
+            .join("manifests/releases/release-000001.json")
+            .is_file()
+    );
+
+    // `>/dev/full` after the release is written: still written, exit 0, and it says why
+    // nothing was printed.
+    let full = fs::File::create("/dev/full").unwrap();
+    let output = with_stdout(ws.path(), full, &["federate", "--format", "json"]);
+    assert_exit(&output, 0);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("warning: standard output could not be written")
+            && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert!(
+        ws.path()
+            .join("manifests/releases/release-000002.json")
+            .is_file()
+    );
+
+    // A failing command keeps its own exit code with a closed pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = with_stdout(ws.path(), writer, &["federate", "--min-quality", "0.99"]);
+    assert_exit(&output, 1);
+    assert!(
+        !text(&output.stderr).contains("panicked"),
+        "{}",
+        text(&output.stderr)
     );
 }
