@@ -37,10 +37,10 @@ pub fn finish() {
     let mut lost = STDOUT_LOST
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if lost.is_none() {
-        if let Err(err) = io::stdout().lock().flush() {
-            *lost = Some(err);
-        }
+    if lost.is_none()
+        && let Err(err) = io::stdout().lock().flush()
+    {
+        *lost = Some(err);
     }
     match lost.as_ref() {
         Some(err) if err.kind() != io::ErrorKind::BrokenPipe => {
