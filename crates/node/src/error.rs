@@ -43,6 +43,9 @@ pub enum IngestError {
         unit_threshold: f64,
         release_threshold: f64,
     },
+    /// Judging a unit again from its metrics disagrees with its recorded verdict, score or
+    /// role (see `release::select::rejudge`).
+    Misjudged { provider: String, problem: String },
     /// A carried-forward unit differs from the unit of the release it claims to come from.
     CarriedUnitMismatch {
         provider: String,
@@ -93,7 +96,7 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    /// The exit code a command-line front end should use (DESIGN.md section 9).
+    /// The exit code a command-line front end should use (`support::exit`).
     pub fn exit(&self) -> Exit {
         match self {
             IngestError::Malformed { .. }
@@ -114,6 +117,7 @@ impl IngestError {
             IngestError::BadClock { .. } => "bad-clock",
             IngestError::PolicyDigestMismatch { .. } => "policy-digest-mismatch",
             IngestError::UnitFromOtherPolicy { .. } => "unit-from-other-policy",
+            IngestError::Misjudged { .. } => "misjudged-unit",
             IngestError::CarriedUnitMismatch { .. } => "carried-unit-mismatch",
             IngestError::DigestMismatch { .. } => "digest-mismatch",
             IngestError::SignatureMissing => "signature-missing",
@@ -167,6 +171,11 @@ impl fmt::Display for IngestError {
                 "unit `{provider}` was judged with {gate} threshold {unit_threshold} but this \
                  release's gates say {release_threshold}; the unit was taken from a release \
                  judged under another policy (mix and match)"
+            ),
+            IngestError::Misjudged { provider, problem } => write!(
+                f,
+                "unit `{provider}`: {problem}; judging the unit again from its metrics and the \
+                 release's gates disagrees with what the release records"
             ),
             IngestError::CarriedUnitMismatch {
                 provider,

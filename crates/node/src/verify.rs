@@ -1,11 +1,12 @@
-//! The checks an offered release must pass, in the order DESIGN.md section 8 gives: manifest
-//! digest, signature, `release_seq`, expiry, then its units (policy, mixing, artifacts).
+//! The checks an offered release must pass, in the order README.md (Nodes) gives: manifest
+//! digest, signature, `release_seq`, expiry, then its units (judgement, mixing, artifacts).
 //!
 //! Nothing here writes; the store installs only what [`check`] returns.
 
 use std::path::{Path, PathBuf};
 
 use release::ReleaseManifest;
+use release::select::Misjudged;
 
 use crate::error::IngestError;
 use crate::manifest::{self, same_artifact};
@@ -85,9 +86,9 @@ pub(crate) fn check(
         });
     }
 
-    // 5. Units: judged under this release's policy, not mixed in from other releases, and
-    //    matching their artifacts.
-    check_policy(&offered)?;
+    // 5. Units: judged again and agreeing with their verdicts, not mixed in from other
+    //    releases, and matching their artifacts.
+    check_judgement(&offered)?;
     let kept: Vec<&InstalledRelease> = current.iter().chain(warm).collect();
     check_carried_units(&offered, &kept)?;
     if let Some(current) = current {
@@ -102,39 +103,31 @@ pub(crate) fn check(
     }))
 }
 
-/// `policy_digest` is the digest of `gates`, and every unit judged in this run was judged
-/// against those gates (carried-forward units keep their original verdict, by design).
-fn check_policy(offered: &ReleaseManifest) -> Result<(), IngestError> {
-    let computed = offered.gates.policy_digest();
-    if computed != offered.policy_digest {
-        return Err(IngestError::PolicyDigestMismatch {
-            declared: offered.policy_digest.clone(),
-            computed,
-        });
-    }
-    let gates = &offered.gates;
-    for (provider, unit) in &offered.units {
-        if unit.carried_forward {
-            continue;
+/// Every unit judged again with the code federation judged it with ([`release::select::rejudge`]):
+/// the policy digest matches the gates, each verdict is what its metrics give under those gates
+/// (a carried-forward unit under the thresholds it was judged with), every unit passes, and every
+/// score is right.
+fn check_judgement(offered: &ReleaseManifest) -> Result<(), IngestError> {
+    let Some(first) = release::select::rejudge(offered).into_iter().next() else {
+        return Ok(());
+    };
+    Err(match first {
+        Misjudged::PolicyDigest { declared, computed } => {
+            IngestError::PolicyDigestMismatch { declared, computed }
         }
-        let expected = [
-            gates.min_quality,
-            gates.min_safety,
-            gates.max_latency_ms_p95,
-            gates.max_cost_per_1k_tokens,
-        ];
-        for ((gate, verdict), release_threshold) in unit.verdict.gates().into_iter().zip(expected) {
-            if verdict.threshold != release_threshold {
-                return Err(IngestError::UnitFromOtherPolicy {
-                    provider: provider.clone(),
-                    gate: gate.to_owned(),
-                    unit_threshold: verdict.threshold,
-                    release_threshold,
-                });
-            }
-        }
-    }
-    Ok(())
+        Misjudged::OtherPolicy {
+            provider,
+            gate,
+            unit_threshold,
+            release_threshold,
+        } => IngestError::UnitFromOtherPolicy {
+            provider,
+            gate: gate.to_owned(),
+            unit_threshold,
+            release_threshold,
+        },
+        Misjudged::Unit { provider, problem } => IngestError::Misjudged { provider, problem },
+    })
 }
 
 /// A carried-forward unit must be the unit of the release it names, when this node keeps it.
