@@ -600,3 +600,38 @@ fn local_artifacts_fill_unit_digest_and_size() {
         (Value::Null, Value::Null)
     );
 }
+
+#[test]
+fn a_repeated_json_key_is_refused_with_both_locations_in_providers_and_releases() {
+    let ws = workspace();
+    let hf = "{\"provider\": \"hf\", \"artifacts\": [{\"id\": \"t\", \"role\": \"textgen\",\n \"metrics\": {\"quality\": 0.10, \"safety\": 0.97, \"latency_ms_p95\": 1, \"cost_per_1k_tokens\": 1,\n \"quality\": 0.82}}]}";
+    fs::write(ws.path().join("manifests/providers/hf.json"), hf).unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("hf.json:3:2: duplicate key \"quality\" in one object (first at ")
+            && stderr.contains("hf.json:2:14)"),
+        "{stderr}"
+    );
+    assert!(!ws.path().join("manifests/releases").exists());
+
+    // A stored release with a repeated key does not verify as a chain, nor gets extended.
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let path = ws.path().join("manifests/releases/release-000001.json");
+    let stored = fs::read_to_string(&path).unwrap();
+    let doubled = stored.replacen(
+        "\"release_seq\": 1,",
+        "\"release_seq\": 1,\n  \"release_seq\": 1,",
+        1,
+    );
+    fs::write(&path, doubled).unwrap();
+    let output = federate(ws.path(), "1795482000", &["--verify-chain"]);
+    assert_exit(&output, 2);
+    assert!(
+        text(&output.stderr).contains("duplicate key \"release_seq\""),
+        "{}",
+        text(&output.stderr)
+    );
+}
