@@ -199,8 +199,11 @@ pub fn parse_line(
     prev: Option<&str>,
 ) -> Result<HistoryEntry, String> {
     let number = index + 1;
-    let entry: HistoryEntry = serde_json::from_str(&line.text)
-        .map_err(|err| format!("history.jsonl line {number}: {err}"))?;
+    let entry: HistoryEntry = support::json::parse(Path::new("history.jsonl"), &line.text)
+        .map_err(|err| match err.line_col {
+            Some((_, col)) => format!("history.jsonl:{number}:{col}: {}", err.message),
+            None => format!("history.jsonl line {number}: {}", err.message),
+        })?;
     if entry.schema != HISTORY_SCHEMA {
         return Err(format!(
             "history.jsonl line {number}: schema is `{}`, this build reads `{HISTORY_SCHEMA}`",

@@ -573,10 +573,10 @@ impl NodeStore {
         let Some(bytes) = read_limited(&path, MAX_CURRENT_BYTES)? else {
             return Ok(None);
         };
-        let pointer: CurrentPointer =
-            serde_json::from_slice(&bytes).map_err(|err| IngestError::StoreCorrupt {
-                message: format!("{}: {err}", path.display()),
-            })?;
+        let pointer: CurrentPointer = std::str::from_utf8(&bytes)
+            .map_err(|err| err.to_string())
+            .and_then(|text| support::json::parse(&path, text).map_err(|err| err.to_string()))
+            .map_err(|message| IngestError::StoreCorrupt { message })?;
         if pointer.schema != CURRENT_SCHEMA {
             return Err(IngestError::StoreCorrupt {
                 message: format!(
@@ -631,8 +631,13 @@ impl NodeStore {
                 ),
             ));
         }
-        let record: VerificationRecord = serde_json::from_slice(&record_bytes)
-            .map_err(|err| corrupt(&record_path, err.to_string()))?;
+        let record: VerificationRecord = std::str::from_utf8(&record_bytes)
+            .map_err(|err| corrupt(&record_path, err.to_string()))
+            .and_then(|text| {
+                support::json::parse(&record_path, text).map_err(|err| IngestError::StoreCorrupt {
+                    message: err.to_string(),
+                })
+            })?;
         let signature_path = dir.join(SIGNATURE_FILE);
         let signature = read_limited(&signature_path, manifest::MAX_SIGNATURE_BYTES)?
             .map(|b| sha256_digest(&b));

@@ -274,3 +274,18 @@ fn a_node_dir_that_is_a_file_is_named_as_such() {
         );
     }
 }
+
+#[test]
+fn node_files_with_a_repeated_key_are_refused() {
+    let fx = Fixture::new();
+    let releases = chain(&fx, 1);
+    fx.install(&bytes(&releases[0]));
+    let path = current_json(&fx);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doubled = text.replacen("{", "{\n  \"release_seq\": 9,", 1);
+    std::fs::write(&path, doubled).unwrap();
+    assert_corrupt(
+        &fx.store.status().unwrap_err(),
+        "duplicate key \"release_seq\"",
+    );
+}
