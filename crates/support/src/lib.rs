@@ -3,10 +3,12 @@
 //! - [`exit`]: the one place where exit codes get their meaning.
 //! - [`diag`]: errors that point at `file:line:col` in the text the user wrote.
 //! - [`atomic`]: writes that leave either the old file or the new one, never a partial one.
+//! - [`nested`]: what an outer cargo or nextest run must not pass on to one started inside it.
 
 pub mod atomic;
 pub mod diag;
 pub mod exit;
+pub mod nested;
 
 pub use diag::{Failure, Located};
 pub use exit::Exit;

@@ -131,7 +131,7 @@ impl Prepared {
         let bin = xtask_binary();
         let sh = &self.repo.sh;
         let _cd = sh.push_dir(&self.workdir);
-        let mut command = cmd!(sh, "{bin} {args...}")
+        let mut command = crate::scenario_repo::isolated(cmd!(sh, "{bin} {args...}"))
             .env(
                 "CARGO_TARGET_DIR",
                 self.manifest.parent().unwrap().join("target"),
