@@ -772,11 +772,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "feature_gated_test_selected_from_the_working_tree",
         base: Base::FeatureGated,
-        change: &[Replace(
-            "crates/signer/src/lib.rs",
-            "x + 1",
-            "x + 1 + 0",
-        )],
+        change: &[Replace("crates/signer/src/lib.rs", "x + 1", "x + 1 + 0")],
         head: Head::WorkingTree,
         expect: Expect {
             required: &["signer", "gated::signing"],
