@@ -1,6 +1,6 @@
-//! Conformance suite for `cargo xtask impact` (DESIGN.md section 6). Every scenario is a real
-//! temporary git repository with a small Cargo workspace and a change; the real `xtask` binary
-//! decides, and the scenario says which packages and test binaries must and must not be
+//! Conformance suite for `cargo xtask impact` (README.md, "Impact analysis"). Every scenario is
+//! a real temporary git repository with a small Cargo workspace and a change; the real `xtask`
+//! binary decides, and the scenario says which packages and test binaries must and must not be
 //! selected. The table is `xtask/src/bench/scenarios.rs` and the repository builder
 //! `xtask/src/bench/scenario_repo.rs` (shared with `cargo xtask bench all`, which runs other
 //! tools on the same repositories); the runner and checks are in `impact_conformance/harness.rs`.

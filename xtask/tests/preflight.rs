@@ -200,3 +200,52 @@ fn tidy_every_lane_the_workflow_runs_exists() {
     }
     assert!(checked > 0, "ci.yml runs no lanes");
 }
+
+/// Every top-level document cited by name (`README.md`, `ARCHITECTURE.md`, ...) exists: a
+/// reference a reader cannot follow is a broken promise. An upper-case name ending in `.md`,
+/// without a directory before it, is a file at the root; other names (fixtures, temporary
+/// repositories) are not checked.
+#[test]
+fn tidy_cited_top_level_documents_exist() {
+    let root = repo_root();
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&root)
+        .output()
+        .expect("git ls-files");
+    assert!(listed.status.success(), "git ls-files failed");
+    let mut missing = Vec::new();
+    for file in String::from_utf8(listed.stdout)
+        .unwrap()
+        .split_terminator('\0')
+    {
+        let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+            continue; // binary
+        };
+        for (at, _) in text.match_indices(".md") {
+            let before = &text[..at];
+            let name_start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .map_or(0, |i| i + 1);
+            let name = &before[name_start..];
+            let preceded_by_path = before[..name_start].ends_with(['/', '\\', '.']);
+            let followed_by_word =
+                text[at + 3..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            let top_level = name.starts_with(|c: char| c.is_ascii_uppercase())
+                && !name.contains(|c: char| c.is_ascii_lowercase());
+            if top_level
+                && !preceded_by_path
+                && !followed_by_word
+                && !root.join(format!("{name}.md")).is_file()
+            {
+                let line = before.matches('\n').count() + 1;
+                missing.push(format!("{file}:{line}: {name}.md"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "documents cited but not in the repository:\n{}",
+        missing.join("\n")
+    );
+}

@@ -93,7 +93,7 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    /// The exit code a command-line front end should use (DESIGN.md section 9).
+    /// The exit code a command-line front end should use (`support::Exit`; README.md, "Commands").
     pub fn exit(&self) -> Exit {
         match self {
             IngestError::Malformed { .. }

@@ -1,4 +1,4 @@
-//! The checks an offered release must pass, in the order DESIGN.md section 8 gives: manifest
+//! The checks an offered release must pass, in the order README.md gives ("Nodes"): manifest
 //! digest, signature, `release_seq`, expiry, then its units (policy, mixing, artifacts).
 //!
 //! Nothing here writes; the store installs only what [`check`] returns.

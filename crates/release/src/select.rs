@@ -1,4 +1,4 @@
-//! Judging and selection, with exactly the original semantics (DESIGN.md section 3):
+//! Judging and selection, with exactly the original semantics (README.md, "Federation"):
 //!
 //! - candidates are the artifacts whose role is the provider's expected role; others are ignored
 //!   and reported; no candidate is an error naming role and provider;
