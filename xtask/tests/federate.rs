@@ -533,7 +533,8 @@ fn a_write_that_fails_leaves_no_partial_or_temp_file() {
     let output = federate(ws.path(), EPOCH, &[]);
     assert_ne!(output.status.code(), Some(0));
     assert!(
-        text(&output.stderr).contains("releases: the releases directory is a file, not a directory"),
+        text(&output.stderr)
+            .contains("releases: the releases directory is a file, not a directory"),
         "{}",
         text(&output.stderr)
     );
