@@ -58,8 +58,9 @@ pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
 }
 
 /// Checks the chain: digests verify, `release_seq` runs 1, 2, 3... without gaps or repeats,
-/// each `previous_release` is the digest of the release before it, and every `rollback_of`
-/// names an earlier release. Returns every problem found (each a failed check, exit 1).
+/// each `previous_release` is the digest of the release before it, every `rollback_of`
+/// names an earlier release, and every unit judged again ([`crate::select::rejudge`]) gets the
+/// verdict, score and policy the release records. Returns every problem found (each a failed check, exit 1).
 pub fn verify_chain(releases: &[StoredRelease]) -> Vec<Located> {
     let mut problems = Vec::new();
     for (i, release) in releases.iter().enumerate() {
@@ -67,6 +68,9 @@ pub fn verify_chain(releases: &[StoredRelease]) -> Vec<Located> {
         let problem = |message: String| Located::file(&release.path, message);
         if let Err(message) = m.verify_digest() {
             problems.push(problem(message));
+        }
+        for misjudged in crate::select::rejudge(m) {
+            problems.push(problem(misjudged.to_string()));
         }
         let expected_seq = i as u64 + 1;
         if m.release_seq != expected_seq {

@@ -1,4 +1,4 @@
-//! Promotion gates: the four thresholds (DESIGN.md section 3) and the policy file
+//! Promotion gates: the four thresholds (README.md, "Federation") and the policy file
 //! `manifests/gates.toml` that holds them with the release expiry period.
 
 use std::path::Path;

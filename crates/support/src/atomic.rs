@@ -7,8 +7,18 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` atomically, creating missing parent directories.
+/// Writes `bytes` to `path` atomically, creating missing parent directories, and makes the
+/// replacement durable (the directory is synced).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(path, bytes)?;
+    sync_dir(&parent_dir(path))
+}
+
+/// Replaces `path` with `bytes` atomically (temp file, fsync, rename), without syncing the
+/// directory. A reader sees the old or the new contents; the rename is durable only once
+/// [`sync_dir`] of the parent succeeds. For callers whose commit is the rename itself and who
+/// must tell "not replaced" from "replaced, durability unknown".
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let parent = parent_dir(path);
     fs::create_dir_all(&parent)?;
     let tmp = temp_path(path);
@@ -17,8 +27,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
-        fs::rename(&tmp, path)?;
-        sync_dir(&parent)
+        fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
