@@ -1059,3 +1059,89 @@ fn a_closed_or_full_stdout_ends_output_quietly_and_keeps_the_exit_code_of_the_wo
         text(&output.stderr)
     );
 }
+
+#[test]
+fn unreadable_oversized_and_non_utf8_inputs_are_named_with_where_and_why() {
+    let providers = |ws: &tempfile::TempDir| ws.path().join("manifests/providers");
+    // Repository form: each unreadable provider file is named, not skipped.
+    let ws = workspace();
+    fs::remove_file(providers(&ws).join("hf.json")).unwrap();
+    std::os::unix::fs::symlink(
+        providers(&ws).join("gone.json"),
+        providers(&ws).join("hf.json"),
+    )
+    .unwrap();
+    fs::create_dir(providers(&ws).join("dir.json")).unwrap();
+    std::os::unix::fs::symlink(
+        providers(&ws).join("loop.json"),
+        providers(&ws).join("loop.json"),
+    )
+    .unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    for expected in [
+        "hf.json: cannot read provider manifest: No such file or directory",
+        "dir.json: cannot read provider manifest: it is a directory, not a file",
+        "loop.json: cannot read provider manifest: Too many levels of symbolic links",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("missing provider manifests"), "{stderr}");
+
+    // Over the documented limit: refused before being read.
+    let ws = workspace();
+    let big = vec![b' '; (release::provider::MAX_BYTES + 1) as usize];
+    fs::write(providers(&ws).join("hf.json"), big).unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    assert!(
+        text(&output.stderr)
+            .contains("hf.json: provider manifest is 16777217 bytes, over the 16777216-byte limit"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // Not UTF-8, and a BOM: located and named.
+    let ws = workspace();
+    fs::write(
+        providers(&ws).join("hf.json"),
+        b"{\"provider\": \"hf\",\n \"artifacts\": [\"\xff\"]}",
+    )
+    .unwrap();
+    fs::write(
+        providers(&ws).join("gcp.json"),
+        "\u{feff}{\"provider\": \"gcp\"}",
+    )
+    .unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("hf.json:2:17: provider manifest is not UTF-8 text: byte 0xff"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("gcp.json:1:1: the file starts with a UTF-8 byte order mark (BOM)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_release_larger_than_nodes_accept_is_not_written() {
+    let ws = workspace();
+    let mut hf = provider("hf");
+    hf["artifacts"][0]["metrics"]["notes"] = json!("x".repeat(5 << 20));
+    write_json(&ws.path().join("manifests/providers/hf.json"), &hf);
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    assert!(
+        text(&output.stderr).contains("over the 4194304-byte limit nodes accept; its largest unit, artifact \"spiralverse/textgen-lora-v1\" of 'hf'"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!ws.path().join("manifests/releases").exists());
+}

@@ -254,6 +254,9 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
         release.seal();
         release
     });
+    if let Some(release) = &release {
+        refuse_oversized(release, &by_provider)?;
+    }
     Ok(Outcome {
         thresholds,
         evaluations,
@@ -261,4 +264,42 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
         failures,
         release,
     })
+}
+
+/// A release larger than nodes read ([`crate::manifest::MAX_BYTES`]) is refused here, naming
+/// the provider whose unit is largest (its metrics are copied verbatim into the release).
+fn refuse_oversized(
+    release: &ReleaseManifest,
+    by_provider: &BTreeMap<Provider, ProviderManifest>,
+) -> Result<(), Vec<Located>> {
+    let size = release.to_bytes().len() as u64;
+    if size <= crate::manifest::MAX_BYTES {
+        return Ok(());
+    }
+    let unit_size = |unit: &Unit| serde_json::to_vec(unit).map_or(0, |bytes| bytes.len());
+    let largest = release
+        .units
+        .iter()
+        .max_by_key(|(_, unit)| unit_size(unit))
+        .map(|(name, unit)| (name.clone(), unit.id.clone(), unit_size(unit)));
+    let (path, detail) = match largest {
+        Some((name, id, bytes)) => (
+            Provider::from_name(&name)
+                .and_then(|p| by_provider.get(&p))
+                .map(|m| m.path.clone())
+                .unwrap_or_default(),
+            format!("; its largest unit, artifact {id:?} of '{name}', takes {bytes} bytes"),
+        ),
+        None => (PathBuf::new(), String::new()),
+    };
+    Err(vec![
+        Located::file(
+            path,
+            format!(
+                "the release would be {size} bytes, over the {}-byte limit nodes accept{detail}",
+                crate::manifest::MAX_BYTES
+            ),
+        )
+        .with_help("keep the metrics of a run to what the gates and people need"),
+    ])
 }

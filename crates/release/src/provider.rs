@@ -12,6 +12,10 @@ use support::Located;
 
 use crate::jsonpos::{Seg, located_at};
 
+/// The largest provider run manifest read (16 MiB; about 80,000 artifacts as training jobs
+/// write them). Larger files are refused before they are read.
+pub const MAX_BYTES: u64 = 16 << 20;
+
 /// A supported provider and the artifact role federation promotes from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Provider {
@@ -75,12 +79,8 @@ pub struct ProviderManifest {
 
 impl ProviderManifest {
     pub fn load(path: &Path) -> Result<ProviderManifest, Vec<Located>> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            vec![Located::file(
-                path,
-                format!("cannot read provider manifest: {err}"),
-            )]
-        })?;
+        let text = support::input::read_text(path, MAX_BYTES, "provider manifest")
+            .map_err(|located| vec![located])?;
         ProviderManifest::parse(path, &text)
     }
 
