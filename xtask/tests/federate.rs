@@ -1145,3 +1145,36 @@ fn a_release_larger_than_nodes_accept_is_not_written() {
     );
     assert!(!ws.path().join("manifests/releases").exists());
 }
+
+#[test]
+fn artifact_uris_a_node_would_refuse_are_refused_with_their_location() {
+    for (uri, reason) in [
+        ("file:///etc/passwd", "its path is absolute"),
+        (
+            "hf://spiralverse/../../../etc/passwd",
+            "has a `.` or `..` segment",
+        ),
+        ("file://../outside", "has a `.` or `..` segment"),
+        ("no-scheme-at-all", "not of the form scheme://path"),
+        ("hf://a/\u{1b}[31mred", "control character U+001B"),
+    ] {
+        for artifacts in [&[][..], &["--artifacts", "mirror"][..]] {
+            let ws = workspace();
+            let mut hf = provider("hf");
+            hf["artifacts"][0]["uri"] = json!(uri);
+            write_json(&ws.path().join("manifests/providers/hf.json"), &hf);
+            let output = federate(ws.path(), EPOCH, artifacts);
+            assert_exit(&output, 2);
+            let stderr = text(&output.stderr);
+            assert!(
+                stderr.contains("hf.json:")
+                    && stderr.contains("is refused: ")
+                    && stderr.contains(reason),
+                "{uri}: {stderr}"
+            );
+            assert!(!ws.path().join("manifests/releases").exists());
+            // The same URI is refused by the node's mapping.
+            assert_eq!(node::artifacts::local_path(ws.path(), uri), None, "{uri}");
+        }
+    }
+}
