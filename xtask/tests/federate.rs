@@ -1178,3 +1178,39 @@ fn artifact_uris_a_node_would_refuse_are_refused_with_their_location() {
         }
     }
 }
+
+#[test]
+fn control_characters_in_artifact_ids_are_printed_escaped() {
+    let ws = workspace();
+    let mut hf = provider("hf");
+    hf["artifacts"][0]["id"] = json!("evil\u{1b}[2J\u{0}id");
+    let mut ignored = hf["artifacts"][0].clone();
+    ignored["role"] = json!("x\u{1b}]0;title\u{7}");
+    hf["artifacts"].as_array_mut().unwrap().push(ignored);
+    write_json(&ws.path().join("manifests/providers/hf.json"), &hf);
+    let output = federate(ws.path(), EPOCH, &["--dry-run"]);
+    assert_exit(&output, 0);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("evil\\u{1b}[2J\\0id *"), "{stdout}");
+    assert!(stdout.contains("(x\\u{1b}]0;title\\u{7})"), "{stdout}");
+    // A gate failure names the artifact on stderr, escaped too.
+    let failed = federate(ws.path(), EPOCH, &["--min-quality", "0.99"]);
+    assert_exit(&failed, 1);
+    for bytes in [
+        &output.stdout,
+        &output.stderr,
+        &failed.stdout,
+        &failed.stderr,
+    ] {
+        assert!(
+            !bytes.iter().any(|b| *b == 0x1b || *b == 0 || *b == 7),
+            "{}",
+            text(bytes)
+        );
+    }
+    assert!(
+        text(&failed.stderr).contains("evil\\u{1b}[2J\\0id: quality"),
+        "{}",
+        text(&failed.stderr)
+    );
+}

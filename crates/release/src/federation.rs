@@ -260,7 +260,7 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
                                     ],
                                     format!(
                                         "artifact '{}': uri {uri:?} is refused: {reason}",
-                                        judged.artifact.id
+                                        judged.artifact.shown_id()
                                     ),
                                 )
                                 .with_help(

@@ -68,6 +68,18 @@ pub struct Artifact {
     pub metrics: Map<String, Value>,
 }
 
+impl Artifact {
+    /// The id as printed: control characters escaped ([`support::text::escape_controls`]).
+    pub fn shown_id(&self) -> std::borrow::Cow<'_, str> {
+        support::text::escape_controls(&self.id)
+    }
+
+    /// The role as printed, escaped likewise.
+    pub fn shown_role(&self) -> std::borrow::Cow<'_, str> {
+        support::text::escape_controls(&self.role)
+    }
+}
+
 /// A validated provider run manifest, with its text kept for locating later diagnostics.
 #[derive(Debug, Clone)]
 pub struct ProviderManifest {
