@@ -128,13 +128,7 @@ impl KernelManifest {
         let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
         for file in raw.files.get_ref() {
             let name = file.get_ref();
-            let bad = name.is_empty()
-                || name.starts_with('/')
-                || name.contains('\\')
-                || name
-                    .split('/')
-                    .any(|s| s.is_empty() || s == "." || s == "..");
-            if bad {
+            if !support::atomic::is_workspace_relative(name) {
                 problems.push(Located::at(path, text, file.span(), format!("{name:?} is not a workspace-relative path"))
                     .with_help("write paths relative to the workspace root with `/` separators, e.g. \"manifests/gates.toml\""));
             } else if seen.insert(name.clone(), file.span()).is_some() {
