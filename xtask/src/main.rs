@@ -1,6 +1,6 @@
 //! `cargo xtask`: the workspace's automation. One module per command; `main` only dispatches.
 //!
-//! Exit codes (DESIGN.md section 9) come from [`support::Exit`]: 0 success, 1 a check failed,
+//! Exit codes (README.md, "Commands") come from [`support::Exit`]: 0 success, 1 a check failed,
 //! 2 invalid input or usage, 3 the environment failed.
 
 mod bench;
