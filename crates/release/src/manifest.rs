@@ -273,7 +273,7 @@ impl ReleaseManifest {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> ReleaseManifest {

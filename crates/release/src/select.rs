@@ -20,6 +20,30 @@ use crate::provider::{Artifact, Provider, ProviderManifest, kind};
 /// The four metrics, in report order.
 pub const METRICS: [&str; 4] = ["quality", "safety", "latency_ms_p95", "cost_per_1k_tokens"];
 
+/// The domain of each metric: finite; `quality` and `safety` in [0, 1]; `latency_ms_p95` and
+/// `cost_per_1k_tokens` at least 0. Inside it every score is finite, so every release
+/// federation writes has finite numbers only.
+pub fn check_metric(metric: &str, value: f64) -> Result<f64, String> {
+    let fraction = matches!(metric, "quality" | "safety");
+    let inside = value.is_finite() && value >= 0.0 && (!fraction || value <= 1.0);
+    if inside {
+        return Ok(value);
+    }
+    let range = if fraction {
+        "between 0 and 1"
+    } else {
+        "a finite number, not negative"
+    };
+    Err(format!(
+        "metric '{metric}' must be {range}, got {}",
+        if value.is_finite() {
+            fmt_num(value)
+        } else {
+            "a number too large to represent".to_owned()
+        }
+    ))
+}
+
 /// `0.45*quality + 0.45*safety - 0.0005*latency_ms_p95 - 0.1*cost_per_1k_tokens`.
 pub fn score(quality: f64, safety: f64, latency_ms_p95: f64, cost_per_1k_tokens: f64) -> f64 {
     0.45 * quality + 0.45 * safety - 0.0005 * latency_ms_p95 - 0.1 * cost_per_1k_tokens
@@ -228,15 +252,20 @@ fn metric_value(
     ];
     match artifact.metrics.get(metric) {
         // JSON numbers only: `true` is not 1, "0.9" is not 0.9.
-        Some(Value::Number(n)) => n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| {
-            manifest.located(
-                &[at[0], at[1], at[2], Seg::Key(metric)],
-                format!(
-                    "artifact '{}': metric '{metric}' is out of range",
-                    artifact.id
-                ),
-            )
-        }),
+        Some(Value::Number(n)) => {
+            let value = n.as_f64().unwrap_or(f64::NAN);
+            check_metric(metric, value).map_err(|message| {
+                manifest
+                    .located(
+                        &[at[0], at[1], at[2], Seg::Key(metric)],
+                        format!("artifact '{}': {message}", artifact.id),
+                    )
+                    .with_help(
+                        "quality and safety are fractions from 0 to 1; latency_ms_p95 and \
+                         cost_per_1k_tokens are finite and not negative",
+                    )
+            })
+        }
         Some(other) => Err(manifest.located(
             &[at[0], at[1], at[2], Seg::Key(metric)],
             format!(

@@ -1,4 +1,4 @@
-//! The federation semantics table (DESIGN.md section 3), release reproducibility and the chain.
+//! The federation semantics table (README.md, "Federation"), release reproducibility and the chain.
 
 use std::path::{Path, PathBuf};
 
