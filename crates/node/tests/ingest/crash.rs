@@ -1,6 +1,6 @@
 //! Crash safety: a child process ingesting is killed with SIGKILL at every install step, and at
-//! a hundred random moments; the
-//! store must then hold exactly the old or the new release, and the next ingest must succeed.
+//! a hundred random moments; the store must then hold exactly the old or the new release, and
+//! the next ingest must succeed.
 //!
 //! The child is this test binary re-executed to run only [`crash_child_process`], which ingests
 //! with an observer that announces the step it reached on stdout and then blocks forever.
