@@ -464,6 +464,44 @@ fn chained_releases_verify_and_tampering_is_detected() {
 }
 
 #[test]
+fn a_head_release_whose_judgement_does_not_hold_breaks_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run([good("hf"), good("gcp"), good("aws")]).release.unwrap();
+    store(dir.path(), &first);
+    // Looser gates written into the head and resealed: the policy digest no longer matches.
+    let mut head = first.clone();
+    head.gates.min_quality = 0.5;
+    head.seal();
+    let problems = chain::verify_chain(&[StoredRelease {
+        path: dir.path().join("release-000001.json"),
+        manifest: head.clone(),
+    }]);
+    // The digest, and each unit judged under thresholds the gates no longer say.
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert!(
+        problems[0].message.starts_with("policy_digest is"),
+        "{problems:?}"
+    );
+    // A passing verdict kept for a metric that fails its gate.
+    let mut head = first;
+    let unit = head.units.get_mut("gcp").unwrap();
+    unit.metrics.insert("safety".into(), json!(0.5));
+    unit.verdict.safety.value = 0.5;
+    head.seal();
+    let problems = chain::verify_chain(&[StoredRelease {
+        path: dir.path().join("release-000001.json"),
+        manifest: head,
+    }]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .message
+            .contains("unit `gcp`: verdict.safety says 0.5 >= 0.95: pass"),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn carry_forward_keeps_the_previous_unit_and_its_verdict() {
     let first = run([good("hf"), good("gcp"), good("aws")]).release.unwrap();
     let failing = with_hf(vec![artifact(
