@@ -585,3 +585,41 @@ fn validate_manifests_reports_every_broken_file() {
         assert!(problem.contains(file), "{problem} should name {file}");
     }
 }
+
+#[test]
+fn the_streamed_json_report_is_byte_for_byte_the_stored_form_of_the_report() {
+    let mut hf = good("hf");
+    let second = artifact(
+        "b",
+        "textgen",
+        json!(0.9),
+        json!(0.99),
+        json!(1.5),
+        json!(0),
+    );
+    let ignored = artifact("c", "other", json!(0.9), json!(0.99), json!(1), json!(0));
+    hf["artifacts"]
+        .as_array_mut()
+        .unwrap()
+        .extend([second, ignored]);
+    for outcome in [
+        run([hf, good("gcp"), good("aws")]),
+        federation::federate(Inputs {
+            thresholds: Thresholds {
+                min_quality: 0.99,
+                ..Thresholds::default()
+            },
+            ..inputs([good("hf"), good("gcp"), good("aws")])
+        })
+        .unwrap(),
+    ] {
+        let extra = vec![("dry_run", json!(true)), ("written", Value::Null)];
+        let mut expected = release::report::json(&outcome);
+        for (key, value) in extra.clone() {
+            expected[key] = value;
+        }
+        let mut streamed = String::new();
+        release::report::write_json(&outcome, extra, &mut |chunk| streamed.push_str(chunk));
+        assert_eq!(streamed, release::canonical::to_pretty_string(&expected));
+    }
+}
