@@ -308,7 +308,7 @@ fn a_history_line_over_its_limit_is_refused_without_reading_on() {
 
 /// The node API and `--status` read without the lock while ingests commit and prune.
 #[test]
-fn readers_racing_ingests_never_see_a_corrupt_store() {
+fn slow_readers_racing_ingests_never_see_a_corrupt_store() {
     let fx = Fixture::new();
     let releases = chain(&fx, 12);
     fx.install(&bytes(&releases[0]));
