@@ -143,7 +143,8 @@ impl Fixture {
             .env("CARGO_TARGET_DIR", self.root().join("target"))
             .env("LANE_MARKERS", self.markers())
             .env("NO_COLOR", "1")
-            .env_remove("GITHUB_STEP_SUMMARY");
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("GITHUB_ACTIONS");
         // An outer nextest run must not leak its profile or run id into the nested one.
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("NEXTEST_") {
