@@ -140,7 +140,7 @@ fn tidy_the_pinned_nextest_version_agrees_everywhere() {
 
 #[test]
 fn tidy_shipped_lanes_are_valid_and_complete() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let output = common::xtask_command()
         .args(["lanes", "--no-count", "--format", "json"])
         .env("XTASK_WORKSPACE_ROOT", repo_root())
         .env("NO_COLOR", "1")

@@ -32,6 +32,10 @@ use crate::time;
 /// The `schema` value this build writes and reads.
 pub const SCHEMA: &str = "release-manifest/v1";
 
+/// The largest release manifest read (4 MiB, the limit nodes apply on ingest). Federation
+/// refuses to write a larger one, so nothing it writes is refused for its size.
+pub const MAX_BYTES: u64 = 4 << 20;
+
 /// One promoted release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,21 +179,20 @@ impl ReleaseManifest {
 
     /// Reads and validates a release manifest. Does not check `digest` (see [`Self::verify_digest`]).
     pub fn load(path: &Path) -> Result<ReleaseManifest, Vec<Located>> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            vec![Located::file(
-                path,
-                format!("cannot read release manifest: {err}"),
-            )]
-        })?;
+        let text = support::input::read_text(path, MAX_BYTES, "release manifest")
+            .map_err(|located| vec![located])?;
         ReleaseManifest::parse(path, &text)
     }
 
     /// Parses then validates, reporting every problem with its location.
     pub fn parse(path: &Path, text: &str) -> Result<ReleaseManifest, Vec<Located>> {
-        let manifest: ReleaseManifest = serde_json::from_str(text).map_err(|err| {
-            vec![Located::from_json(path, text, &err).with_help(format!(
-                "a release manifest is a `{SCHEMA}` JSON object; see crates/release/src/manifest.rs"
-            ))]
+        let manifest: ReleaseManifest = support::json::parse(path, text).map_err(|located| {
+            let help = located.help.clone().unwrap_or_else(|| {
+                format!(
+                    "a release manifest is a `{SCHEMA}` JSON object; see crates/release/src/manifest.rs"
+                )
+            });
+            vec![located.with_help(help)]
         })?;
         let mut problems = Vec::new();
         let mut problem = |segs: &[Seg<'_>], message: String| {
@@ -270,7 +273,7 @@ impl ReleaseManifest {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> ReleaseManifest {

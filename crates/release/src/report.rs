@@ -38,7 +38,7 @@ pub fn table(outcome: &Outcome) -> String {
             for (gate, verdict) in judged.verdict.gates() {
                 rows.push([
                     evaluation.provider.name().to_owned(),
-                    format!("{}{marker}", judged.artifact.id),
+                    format!("{}{marker}", judged.artifact.shown_id()),
                     gate.to_owned(),
                     fmt_num(verdict.value),
                     format!("{} {}", verdict.comparison, fmt_num(verdict.threshold)),
@@ -74,7 +74,7 @@ pub fn table(outcome: &Outcome) -> String {
     for evaluation in &outcome.evaluations {
         let provider = evaluation.provider;
         match evaluation.selected() {
-            Some(judged) => out.push_str(&format!("selected {provider}: {} (score {:.4})\n", judged.artifact.id, judged.score)),
+            Some(judged) => out.push_str(&format!("selected {provider}: {} (score {:.4})\n", judged.artifact.shown_id(), judged.score)),
             None if outcome.carried.contains(&provider) => {
                 out.push_str(&format!("carried forward {provider}: no artifact passed; the previous release's unit is kept with its original verdict\n"))
             }

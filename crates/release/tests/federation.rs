@@ -432,16 +432,26 @@ fn chained_releases_verify_and_tampering_is_detected() {
         .metrics
         .insert("quality".into(), json!(0.99));
     let problems = chain::verify_chain(&tampered);
-    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].to_string().contains("release digest mismatch"));
-    // Resealing hides the edit from the digest check but not from the chain.
-    tampered[1].manifest.seal();
-    let problems = chain::verify_chain(&tampered);
+    // Judging the unit again disagrees with its recorded verdict.
     assert!(
-        problems[0].to_string().contains("previous_release is"),
+        problems[1]
+            .to_string()
+            .contains("verdict.quality.value is 0.82 but the metric is 0.99"),
         "{problems:?}"
     );
-    assert!(problems[0].path.ends_with("release-000003.json"));
+    // Resealing hides the edit from the digest check but neither from re-judging nor from
+    // the chain.
+    tampered[1].manifest.seal();
+    let problems = chain::verify_chain(&tampered);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].path.ends_with("release-000002.json"));
+    assert!(
+        problems[1].to_string().contains("previous_release is"),
+        "{problems:?}"
+    );
+    assert!(problems[1].path.ends_with("release-000003.json"));
 
     std::fs::remove_file(dir.path().join("release-000002.json")).unwrap();
     let problems = chain::verify_chain(&chain::load_releases(dir.path()).unwrap());
@@ -449,6 +459,44 @@ fn chained_releases_verify_and_tampering_is_detected() {
         problems
             .iter()
             .any(|p| p.path == third_path && p.message.contains("release_seq 3 where 2")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_head_release_whose_judgement_does_not_hold_breaks_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run([good("hf"), good("gcp"), good("aws")]).release.unwrap();
+    store(dir.path(), &first);
+    // Looser gates written into the head and resealed: the policy digest no longer matches.
+    let mut head = first.clone();
+    head.gates.min_quality = 0.5;
+    head.seal();
+    let problems = chain::verify_chain(&[StoredRelease {
+        path: dir.path().join("release-000001.json"),
+        manifest: head.clone(),
+    }]);
+    // The digest, and each unit judged under thresholds the gates no longer say.
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert!(
+        problems[0].message.starts_with("policy_digest is"),
+        "{problems:?}"
+    );
+    // A passing verdict kept for a metric that fails its gate.
+    let mut head = first;
+    let unit = head.units.get_mut("gcp").unwrap();
+    unit.metrics.insert("safety".into(), json!(0.5));
+    unit.verdict.safety.value = 0.5;
+    head.seal();
+    let problems = chain::verify_chain(&[StoredRelease {
+        path: dir.path().join("release-000001.json"),
+        manifest: head,
+    }]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .message
+            .contains("unit `gcp`: verdict.safety says 0.5 >= 0.95: pass"),
         "{problems:?}"
     );
 }

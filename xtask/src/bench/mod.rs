@@ -3,12 +3,14 @@
 mod all;
 mod anchors;
 mod artifacts;
+mod federate;
 mod impact;
 // Shared with the impact conformance suite, which reads every field the bench does not.
 #[allow(dead_code)]
 mod scenario_repo;
 #[allow(dead_code)]
 mod scenarios;
+mod soundness;
 pub mod synthetic;
 
 use std::ffi::OsString;
@@ -37,8 +39,10 @@ pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
         Some("all") => all::run(args),
         Some("impact") => impact::run(args),
         Some("artifacts") => artifacts::run(args),
+        Some("soundness") => soundness::run(args),
+        Some("federate") => federate::run(args),
         _ => Err(Failure::invalid_input(
-            "usage: cargo xtask bench <all|impact|artifacts> [args]",
+            "usage: cargo xtask bench <all|impact|artifacts|soundness|federate> [args]",
         )),
     }
 }
