@@ -705,8 +705,8 @@ impl Bench {
             .map_err(|e| Failure::environment(format!("cannot run git: {e}")))?;
         if !output.status.success() {
             return Err(Failure::environment(format!(
-                "git {} failed: {}",
-                args.join(" "),
+                "`{}` failed: {}",
+                support::shell::command_line(std::iter::once(&"git").chain(args)),
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
