@@ -418,8 +418,9 @@ impl Scanner<'_> {
         first
     }
 
-    /// Shell text (or any script): finds commands that run tests, liberally: a test command
-    /// quoted in a message counts too.
+    /// Shell text (or any script): finds commands that run tests. `cargo` is looked for
+    /// anywhere (a test command passed as a string to another runner counts); scripts, task
+    /// runners and variable programs only where a command stands.
     fn commands(&mut self, text: &str, dir: &str, depth: usize) -> Option<String> {
         let joined = text.replace("\\\n", " ");
         let mut first = None;
@@ -429,16 +430,12 @@ impl Scanner<'_> {
             if trimmed.starts_with("echo ") || trimmed.starts_with("printf ") {
                 continue; // messages, not commands
             }
-            if let Some(why) = variable_commands(line) {
-                first.get_or_insert(why);
-            }
             let tokens: Vec<&str> = line
                 .split(|c: char| c.is_whitespace() || ";&|()`\"',[]".contains(c))
                 .filter(|t| !t.is_empty())
                 .collect();
             for (i, token) in tokens.iter().enumerate() {
-                let program = token.rsplit('/').next().unwrap_or(token);
-                let program = program.strip_suffix(".exe").unwrap_or(program);
+                let program = program_name(token);
                 let why = match program {
                     "cargo" => cargo_runs_tests(&tokens[i + 1..]),
                     "cross" | "cargo-cross" => next_word(&tokens[i + 1..])
@@ -447,18 +444,14 @@ impl Scanner<'_> {
                     "cargo-nextest" | "cargo-llvm-cov" | "cargo-tarpaulin" => {
                         Some(format!("runs `{program}`"))
                     }
-                    runner if TASK_RUNNERS.contains(&runner) => Some(format!(
-                        "runs `{runner}`, whose recipes this analysis does not read"
-                    )),
-                    interpreter if INTERPRETERS.contains(&interpreter) => {
-                        match tokens[i + 1..].iter().find(|t| !t.starts_with('-')) {
-                            Some(script) => self.script(script, dir, depth, true),
-                            None => None,
-                        }
-                    }
-                    _ => self.script(token, dir, depth, false),
+                    _ => None,
                 };
                 if let Some(why) = why {
+                    first.get_or_insert(why);
+                }
+            }
+            for segment in segments(line) {
+                if let Some(why) = self.command(&segment, dir, depth) {
                     first.get_or_insert(why);
                 }
             }
@@ -466,19 +459,41 @@ impl Scanner<'_> {
         first
     }
 
-    /// A token that names a repository script: read it and judge it the same way.
+    /// One simple command (its words): a variable program, a task runner, an interpreter
+    /// running a script, or a repository script.
+    fn command(&mut self, words: &[String], dir: &str, depth: usize) -> Option<String> {
+        let at = command_position(words)?;
+        let word = words[at].as_str();
+        if (word.starts_with('$') && program_name(word).starts_with('$')) || word.starts_with("${{")
+        {
+            return variable_command(words, at);
+        }
+        let program = program_name(word);
+        if TASK_RUNNERS.contains(&program) {
+            return Some(format!(
+                "runs `{program}`, whose recipes this analysis does not read"
+            ));
+        }
+        if INTERPRETERS.contains(&program) {
+            let script = words[at + 1..].iter().find(|w| !w.starts_with('-'))?;
+            return self.script(script, dir, depth, true);
+        }
+        self.script(word, dir, depth, false)
+    }
+
+    /// A word that names a repository script: read it and judge it the same way.
     fn script(&mut self, token: &str, dir: &str, depth: usize, named: bool) -> Option<String> {
-        if token.contains("://") || token.starts_with('-') || token.contains('$') {
-            return None;
-        }
-        let is_script = named || SCRIPT_ENDINGS.iter().any(|e| token.ends_with(e));
-        let relative_path = token.starts_with("./") || token.starts_with("../");
-        if !is_script && !relative_path {
-            return None;
-        }
         let cleaned = token
             .trim_start_matches("$GITHUB_WORKSPACE/")
-            .trim_start_matches("${GITHUB_WORKSPACE}/");
+            .trim_start_matches("${GITHUB_WORKSPACE}/")
+            .trim_start_matches("${{ github.workspace }}/");
+        if cleaned.contains("://") || cleaned.starts_with('-') || cleaned.contains('$') {
+            return None;
+        }
+        let is_script = named || SCRIPT_ENDINGS.iter().any(|e| cleaned.ends_with(e));
+        if !is_script && !cleaned.contains('/') {
+            return None; // a program on PATH
+        }
         let candidates = [normalize(dir, cleaned), normalize("", cleaned)];
         let found = candidates
             .iter()
@@ -498,60 +513,120 @@ impl Scanner<'_> {
     }
 }
 
-/// Words that may stand before a command without being it.
+/// A word's program name: the last path segment, without `.exe`.
+fn program_name(word: &str) -> &str {
+    let name = word.rsplit('/').next().unwrap_or(word);
+    name.strip_suffix(".exe").unwrap_or(name)
+}
+
+/// Words that may stand before a command without being it; their options and numeric
+/// arguments (`timeout 10m`) are skipped too.
 const COMMAND_PREFIXES: &[&str] = &[
-    "sudo", "env", "time", "exec", "nice", "then", "do", "else", "if", "while", "until", "!", "{",
-    "command",
+    "sudo", "env", "time", "exec", "nice", "then", "do", "else", "if", "elif", "while", "until",
+    "!", "{", "command", "timeout", "xargs", "retry", "eval",
 ];
 
-/// Commands whose program is a variable or an expression (`$CARGO test`,
-/// `${{ env.CARGO }} build`, `${{ matrix.script }}`): judged by the word after it. A known
-/// non-test subcommand runs no test; anything else may.
-fn variable_commands(line: &str) -> Option<String> {
-    for segment in line.split(|c: char| ";|&()`".contains(c)) {
-        let words: Vec<&str> = segment.split_whitespace().collect();
-        let mut at = 0;
-        while at < words.len() {
-            let word = words[at];
-            let assignment = word.split_once('=').is_some_and(|(name, _)| {
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            });
-            if assignment || COMMAND_PREFIXES.contains(&word) {
-                at += 1;
-            } else {
-                break;
-            }
-        }
-        let Some(command) = words.get(at) else {
-            continue;
-        };
-        if !command.starts_with('$') {
-            continue;
-        }
-        let program = command.rsplit('/').next().unwrap_or(command);
-        if !program.starts_with('$') && !program.contains("}}") {
-            continue; // `$HOME/.cargo/bin/cargo`: the program has a name
-        }
-        // The expression may span words: `${{ env.CARGO }}`.
-        let mut end = at;
-        if command.starts_with("${{") {
-            while end < words.len() && !words[end].ends_with("}}") {
-                end += 1;
-            }
-        }
-        let next = words.get(end + 1).copied();
-        match next {
-            Some(sub) if NON_TEST_SUBCOMMANDS.contains(&sub) => continue,
-            Some(sub) if !sub.starts_with('-') && sub.starts_with("check") => continue,
-            _ => {
-                return Some(format!(
-                    "runs a command given by a variable or expression (`{}`), which may run tests",
-                    words[at..=end.min(words.len() - 1)].join(" ")
-                ));
-            }
+/// The simple commands of a line, each as its words with quotes removed. Separators (`;`,
+/// `|`, `&`, parentheses, backquotes) count only outside quotes; a `$(...)` inside double
+/// quotes is a command of its own.
+fn segments(line: &str) -> Vec<Vec<String>> {
+    fn flush(word: &mut String, words: &mut Vec<String>) {
+        if !word.is_empty() {
+            words.push(std::mem::take(word));
         }
     }
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut substitution_in_quotes = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some('\'') => {
+                if c == '\'' {
+                    quote = None;
+                } else {
+                    word.push(c);
+                }
+            }
+            Some(_) => {
+                if c == '"' {
+                    quote = None;
+                } else if c == '$' && chars.peek() == Some(&'(') {
+                    chars.next();
+                    flush(&mut word, &mut words);
+                    out.push(std::mem::take(&mut words));
+                    quote = None;
+                    substitution_in_quotes = true;
+                } else {
+                    word.push(c);
+                }
+            }
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                ')' if substitution_in_quotes => {
+                    flush(&mut word, &mut words);
+                    out.push(std::mem::take(&mut words));
+                    substitution_in_quotes = false;
+                    quote = Some('"');
+                }
+                ';' | '|' | '&' | '(' | ')' | '`' => {
+                    flush(&mut word, &mut words);
+                    out.push(std::mem::take(&mut words));
+                }
+                c if c.is_whitespace() => flush(&mut word, &mut words),
+                c => word.push(c),
+            },
+        }
+    }
+    flush(&mut word, &mut words);
+    out.push(words);
+    out.retain(|w| !w.is_empty());
+    out
+}
+
+/// Where the command stands among a simple command's words: after variable assignments and
+/// prefixes (`sudo -E`, `timeout 10m`).
+fn command_position(words: &[String]) -> Option<usize> {
+    let mut after_prefix = false;
+    for (at, word) in words.iter().enumerate() {
+        let word = word.as_str();
+        let assignment = word.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        let prefix = COMMAND_PREFIXES.contains(&word);
+        let prefix_argument = after_prefix
+            && (word.starts_with('-') || word.chars().next().is_some_and(|c| c.is_ascii_digit()));
+        if !(assignment || prefix || prefix_argument) {
+            return Some(at);
+        }
+        after_prefix |= prefix;
+    }
     None
+}
+
+/// A command whose program is a variable or an expression (`$CARGO test`,
+/// `${{ env.CARGO }} build`, `${{ matrix.script }}`): judged by the word after it. A known
+/// non-test subcommand runs no test; anything else may.
+fn variable_command(words: &[String], at: usize) -> Option<String> {
+    // The expression may span words: `${{ env.CARGO }}`.
+    let mut end = at;
+    if words[at].starts_with("${{") {
+        while end + 1 < words.len() && !words[end].ends_with("}}") {
+            end += 1;
+        }
+    }
+    match words.get(end + 1).map(String::as_str) {
+        Some(sub) if NON_TEST_SUBCOMMANDS.contains(&sub) => None,
+        Some(sub) if sub.starts_with("check") => None,
+        // `"$BIN" --version`: a program asked who it is.
+        Some("--version" | "-V" | "--help" | "-h") => None,
+        _ => Some(format!(
+            "runs a command given by a variable or expression (`{}`), which may run tests",
+            words[at..=end].join(" ")
+        )),
+    }
 }
 
 /// A line without its `#` comment (a `#` at the start or after whitespace).
@@ -1369,6 +1444,14 @@ jobs:
                 "scripts/release.sh",
                 "cargo build --release\ngh release upload\n",
             );
+        let in_place = parse("on: push\njobs:\n  p:\n    runs-on: x\n    steps:\n      - run: timeout 30m ci/test-all --fast\n").unwrap();
+        let tree_in_place = Tree::default().with("ci/test-all", "cargo test --workspace \"$@\"\n");
+        let p = job_info(&tree_in_place, &in_place, &in_place.jobs["p"]);
+        assert!(
+            p.runs_tests
+                .unwrap()
+                .contains("runs `ci/test-all`, which runs `cargo test`")
+        );
         let s = job_info(&tree, &scripted, &scripted.jobs["s"]);
         assert!(s.runs_tests.unwrap().contains("cargo xtask lane"));
         assert!(s.uses.contains("scripts/inner.sh"));
@@ -1382,7 +1465,7 @@ jobs:
     fn cargo_command_classification() {
         let runs = |line: &str| {
             let workflow = parse(&format!(
-                "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: {line}\n"
+                "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: |\n          {line}\n"
             ))
             .unwrap();
             job_info(&Tree::default(), &workflow, &workflow.jobs["j"])
@@ -1408,6 +1491,10 @@ jobs:
             "${{ env.CARGO }} test --verbose",
             "X=1 ${{ env.CARGO }} nextest run",
             "cd sub && $RUNNER",
+            "timeout 10m make test",
+            "sudo -E $(which cargo) test",
+            "bash -c \"cargo test\"",
+            "x=\"$(just test)\"",
         ] {
             assert!(runs(test), "{test} runs tests");
         }
@@ -1426,6 +1513,12 @@ jobs:
             "$CARGO clippy",
             "$HOME/.cargo/bin/cargo build",
             "cargo check-external-types --all-features",
+            "cp \"$outdir\"/{rg.bash,rg.fish,_rg.ps1} deployment/complete/",
+            "export UPDATE=\"gh-releases-zsync|$GITHUB_REPOSITORY_OWNER|helix|latest\"",
+            "gh pr comment --body \"just a make-over\"",
+            "outdir=\"$(ci/cargo-out-dir \"${{ env.TARGET_DIR }}\")\"",
+            "./target/release/rg --version",
+            "\"$BIN\" --version",
         ] {
             assert!(!runs(not_test), "{not_test} runs no tests");
         }
