@@ -51,6 +51,7 @@ const WRAPPER_SUBCOMMANDS: &[&str] = &[
     "msrv",
     "run",
     "r",
+    "pgo",
 ];
 
 /// `cargo xtask <command>`s that run tests (this workspace's lanes and the common names).
@@ -167,6 +168,9 @@ const SCRIPT_ENDINGS: &[&str] = &[
 const INTERPRETERS: &[&str] = &[
     "bash", "sh", "zsh", "dash", "source", ".", "pwsh", "python", "python3", "node", "perl", "ruby",
 ];
+
+/// Scripts that are not shell: only the `cargo` commands they name are looked for.
+const OTHER_LANGUAGES: &[&str] = &[".py", ".js", ".mjs", ".ts", ".rb", ".pl"];
 
 /// How deep scripts calling scripts (and actions using actions) are followed; deeper counts
 /// as running tests.
@@ -358,7 +362,7 @@ impl Scanner<'_> {
         let dir = step_dir.or(dir).unwrap_or("");
         if let Some(script) = step.get("run").and_then(Value::as_str) {
             return self
-                .commands(script, dir, depth)
+                .commands(script, dir, depth, true)
                 .map(|why| format!("`{}` {why}", first_line(script)));
         }
         let action = step.get("uses").and_then(Value::as_str)?;
@@ -372,7 +376,7 @@ impl Scanner<'_> {
         let with = step.get("with")?.as_object()?;
         for key in ["run", "script", "cmd"] {
             if let Some(text) = with.get(key).and_then(Value::as_str)
-                && let Some(why) = self.commands(text, dir, depth)
+                && let Some(why) = self.commands(text, dir, depth, true)
             {
                 return Some(format!("`{action}` with `{key}` that {why}"));
             }
@@ -418,10 +422,11 @@ impl Scanner<'_> {
         first
     }
 
-    /// Shell text (or any script): finds commands that run tests. `cargo` is looked for
-    /// anywhere (a test command passed as a string to another runner counts); scripts, task
-    /// runners and variable programs only where a command stands.
-    fn commands(&mut self, text: &str, dir: &str, depth: usize) -> Option<String> {
+    /// Shell text (or a script in another language): finds commands that run tests. `cargo`
+    /// is looked for anywhere (a test command passed as a string to another runner, or a
+    /// Python list `["cargo", "test"]`, counts); in shell text also scripts, task runners and
+    /// variable programs where a command stands.
+    fn commands(&mut self, text: &str, dir: &str, depth: usize, shell: bool) -> Option<String> {
         let joined = text.replace("\\\n", " ");
         let mut first = None;
         for line in joined.lines() {
@@ -450,7 +455,7 @@ impl Scanner<'_> {
                     first.get_or_insert(why);
                 }
             }
-            for segment in segments(line) {
+            for segment in segments(line).iter().filter(|_| shell) {
                 if let Some(why) = self.command(&segment, dir, depth) {
                     first.get_or_insert(why);
                 }
@@ -476,13 +481,21 @@ impl Scanner<'_> {
         }
         if INTERPRETERS.contains(&program) {
             let script = words[at + 1..].iter().find(|w| !w.starts_with('-'))?;
-            return self.script(script, dir, depth, true);
+            return self.script(script, dir, depth, Some(program));
         }
-        self.script(word, dir, depth, false)
+        self.script(word, dir, depth, None)
     }
 
     /// A word that names a repository script: read it and judge it the same way.
-    fn script(&mut self, token: &str, dir: &str, depth: usize, named: bool) -> Option<String> {
+    /// `interpreter` is the program that runs it, when a command names one (`bash x`).
+    fn script(
+        &mut self,
+        token: &str,
+        dir: &str,
+        depth: usize,
+        interpreter: Option<&str>,
+    ) -> Option<String> {
+        let named = interpreter.is_some();
         let cleaned = token
             .trim_start_matches("$GITHUB_WORKSPACE/")
             .trim_start_matches("${GITHUB_WORKSPACE}/")
@@ -508,7 +521,12 @@ impl Scanner<'_> {
             return Some(format!("runs `{path}`, nested too deep to follow"));
         }
         let script_dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
-        self.commands(&text, &script_dir, depth + 1)
+        let shell = !OTHER_LANGUAGES.iter().any(|e| path.ends_with(e))
+            && !matches!(
+                interpreter,
+                Some("python" | "python3" | "node" | "perl" | "ruby")
+            );
+        self.commands(&text, &script_dir, depth + 1, shell)
             .map(|why| format!("runs `{path}`, which {why}"))
     }
 }
@@ -570,6 +588,15 @@ fn segments(line: &str) -> Vec<Vec<String>> {
                     out.push(std::mem::take(&mut words));
                     substitution_in_quotes = false;
                     quote = Some('"');
+                }
+                // `args=(a b)`, `args+=("$X")`: an array, not a subshell.
+                '(' if word.ends_with('=') => {
+                    for c in chars.by_ref() {
+                        if c == ')' {
+                            break;
+                        }
+                        word.push(c);
+                    }
                 }
                 ';' | '|' | '&' | '(' | ')' | '`' => {
                     flush(&mut word, &mut words);
@@ -1455,6 +1482,20 @@ jobs:
         let s = job_info(&tree, &scripted, &scripted.jobs["s"]);
         assert!(s.runs_tests.unwrap().contains("cargo xtask lane"));
         assert!(s.uses.contains("scripts/inner.sh"));
+        let python = parse("on: push\njobs:\n  p:\n    runs-on: x\n    steps:\n      - run: python scripts/pgo.py --x\n  q:\n    runs-on: x\n    steps:\n      - run: python scripts/tests.py\n").unwrap();
+        let tree_python = Tree::default()
+            .with("scripts/pgo.py", "import subprocess\nsource = open('x')\nsh = 1\nsubprocess.run([\"cargo\", \"pgo\", \"build\"])\n")
+            .with("scripts/tests.py", "import subprocess\nsubprocess.run([\"cargo\", \"nextest\", \"run\"])\n");
+        assert_eq!(
+            job_info(&tree_python, &python, &python.jobs["p"]).runs_tests,
+            None
+        );
+        assert!(
+            job_info(&tree_python, &python, &python.jobs["q"])
+                .runs_tests
+                .unwrap()
+                .contains("cargo nextest")
+        );
         let r = job_info(&tree, &scripted, &scripted.jobs["r"]);
         assert_eq!(r.runs_tests, None);
         let unreadable = job_info(&Tree::default(), &scripted, &scripted.jobs["r"]);
@@ -1519,6 +1560,8 @@ jobs:
             "outdir=\"$(ci/cargo-out-dir \"${{ env.TARGET_DIR }}\")\"",
             "./target/release/rg --version",
             "\"$BIN\" --version",
+            "dist_args=() ; dist_args+=(\"$DIST_TAG_FLAG\")",
+            "cargo pgo build",
         ] {
             assert!(!runs(not_test), "{not_test} runs no tests");
         }

@@ -54,10 +54,17 @@ fn every_job_of_this_repository_ci_runs_tests_and_says_how() {
         ("extended", "cargo xtask lane"),
         ("backstop", "runs `.ci/run`, which runs `cargo nextest`"),
     ];
+    // Formatting, lints and the MSRV check build but run no test.
+    let no_tests = ["fmt", "clippy", "msrv"];
     let ids: Vec<&str> = workflow.jobs.keys().map(String::as_str).collect();
     let mut wanted: Vec<&str> = expected.iter().map(|(id, _)| *id).collect();
+    wanted.extend(no_tests);
     wanted.sort_unstable();
     assert_eq!(ids, wanted, "the jobs of ci.yml changed: update this test");
+    for id in no_tests {
+        let info = workflows::job_info(&tree, &workflow, &workflow.jobs[id]);
+        assert_eq!(info.runs_tests, None, "job `{id}` runs no tests");
+    }
     for (id, command) in expected {
         let info = workflows::job_info(&tree, &workflow, &workflow.jobs[id]);
         let why = info
@@ -88,15 +95,26 @@ fn this_repository_ci_changes_are_told_apart() {
         "{:?}",
         verdict(&nextest_bump)
     );
+    let preflight_toolchain = "      - uses: dtolnay/rust-toolchain@stable\n      - uses: Swatinem/rust-cache@v2\n      - uses: taiki-e/install-action@v2";
+    assert!(
+        CI.contains(preflight_toolchain),
+        "the preflight job's setup changed: update this test"
+    );
     let toolchain = CI.replacen(
-        "dtolnay/rust-toolchain@stable",
-        "dtolnay/rust-toolchain@nightly",
+        preflight_toolchain,
+        &preflight_toolchain.replace("@stable", "@nightly"),
         1,
     );
     assert!(
         matches!(verdict(&toolchain), Verdict::All(ref why) if why.contains("job `preflight` runs tests")),
         "{:?}",
         verdict(&toolchain)
+    );
+    let lint_only = CI.replace("components: clippy", "components: clippy, rust-src");
+    assert!(
+        matches!(verdict(&lint_only), Verdict::Nothing(ref why) if why.contains("job `clippy` changed; no job that runs tests changed")),
+        "{:?}",
+        verdict(&lint_only)
     );
     let renamed = CI.replace(
         "name: full backstop (every test, every feature)",

@@ -9,6 +9,7 @@ mod impact;
 mod scenario_repo;
 #[allow(dead_code)]
 mod scenarios;
+mod soundness;
 pub mod synthetic;
 
 use std::ffi::OsString;
@@ -37,8 +38,9 @@ pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
         Some("all") => all::run(args),
         Some("impact") => impact::run(args),
         Some("artifacts") => artifacts::run(args),
+        Some("soundness") => soundness::run(args),
         _ => Err(Failure::invalid_input(
-            "usage: cargo xtask bench <all|impact|artifacts> [args]",
+            "usage: cargo xtask bench <all|impact|artifacts|soundness> [args]",
         )),
     }
 }
