@@ -456,7 +456,7 @@ impl Scanner<'_> {
                 }
             }
             for segment in segments(line).iter().filter(|_| shell) {
-                if let Some(why) = self.command(&segment, dir, depth) {
+                if let Some(why) = self.command(segment, dir, depth) {
                     first.get_or_insert(why);
                 }
             }
