@@ -480,6 +480,12 @@ impl Scanner<'_> {
             ));
         }
         if INTERPRETERS.contains(&program) {
+            let first = words.get(at + 1)?;
+            if first == "-m" || first == "-c" {
+                // A module (`python -m ruff`) or inline code (`bash -c "..."`, where `cargo`
+                // is found anyway): no script file to read.
+                return None;
+            }
             let script = words[at + 1..].iter().find(|w| !w.starts_with('-'))?;
             return self.script(script, dir, depth, Some(program));
         }
@@ -557,7 +563,8 @@ fn segments(line: &str) -> Vec<Vec<String>> {
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
     let mut quote: Option<char> = None;
-    let mut substitution_in_quotes = false;
+    // The quoted word a `"...$(` interrupted, resumed at its `)`.
+    let mut outer: Option<(Vec<String>, String)> = None;
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
         match quote {
@@ -571,22 +578,20 @@ fn segments(line: &str) -> Vec<Vec<String>> {
             Some(_) => {
                 if c == '"' {
                     quote = None;
-                } else if c == '$' && chars.peek() == Some(&'(') {
+                } else if c == '$' && chars.peek() == Some(&'(') && outer.is_none() {
                     chars.next();
-                    flush(&mut word, &mut words);
-                    out.push(std::mem::take(&mut words));
+                    outer = Some((std::mem::take(&mut words), std::mem::take(&mut word)));
                     quote = None;
-                    substitution_in_quotes = true;
                 } else {
                     word.push(c);
                 }
             }
             None => match c {
                 '\'' | '"' => quote = Some(c),
-                ')' if substitution_in_quotes => {
+                ')' if outer.is_some() => {
                     flush(&mut word, &mut words);
                     out.push(std::mem::take(&mut words));
-                    substitution_in_quotes = false;
+                    (words, word) = outer.take().expect("checked");
                     quote = Some('"');
                 }
                 // `args=(a b)`, `args+=("$X")`: an array, not a subshell.
@@ -757,11 +762,12 @@ fn remote_action_runs_tests(action: &str, with: Option<&Value>) -> Option<String
         return Some(format!("uses `{action}`, a test runner"));
     }
     let with = with?.as_object()?;
+    // Only a test subcommand counts: `maturin-action` with `command: sdist` builds.
     for key in ["command", "subcommand"] {
         if let Some(command) = with.get(key).and_then(Value::as_str) {
-            let words: Vec<&str> = command.split_whitespace().collect();
-            if let Some(why) = cargo_runs_tests(&words) {
-                return Some(format!("uses `{action}` with `{key}: {command}` ({why})"));
+            let first = command.split_whitespace().next().unwrap_or("");
+            if TEST_SUBCOMMANDS.contains(&first) {
+                return Some(format!("uses `{action}` with `{key}: {command}`"));
             }
         }
     }
@@ -1562,6 +1568,9 @@ jobs:
             "\"$BIN\" --version",
             "dist_args=() ; dist_args+=(\"$DIST_TAG_FLAG\")",
             "cargo pgo build",
+            "python -m ruff --help",
+            "echo \"LLVM=$(rustc --print sysroot)/lib/${{ matrix.t }}/bin\" >> $GITHUB_ENV",
+            "LLVM=\"$(rustc --print sysroot)/lib/${{ matrix.t }}/bin\" ; ls",
         ] {
             assert!(!runs(not_test), "{not_test} runs no tests");
         }
@@ -1578,6 +1587,12 @@ jobs:
         );
         assert!(
             job_info(&tree, &workflow, &workflow.jobs["b"])
+                .runs_tests
+                .is_none()
+        );
+        let maturin = parse("on: push\njobs:\n  s:\n    runs-on: x\n    steps:\n      - uses: PyO3/maturin-action@v1\n        with:\n          command: sdist\n").unwrap();
+        assert!(
+            job_info(&tree, &maturin, &maturin.jobs["s"])
                 .runs_tests
                 .is_none()
         );
