@@ -15,7 +15,8 @@ use crate::includes::{self, IncludeKind};
 use crate::manifest_diff;
 use crate::recording::{self, Recording, UsableRecording};
 use crate::report::{AffectedPackage, REPORT_VERSION, Reason, Report, Stats, Targets};
-use crate::rules::{Affects, Rules};
+use crate::rules::{self, Affects, Rules};
+use crate::workflows::{self, Verdict};
 
 /// What to analyse.
 #[derive(Debug, Clone, Default)]
@@ -286,6 +287,8 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
         recording: usable.as_ref(),
         cache_dir: options.cache_dir.as_deref(),
         binaries: binary_index(&head_graph.graph),
+        workflow_verdicts: std::cell::OnceCell::new(),
+        excluded: Default::default(),
     };
     context.classify_files(
         &changed,
@@ -625,6 +628,10 @@ struct Context<'a> {
     cache_dir: Option<&'a Path>,
     /// nextest binary id -> head package index.
     binaries: HashMap<String, usize>,
+    /// What GitHub Actions workflows say about changed files (set once per analysis).
+    workflow_verdicts: std::cell::OnceCell<BTreeMap<String, Verdict>>,
+    /// `[workspace] exclude` of the root manifest, at the base and at the head.
+    excluded: [std::cell::OnceCell<Vec<String>>; 2],
 }
 
 /// Evidence collected so far, keyed by head package index.
@@ -844,6 +851,9 @@ impl Context<'_> {
             Some(dir) => self.dep_info_evidence(dir, &changed_ws),
             None => HashMap::new(),
         };
+        let _ = self
+            .workflow_verdicts
+            .set(self.judge_workflows(changed, &changed_ws));
         let mut deleted_packages: BTreeMap<usize, String> = BTreeMap::new();
         for file in changed {
             let mut ends: Vec<(&str, bool)> = Vec::new(); // (repo path, in head)
@@ -945,6 +955,71 @@ impl Context<'_> {
         Ok(())
     }
 
+    /// Verdicts on changed workflow files and files that workflow jobs run, when any changed
+    /// file could be one (under `.github/`, or outside every package).
+    fn judge_workflows(
+        &self,
+        changed: &[ChangedFile],
+        changed_ws: &HashMap<String, &str>,
+    ) -> BTreeMap<String, Verdict> {
+        let relevant = changed_ws.iter().any(|(path, repo_path)| {
+            repo_path.starts_with(".github/") || self.head_owners.owner(path).is_none()
+        });
+        if !relevant {
+            return BTreeMap::new();
+        }
+        let paths: Vec<&str> = changed
+            .iter()
+            .flat_map(|f| std::iter::once(f.path.as_str()).chain(f.old_path.as_deref()))
+            .collect();
+        let base = workflows::Revision::load(&SnapshotFiles::new(self.base));
+        let head = workflows::Revision::load(&SnapshotFiles::new(self.head));
+        let inert = workflows::inert_list(&self.rules.inert_actions);
+        workflows::judge(&paths, &base, &head, &inert)
+    }
+
+    /// The directory of a separate Cargo workspace that holds `path` below its owner's
+    /// directory: listed in the root's `[workspace] exclude`, or with a `Cargo.toml` of its
+    /// own that declares `[workspace]`. Cargo never builds it as part of this workspace.
+    fn separate_workspace(&self, path: &str, owner_dir: &str, in_head: bool) -> Option<String> {
+        let snapshot = if in_head { self.head } else { self.base };
+        let excluded = self.excluded[usize::from(in_head)].get_or_init(|| {
+            let manifest = join_dir(self.workspace_dir, "Cargo.toml");
+            let text = snapshot.read(&manifest).ok().flatten().unwrap_or_default();
+            let table: toml::Table =
+                toml::from_str(&String::from_utf8_lossy(&text)).unwrap_or_default();
+            table
+                .get("workspace")
+                .and_then(|w| w.get("exclude"))
+                .and_then(|e| e.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.as_str())
+                .map(|e| normalize_join("", e))
+                .collect()
+        });
+        let mut current = path;
+        while let Some((parent, _)) = current.rsplit_once('/') {
+            if parent == owner_dir {
+                break;
+            }
+            if excluded.iter().any(|e| e == parent) {
+                return Some(parent.to_owned());
+            }
+            let manifest = join_dir(self.workspace_dir, &join_dir(parent, "Cargo.toml"));
+            if snapshot.exists(&manifest) {
+                let text = snapshot.read(&manifest).ok().flatten().unwrap_or_default();
+                let declares = toml::from_str::<toml::Table>(&String::from_utf8_lossy(&text))
+                    .is_ok_and(|t| t.contains_key("workspace"));
+                if declares {
+                    return Some(parent.to_owned());
+                }
+            }
+            current = parent;
+        }
+        None
+    }
+
     fn owner_moved(&self, repo_path: &str) -> bool {
         let path = self.to_workspace(repo_path);
         let name = |graph: &Graph, owners: &Owners| {
@@ -986,7 +1061,35 @@ impl Context<'_> {
             ));
             return;
         }
-        if let Some(rule) = self.rules.matching(path) {
+        let rule = self.rules.matching(path);
+        if rule.is_none_or(|r| r.is_default()) {
+            // The project's own rules come first; then what workflows and the placement of
+            // toolchain and cargo configuration files say; then the shipped defaults.
+            let verdict = self.workflow_verdicts.get().and_then(|v| v.get(repo_path));
+            match verdict {
+                Some(Verdict::All(reason)) => return decision.all(reason.clone()),
+                Some(Verdict::Nothing(reason)) => {
+                    if !explained {
+                        decision.unaffecting.push(Reason::new(
+                            "workflow",
+                            Some(repo_path),
+                            reason.clone(),
+                        ));
+                    }
+                    return;
+                }
+                None => {}
+            }
+            if let Some(reason) = rules::applies_to_workspace(path) {
+                let place = if path.starts_with("../") {
+                    "a directory above the workspace root"
+                } else {
+                    "the workspace root"
+                };
+                return decision.all(format!("{repo_path} is in {place}: {reason}"));
+            }
+        }
+        if let Some(rule) = rule {
             let why = rule
                 .reason
                 .as_deref()
@@ -1021,31 +1124,56 @@ impl Context<'_> {
         } else {
             (self.base_graph, &self.base_owners)
         };
-        match owners.owner(path) {
+        let owner = owners.owner(path);
+        let separate =
+            owner.and_then(|o| self.separate_workspace(path, &graph.packages[o].dir, in_head));
+        match owner.filter(|_| separate.is_none()) {
             Some(owner) => {
                 let name = &graph.packages[owner].name;
-                let head_index = if in_head { Some(owner) } else { self.head_names.get(name.as_str()).copied() };
+                let head_index = if in_head {
+                    Some(owner)
+                } else {
+                    self.head_names.get(name.as_str()).copied()
+                };
                 let Some(head_index) = head_index else {
-                    deleted_packages.entry(owner).or_insert_with(|| repo_path.to_owned());
+                    deleted_packages
+                        .entry(owner)
+                        .or_insert_with(|| repo_path.to_owned());
                     return;
                 };
-                let scope = scope_of(self.head_graph, head_index, &path_in_head(graph, owner, self.head_graph, head_index, path));
+                let scope = scope_of(
+                    self.head_graph,
+                    head_index,
+                    &path_in_head(graph, owner, self.head_graph, head_index, path),
+                );
                 let side = if in_head { "" } else { " (in the base)" };
                 let (evidence, summary) = match &scope {
                     Scope::Package => ("owner", format!("{repo_path} -> owned by {name}{side}")),
                     Scope::Binaries(ids) => (
                         "target",
-                        format!("{repo_path} -> only {} of {name}{side}", ids.iter().cloned().collect::<Vec<_>>().join(", ")),
+                        format!(
+                            "{repo_path} -> only {} of {name}{side}",
+                            ids.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ),
                     ),
                 };
-                decision.add(head_index, scope, Reason::new(evidence, Some(repo_path), summary));
+                decision.add(
+                    head_index,
+                    scope,
+                    Reason::new(evidence, Some(repo_path), summary),
+                );
             }
             None if explained => {}
             None => match self.recording {
                 Some(usable) => self.unread_file(repo_path, usable, decision),
-                None => decision.all(format!(
-                    "{repo_path} is outside every package and no rule or include explains it (add an [impact] rule in lanes.toml to narrow this)"
-                )),
+                None => {
+                    let belongs = separate
+                        .map(|dir| format!(" (it belongs to `{dir}`, a separate Cargo workspace)"))
+                        .unwrap_or_default();
+                    decision.all(format!(
+                        "{repo_path} is outside every package{belongs} and no rule or include explains it (add an [impact] rule in lanes.toml to narrow this)"
+                    ))
+                }
             },
         }
     }
@@ -1355,6 +1483,58 @@ fn ancestors_sites<'a>(
         .filter_map(move |d| index.get(&d))
         .flatten()
         .filter(|site| site.kind == IncludeKind::RerunIfChanged)
+}
+
+/// One revision's files as the workflow model reads them.
+struct SnapshotFiles<'a> {
+    snapshot: &'a Snapshot<'a>,
+    read: std::cell::RefCell<HashMap<String, Option<String>>>,
+}
+
+impl<'a> SnapshotFiles<'a> {
+    fn new(snapshot: &'a Snapshot<'a>) -> Self {
+        SnapshotFiles {
+            snapshot,
+            read: Default::default(),
+        }
+    }
+}
+
+impl workflows::Files for SnapshotFiles<'_> {
+    fn read(&self, path: &str) -> Option<String> {
+        if let Some(known) = self.read.borrow().get(path) {
+            return known.clone();
+        }
+        // A file git cannot give is one that cannot be read: the model then errs on the
+        // safe side (a job running it counts as running tests).
+        let text = self
+            .snapshot
+            .read(path)
+            .ok()
+            .flatten()
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        self.read.borrow_mut().insert(path.to_owned(), text.clone());
+        text
+    }
+
+    fn workflow_paths(&self) -> Vec<String> {
+        let paths: Vec<String> = self
+            .snapshot
+            .list_dir(workflows::WORKFLOWS_DIR)
+            .into_iter()
+            .filter(|p| workflows::is_workflow_path(p))
+            .collect();
+        // One batch for all workflow files instead of one git process each.
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        if let Ok(contents) = self.snapshot.read_many(&refs) {
+            let mut read = self.read.borrow_mut();
+            for (path, bytes) in paths.iter().zip(contents) {
+                let text = bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
+                read.insert(path.clone(), text);
+            }
+        }
+        paths
+    }
 }
 
 /// What the manifest diff reports into.

@@ -565,6 +565,41 @@ impl<'a> Snapshot<'a> {
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, Failure> {
         Ok(self.read_many(&[path])?.pop().flatten())
     }
+
+    /// Whether a file exists, without reading it.
+    pub fn exists(&self, path: &str) -> bool {
+        match self {
+            Snapshot::Worktree(repo) => repo.root.join(path).is_file(),
+            Snapshot::Commit { files, .. } => files.contains_key(path),
+        }
+    }
+
+    /// The files directly in a directory (repository-relative paths), sorted.
+    pub fn list_dir(&self, dir: &str) -> Vec<String> {
+        let mut list: Vec<String> = match self {
+            Snapshot::Worktree(repo) => std::fs::read_dir(repo.root.join(dir))
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .map(|name| format!("{dir}/{name}"))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Snapshot::Commit { files, .. } => files
+                .keys()
+                .filter(|path| {
+                    path.strip_prefix(dir)
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        .is_some_and(|name| !name.contains('/'))
+                })
+                .cloned()
+                .collect(),
+        };
+        list.sort();
+        list
+    }
 }
 
 /// Files whose contents decide what `cargo metadata` says.

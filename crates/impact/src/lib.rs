@@ -16,6 +16,7 @@ pub mod recording;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod workflows;
 
 pub use analyze::{Options, analyze};
 pub use report::{AffectedPackage, Reason, Report, Targets};

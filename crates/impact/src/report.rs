@@ -88,7 +88,7 @@ pub struct Reason {
     pub summary: String,
     /// `owner`, `target`, `include`, `dep-info`, `manifest`, `workspace-manifest`, `lockfile`,
     /// `features`, `rule`, `workspace-file`, `unowned-file`, `deleted-package`, `dependency`,
-    /// `fallback`; with a run-time recording `recorded-read`, `unrecorded-binary` and
+    /// `fallback`, `workflow` (a GitHub Actions change that runs no test); with a run-time recording `recorded-read`, `unrecorded-binary` and
     /// `recording` (a file no recorded test read).
     pub evidence: String,
     /// The changed file behind it, repository-relative.

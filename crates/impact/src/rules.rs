@@ -60,30 +60,41 @@ pub struct Rules {
     source: Option<(PathBuf, String)>,
     /// `recording-max-age`: a run-time recording older than this many commits is ignored.
     pub recording_max_age: u32,
+    /// `inert-actions`: GitHub actions (`owner/repo`) whose version bumps inside a test job
+    /// are no change, in addition to `workflows::DEFAULT_INERT_ACTIONS`.
+    pub inert_actions: Vec<String>,
 }
 
 /// Shipped defaults: files that are not build or test inputs unless something includes them,
 /// and the workspace-level files that set the build environment.
 const DEFAULTS: &[(&[&str], &str, &str)] = &[
-    (
-        &["rust-toolchain", "rust-toolchain.toml"],
-        "all",
-        "the toolchain file selects the compiler",
-    ),
-    (
-        &[".cargo/config", ".cargo/config.toml"],
-        "all",
-        "cargo configuration sets flags for every build",
-    ),
+    // `rust-toolchain(.toml)` and `.cargo/config(.toml)` are no rules: where they apply is a
+    // fact (`applies_to_workspace`), not a default a project may turn off.
     (
         &[".config/nextest.toml"],
         "all",
         "nextest configuration applies to every test",
     ),
+    // GitHub Actions workflows are judged job by job (`workflows.rs`); other CI systems'
+    // files are not understood, so they set the build environment as far as anyone knows.
     (
-        &[".github/workflows/**"],
+        &[
+            "/.gitlab-ci.yml",
+            "/.circleci/**",
+            "/.travis.yml",
+            "/azure-pipelines.yml",
+            "/appveyor.yml",
+            "/.appveyor.yml",
+            "/.cirrus.yml",
+            "/.buildkite/**",
+            "/.drone.yml",
+            "/.woodpecker.yml",
+            "/.woodpecker/**",
+            "/bitbucket-pipelines.yml",
+            "/Jenkinsfile",
+        ],
         "all",
-        "CI workflows set the build environment (flags, features, toolchain)",
+        "CI configuration of a system other than GitHub Actions, which is not read (a rule can narrow it)",
     ),
     (
         &[".github/**"],
@@ -132,6 +143,8 @@ struct ImpactSection {
     defaults: Option<bool>,
     #[serde(rename = "recording-max-age")]
     recording_max_age: Option<Spanned<i64>>,
+    #[serde(rename = "inert-actions", default)]
+    inert_actions: Vec<Spanned<String>>,
     #[serde(default)]
     rules: Vec<Spanned<RawRule>>,
 }
@@ -155,6 +168,7 @@ impl Rules {
             rules: default_rules(),
             source: None,
             recording_max_age: crate::recording::DEFAULT_MAX_AGE,
+            inert_actions: Vec::new(),
         }
     }
 
@@ -176,6 +190,19 @@ impl Rules {
                     Located::at(path, text, age.span(), format!("`recording-max-age = {}` is not a number of commits", age.get_ref()))
                         .with_help("use a whole number of commits, e.g. recording-max-age = 50 (0: only a recording of the head itself)"),
                 ),
+            }
+        }
+        let mut inert_actions = Vec::new();
+        for action in &section.inert_actions {
+            let name = action.get_ref();
+            let parts: Vec<&str> = name.split('/').collect();
+            if name.contains('@') || parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
+                problems.push(
+                    Located::at(path, text, action.span(), format!("`{name}` is not an action name"))
+                        .with_help("name a GitHub action as `owner/repo` (or `owner/repo/path`), without `@version`, e.g. \"my-org/setup-cache\""),
+                );
+            } else {
+                inert_actions.push(name.clone());
             }
         }
         for raw in &section.rules {
@@ -260,6 +287,7 @@ impl Rules {
             rules,
             source: Some((path.to_owned(), text.to_owned())),
             recording_max_age,
+            inert_actions,
         })
     }
 
@@ -334,6 +362,40 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// A shipped default rather than one of the project's rules.
+    pub fn is_default(&self) -> bool {
+        self.origin == DEFAULT_ORIGIN
+    }
+}
+
+const DEFAULT_ORIGIN: &str = "default rule";
+
+/// For a toolchain or cargo configuration file at the workspace root or in a directory above
+/// it (a workspace-relative path made only of `..` segments and the file), why it applies to
+/// every build of the workspace. `None` for any other path, nested ones included: rustup and
+/// cargo read these files only from the directory a command runs in and its parents.
+pub fn applies_to_workspace(path: &str) -> Option<&'static str> {
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((dir, name)) => (dir, name),
+        None => ("", path),
+    };
+    let (dir, reason) = match name {
+        "rust-toolchain" | "rust-toolchain.toml" => {
+            (dir, "the toolchain file selects the compiler")
+        }
+        "config" | "config.toml" => match dir.strip_suffix(".cargo") {
+            Some(parent) if parent.is_empty() || parent.ends_with('/') => (
+                parent.trim_end_matches('/'),
+                "cargo configuration sets flags for every build",
+            ),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    (dir.is_empty() || dir.split('/').all(|segment| segment == "..")).then_some(reason)
+}
+
 fn default_rules() -> Vec<Rule> {
     DEFAULTS
         .iter()
@@ -348,7 +410,7 @@ fn default_rules() -> Vec<Rule> {
                 Affects::Nothing
             },
             reason: Some((*reason).to_owned()),
-            origin: "default rule".to_owned(),
+            origin: DEFAULT_ORIGIN.to_owned(),
             package_spans: Vec::new(),
         })
         .collect()

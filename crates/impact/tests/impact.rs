@@ -593,10 +593,9 @@ fn shipped_defaults_cover_common_non_inputs_and_environment_files() {
         );
     }
     for path in [
-        "rust-toolchain.toml",
-        ".cargo/config.toml",
         ".config/nextest.toml",
-        ".github/workflows/ci.yml",
+        ".gitlab-ci.yml",
+        ".circleci/config.yml",
     ] {
         assert_eq!(
             rules.matching(path).map(|r| &r.affects),
@@ -604,7 +603,74 @@ fn shipped_defaults_cover_common_non_inputs_and_environment_files() {
             "{path}"
         );
     }
+    // GitHub Actions workflows are judged job by job before the shipped defaults apply; no
+    // default says they select everything.
+    assert!(
+        rules
+            .matching(".github/workflows/ci.yml")
+            .is_none_or(|r| r.affects != Affects::All)
+    );
     assert!(rules.matching("Makefile").is_none());
+}
+
+#[test]
+fn toolchain_and_cargo_config_apply_only_at_the_root_or_above() {
+    for path in [
+        "rust-toolchain",
+        "rust-toolchain.toml",
+        ".cargo/config",
+        ".cargo/config.toml",
+        "../rust-toolchain.toml",
+        "../../.cargo/config.toml",
+    ] {
+        assert!(
+            impact::rules::applies_to_workspace(path).is_some(),
+            "{path}"
+        );
+    }
+    for path in [
+        "crates/a/rust-toolchain.toml",
+        "fuzz/rust-toolchain",
+        "crates/a/.cargo/config.toml",
+        "tools/.cargo/config",
+        "../other/rust-toolchain.toml",
+        "config.toml",
+        "x.cargo/config.toml",
+    ] {
+        assert!(
+            impact::rules::applies_to_workspace(path).is_none(),
+            "{path}"
+        );
+    }
+    // Nested ones are no default rule either: they are ordinary files.
+    assert!(
+        Rules::defaults()
+            .matching("crates/a/rust-toolchain.toml")
+            .is_none()
+    );
+}
+
+#[test]
+fn inert_actions_are_read_and_checked() {
+    let rules = Rules::parse(
+        Path::new("lanes.toml"),
+        "[impact]\ninert-actions = [\"my-org/notify\", \"org/repo/sub\"]\n",
+    )
+    .unwrap();
+    assert_eq!(rules.inert_actions, ["my-org/notify", "org/repo/sub"]);
+    let problems = Rules::parse(
+        Path::new("lanes.toml"),
+        "[impact]\ninert-actions = [\"actions/checkout@v4\", \"checkout\"]\n",
+    )
+    .unwrap_err();
+    let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown[0].contains("lanes.toml:2:18"), "{shown:?}");
+    assert!(
+        shown[0].contains("`actions/checkout@v4` is not an action name"),
+        "{shown:?}"
+    );
+    assert!(shown[1].contains("`checkout`"), "{shown:?}");
 }
 
 #[test]

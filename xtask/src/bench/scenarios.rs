@@ -31,6 +31,12 @@ pub enum Base {
     /// [`Base::RuntimeReads`] with `[impact] recording-max-age = 0`: any recording of an
     /// earlier commit is stale.
     RuntimeReadsStale,
+    /// Standard plus GitHub Actions workflows, see [`WORKFLOWS`].
+    WithWorkflows,
+    /// [`Base::RuntimeReads`] plus a separate Cargo workspace inside a member's directory
+    /// (`crates/plain/fuzz`, excluded, with its own toolchain and cargo configuration) and a
+    /// tool directory with its own toolchain file (`tools/ci`).
+    RuntimeReadsNested,
     /// Standard plus `gated`, which depends on `signer` only through its feature `signing`
     /// and has a test that exists only with it, see [`FEATURE_GATED`].
     FeatureGated,
@@ -643,6 +649,23 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
             set(&mut files, "crates/signer/Cargo.toml", member("signer", ""));
         }
         Base::RuntimeReads => files = runtime_reads(),
+        Base::WithWorkflows => {
+            for (path, text) in WORKFLOWS {
+                set(&mut files, path, (*text).into());
+            }
+        }
+        Base::RuntimeReadsNested => {
+            files = runtime_reads();
+            set(
+                &mut files,
+                "Cargo.toml",
+                "[workspace]\nresolver = \"2\"\nmembers = [\"crates/*\"]\nexclude = [\"crates/plain/fuzz\"]\n"
+                    .into(),
+            );
+            for (path, text) in NESTED_WORKSPACE {
+                set(&mut files, path, (*text).into());
+            }
+        }
         Base::RuntimeReadsStale => {
             files = runtime_reads();
             files.push((
@@ -655,6 +678,110 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
 }
 
 use Op::*;
+
+/// The workflows of [`Base::WithWorkflows`]: `ci.yml` has a lint job and a test job (which uses
+/// the local composite action `setup`) and calls the reusable `reusable-tests.yml`;
+/// `release.yml` builds and publishes and runs no test.
+const WORKFLOWS: &[(&str, &str)] = &[
+    (
+        ".github/workflows/ci.yml",
+        "name: ci
+on: [push, pull_request]
+env:
+  CARGO_TERM_COLOR: always
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: cargo clippy --workspace -- -D warnings
+  test:
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        os: [ubuntu-latest]
+    steps:
+      - uses: actions/checkout@v4
+      - uses: dtolnay/rust-toolchain@stable
+      - uses: Swatinem/rust-cache@v2
+      - uses: ./.github/actions/setup
+      - run: cargo nextest run --workspace
+  doc-tests:
+    uses: ./.github/workflows/reusable-tests.yml
+",
+    ),
+    (
+        ".github/workflows/reusable-tests.yml",
+        "on: workflow_call
+jobs:
+  doc:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: cargo test --doc --workspace
+",
+    ),
+    (
+        ".github/workflows/release.yml",
+        "name: release
+on:
+  push:
+    tags: ['v*']
+jobs:
+  build-binaries:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: cargo build --release --workspace
+      - uses: actions/upload-artifact@v4
+        with:
+          name: binaries
+          path: target/release/
+  publish:
+    needs: build-binaries
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: cargo publish --workspace
+",
+    ),
+    (
+        ".github/actions/setup/action.yml",
+        "name: setup
+runs:
+  using: composite
+  steps:
+    - run: rustup component add llvm-tools-preview
+      shell: bash
+",
+    ),
+];
+
+/// Added by [`Base::RuntimeReadsNested`]: a separate workspace inside `plain`'s directory and
+/// toolchain and cargo configuration files below the root, none of which any test reads.
+const NESTED_WORKSPACE: &[(&str, &str)] = &[
+    (
+        "crates/plain/fuzz/Cargo.toml",
+        "[package]\nname = \"plain-fuzz\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\nmembers = [\".\"]\n",
+    ),
+    (
+        "crates/plain/fuzz/src/main.rs",
+        "fn main() { println!(\"fuzz\"); }\n",
+    ),
+    (
+        "crates/plain/fuzz/.cargo/config.toml",
+        "[build]\nrustflags = [\"-Cdebug-assertions\"]\n",
+    ),
+    (
+        "crates/plain/fuzz/rust-toolchain.toml",
+        "[toolchain]\nchannel = \"stable\"\n",
+    ),
+    (
+        "tools/ci/rust-toolchain.toml",
+        "[toolchain]\nchannel = \"stable\"\n",
+    ),
+];
 
 /// Sources of [`Base::FeatureGated`] (the manifests are written with [`member`]).
 const FEATURE_GATED: &[(&str, &str)] = &[
@@ -1226,9 +1353,235 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
-        name: "ci_workflow_selects_all",
-        change: &[Write(".github/workflows/ci.yml", "on: push\njobs: {}\n")],
-        expect: Expect::ALL,
+        name: "new_workflow_without_test_jobs_selects_nothing",
+        change: &[Write(
+            ".github/workflows/labels.yml",
+            "on: issues\njobs:\n  label:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh issue edit --add-label triage\n",
+        )],
+        expect: Expect {
+            reasons_mention: &["labels.yml: job `label` changed; no job that runs tests changed"],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "other_ci_system_file_selects_all",
+        change: &[Write(".gitlab-ci.yml", "test:\n  script: cargo test\n")],
+        expect: Expect {
+            reasons_mention: &["CI configuration of a system other than GitHub Actions"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- GitHub Actions workflows, job by job ----
+    Scenario {
+        name: "release_job_steps_change_selects_nothing",
+        base: Base::WithWorkflows,
+        change: &[
+            Replace(
+                ".github/workflows/release.yml",
+                "cargo build --release --workspace",
+                "cargo build --release --workspace --locked",
+            ),
+            Replace(
+                ".github/workflows/release.yml",
+                "cargo publish --workspace",
+                "cargo publish --workspace --no-verify",
+            ),
+        ],
+        expect: Expect {
+            reasons_mention: &[
+                "release.yml: jobs `build-binaries`, `publish` changed; no job that runs tests changed",
+            ],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "checkout_and_cache_bump_in_test_job_selects_nothing",
+        base: Base::WithWorkflows,
+        change: &[
+            Replace(
+                ".github/workflows/ci.yml",
+                "      - uses: actions/checkout@v4\n      - uses: dtolnay",
+                "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n      - uses: dtolnay",
+            ),
+            Replace(
+                ".github/workflows/ci.yml",
+                "Swatinem/rust-cache@v2",
+                "Swatinem/rust-cache@98c8021b550208e191a6a3145459bfc9fb29c4c0",
+            ),
+        ],
+        expect: Expect {
+            reasons_mention: &[
+                "ci.yml: job `test` runs tests but changed only in what cannot affect them",
+            ],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "toolchain_action_bump_in_test_job_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/ci.yml",
+            "dtolnay/rust-toolchain@stable",
+            "dtolnay/rust-toolchain@1.86",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "ci.yml: job `test` runs tests (step 5: `cargo nextest run --workspace` runs `cargo nextest`) and its steps changed",
+            ],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "test_job_steps_change_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/ci.yml",
+            "cargo nextest run --workspace",
+            "cargo nextest run --workspace --all-features",
+        )],
+        expect: Expect {
+            reasons_mention: &["job `test` runs tests", "its steps changed"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "test_job_matrix_change_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/ci.yml",
+            "os: [ubuntu-latest]",
+            "os: [ubuntu-latest, windows-latest]",
+        )],
+        expect: Expect {
+            reasons_mention: &["job `test` runs tests", "its matrix changed"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "workflow_level_env_change_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/ci.yml",
+            "CARGO_TERM_COLOR: always",
+            "CARGO_TERM_COLOR: always\n  RUSTFLAGS: -Dwarnings",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "ci.yml: the workflow-level `env` changed, which every job inherits, and job `test` runs tests",
+            ],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "local_composite_action_of_test_job_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/actions/setup/action.yml",
+            "llvm-tools-preview",
+            "llvm-tools-preview rust-src",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                ".github/actions/setup/action.yml is run by job `test` of ci.yml, which runs tests",
+            ],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "reusable_workflow_of_test_job_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/reusable-tests.yml",
+            "cargo test --doc --workspace",
+            "cargo test --doc --workspace --all-features",
+        )],
+        expect: Expect {
+            reasons_mention: &["reusable-tests.yml: job `doc` runs tests"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "unparseable_workflow_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Write(
+            ".github/workflows/release.yml",
+            "on: push\njobs:\n  publish:\n    steps: [\n",
+        )],
+        expect: Expect {
+            reasons_mention: &[".github/workflows/release.yml cannot be parsed at the head (line"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    // ---- toolchain and cargo configuration where they apply ----
+    Scenario {
+        name: "rust_toolchain_above_the_workspace_selects_all",
+        base: Base::Subdirectory,
+        change: &[Write(
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"stable\"\n",
+        )],
+        expect: Expect {
+            reasons_mention: &["rust-toolchain.toml is in a directory above the workspace root"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "nested_rust_toolchain_in_a_package_is_an_ordinary_file",
+        change: &[Write(
+            "crates/lonely/rust-toolchain.toml",
+            "[toolchain]\nchannel = \"stable\"\n",
+        )],
+        expect: Expect {
+            required: &["lonely"],
+            forbidden: &["core", "mid", "app", "other", "ua", "ub", "gen", "codegen"],
+            reasons_mention: &["crates/lonely/rust-toolchain.toml -> owned by lonely"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "nested_cargo_config_in_a_package_is_an_ordinary_file",
+        change: &[Write(
+            "crates/lonely/.cargo/config.toml",
+            "[build]\nrustflags = [\"-Dwarnings\"]\n",
+        )],
+        expect: Expect {
+            required: &["lonely"],
+            forbidden: &["core", "mid", "app", "other", "ua", "ub", "gen", "codegen"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "separate_workspace_inside_a_package_is_outside_every_package",
+        base: Base::SinglePackage,
+        change: &[
+            Write(
+                "fuzz/Cargo.toml",
+                "[package]\nname = \"solo-fuzz\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+            ),
+            Write("fuzz/src/main.rs", "fn main() {}\n"),
+        ],
+        expect: Expect {
+            all: Some(true),
+            required: &["solo"],
+            reasons_mention: &[
+                "fuzz/src/main.rs is outside every package (it belongs to `fuzz`, a separate Cargo workspace)",
+            ],
+            ..Expect::SOME
+        },
         ..Scenario::DEFAULT
     },
     Scenario {
@@ -1724,6 +2077,62 @@ pub const SCENARIOS: &[Scenario] = &[
                 "notes/todo.txt is outside every package, no rule or include explains it, and no test read it in the recording of",
                 "(1 commit old) -> nothing",
                 "scripts/deploy.sh",
+            ],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_nested_rust_toolchain_selects_nothing_with_recording",
+        base: Base::RuntimeReadsNested,
+        record: true,
+        change: &[
+            Write(
+                "crates/plain/fuzz/rust-toolchain.toml",
+                "[toolchain]\nchannel = \"nightly\"\n",
+            ),
+            Write(
+                "tools/ci/rust-toolchain.toml",
+                "[toolchain]\nchannel = \"nightly\"\n",
+            ),
+        ],
+        expect: Expect {
+            forbidden: RUNTIME_MEMBERS,
+            reasons_mention: &[
+                "crates/plain/fuzz/rust-toolchain.toml is outside every package, no rule or include explains it, and no test read it",
+                "tools/ci/rust-toolchain.toml is outside every package",
+            ],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_nested_cargo_config_selects_nothing_with_recording",
+        base: Base::RuntimeReadsNested,
+        record: true,
+        change: &[Write(
+            "crates/plain/fuzz/.cargo/config.toml",
+            "[build]\nrustflags = [\"-Dwarnings\"]\n",
+        )],
+        expect: Expect {
+            forbidden: RUNTIME_MEMBERS,
+            reasons_mention: &["crates/plain/fuzz/.cargo/config.toml is outside every package"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "slow_excluded_workspace_file_selects_nothing_with_recording",
+        base: Base::RuntimeReadsNested,
+        record: true,
+        change: &[Write(
+            "crates/plain/fuzz/src/main.rs",
+            "fn main() { println!(\"fuzz, edited\"); }\n",
+        )],
+        expect: Expect {
+            forbidden: RUNTIME_MEMBERS,
+            reasons_mention: &[
+                "crates/plain/fuzz/src/main.rs is outside every package, no rule or include explains it, and no test read it",
             ],
             ..Expect::SOME
         },

@@ -1,0 +1,1650 @@
+//! GitHub Actions workflows, understood rather than feared: which jobs run this workspace's
+//! tests, what those jobs inherit, and whether a change touches any of it.
+//!
+//! A job *runs tests* when one of its steps runs `cargo test`, `cargo nextest`,
+//! `cargo llvm-cov` (and the other test runners in [`TEST_SUBCOMMANDS`]), an xtask test command
+//! ([`XTASK_TEST_COMMANDS`]), a cargo subcommand this module does not know, a task runner whose
+//! recipes it does not read (`make`, `just`, `nix`, ...), or a repository script, local
+//! composite action or local reusable workflow that does (read and judged the same way; one
+//! that cannot be read counts as running tests). Everything a test job inherits is part of
+//! its test environment: the workflow-level `env` and `defaults`, its `strategy.matrix`,
+//! `container`, `services`, `runs-on`, `env`, every step (toolchain and tool installs
+//! included), the jobs whose outputs it reads (`needs.<job>.outputs`), and the local actions
+//! and scripts it runs. Moving an inert action ([`DEFAULT_INERT_ACTIONS`], extended by
+//! `inert-actions` in `[impact]`) to another version is not a change.
+//!
+//! The decision for a changed workflow is everything when a test environment changed and
+//! nothing otherwise, with a reason naming the jobs that did change.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// Where GitHub reads workflows from, relative to the repository root.
+pub const WORKFLOWS_DIR: &str = ".github/workflows";
+
+/// Actions whose version cannot change what is built or how tests run: checkout, caches,
+/// artifact transfer, coverage upload. Matched by `owner/repo` (any sub-action below it, e.g.
+/// `actions/cache/restore`), case-insensitively.
+pub const DEFAULT_INERT_ACTIONS: &[&str] = &[
+    "actions/checkout",
+    "actions/cache",
+    "Swatinem/rust-cache",
+    "actions/upload-artifact",
+    "actions/download-artifact",
+    "codecov/codecov-action",
+];
+
+/// Cargo subcommands that run tests.
+pub const TEST_SUBCOMMANDS: &[&str] = &["test", "t", "nextest", "llvm-cov", "tarpaulin", "mutants"];
+
+/// Cargo subcommands that wrap another one (`cargo hack test`, `cargo miri test`): they run
+/// tests when a test subcommand follows.
+const WRAPPER_SUBCOMMANDS: &[&str] = &[
+    "hack",
+    "careful",
+    "miri",
+    "minimal-versions",
+    "insta",
+    "all-features",
+    "msrv",
+    "run",
+    "r",
+    "pgo",
+];
+
+/// `cargo xtask <command>`s that run tests (this workspace's lanes and the common names).
+pub const XTASK_TEST_COMMANDS: &[&str] = &[
+    "test",
+    "tests",
+    "lane",
+    "release-lane",
+    "ci",
+    "coverage",
+    "nextest",
+];
+
+/// Cargo subcommands known not to run tests: builds, lints, docs, packaging, publishing,
+/// dependency tooling, benchmarks.
+const NON_TEST_SUBCOMMANDS: &[&str] = &[
+    "build",
+    "b",
+    "check",
+    "c",
+    "clippy",
+    "fmt",
+    "doc",
+    "d",
+    "rustdoc",
+    "publish",
+    "package",
+    "install",
+    "uninstall",
+    "update",
+    "fetch",
+    "metadata",
+    "tree",
+    "deny",
+    "audit",
+    "udeps",
+    "machete",
+    "shear",
+    "semver-checks",
+    "generate-lockfile",
+    "login",
+    "logout",
+    "owner",
+    "yank",
+    "search",
+    "vendor",
+    "clean",
+    "new",
+    "init",
+    "add",
+    "remove",
+    "version",
+    "about",
+    "sort",
+    "outdated",
+    "release",
+    "dist",
+    "binstall",
+    "sweep",
+    "cyclonedx",
+    "sbom",
+    "auditable",
+    "llvm-lines",
+    "bloat",
+    "expand",
+    "set-version",
+    "bump",
+    "workspaces",
+    "ws",
+    "spellcheck",
+    "bench",
+    "codspeed",
+    "criterion",
+    "info",
+    "locate-project",
+    "pkgid",
+    "verify-project",
+    "help",
+    "config",
+    "cache",
+    "deb",
+    "generate-rpm",
+    "wix",
+    "bundle",
+    "zigbuild",
+    "rdme",
+    "readme",
+    "public-api",
+    "vet",
+    "geiger",
+    "upgrade",
+    "upgrades",
+];
+
+/// Programs that run recipes this module does not read: counted as running tests.
+const TASK_RUNNERS: &[&str] = &[
+    "make",
+    "just",
+    "cargo-make",
+    "makers",
+    "nix",
+    "bazel",
+    "bazelisk",
+    "buck2",
+    "earthly",
+];
+
+/// File endings of scripts a step may run, read and judged like the step itself.
+const SCRIPT_ENDINGS: &[&str] = &[
+    ".sh", ".bash", ".zsh", ".py", ".ps1", ".pl", ".rb", ".js", ".mjs", ".ts",
+];
+
+/// Programs whose first argument is a script to run (`bash .ci/run`, `python x.py`).
+const INTERPRETERS: &[&str] = &[
+    "bash", "sh", "zsh", "dash", "source", ".", "pwsh", "python", "python3", "node", "perl", "ruby",
+];
+
+/// Scripts that are not shell: only the `cargo` commands they name are looked for.
+const OTHER_LANGUAGES: &[&str] = &[".py", ".js", ".mjs", ".ts", ".rb", ".pl"];
+
+/// How deep scripts calling scripts (and actions using actions) are followed; deeper counts
+/// as running tests.
+const MAX_DEPTH: usize = 4;
+
+/// The files of one revision, repository-relative.
+pub trait Files {
+    /// A file's text; `None` when it does not exist or cannot be read.
+    fn read(&self, path: &str) -> Option<String>;
+    /// Paths of the workflow files (`.github/workflows/*.yml|yaml`).
+    fn workflow_paths(&self) -> Vec<String>;
+}
+
+/// Whether a repository-relative path is a workflow file GitHub reads.
+pub fn is_workflow_path(path: &str) -> bool {
+    path.strip_prefix(WORKFLOWS_DIR)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|name| {
+            !name.contains('/') && (name.ends_with(".yml") || name.ends_with(".yaml"))
+        })
+}
+
+/// What a change means for the tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A test environment changed: every test.
+    All(String),
+    /// No job that runs tests changed.
+    Nothing(String),
+}
+
+/// A parsed workflow: its top level as JSON-like data (mappings compare regardless of order,
+/// comments and layout are gone).
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    pub top: Map<String, Value>,
+    pub jobs: BTreeMap<String, Value>,
+}
+
+/// Parses a workflow file. Errors say where (`line L, column C`) and what.
+pub fn parse(text: &str) -> Result<Workflow, String> {
+    let value = parse_yaml(text)?;
+    let Value::Object(top) = value else {
+        return Err("the file is not a mapping of workflow keys (`on`, `jobs`, ...)".into());
+    };
+    let jobs = match top.get("jobs") {
+        Some(Value::Object(jobs)) => jobs,
+        Some(_) => return Err("`jobs` is not a mapping of job ids to jobs".into()),
+        None => return Err("there is no `jobs` mapping".into()),
+    };
+    let mut parsed = BTreeMap::new();
+    for (id, job) in jobs {
+        if !job.is_object() {
+            return Err(format!("job `{id}` is not a mapping"));
+        }
+        parsed.insert(id.clone(), job.clone());
+    }
+    Ok(Workflow {
+        top: top.clone(),
+        jobs: parsed,
+    })
+}
+
+/// YAML (1.2, as GitHub reads it: `on` stays a key) as a JSON value; the first document.
+pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    let docs = YamlLoader::load_from_str(text).map_err(|e| {
+        format!(
+            "line {}, column {}: {}",
+            e.marker().line(),
+            e.marker().col() + 1,
+            e.info()
+        )
+    })?;
+    match docs.into_iter().next() {
+        Some(doc) => Ok(to_json(&doc)),
+        None => Err("the file is empty".into()),
+    }
+}
+
+fn to_json(yaml: &Yaml) -> Value {
+    match yaml {
+        // Numbers keep their text: `1.10` and `1.1` are different versions.
+        Yaml::Real(text) => Value::String(text.clone()),
+        Yaml::Integer(n) => Value::from(*n),
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Array(items) => Value::Array(items.iter().map(to_json).collect()),
+        Yaml::Hash(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (scalar_text(k), to_json(v)))
+                .collect(),
+        ),
+        Yaml::Null | Yaml::Alias(_) | Yaml::BadValue => Value::Null,
+    }
+}
+
+fn scalar_text(yaml: &Yaml) -> String {
+    match yaml {
+        Yaml::Real(s) | Yaml::String(s) => s.clone(),
+        Yaml::Integer(n) => n.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        Yaml::Null => "null".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// What a job does, as far as tests go.
+#[derive(Debug, Clone, Default)]
+pub struct JobInfo {
+    /// Why the job counts as running tests (`None`: it runs none).
+    pub runs_tests: Option<String>,
+    /// Repository files and directories (ending in `/`) the job runs: local actions, local
+    /// reusable workflows, scripts.
+    pub uses: BTreeSet<String>,
+}
+
+/// Reads a job (with the workflow it belongs to) and decides whether it runs tests.
+pub fn job_info(files: &dyn Files, workflow: &Workflow, job: &Value) -> JobInfo {
+    let mut info = JobInfo::default();
+    let defaults_dir = working_directory(workflow.top.get("defaults"));
+    info.runs_tests = Scanner {
+        files,
+        uses: &mut info.uses,
+    }
+    .job(job, defaults_dir.as_deref(), 0);
+    info
+}
+
+fn working_directory(defaults: Option<&Value>) -> Option<String> {
+    defaults?
+        .get("run")?
+        .get("working-directory")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+struct Scanner<'a> {
+    files: &'a dyn Files,
+    uses: &'a mut BTreeSet<String>,
+}
+
+impl Scanner<'_> {
+    fn job(&mut self, job: &Value, outer_dir: Option<&str>, depth: usize) -> Option<String> {
+        if depth > MAX_DEPTH {
+            return Some("calls workflows nested too deep to follow".into());
+        }
+        if let Some(called) = job.get("uses").and_then(Value::as_str) {
+            return self.reusable_workflow(called, depth);
+        }
+        let job_dir = working_directory(job.get("defaults"));
+        let dir = job_dir.as_deref().or(outer_dir);
+        let steps = job.get("steps").and_then(Value::as_array)?;
+        let mut first = None;
+        for (index, step) in steps.iter().enumerate() {
+            // Keep scanning after the first hit: every local file the job runs is recorded.
+            if let Some(why) = self.step(step, dir, depth) {
+                first.get_or_insert(format!("step {}: {why}", index + 1));
+            }
+        }
+        first
+    }
+
+    fn reusable_workflow(&mut self, called: &str, depth: usize) -> Option<String> {
+        let Some(local) = called.strip_prefix("./") else {
+            return Some(format!(
+                "calls `{called}`, a workflow of another repository that cannot be read here"
+            ));
+        };
+        let path = local.split('@').next().unwrap_or(local).to_owned();
+        self.uses.insert(path.clone());
+        let Some(text) = self.files.read(&path) else {
+            return Some(format!("calls `{called}`, which cannot be read"));
+        };
+        let Ok(workflow) = parse(&text) else {
+            return Some(format!("calls `{called}`, which cannot be parsed"));
+        };
+        let dir = working_directory(workflow.top.get("defaults"));
+        let mut first = None;
+        for (id, job) in &workflow.jobs {
+            if let Some(why) = self.job(job, dir.as_deref(), depth + 1) {
+                first.get_or_insert(format!("calls `{called}`, whose job `{id}` {why}"));
+            }
+        }
+        first
+    }
+
+    fn step(&mut self, step: &Value, dir: Option<&str>, depth: usize) -> Option<String> {
+        let step_dir = step.get("working-directory").and_then(Value::as_str);
+        let dir = step_dir.or(dir).unwrap_or("");
+        if let Some(script) = step.get("run").and_then(Value::as_str) {
+            return self
+                .commands(script, dir, depth, true)
+                .map(|why| format!("`{}` {why}", first_line(script)));
+        }
+        let action = step.get("uses").and_then(Value::as_str)?;
+        if let Some(local) = action.strip_prefix("./") {
+            return self.local_action(local.trim_end_matches('/'), depth);
+        }
+        if let Some(why) = remote_action_runs_tests(action, step.get("with")) {
+            return Some(why);
+        }
+        // Inputs that are commands (`run`, `script`) are judged like a `run` step.
+        let with = step.get("with")?.as_object()?;
+        for key in ["run", "script", "cmd"] {
+            if let Some(text) = with.get(key).and_then(Value::as_str)
+                && let Some(why) = self.commands(text, dir, depth, true)
+            {
+                return Some(format!("`{action}` with `{key}` that {why}"));
+            }
+        }
+        None
+    }
+
+    fn local_action(&mut self, dir: &str, depth: usize) -> Option<String> {
+        self.uses.insert(format!("{dir}/"));
+        if depth >= MAX_DEPTH {
+            return Some(format!("uses `./{dir}`, nested too deep to follow"));
+        }
+        let text = ["action.yml", "action.yaml"]
+            .iter()
+            .find_map(|name| self.files.read(&format!("{dir}/{name}")));
+        let Some(text) = text else {
+            return Some(format!(
+                "uses the local action `./{dir}`, which cannot be read"
+            ));
+        };
+        let Ok(action) = parse_yaml(&text) else {
+            return Some(format!(
+                "uses the local action `./{dir}`, which cannot be parsed"
+            ));
+        };
+        let runs = action.get("runs");
+        let using = runs.and_then(|r| r.get("using")).and_then(Value::as_str);
+        if using != Some("composite") {
+            return Some(format!(
+                "uses the local action `./{dir}`, which runs code this analysis does not read ({})",
+                using.unwrap_or("no `runs.using`")
+            ));
+        }
+        let steps = runs
+            .and_then(|r| r.get("steps"))
+            .and_then(Value::as_array)?;
+        let mut first = None;
+        for step in steps {
+            if let Some(why) = self.step(step, None, depth + 1) {
+                first.get_or_insert(format!("uses the local action `./{dir}`, which {why}"));
+            }
+        }
+        first
+    }
+
+    /// Shell text (or a script in another language): finds commands that run tests. `cargo`
+    /// is looked for anywhere (a test command passed as a string to another runner, or a
+    /// Python list `["cargo", "test"]`, counts); in shell text also scripts, task runners and
+    /// variable programs where a command stands.
+    fn commands(&mut self, text: &str, dir: &str, depth: usize, shell: bool) -> Option<String> {
+        let joined = text.replace("\\\n", " ");
+        let mut first = None;
+        for line in joined.lines() {
+            let line = without_comment(line);
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("echo ") || trimmed.starts_with("printf ") {
+                continue; // messages, not commands
+            }
+            let tokens: Vec<&str> = line
+                .split(|c: char| c.is_whitespace() || ";&|()`\"',[]".contains(c))
+                .filter(|t| !t.is_empty())
+                .collect();
+            for (i, token) in tokens.iter().enumerate() {
+                let program = program_name(token);
+                let why = match program {
+                    "cargo" => cargo_runs_tests(&tokens[i + 1..]),
+                    "cross" | "cargo-cross" => next_word(&tokens[i + 1..])
+                        .filter(|w| matches!(*w, "test" | "nextest"))
+                        .map(|w| format!("runs `{program} {w}`")),
+                    "cargo-nextest" | "cargo-llvm-cov" | "cargo-tarpaulin" => {
+                        Some(format!("runs `{program}`"))
+                    }
+                    _ => None,
+                };
+                if let Some(why) = why {
+                    first.get_or_insert(why);
+                }
+            }
+            for segment in segments(line).iter().filter(|_| shell) {
+                if let Some(why) = self.command(segment, dir, depth) {
+                    first.get_or_insert(why);
+                }
+            }
+        }
+        first
+    }
+
+    /// One simple command (its words): a variable program, a task runner, an interpreter
+    /// running a script, or a repository script.
+    fn command(&mut self, words: &[String], dir: &str, depth: usize) -> Option<String> {
+        let at = command_position(words)?;
+        let word = words[at].as_str();
+        if (word.starts_with('$') && program_name(word).starts_with('$')) || word.starts_with("${{")
+        {
+            return variable_command(words, at);
+        }
+        let program = program_name(word);
+        if TASK_RUNNERS.contains(&program) {
+            return Some(format!(
+                "runs `{program}`, whose recipes this analysis does not read"
+            ));
+        }
+        if INTERPRETERS.contains(&program) {
+            let first = words.get(at + 1)?;
+            if first == "-m" || first == "-c" {
+                // A module (`python -m ruff`) or inline code (`bash -c "..."`, where `cargo`
+                // is found anyway): no script file to read.
+                return None;
+            }
+            let script = words[at + 1..].iter().find(|w| !w.starts_with('-'))?;
+            return self.script(script, dir, depth, Some(program));
+        }
+        self.script(word, dir, depth, None)
+    }
+
+    /// A word that names a repository script: read it and judge it the same way.
+    /// `interpreter` is the program that runs it, when a command names one (`bash x`).
+    fn script(
+        &mut self,
+        token: &str,
+        dir: &str,
+        depth: usize,
+        interpreter: Option<&str>,
+    ) -> Option<String> {
+        let named = interpreter.is_some();
+        let cleaned = token
+            .trim_start_matches("$GITHUB_WORKSPACE/")
+            .trim_start_matches("${GITHUB_WORKSPACE}/")
+            .trim_start_matches("${{ github.workspace }}/");
+        if cleaned.contains("://") || cleaned.starts_with('-') || cleaned.contains('$') {
+            return None;
+        }
+        let is_script = named || SCRIPT_ENDINGS.iter().any(|e| cleaned.ends_with(e));
+        if !is_script && !cleaned.contains('/') {
+            return None; // a program on PATH
+        }
+        let candidates = [normalize(dir, cleaned), normalize("", cleaned)];
+        let found = candidates
+            .iter()
+            .find_map(|p| self.files.read(p).map(|text| (p.clone(), text)));
+        let Some((path, text)) = found else {
+            return is_script.then(|| format!("runs `{token}`, a script that cannot be read here"));
+        };
+        if !self.uses.insert(path.clone()) {
+            return None; // already judged on this path
+        }
+        if depth >= MAX_DEPTH {
+            return Some(format!("runs `{path}`, nested too deep to follow"));
+        }
+        let script_dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+        let shell = !OTHER_LANGUAGES.iter().any(|e| path.ends_with(e))
+            && !matches!(
+                interpreter,
+                Some("python" | "python3" | "node" | "perl" | "ruby")
+            );
+        self.commands(&text, &script_dir, depth + 1, shell)
+            .map(|why| format!("runs `{path}`, which {why}"))
+    }
+}
+
+/// A word's program name: the last path segment, without `.exe`.
+fn program_name(word: &str) -> &str {
+    let name = word.rsplit('/').next().unwrap_or(word);
+    name.strip_suffix(".exe").unwrap_or(name)
+}
+
+/// Words that may stand before a command without being it; their options and numeric
+/// arguments (`timeout 10m`) are skipped too.
+const COMMAND_PREFIXES: &[&str] = &[
+    "sudo", "env", "time", "exec", "nice", "then", "do", "else", "if", "elif", "while", "until",
+    "!", "{", "command", "timeout", "xargs", "retry", "eval",
+];
+
+/// The simple commands of a line, each as its words with quotes removed. Separators (`;`,
+/// `|`, `&`, parentheses, backquotes) count only outside quotes; a `$(...)` inside double
+/// quotes is a command of its own.
+fn segments(line: &str) -> Vec<Vec<String>> {
+    fn flush(word: &mut String, words: &mut Vec<String>) {
+        if !word.is_empty() {
+            words.push(std::mem::take(word));
+        }
+    }
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    // The quoted word a `"...$(` interrupted, resumed at its `)`.
+    let mut outer: Option<(Vec<String>, String)> = None;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some('\'') => {
+                if c == '\'' {
+                    quote = None;
+                } else {
+                    word.push(c);
+                }
+            }
+            Some(_) => {
+                if c == '"' {
+                    quote = None;
+                } else if c == '$' && chars.peek() == Some(&'(') && outer.is_none() {
+                    chars.next();
+                    outer = Some((std::mem::take(&mut words), std::mem::take(&mut word)));
+                    quote = None;
+                } else {
+                    word.push(c);
+                }
+            }
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                ')' if outer.is_some() => {
+                    flush(&mut word, &mut words);
+                    out.push(std::mem::take(&mut words));
+                    (words, word) = outer.take().expect("checked");
+                    quote = Some('"');
+                }
+                // `args=(a b)`, `args+=("$X")`: an array, not a subshell.
+                '(' if word.ends_with('=') => {
+                    for c in chars.by_ref() {
+                        if c == ')' {
+                            break;
+                        }
+                        word.push(c);
+                    }
+                }
+                ';' | '|' | '&' | '(' | ')' | '`' => {
+                    flush(&mut word, &mut words);
+                    out.push(std::mem::take(&mut words));
+                }
+                c if c.is_whitespace() => flush(&mut word, &mut words),
+                c => word.push(c),
+            },
+        }
+    }
+    flush(&mut word, &mut words);
+    out.push(words);
+    out.retain(|w| !w.is_empty());
+    out
+}
+
+/// Where the command stands among a simple command's words: after variable assignments and
+/// prefixes (`sudo -E`, `timeout 10m`).
+fn command_position(words: &[String]) -> Option<usize> {
+    let mut after_prefix = false;
+    for (at, word) in words.iter().enumerate() {
+        let word = word.as_str();
+        let assignment = word.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        let prefix = COMMAND_PREFIXES.contains(&word);
+        let prefix_argument = after_prefix
+            && (word.starts_with('-') || word.chars().next().is_some_and(|c| c.is_ascii_digit()));
+        if !(assignment || prefix || prefix_argument) {
+            return Some(at);
+        }
+        after_prefix |= prefix;
+    }
+    None
+}
+
+/// A command whose program is a variable or an expression (`$CARGO test`,
+/// `${{ env.CARGO }} build`, `${{ matrix.script }}`): judged by the word after it. A known
+/// non-test subcommand runs no test; anything else may.
+fn variable_command(words: &[String], at: usize) -> Option<String> {
+    // The expression may span words: `${{ env.CARGO }}`.
+    let mut end = at;
+    if words[at].starts_with("${{") {
+        while end + 1 < words.len() && !words[end].ends_with("}}") {
+            end += 1;
+        }
+    }
+    match words.get(end + 1).map(String::as_str) {
+        Some(sub) if NON_TEST_SUBCOMMANDS.contains(&sub) => None,
+        Some(sub) if sub.starts_with("check") => None,
+        // `"$BIN" --version`: a program asked who it is.
+        Some("--version" | "-V" | "--help" | "-h") => None,
+        _ => Some(format!(
+            "runs a command given by a variable or expression (`{}`), which may run tests",
+            words[at..=end].join(" ")
+        )),
+    }
+}
+
+/// A line without its `#` comment (a `#` at the start or after whitespace).
+fn without_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
+            return &line[..i];
+        }
+    }
+    line
+}
+
+fn first_line(script: &str) -> String {
+    let line = script.trim().lines().next().unwrap_or("").trim();
+    if line.len() > 60 {
+        let cut = (0..=60)
+            .rev()
+            .find(|&i| line.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{}...", &line[..cut])
+    } else {
+        line.to_owned()
+    }
+}
+
+/// The first word that is not an option (nor an option's value) nor a `+toolchain`.
+fn next_word<'a>(tokens: &[&'a str]) -> Option<&'a str> {
+    let mut skip_value = false;
+    for token in tokens {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if token.starts_with('+') {
+            continue;
+        }
+        if token.starts_with('-') {
+            skip_value = matches!(
+                *token,
+                "--config" | "-Z" | "--color" | "-C" | "--manifest-path"
+            );
+            continue;
+        }
+        return Some(token);
+    }
+    None
+}
+
+/// `cargo ...`: whether the subcommand runs tests.
+fn cargo_runs_tests(rest: &[&str]) -> Option<String> {
+    let sub = next_word(rest)?;
+    let position = rest.iter().position(|t| *t == sub).unwrap_or(0);
+    let after = &rest[position + 1..];
+    if TEST_SUBCOMMANDS.contains(&sub) {
+        return Some(format!("runs `cargo {sub}`"));
+    }
+    if sub == "xtask" || sub == "x" {
+        return xtask_runs_tests(after).map(|c| format!("runs `cargo {sub} {c}`"));
+    }
+    if WRAPPER_SUBCOMMANDS.contains(&sub) {
+        let inner = after.iter().find(|t| {
+            TEST_SUBCOMMANDS.contains(t) || XTASK_TEST_COMMANDS.contains(t) || **t == "xtask"
+        });
+        return inner.map(|t| format!("runs `cargo {sub} .. {t}`"));
+    }
+    if sub.starts_with('$') {
+        return Some("runs `cargo` with a subcommand given by an expression or variable".into());
+    }
+    // `cargo check-external-types`, `cargo check-all-features`: checks, no tests.
+    if NON_TEST_SUBCOMMANDS.contains(&sub) || sub.starts_with("check-") {
+        return None;
+    }
+    Some(format!(
+        "runs `cargo {sub}`, a subcommand this analysis does not know (counted as running tests)"
+    ))
+}
+
+fn xtask_runs_tests(after: &[&str]) -> Option<String> {
+    let command = next_word(after)?;
+    if XTASK_TEST_COMMANDS.contains(&command) {
+        return Some(command.to_owned());
+    }
+    let rest = &after[after.iter().position(|t| *t == command).unwrap_or(0) + 1..];
+    (command == "impact" && next_word(rest) == Some("record")).then(|| "impact record".to_owned())
+}
+
+/// A remote action runs tests when it is a test runner by name (`*/tarpaulin`, `*/nextest`)
+/// or one of its command inputs names a test subcommand (`actions-rs/cargo` with
+/// `command: test`).
+fn remote_action_runs_tests(action: &str, with: Option<&Value>) -> Option<String> {
+    let name = action
+        .split('@')
+        .next()
+        .unwrap_or(action)
+        .to_ascii_lowercase();
+    if ["tarpaulin", "nextest", "llvm-cov"]
+        .iter()
+        .any(|w| name.rsplit('/').next().is_some_and(|last| last.contains(w)))
+    {
+        return Some(format!("uses `{action}`, a test runner"));
+    }
+    let with = with?.as_object()?;
+    // Only a test subcommand counts: `maturin-action` with `command: sdist` builds.
+    for key in ["command", "subcommand"] {
+        if let Some(command) = with.get(key).and_then(Value::as_str) {
+            let first = command.split_whitespace().next().unwrap_or("");
+            if TEST_SUBCOMMANDS.contains(&first) {
+                return Some(format!("uses `{action}` with `{key}: {command}`"));
+            }
+        }
+    }
+    None
+}
+
+fn normalize(dir: &str, path: &str) -> String {
+    crate::graph::normalize_join(dir, path)
+}
+
+/// The inert actions in force: the defaults plus the user's, lowercased.
+pub fn inert_list(extra: &[String]) -> Vec<String> {
+    DEFAULT_INERT_ACTIONS
+        .iter()
+        .map(|a| a.to_ascii_lowercase())
+        .chain(extra.iter().map(|a| a.to_ascii_lowercase()))
+        .collect()
+}
+
+fn is_inert(action: &str, inert: &[String]) -> bool {
+    let name = action
+        .split('@')
+        .next()
+        .unwrap_or(action)
+        .to_ascii_lowercase();
+    inert.iter().any(|a| {
+        name == *a
+            || name
+                .strip_prefix(a.as_str())
+                .is_some_and(|r| r.starts_with('/'))
+    })
+}
+
+/// Job keys that cannot change how its tests build or run: names, conditions on the whole
+/// job, permissions, scheduling, its own outputs. `needs` is followed separately (outputs).
+const JOB_KEYS_WITHOUT_EFFECT: &[&str] = &[
+    "name",
+    "if",
+    "needs",
+    "permissions",
+    "concurrency",
+    "outputs",
+    "environment",
+    "timeout-minutes",
+    "continue-on-error",
+];
+const STEP_KEYS_WITHOUT_EFFECT: &[&str] = &["name", "timeout-minutes", "continue-on-error"];
+
+/// The part of a test job that is its test environment: inert actions without their version.
+pub fn test_environment(job: &Value, inert: &[String]) -> Value {
+    let Some(map) = job.as_object() else {
+        return job.clone();
+    };
+    let mut out = Map::new();
+    for (key, value) in map {
+        if JOB_KEYS_WITHOUT_EFFECT.contains(&key.as_str()) {
+            continue;
+        }
+        let value = match key.as_str() {
+            // Only the matrix: `fail-fast` and `max-parallel` schedule, they do not test.
+            "strategy" => match value.get("matrix") {
+                Some(matrix) => Value::Object(Map::from_iter([("matrix".into(), matrix.clone())])),
+                None => continue,
+            },
+            "steps" => Value::Array(
+                value
+                    .as_array()
+                    .map(|steps| steps.iter().map(|s| step_environment(s, inert)).collect())
+                    .unwrap_or_default(),
+            ),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    Value::Object(out)
+}
+
+fn step_environment(step: &Value, inert: &[String]) -> Value {
+    let Some(map) = step.as_object() else {
+        return step.clone();
+    };
+    let mut out = Map::new();
+    for (key, value) in map {
+        if STEP_KEYS_WITHOUT_EFFECT.contains(&key.as_str()) {
+            continue;
+        }
+        let value = match (key.as_str(), value.as_str()) {
+            ("uses", Some(action)) if is_inert(action, inert) => Value::String(
+                action
+                    .split('@')
+                    .next()
+                    .unwrap_or(action)
+                    .to_ascii_lowercase(),
+            ),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    Value::Object(out)
+}
+
+/// Which keys of two JSON objects differ, for reasons (`steps`, `strategy`, ...).
+fn differing_keys(old: &Value, new: &Value) -> Vec<String> {
+    let empty = Map::new();
+    let old = old.as_object().unwrap_or(&empty);
+    let new = new.as_object().unwrap_or(&empty);
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| match k.as_str() {
+            "strategy" => "matrix".to_owned(),
+            other => other.to_owned(),
+        })
+        .collect()
+}
+
+/// Jobs a test job takes something from: those whose outputs its test environment reads
+/// (`needs.<job>.outputs`), and every job it `needs` when it downloads artifacts.
+fn upstream_jobs(job: &Value, inert: &[String]) -> BTreeSet<String> {
+    let mut upstream = needs_references(&test_environment(job, inert));
+    let downloads = job
+        .get("steps")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|step| step.get("uses").and_then(Value::as_str))
+        .any(|action| {
+            action
+                .to_ascii_lowercase()
+                .starts_with("actions/download-artifact")
+        });
+    if downloads {
+        match job.get("needs") {
+            Some(Value::String(one)) => {
+                upstream.insert(one.clone());
+            }
+            Some(Value::Array(many)) => {
+                upstream.extend(many.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+            _ => {}
+        }
+    }
+    upstream
+}
+
+/// `needs.<job>.` references in a job's test environment: jobs whose outputs it reads.
+fn needs_references(environment: &Value) -> BTreeSet<String> {
+    let text = environment.to_string();
+    let mut found = BTreeSet::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("needs.") {
+        rest = &rest[at + "needs.".len()..];
+        let id: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        if !id.is_empty() {
+            found.insert(id);
+        }
+    }
+    found
+}
+
+/// Every workflow of one revision, parsed, with each job's [`JobInfo`].
+pub struct Revision {
+    /// By path: the workflow and its jobs, or why it cannot be parsed.
+    pub workflows: BTreeMap<String, Result<Loaded, String>>,
+}
+
+/// A parsed workflow and what each of its jobs does.
+pub type Loaded = (Workflow, BTreeMap<String, JobInfo>);
+
+impl Revision {
+    pub fn load(files: &dyn Files) -> Revision {
+        let mut workflows = BTreeMap::new();
+        for path in files.workflow_paths() {
+            let parsed = match files.read(&path) {
+                None => Err("it cannot be read".to_owned()),
+                Some(text) => parse(&text).map(|workflow| {
+                    let infos = workflow
+                        .jobs
+                        .iter()
+                        .map(|(id, job)| (id.clone(), job_info(files, &workflow, job)))
+                        .collect();
+                    (workflow, infos)
+                }),
+            };
+            workflows.insert(path, parsed);
+        }
+        Revision { workflows }
+    }
+
+    /// `(workflow, job, runs tests)` for every job that runs `path` (a file, or a file in a
+    /// directory it uses as a local action).
+    fn users_of(&self, path: &str) -> Vec<(&str, &str, bool)> {
+        let mut users = Vec::new();
+        for (workflow, parsed) in &self.workflows {
+            let Ok((_, infos)) = parsed else { continue };
+            for (id, info) in infos {
+                let runs = info.uses.iter().any(|used| {
+                    used == path || (used.ends_with('/') && path.starts_with(used.as_str()))
+                });
+                if runs {
+                    users.push((workflow.as_str(), id.as_str(), info.runs_tests.is_some()));
+                }
+            }
+        }
+        users
+    }
+
+    fn unparseable(&self) -> Option<(&str, &str)> {
+        self.workflows
+            .iter()
+            .find_map(|(path, parsed)| parsed.as_ref().err().map(|e| (path.as_str(), e.as_str())))
+    }
+}
+
+/// Judges each changed repository path that workflows explain: workflow files themselves,
+/// and files that jobs run (local actions, reusable workflows, scripts). Paths absent from the
+/// result are left to the other evidence.
+pub fn judge(
+    changed: &[&str],
+    base: &Revision,
+    head: &Revision,
+    inert: &[String],
+) -> BTreeMap<String, Verdict> {
+    let mut verdicts = BTreeMap::new();
+    for path in changed {
+        if is_workflow_path(path) {
+            verdicts.insert((*path).to_owned(), judge_workflow(path, base, head, inert));
+            continue;
+        }
+        let mut users: Vec<(&str, &str, bool)> = base.users_of(path);
+        users.extend(head.users_of(path));
+        users.sort();
+        users.dedup();
+        if let Some((workflow, job, _)) = users.iter().find(|(_, _, tests)| *tests) {
+            verdicts.insert(
+                (*path).to_owned(),
+                Verdict::All(format!(
+                    "{path} is run by job `{job}` of {}, which runs tests",
+                    file_name(workflow)
+                )),
+            );
+        } else if path.starts_with(".github/") {
+            if let Some((workflow, why)) = base.unparseable().or(head.unparseable()) {
+                verdicts.insert(
+                    (*path).to_owned(),
+                    Verdict::All(format!(
+                        "{path} may be used by {} , which cannot be parsed ({why})",
+                        file_name(workflow)
+                    )),
+                );
+            } else if !users.is_empty() {
+                let names: Vec<String> = users
+                    .iter()
+                    .map(|(w, j, _)| format!("`{j}` ({})", file_name(w)))
+                    .collect();
+                verdicts.insert(
+                    (*path).to_owned(),
+                    Verdict::Nothing(format!(
+                        "{path} is used only by jobs that run no tests: {}",
+                        names.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+    verdicts
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+type Parsed<'a> = Option<&'a Result<Loaded, String>>;
+
+fn judge_workflow(path: &str, base: &Revision, head: &Revision, inert: &[String]) -> Verdict {
+    let name = file_name(path);
+    let old: Parsed<'_> = base.workflows.get(path);
+    let new: Parsed<'_> = head.workflows.get(path);
+    for (side, parsed) in [("base", old), ("head", new)] {
+        if let Some(Err(why)) = parsed {
+            return Verdict::All(format!(
+                "{path} cannot be parsed at the {side} ({why}): a workflow that cannot be read may run any test"
+            ));
+        }
+    }
+    let old = old.and_then(|p| p.as_ref().ok());
+    let new = new.and_then(|p| p.as_ref().ok());
+    let test_jobs = |side: Option<&Loaded>| -> BTreeMap<String, String> {
+        side.map(|(_, infos)| {
+            infos
+                .iter()
+                .filter_map(|(id, info)| info.runs_tests.clone().map(|why| (id.clone(), why)))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let mut tests = test_jobs(old);
+    for (id, why) in test_jobs(new) {
+        tests.entry(id).or_insert(why);
+    }
+    let job = |side: Option<&Loaded>, id: &str| -> Option<Value> {
+        side.and_then(|(w, _)| w.jobs.get(id).cloned())
+    };
+    let top = |side: Option<&Loaded>, key: &str| -> Value {
+        side.and_then(|(w, _)| w.top.get(key).cloned())
+            .unwrap_or(Value::Null)
+    };
+
+    let mut causes = Vec::new();
+    // Jobs that call a reusable workflow do not pass the caller's `env` and `defaults` on.
+    let inheritors: Vec<String> = tests
+        .keys()
+        .filter(|id| {
+            [job(old, id), job(new, id)]
+                .iter()
+                .flatten()
+                .any(|j| j.get("uses").is_none())
+        })
+        .map(|id| format!("`{id}`"))
+        .collect();
+    if !inheritors.is_empty() {
+        for key in ["env", "defaults"] {
+            if top(old, key) != top(new, key) {
+                causes.push(format!(
+                    "the workflow-level `{key}` changed, which every job inherits, and {} {} tests",
+                    plural("job", &inheritors),
+                    if inheritors.len() == 1 { "runs" } else { "run" }
+                ));
+            }
+        }
+    }
+    let ids: BTreeSet<String> = [old, new]
+        .iter()
+        .flatten()
+        .flat_map(|(w, _)| w.jobs.keys().cloned())
+        .collect();
+    let mut changed_plain = Vec::new();
+    let mut changed_inertly = Vec::new();
+    // An upstream job counts by the same measure as a test job: its environment.
+    let changed = |id: &str| {
+        let environment = |j: Option<Value>| j.map(|j| test_environment(&j, inert));
+        environment(job(old, id)) != environment(job(new, id))
+    };
+    for id in &ids {
+        let (before, after) = (job(old, id), job(new, id));
+        let Some(why) = tests.get(id) else {
+            if before != after {
+                changed_plain.push(format!("`{id}`"));
+            }
+            continue;
+        };
+        let environment = |j: &Option<Value>| j.as_ref().map(|j| test_environment(j, inert));
+        let (env_before, env_after) = (environment(&before), environment(&after));
+        if env_before != env_after {
+            let what = match (&env_before, &env_after) {
+                (None, _) => "was added".to_owned(),
+                (_, None) => "was removed".to_owned(),
+                (Some(a), Some(b)) => format!("its {} changed", differing_keys(a, b).join(", ")),
+            };
+            causes.push(format!("job `{id}` runs tests ({why}) and {what}"));
+            continue;
+        }
+        // Jobs whose outputs or artifacts the test job takes are part of its environment.
+        let readers = [&before, &after]
+            .into_iter()
+            .flatten()
+            .flat_map(|j| upstream_jobs(j, inert));
+        let mut upstream_changed = false;
+        for upstream in readers.collect::<BTreeSet<_>>() {
+            if &upstream != id && changed(&upstream) {
+                causes.push(format!(
+                    "job `{id}` runs tests and takes outputs or artifacts of job `{upstream}`, which changed"
+                ));
+                upstream_changed = true;
+            }
+        }
+        if !upstream_changed && before != after {
+            changed_inertly.push(format!("`{id}`"));
+        }
+    }
+    if !causes.is_empty() {
+        return Verdict::All(format!("{name}: {}", causes.join("; ")));
+    }
+    let mut parts = Vec::new();
+    if !changed_plain.is_empty() {
+        parts.push(format!(
+            "{} changed; no job that runs tests changed",
+            plural("job", &changed_plain)
+        ));
+    }
+    if !changed_inertly.is_empty() {
+        parts.push(format!(
+            "{} {} tests but changed only in what cannot affect them (names, conditions, inert action versions)",
+            plural("job", &changed_inertly),
+            if changed_inertly.len() == 1 { "runs" } else { "run" }
+        ));
+    }
+    if parts.is_empty() {
+        parts.push(match (old, new) {
+            (None, Some(_)) => "added without jobs that run tests".to_owned(),
+            (Some(_), None) => "removed; none of its jobs ran tests".to_owned(),
+            _ => "no job changed (comments, layout, triggers or workflow metadata)".to_owned(),
+        });
+    }
+    Verdict::Nothing(format!("{name}: {}", parts.join("; ")))
+}
+
+fn plural(word: &str, names: &[String]) -> String {
+    if names.len() == 1 {
+        format!("{word} {}", names[0])
+    } else {
+        format!("{word}s {}", names.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct Tree(HashMap<String, String>);
+
+    impl Tree {
+        fn with(mut self, path: &str, text: &str) -> Tree {
+            self.0.insert(path.to_owned(), text.to_owned());
+            self
+        }
+    }
+
+    impl Files for Tree {
+        fn read(&self, path: &str) -> Option<String> {
+            self.0.get(path).cloned()
+        }
+        fn workflow_paths(&self) -> Vec<String> {
+            let mut paths: Vec<String> = self
+                .0
+                .keys()
+                .filter(|p| is_workflow_path(p))
+                .cloned()
+                .collect();
+            paths.sort();
+            paths
+        }
+    }
+
+    const CI: &str = "\
+name: ci
+on: [push]
+env:
+  CARGO_TERM_COLOR: always
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: cargo clippy --all-targets -- -D warnings
+      - run: cargo fmt --check
+  test:
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        os: [ubuntu-latest]
+    steps:
+      - uses: actions/checkout@v4
+      - uses: dtolnay/rust-toolchain@stable
+      - uses: Swatinem/rust-cache@v2
+      - name: Test
+        run: cargo nextest run --workspace
+";
+
+    fn decide(base: &Tree, head: &Tree, changed: &[&str]) -> BTreeMap<String, Verdict> {
+        let inert = inert_list(&[]);
+        judge(
+            changed,
+            &Revision::load(base),
+            &Revision::load(head),
+            &inert,
+        )
+    }
+
+    fn one(base: &str, head: &str) -> Verdict {
+        let path = ".github/workflows/ci.yml";
+        let base = Tree::default().with(path, base);
+        let head = Tree::default().with(path, head);
+        decide(&base, &head, &[path]).remove(path).expect("judged")
+    }
+
+    fn assert_all(verdict: &Verdict, mentions: &str) {
+        match verdict {
+            Verdict::All(why) => assert!(why.contains(mentions), "{why}"),
+            Verdict::Nothing(why) => panic!("expected everything, got nothing: {why}"),
+        }
+    }
+
+    fn assert_nothing(verdict: &Verdict, mentions: &str) {
+        match verdict {
+            Verdict::Nothing(why) => assert!(why.contains(mentions), "{why}"),
+            Verdict::All(why) => panic!("expected nothing, got everything: {why}"),
+        }
+    }
+
+    #[test]
+    fn test_jobs_are_found_by_their_commands() {
+        let workflow = parse(CI).unwrap();
+        let tree = Tree::default();
+        let lint = job_info(&tree, &workflow, &workflow.jobs["lint"]);
+        let test = job_info(&tree, &workflow, &workflow.jobs["test"]);
+        assert_eq!(lint.runs_tests, None);
+        assert!(
+            test.runs_tests
+                .as_deref()
+                .unwrap()
+                .contains("cargo nextest"),
+            "{:?}",
+            test.runs_tests
+        );
+    }
+
+    #[test]
+    fn a_lint_job_change_selects_nothing_naming_it() {
+        let head = CI.replace("cargo fmt --check", "cargo fmt --all --check");
+        assert_nothing(
+            &one(CI, &head),
+            "ci.yml: job `lint` changed; no job that runs tests changed",
+        );
+    }
+
+    #[test]
+    fn inert_action_bumps_in_a_test_job_select_nothing() {
+        let head = CI
+            .replace("actions/checkout@v4", "actions/checkout@v5")
+            .replace("Swatinem/rust-cache@v2", "Swatinem/rust-cache@0123abcd")
+            .replace("name: Test", "name: Tests");
+        let verdict = one(CI, &head);
+        assert_nothing(
+            &verdict,
+            "job `test` runs tests but changed only in what cannot affect them",
+        );
+        assert_nothing(&verdict, "job `lint` changed");
+    }
+
+    #[test]
+    fn a_toolchain_action_bump_in_a_test_job_selects_everything() {
+        let head = CI.replace(
+            "dtolnay/rust-toolchain@stable",
+            "dtolnay/rust-toolchain@1.85",
+        );
+        assert_all(
+            &one(CI, &head),
+            "job `test` runs tests (step 4: `cargo nextest run --workspace` runs `cargo nextest`) and its steps changed",
+        );
+    }
+
+    #[test]
+    fn matrix_env_and_steps_of_a_test_job_are_its_environment() {
+        let matrix = CI.replace("os: [ubuntu-latest]", "os: [ubuntu-latest, macos-latest]");
+        assert_all(&one(CI, &matrix), "its matrix changed");
+        let schedule = CI.replace("fail-fast: false", "fail-fast: true");
+        assert_nothing(
+            &one(CI, &schedule),
+            "job `test` runs tests but changed only",
+        );
+        let env = CI.replace("CARGO_TERM_COLOR: always", "RUSTFLAGS: -Dwarnings");
+        assert_all(&one(CI, &env), "the workflow-level `env` changed");
+        let steps = CI.replace("--workspace", "--workspace --all-features");
+        assert_all(&one(CI, &steps), "its steps changed");
+        let runner = CI.replacen(
+            "runs-on: ubuntu-latest\n    strategy",
+            "runs-on: ubuntu-24.04\n    strategy",
+            1,
+        );
+        assert_all(&one(CI, &runner), "its runs-on changed");
+    }
+
+    #[test]
+    fn workflow_env_is_not_passed_to_called_workflows() {
+        let base = "on: push\nenv:\n  A: 1\njobs:\n  call:\n    uses: ./.github/workflows/t.yml\n";
+        let head = base.replace("A: 1", "A: 2");
+        let path = ".github/workflows/ci.yml";
+        let called = ".github/workflows/t.yml";
+        let tests =
+            "on: workflow_call\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: cargo test\n";
+        let b = Tree::default().with(path, base).with(called, tests);
+        let h = Tree::default().with(path, &head).with(called, tests);
+        assert_nothing(&decide(&b, &h, &[path])[path], "no job changed");
+    }
+
+    #[test]
+    fn comments_and_layout_are_no_change() {
+        let head = format!("# a comment\n{}", CI.replace("on: [push]", "on:\n  - push"));
+        assert_nothing(&one(CI, &head), "no job changed");
+    }
+
+    #[test]
+    fn workflow_env_without_test_jobs_selects_nothing() {
+        let release = "on: push\nenv:\n  A: 1\njobs:\n  publish:\n    runs-on: x\n    steps:\n      - run: cargo publish\n";
+        let head = release.replace("A: 1", "A: 2");
+        assert_nothing(&one(release, &head), "no job changed");
+    }
+
+    #[test]
+    fn unparseable_workflow_selects_everything_saying_where() {
+        let broken = "on: push\njobs:\n  test:\n    steps: [\n";
+        let verdict = one(CI, broken);
+        assert_all(&verdict, "cannot be parsed at the head (line");
+        let no_jobs = one(CI, "on: push\n");
+        assert_all(&no_jobs, "there is no `jobs` mapping");
+    }
+
+    #[test]
+    fn added_and_removed_workflows_are_judged_by_their_jobs() {
+        let path = ".github/workflows/ci.yml";
+        let empty = Tree::default();
+        let with = Tree::default().with(path, CI);
+        assert_all(
+            &decide(&empty, &with, &[path])[path],
+            "job `test` runs tests",
+        );
+        assert_all(&decide(&with, &empty, &[path])[path], "was removed");
+        let release = Tree::default().with(
+            path,
+            "on: push\njobs:\n  publish:\n    runs-on: x\n    steps:\n      - run: cargo publish\n",
+        );
+        assert_nothing(
+            &decide(&empty, &release, &[path])[path],
+            "job `publish` changed; no job that runs tests changed",
+        );
+    }
+
+    #[test]
+    fn local_composite_action_used_by_a_test_job() {
+        let workflow = "on: push\njobs:\n  test:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup\n      - run: cargo test\n  docs:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/pages\n";
+        let action = "runs:\n  using: composite\n  steps:\n    - run: rustup toolchain install stable\n      shell: bash\n";
+        let tree = |setup: &str| {
+            Tree::default()
+                .with(".github/workflows/ci.yml", workflow)
+                .with(".github/actions/setup/action.yml", setup)
+                .with(".github/actions/pages/action.yml", action)
+        };
+        let (base, head) = (tree(action), tree(&action.replace("stable", "nightly")));
+        let verdicts = decide(
+            &base,
+            &head,
+            &[
+                ".github/actions/setup/action.yml",
+                ".github/actions/pages/action.yml",
+            ],
+        );
+        assert_all(
+            &verdicts[".github/actions/setup/action.yml"],
+            "run by job `test` of ci.yml, which runs tests",
+        );
+        assert_nothing(
+            &verdicts[".github/actions/pages/action.yml"],
+            "used only by jobs that run no tests: `docs` (ci.yml)",
+        );
+    }
+
+    #[test]
+    fn a_composite_action_that_runs_tests_makes_a_test_job() {
+        let workflow = parse(
+            "on: push\njobs:\n  check:\n    runs-on: x\n    steps:\n      - uses: ./ci/run-tests\n",
+        )
+        .unwrap();
+        let tree = Tree::default().with(
+            "ci/run-tests/action.yaml",
+            "runs:\n  using: composite\n  steps:\n    - run: cargo llvm-cov --workspace\n      shell: bash\n",
+        );
+        let info = job_info(&tree, &workflow, &workflow.jobs["check"]);
+        assert!(info.runs_tests.unwrap().contains("cargo llvm-cov"));
+        assert!(info.uses.contains("ci/run-tests/"));
+        let missing = job_info(&Tree::default(), &workflow, &workflow.jobs["check"]);
+        assert!(missing.runs_tests.unwrap().contains("cannot be read"));
+    }
+
+    #[test]
+    fn reusable_workflows_and_scripts_are_followed() {
+        let caller = parse("on: push\njobs:\n  call:\n    uses: ./.github/workflows/tests.yml\n  remote:\n    uses: org/repo/.github/workflows/x.yml@v1\n").unwrap();
+        let tree = Tree::default()
+            .with(".github/workflows/tests.yml", "on: workflow_call\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: bash .ci/run\n")
+            .with(".ci/run", "#!/bin/sh\ncd \"$(dirname \"$0\")/..\"\ncargo xtask release-lane\n");
+        let call = job_info(&tree, &caller, &caller.jobs["call"]);
+        let why = call.runs_tests.unwrap();
+        assert!(
+            why.contains("runs `.ci/run`, which runs `cargo xtask release-lane`"),
+            "{why}"
+        );
+        assert!(
+            call.uses.contains(".github/workflows/tests.yml"),
+            "{:?}",
+            call.uses
+        );
+        assert!(call.uses.contains(".ci/run"), "{:?}", call.uses);
+        let remote = job_info(&tree, &caller, &caller.jobs["remote"]);
+        assert!(remote.runs_tests.unwrap().contains("another repository"));
+
+        let scripted = parse("on: push\njobs:\n  s:\n    runs-on: x\n    steps:\n      - run: ./scripts/ci.sh\n  r:\n    runs-on: x\n    steps:\n      - run: scripts/release.sh\n").unwrap();
+        let tree = Tree::default()
+            .with("scripts/ci.sh", "set -e\nscripts/inner.sh\n")
+            .with("scripts/inner.sh", "cargo xtask lane fast\n")
+            .with(
+                "scripts/release.sh",
+                "cargo build --release\ngh release upload\n",
+            );
+        let in_place = parse("on: push\njobs:\n  p:\n    runs-on: x\n    steps:\n      - run: timeout 30m ci/test-all --fast\n").unwrap();
+        let tree_in_place = Tree::default().with("ci/test-all", "cargo test --workspace \"$@\"\n");
+        let p = job_info(&tree_in_place, &in_place, &in_place.jobs["p"]);
+        assert!(
+            p.runs_tests
+                .unwrap()
+                .contains("runs `ci/test-all`, which runs `cargo test`")
+        );
+        let s = job_info(&tree, &scripted, &scripted.jobs["s"]);
+        assert!(s.runs_tests.unwrap().contains("cargo xtask lane"));
+        assert!(s.uses.contains("scripts/inner.sh"));
+        let python = parse("on: push\njobs:\n  p:\n    runs-on: x\n    steps:\n      - run: python scripts/pgo.py --x\n  q:\n    runs-on: x\n    steps:\n      - run: python scripts/tests.py\n").unwrap();
+        let tree_python = Tree::default()
+            .with("scripts/pgo.py", "import subprocess\nsource = open('x')\nsh = 1\nsubprocess.run([\"cargo\", \"pgo\", \"build\"])\n")
+            .with("scripts/tests.py", "import subprocess\nsubprocess.run([\"cargo\", \"nextest\", \"run\"])\n");
+        assert_eq!(
+            job_info(&tree_python, &python, &python.jobs["p"]).runs_tests,
+            None
+        );
+        assert!(
+            job_info(&tree_python, &python, &python.jobs["q"])
+                .runs_tests
+                .unwrap()
+                .contains("cargo nextest")
+        );
+        let r = job_info(&tree, &scripted, &scripted.jobs["r"]);
+        assert_eq!(r.runs_tests, None);
+        let unreadable = job_info(&Tree::default(), &scripted, &scripted.jobs["r"]);
+        assert!(unreadable.runs_tests.unwrap().contains("cannot be read"));
+    }
+
+    #[test]
+    fn cargo_command_classification() {
+        let runs = |line: &str| {
+            let workflow = parse(&format!(
+                "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: |\n          {line}\n"
+            ))
+            .unwrap();
+            job_info(&Tree::default(), &workflow, &workflow.jobs["j"])
+                .runs_tests
+                .is_some()
+        };
+        for test in [
+            "cargo test --workspace",
+            "cargo +nightly nextest run",
+            "cargo hack test --each-feature",
+            "cargo miri test",
+            "cargo xtask lane fast",
+            "cargo xtask release-lane",
+            "cargo xtask test --affected",
+            "cargo xtask impact record -- --all-features",
+            "cargo something-new",
+            "cross test --target x",
+            "RUSTFLAGS=-Dwarnings cargo llvm-cov --lcov",
+            "make check",
+            "cargo ${{ matrix.command }}",
+            "${{ matrix.script }}",
+            "$CARGO test --workspace",
+            "${{ env.CARGO }} test --verbose",
+            "X=1 ${{ env.CARGO }} nextest run",
+            "cd sub && $RUNNER",
+            "timeout 10m make test",
+            "sudo -E $(which cargo) test",
+            "bash -c \"cargo test\"",
+            "x=\"$(just test)\"",
+        ] {
+            assert!(runs(test), "{test} runs tests");
+        }
+        for not_test in [
+            "cargo build --release",
+            "cargo clippy --all-targets",
+            "cargo +nightly fmt --check",
+            "cargo publish -p foo",
+            "cargo xtask preflight",
+            "cargo xtask deps audit",
+            "cargo bench --no-run",
+            "cargo hack check --each-feature",
+            "cargo --version",
+            "echo done",
+            "${{ env.CARGO }} build --verbose --workspace",
+            "$CARGO clippy",
+            "$HOME/.cargo/bin/cargo build",
+            "cargo check-external-types --all-features",
+            "cp \"$outdir\"/{rg.bash,rg.fish,_rg.ps1} deployment/complete/",
+            "export UPDATE=\"gh-releases-zsync|$GITHUB_REPOSITORY_OWNER|helix|latest\"",
+            "gh pr comment --body \"just a make-over\"",
+            "outdir=\"$(ci/cargo-out-dir \"${{ env.TARGET_DIR }}\")\"",
+            "./target/release/rg --version",
+            "\"$BIN\" --version",
+            "dist_args=() ; dist_args+=(\"$DIST_TAG_FLAG\")",
+            "cargo pgo build",
+            "python -m ruff --help",
+            "echo \"LLVM=$(rustc --print sysroot)/lib/${{ matrix.t }}/bin\" >> $GITHUB_ENV",
+            "LLVM=\"$(rustc --print sysroot)/lib/${{ matrix.t }}/bin\" ; ls",
+        ] {
+            assert!(!runs(not_test), "{not_test} runs no tests");
+        }
+    }
+
+    #[test]
+    fn remote_actions_with_test_commands() {
+        let workflow = parse("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions-rs/cargo@v1\n        with:\n          command: test\n  b:\n    runs-on: x\n    steps:\n      - uses: taiki-e/install-action@v2\n        with:\n          tool: cargo-nextest\n").unwrap();
+        let tree = Tree::default();
+        assert!(
+            job_info(&tree, &workflow, &workflow.jobs["a"])
+                .runs_tests
+                .is_some()
+        );
+        assert!(
+            job_info(&tree, &workflow, &workflow.jobs["b"])
+                .runs_tests
+                .is_none()
+        );
+        let maturin = parse("on: push\njobs:\n  s:\n    runs-on: x\n    steps:\n      - uses: PyO3/maturin-action@v1\n        with:\n          command: sdist\n").unwrap();
+        assert!(
+            job_info(&tree, &maturin, &maturin.jobs["s"])
+                .runs_tests
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn outputs_a_test_job_reads_are_part_of_its_environment() {
+        let base = "on: push\njobs:\n  plan:\n    runs-on: x\n    outputs:\n      flags: ${{ steps.f.outputs.flags }}\n    steps:\n      - id: f\n        run: echo flags=--all-features >> $GITHUB_OUTPUT\n  test:\n    needs: plan\n    runs-on: x\n    steps:\n      - run: cargo test ${{ needs.plan.outputs.flags }}\n";
+        let head = base.replace("--all-features", "--no-default-features");
+        assert_all(
+            &one(base, &head),
+            "takes outputs or artifacts of job `plan`, which changed",
+        );
+    }
+
+    #[test]
+    fn artifacts_a_test_job_downloads_come_from_its_environment() {
+        let base = "on: push\njobs:\n  build:\n    runs-on: x\n    steps:\n      - run: cargo build --tests\n      - uses: actions/upload-artifact@v4\n  run:\n    needs: [build]\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n      - run: cargo test --no-run\n";
+        let head = base.replace("--tests", "--tests --release");
+        assert_all(
+            &one(base, &head),
+            "takes outputs or artifacts of job `build`, which changed",
+        );
+    }
+
+    #[test]
+    fn user_inert_actions_extend_the_defaults() {
+        let base = "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - uses: my-org/notify@v1\n      - run: cargo test\n";
+        let head = base.replace("@v1", "@v2");
+        let path = ".github/workflows/ci.yml";
+        let (b, h) = (
+            Tree::default().with(path, base),
+            Tree::default().with(path, &head),
+        );
+        let (rb, rh) = (Revision::load(&b), Revision::load(&h));
+        let default = judge(&[path], &rb, &rh, &inert_list(&[]));
+        assert_all(&default[path], "its steps changed");
+        let extended = judge(
+            &[path],
+            &rb,
+            &rh,
+            &inert_list(&["My-Org/notify".to_owned()]),
+        );
+        assert_nothing(&extended[path], "changed only in what cannot affect them");
+    }
+
+    #[test]
+    fn workflow_paths_are_top_level_yaml_files() {
+        assert!(is_workflow_path(".github/workflows/ci.yml"));
+        assert!(is_workflow_path(".github/workflows/release.yaml"));
+        assert!(!is_workflow_path(".github/workflows/README.md"));
+        assert!(!is_workflow_path(".github/workflows/sub/x.yml"));
+        assert!(!is_workflow_path("ws/.github/workflows/ci.yml"));
+    }
+}
