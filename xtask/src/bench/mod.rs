@@ -3,6 +3,7 @@
 mod all;
 mod anchors;
 mod artifacts;
+mod history;
 mod impact;
 // Shared with the impact conformance suite, which reads every field the bench does not.
 #[allow(dead_code)]
@@ -37,8 +38,9 @@ pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
         Some("all") => all::run(args),
         Some("impact") => impact::run(args),
         Some("artifacts") => artifacts::run(args),
+        Some("history") => history::run(args),
         _ => Err(Failure::invalid_input(
-            "usage: cargo xtask bench <all|impact|artifacts> [args]",
+            "usage: cargo xtask bench <all|impact|artifacts|history> [args]",
         )),
     }
 }
