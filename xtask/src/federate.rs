@@ -92,11 +92,14 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
                     .map_err(crate::usage_error)?
                     .parse()
                     .map_err(crate::usage_error)?;
-                if !value.is_finite() || value < 0.0 {
-                    return Err(Failure::invalid_input(format!(
-                        "--{name} must be a non-negative number, got {value}"
-                    )));
-                }
+                // The same ranges as gates.toml, in the flag's own words.
+                release::gates::check_threshold(&name.replace('-', "_"), value).map_err(
+                    |message| {
+                        Failure::invalid_input(format!(
+                            "--{name}: {message} (the range gates.toml allows)"
+                        ))
+                    },
+                )?;
                 parsed.overrides[slot] = Some(value);
             }
             Long("carry-forward") => parsed.carry_forward = true,
@@ -148,6 +151,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         });
     }
     let now = time::now_epoch().map_err(Failure::invalid_input)?;
+    if !original_form && !args.dry_run {
+        crate::output::report_stale(chain::clean_stale_temp_files(&releases_dir)?);
+    }
 
     // Phase 2: judge and build.
     let outcome = federation::federate(Inputs {
@@ -178,8 +184,15 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     }
     let written = match &outcome.release {
         Some(release) if !args.dry_run => {
-            let path = target.clone().expect("a release always has a target");
-            write_release(&path, &release.to_bytes(), !original_form)?;
+            let path = if original_form {
+                let path = target.clone().expect("a release always has a target");
+                write_output(&path, &release.to_bytes())?;
+                path
+            } else {
+                let published = chain::publish(&releases_dir, release)?;
+                crate::output::report_stale(published.removed_stale);
+                published.path
+            };
             // The original form prints the output path as given, like the script did.
             Some(if original_form {
                 path
@@ -277,10 +290,13 @@ fn read_inputs(
                 absent.join(", ")
             )));
         }
-        named[..3]
+        let inputs: Vec<PathBuf> = named[..3]
             .iter()
             .filter_map(|(_, p)| p.as_ref().cloned())
-            .collect()
+            .collect();
+        let output = args.output.as_ref().expect("checked above");
+        refuse_output_over_input(output, inputs.iter().chain(args.gates.as_ref()))?;
+        inputs
     } else {
         let dir = args
             .providers
@@ -331,12 +347,36 @@ fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Located> {
     Ok(paths)
 }
 
-/// Atomic write; in the repository form an existing release file is never replaced.
-fn write_release(path: &Path, bytes: &[u8], never_replace: bool) -> Result<(), Failure> {
-    if never_replace && path.exists() {
-        return Err(Failure::check_failed(format!(
-            "{} already exists; releases are immutable (run `cargo xtask federate --verify-chain`)",
-            path.display()
+/// The output must not be, or resolve to (symlinks, `..`), a file the run reads: writing it
+/// would destroy that input.
+fn refuse_output_over_input<'a>(
+    output: &Path,
+    inputs: impl Iterator<Item = &'a PathBuf>,
+) -> Result<(), Failure> {
+    let Some(landing) = support::atomic::landing_path(output) else {
+        return Ok(());
+    };
+    for input in inputs {
+        if support::atomic::landing_path(input).as_ref() == Some(&landing) {
+            return Err(Failure::invalid_input(format!(
+                "--output {} is the input {}: writing the release there would destroy it; \
+                 choose another output path",
+                output.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The original form's output: replaced atomically, like the script's.
+fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    if let Some(file) = support::atomic::blocking_ancestor(path) {
+        return Err(Failure::invalid_input(format!(
+            "cannot write {}: {} is a file, not a directory; no release written (choose an \
+             output path whose parent is a directory)",
+            path.display(),
+            file.display()
         )));
     }
     support::atomic::write_atomic(path, bytes).map_err(|err| {

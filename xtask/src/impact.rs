@@ -266,6 +266,10 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
             let selection = lanes::selection(&root, name)?;
             args.extend(["--profile".to_owned(), selection.profile.clone()]);
             args.extend(selection.build_args());
+            eprintln!(
+                "test --affected: features: {} (lane `{name}`)",
+                selection.features_text()
+            );
             let filter = match &affected {
                 Some(filterset) => selection.and_filter(filterset),
                 None => selection.filterset.clone(),
@@ -275,7 +279,12 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
             args.extend(["--no-tests".to_owned(), "pass".to_owned()]);
         }
         None => {
-            args.push("--workspace".to_owned());
+            // The selection is run as the full test command builds it (README, `.ci/run`):
+            // a selected test behind `#[cfg(feature = ..)]` must not be compiled out.
+            args.extend(["--workspace".to_owned(), "--all-features".to_owned()]);
+            eprintln!(
+                "test --affected: features: all features (--all-features, as `cargo nextest run --workspace --all-features`)"
+            );
             if let Some(filterset) = affected {
                 args.extend(["-E".to_owned(), filterset]);
             }

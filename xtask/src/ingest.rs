@@ -39,7 +39,7 @@ locked by another ingest, I/O, no signature verifier)";
 
 /// Versioned shapes of `--format json`.
 const INGEST_SCHEMA: &str = "node-ingest/v1";
-const STATUS_SCHEMA: &str = "node-status/v1";
+const STATUS_SCHEMA: &str = "node-status/v2";
 
 #[derive(Default)]
 struct Args {
@@ -150,6 +150,11 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
     progress.finish();
     match result {
         Ok(outcome) => {
+            if let IngestOutcome::Installed(report) = &outcome {
+                for warning in &report.warnings {
+                    eprintln!("warning: {warning}");
+                }
+            }
             if json {
                 let mut value = serde_json::to_value(&outcome).expect("outcomes serialize");
                 value["schema"] = INGEST_SCHEMA.into();
@@ -274,7 +279,7 @@ fn status(store: &NodeStore, json: bool) -> Result<Exit, Failure> {
 }
 
 fn release_json(release: &InstalledRelease) -> Value {
-    let record = release.verification().ok();
+    let record = &release.record;
     let m = &release.manifest;
     json!({
         "release_seq": release.release_seq,
@@ -285,9 +290,9 @@ fn release_json(release: &InstalledRelease) -> Value {
         "previous_release": m.previous_release,
         "rollback_of": m.rollback_of,
         "dir": release.dir,
-        "verified_at": record.as_ref().map(|r| r.verified_at.clone()),
-        "signed_by": record.as_ref().and_then(|r| r.signed_by.clone()),
-        "units": record.map(|r| r.units),
+        "verified_at": record.verified_at,
+        "signed_by": record.signed_by,
+        "units": record.units,
     })
 }
 
@@ -299,7 +304,7 @@ fn status_json(store: &NodeStore, status: &NodeStatus) -> Value {
         "warm": status.warm.iter().map(release_json).collect::<Vec<_>>(),
         "history": status.history,
         "history_verified": true,
-        "uncommitted_history_lines": status.uncommitted_lines,
+        "history_append_pending": status.history_append_pending,
     })
 }
 
@@ -322,13 +327,11 @@ fn print_status(store: &NodeStore, status: &NodeStatus) {
     println!(
         "history  {} entries, hash chain verified{}",
         status.history.len(),
-        if status.uncommitted_lines > 0 {
-            format!(
-                " ({} uncommitted line(s) from an interrupted ingest, dropped by the next one)",
-                status.uncommitted_lines
-            )
+        if status.history_append_pending {
+            " (the last entry is held by current.json; an interrupted ingest did not append it \
+             to history.jsonl, the next ingest does)"
         } else {
-            String::new()
+            ""
         }
     );
     for entry in &status.history {

@@ -1,6 +1,6 @@
 //! `cargo xtask`: the workspace's automation. One module per command; `main` only dispatches.
 //!
-//! Exit codes (DESIGN.md section 9) come from [`support::Exit`]: 0 success, 1 a check failed,
+//! Exit codes (README.md, "Commands") come from [`support::Exit`]: 0 success, 1 a check failed,
 //! 2 invalid input or usage, 3 the environment failed.
 
 mod bench;
@@ -41,7 +41,7 @@ commands:
   kernel                list or check the kernel manifest
   ingest                install a release into a node directory
   rollback              publish a rollback release
-  bench all|impact|artifacts|history  rerunnable measurements, printed as a table
+  bench all|impact|artifacts|history|soundness  rerunnable measurements, printed as a table
 
 exit codes: 0 success, 1 a check failed, 2 invalid input or usage, 3 environment failure
 ";

@@ -51,6 +51,16 @@ pub fn report_failure(failure: &Failure) {
     }
 }
 
+/// Names the temp files of killed runs that a writer removed (see `release::chain::publish`).
+pub fn report_stale(removed: Vec<std::path::PathBuf>) {
+    for path in removed {
+        eprintln!(
+            "note: removed {}, left by a run that was killed while writing",
+            path.display()
+        );
+    }
+}
+
 /// Appends Markdown to `$GITHUB_STEP_SUMMARY` when running under GitHub Actions.
 pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {

@@ -159,9 +159,7 @@ fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
                 continue;
             }
             let parsed = if kind == Some("json") {
-                serde_json::from_str::<serde_json::Value>(&text)
-                    .map(drop)
-                    .map_err(|e| Located::from_json(shown, &text, &e))
+                support::json::parse::<serde_json::Value>(shown, &text).map(drop)
             } else {
                 toml::from_str::<toml::Table>(&text)
                     .map(drop)

@@ -56,7 +56,15 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
         match arg {
             Long("releases-dir") => parsed.releases_dir = Some(parser.value()?.into()),
             Long("to") => parsed.to = Some(parser.value()?.string()?),
-            Long("expires-in-days") => parsed.expires_in_days = Some(parser.value()?.parse()?),
+            Long("expires-in-days") => {
+                let days: i64 = parser.value()?.parse()?;
+                let days = release::gates::check_expires_after_days(days).map_err(|message| {
+                    format!(
+                        "--expires-in-days: {message} (the range gates.toml's expires_after_days allows)"
+                    )
+                })?;
+                parsed.expires_in_days = Some(days);
+            }
             Long("dry-run") => parsed.dry_run = true,
             Long("format") => parsed.format = Some(parser.value()?.string()?),
             Long("help") | Short('h') => {
@@ -79,6 +87,9 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
         .releases_dir
         .clone()
         .unwrap_or_else(|| root.join(RELEASES_DIR));
+    if !args.dry_run {
+        crate::output::report_stale(chain::clean_stale_temp_files(&dir)?);
+    }
     let releases = chain::load_releases(&dir).map_err(Failure::located)?;
     if releases.is_empty() {
         return Err(Failure::invalid_input(format!(
@@ -132,15 +143,7 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
 
     let path = dir.join(chain::release_file_name(rollback.release_seq));
     if !args.dry_run {
-        if path.exists() {
-            return Err(Failure::invalid_input(format!(
-                "{} already exists; the release directory is out of order",
-                path.display()
-            )));
-        }
-        support::atomic::write_atomic(&path, &rollback.to_bytes()).map_err(|err| {
-            Failure::environment(format!("cannot write {}: {err}", path.display()))
-        })?;
+        crate::output::report_stale(chain::publish(&dir, &rollback)?.removed_stale);
     }
     if json {
         let summary = json!({

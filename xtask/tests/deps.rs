@@ -1,5 +1,7 @@
 //! `cargo xtask deps`: the real binary on this repository and on a small temporary workspace.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -14,7 +16,7 @@ fn repo_root() -> PathBuf {
 }
 
 fn xtask(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+    common::xtask_command()
         .args(args)
         .env_remove("XTASK_WORKSPACE_ROOT")
         .env("NO_COLOR", "1")
@@ -54,9 +56,12 @@ fn tree(sh: &Shell, packages: &[&str]) -> Vec<String> {
         args.extend(["-p", package]);
     }
     let format = "{p}";
-    let output = cmd!(
-        sh,
-        "cargo tree {args...} -e normal,build,dev --prefix none --format {format}"
+    let output = support::nested::isolated(
+        cmd!(
+            sh,
+            "cargo tree {args...} -e normal,build,dev --prefix none --format {format}"
+        ),
+        xshell::Cmd::env_remove,
     )
     .read()
     .unwrap();

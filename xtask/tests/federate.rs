@@ -125,7 +125,11 @@ fn repository_form_writes_the_next_release_and_chains_it() {
     );
     assert_eq!(
         listing(&ws.path().join("manifests/releases")),
-        ["release-000001.json", "release-000002.json"]
+        [
+            ".release.lock",
+            "release-000001.json",
+            "release-000002.json"
+        ]
     );
 
     let verify = federate(ws.path(), EPOCH, &["--verify-chain"]);
@@ -193,7 +197,7 @@ fn gate_failure_exits_1_names_the_gate_and_leaves_the_previous_release_intact() 
         "{}",
         text(&failed.stdout)
     );
-    assert_eq!(listing(&releases), ["release-000001.json"]);
+    assert_eq!(listing(&releases), [".release.lock", "release-000001.json"]);
     assert_eq!(
         fs::read(releases.join("release-000001.json")).unwrap(),
         before
@@ -523,11 +527,17 @@ fn a_write_that_fails_leaves_no_partial_or_temp_file() {
     assert_eq!(listing(&ws.path().join("out")), ["fused.json"]);
     assert_eq!(listing(&blocked), ["occupied"]);
 
-    // The releases "directory" is a file: nothing can be created under it.
+    // The releases "directory" is a file: nothing can be created under it, and it says so.
     let ws = workspace();
     fs::write(ws.path().join("manifests/releases"), "").unwrap();
     let output = federate(ws.path(), EPOCH, &[]);
     assert_ne!(output.status.code(), Some(0));
+    assert!(
+        text(&output.stderr)
+            .contains("releases: the releases directory is a file, not a directory"),
+        "{}",
+        text(&output.stderr)
+    );
     assert_eq!(fs::read(ws.path().join("manifests/releases")).unwrap(), b"");
 }
 
@@ -566,7 +576,7 @@ fn a_tampered_release_fails_chain_verification_and_blocks_the_next_release() {
     );
     assert_eq!(
         listing(&ws.path().join("manifests/releases")),
-        ["release-000001.json"]
+        [".release.lock", "release-000001.json"]
     );
 }
 
@@ -598,5 +608,393 @@ fn local_artifacts_fill_unit_digest_and_size() {
     assert_eq!(
         (units["aws"]["digest"].clone(), units["aws"]["size"].clone()),
         (Value::Null, Value::Null)
+    );
+}
+
+#[test]
+fn a_repeated_json_key_is_refused_with_both_locations_in_providers_and_releases() {
+    let ws = workspace();
+    let hf = "{\"provider\": \"hf\", \"artifacts\": [{\"id\": \"t\", \"role\": \"textgen\",\n \"metrics\": {\"quality\": 0.10, \"safety\": 0.97, \"latency_ms_p95\": 1, \"cost_per_1k_tokens\": 1,\n \"quality\": 0.82}}]}";
+    fs::write(ws.path().join("manifests/providers/hf.json"), hf).unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("hf.json:3:2: duplicate key \"quality\" in one object (first at ")
+            && stderr.contains("hf.json:2:14)"),
+        "{stderr}"
+    );
+    assert!(!ws.path().join("manifests/releases").exists());
+
+    // A stored release with a repeated key does not verify as a chain, nor gets extended.
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let path = ws.path().join("manifests/releases/release-000001.json");
+    let stored = fs::read_to_string(&path).unwrap();
+    let doubled = stored.replacen(
+        "\"release_seq\": 1,",
+        "\"release_seq\": 1,\n  \"release_seq\": 1,",
+        1,
+    );
+    fs::write(&path, doubled).unwrap();
+    let output = federate(ws.path(), "1795482000", &["--verify-chain"]);
+    assert_exit(&output, 2);
+    assert!(
+        text(&output.stderr).contains("duplicate key \"release_seq\""),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// Runs `federate`/`rollback` as real processes started together, and returns each run's
+/// exit code, stdout and stderr.
+fn race(root: &Path, runs: [(&[&str], u64); 2]) -> Vec<Output> {
+    let children: Vec<_> = runs
+        .iter()
+        .map(|(args, epoch)| {
+            Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args(*args)
+                .current_dir(root)
+                .env("XTASK_WORKSPACE_ROOT", root)
+                .env("SOURCE_DATE_EPOCH", epoch.to_string())
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect()
+}
+
+#[test]
+fn slow_concurrent_writers_never_lose_or_misreport_a_release() {
+    let ws = workspace();
+    // A second set of provider manifests whose hf unit differs, so that rollbacks have
+    // releases with other units to return to.
+    let other = ws.path().join("manifests/providers-b");
+    fs::create_dir_all(&other).unwrap();
+    for name in ["gcp", "aws"] {
+        write_json(&other.join(format!("{name}.json")), &provider(name));
+    }
+    let mut hf = provider("hf");
+    hf["artifacts"][0]["metrics"]["latency_ms_p95"] = json!(141);
+    write_json(&other.join("hf.json"), &hf);
+
+    let federate_a: &[&str] = &["federate", "--format", "json"];
+    let federate_b: &[&str] = &[
+        "federate",
+        "--format",
+        "json",
+        "--providers",
+        "manifests/providers-b",
+    ];
+    let rollback: &[&str] = &["rollback", "--format", "json"];
+    let mut epoch = 1_795_478_400;
+    let mut claimed: Vec<(PathBuf, Value)> = Vec::new();
+    let mut refusals = 0;
+    let mut check = |output: &Output, is_rollback: bool| -> bool {
+        let stderr = text(&output.stderr);
+        match output.status.code() {
+            Some(0) => {
+                let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+                let (path, digest) = if is_rollback {
+                    assert_eq!(report["written"], json!(true), "{report}");
+                    (
+                        PathBuf::from(report["path"].as_str().unwrap()),
+                        report["digest"].clone(),
+                    )
+                } else {
+                    let written = report["written"].as_str().expect("a written path");
+                    (ws.path().join(written), report["release"]["digest"].clone())
+                };
+                claimed.push((path, digest));
+                true
+            }
+            // The loser of a race: told to run again, nothing written.
+            Some(3) => {
+                assert!(stderr.contains("nothing written"), "{stderr}");
+                refusals += 1;
+                false
+            }
+            // A rollback that found, on the chain it read, nothing to return to.
+            Some(1) if is_rollback => {
+                assert!(stderr.contains("roll back"), "{stderr}");
+                false
+            }
+            other => panic!("unexpected exit {other:?}\n{stderr}"),
+        }
+    };
+    for pair in 0..50 {
+        let (first, second) = if pair % 2 == 0 {
+            (federate_a, federate_b)
+        } else {
+            (federate_b, federate_a)
+        };
+        let outputs = race(ws.path(), [(first, epoch), (second, epoch + 60)]);
+        epoch += 3600;
+        let wins = outputs.iter().filter(|o| check(o, false)).count();
+        assert!(
+            wins >= 1,
+            "pair {pair}: neither federate run wrote a release"
+        );
+    }
+    for pair in 0..20 {
+        let federate = if pair % 2 == 0 {
+            federate_a
+        } else {
+            federate_b
+        };
+        let outputs = race(ws.path(), [(rollback, epoch), (federate, epoch + 60)]);
+        epoch += 3600;
+        check(&outputs[0], true);
+        assert!(
+            check(&outputs[1], false) || outputs[1].status.code() == Some(3),
+            "pair {pair}"
+        );
+    }
+
+    // Every release a run reported exists with the digest it reported, no file was claimed
+    // twice, and every file on disk was claimed by exactly one run.
+    let mut paths: Vec<&PathBuf> = claimed.iter().map(|(p, _)| p).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        paths.len(),
+        claimed.len(),
+        "a release file was claimed twice"
+    );
+    for (path, digest) in &claimed {
+        let stored: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(&stored["digest"], digest, "{}", path.display());
+    }
+    let on_disk: Vec<String> = listing(&ws.path().join("manifests/releases"))
+        .into_iter()
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert_eq!(on_disk.len(), claimed.len(), "{on_disk:?}");
+    let verify = federate(ws.path(), &epoch.to_string(), &["--verify-chain"]);
+    assert_exit(&verify, 0);
+    eprintln!(
+        "concurrent writers: {} releases written, {refusals} runs refused",
+        claimed.len()
+    );
+}
+
+#[test]
+fn temp_files_of_a_killed_writer_are_removed_by_the_next_run() {
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let releases = ws.path().join("manifests/releases");
+    fs::write(
+        releases.join(".release-000002.json.tmp.4242.17"),
+        b"{\"half",
+    )
+    .unwrap();
+    let next = federate(ws.path(), "1795482000", &[]);
+    assert_exit(&next, 0);
+    assert!(
+        text(&next.stderr)
+            .contains("release-000002.json.tmp.4242.17, left by a run that was killed"),
+        "{}",
+        text(&next.stderr)
+    );
+    assert_eq!(
+        listing(&releases),
+        [
+            ".release.lock",
+            "release-000001.json",
+            "release-000002.json"
+        ]
+    );
+}
+
+#[test]
+fn flags_take_the_same_ranges_as_gates_toml() {
+    let ws = workspace();
+    for (flag, value, expected) in [
+        (
+            "--min-quality",
+            "5",
+            "--min-quality: min_quality must be between 0 and 1, got 5",
+        ),
+        ("--min-safety", "1.01", "min_safety must be between 0 and 1"),
+        (
+            "--max-latency-ms-p95",
+            "-1",
+            "max_latency_ms_p95 must be a non-negative number",
+        ),
+        (
+            "--max-cost-per-1k-tokens",
+            "inf",
+            "must be a non-negative number, got inf",
+        ),
+    ] {
+        let output = federate(ws.path(), EPOCH, &[flag, value]);
+        assert_exit(&output, 2);
+        assert!(
+            text(&output.stderr).contains(expected),
+            "{flag} {value}: {}",
+            text(&output.stderr)
+        );
+    }
+    assert!(!ws.path().join("manifests/releases").exists());
+
+    // A rollback that would be expired when written is refused before anything is read.
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    for days in ["0", "3651", "-2"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["rollback", "--expires-in-days", days])
+            .env("XTASK_WORKSPACE_ROOT", ws.path())
+            .env("SOURCE_DATE_EPOCH", "1795482000")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_exit(&output, 2);
+        assert!(
+            text(&output.stderr).contains("expires_after_days must be between 1 and 3650"),
+            "{days}: {}",
+            text(&output.stderr)
+        );
+    }
+    assert_eq!(
+        listing(&ws.path().join("manifests/releases")),
+        [".release.lock", "release-000001.json"]
+    );
+}
+
+#[test]
+fn metrics_outside_their_domain_are_located_and_extremes_inside_it_still_make_a_valid_release() {
+    for (metric, value, expected) in [
+        (
+            "latency_ms_p95",
+            "-100000",
+            "metric 'latency_ms_p95' must be a finite number, not negative, got -100000",
+        ),
+        (
+            "cost_per_1k_tokens",
+            "-0.5",
+            "metric 'cost_per_1k_tokens' must be a finite number, not negative",
+        ),
+        (
+            "quality",
+            "1e308",
+            "metric 'quality' must be between 0 and 1, got 1e+308",
+        ),
+        (
+            "safety",
+            "1.5",
+            "metric 'safety' must be between 0 and 1, got 1.5",
+        ),
+        ("latency_ms_p95", "1e999", "number out of range"),
+    ] {
+        let ws = workspace();
+        let hf = format!(
+            "{{\"provider\": \"hf\", \"artifacts\": [{{\"id\": \"t\", \"role\": \"textgen\", \"metrics\": {{\"quality\": 0.9, \"safety\": 0.99, \"latency_ms_p95\": 100, \"cost_per_1k_tokens\": 1,\n \"{metric}\": {value}}}}}]}}"
+        )
+        .replacen(&format!("\"{metric}\": "), "\"dropped\": ", 1);
+        fs::write(ws.path().join("manifests/providers/hf.json"), hf).unwrap();
+        let output = federate(ws.path(), EPOCH, &[]);
+        assert_exit(&output, 2);
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("hf.json:2:") && stderr.contains(expected),
+            "{metric} {value}: {stderr}"
+        );
+        assert!(!ws.path().join("manifests/releases").exists());
+    }
+
+    // The largest values the domain allows give a finite score and a release that reads back.
+    let ws = workspace();
+    let hf = "{\"provider\": \"hf\", \"artifacts\": [{\"id\": \"t\", \"role\": \"textgen\", \"metrics\": {\"quality\": 1, \"safety\": 1, \"latency_ms_p95\": 1.7e308, \"cost_per_1k_tokens\": 1.7e308}}]}";
+    fs::write(ws.path().join("manifests/providers/hf.json"), hf).unwrap();
+    let output = federate(
+        ws.path(),
+        EPOCH,
+        &[
+            "--max-latency-ms-p95",
+            "1.7e308",
+            "--max-cost-per-1k-tokens",
+            "1.7e308",
+        ],
+    );
+    assert_exit(&output, 0);
+    let path = ws.path().join("manifests/releases/release-000001.json");
+    let stored = fs::read_to_string(&path).unwrap();
+    let manifest = release::ReleaseManifest::parse(&path, &stored).unwrap();
+    manifest.verify_digest().unwrap();
+    assert!(manifest.units["hf"].score.is_finite() && manifest.units["hf"].score < -1e307);
+}
+
+#[test]
+fn an_output_that_is_or_resolves_to_an_input_is_refused_and_the_input_kept() {
+    let ws = workspace();
+    let providers = ws.path().join("manifests/providers");
+    let p = |name: &str| providers.join(format!("{name}.json")).display().to_string();
+    std::os::unix::fs::symlink(providers.join("gcp.json"), ws.path().join("link.json")).unwrap();
+    fs::create_dir_all(ws.path().join("elsewhere")).unwrap();
+    let gates = ws.path().join("manifests/gates.toml").display().to_string();
+    let via_dots = ws.path().join("elsewhere/../manifests/providers/aws.json");
+    let via_link = ws.path().join("link.json");
+    let before: Vec<Vec<u8>> = ["hf", "gcp", "aws"]
+        .iter()
+        .map(|n| fs::read(p(n)).unwrap())
+        .collect();
+    for output in [
+        p("hf"),
+        via_link.display().to_string(),
+        via_dots.display().to_string(),
+        gates.clone(),
+    ] {
+        let (hf, gcp, aws) = (p("hf"), p("gcp"), p("aws"));
+        let args = [
+            "--hf-manifest",
+            &hf,
+            "--gcp-manifest",
+            &gcp,
+            "--aws-manifest",
+            &aws,
+            "--gates",
+            &gates,
+            "--output",
+            &output,
+        ];
+        let refused = federate(ws.path(), EPOCH, &args);
+        assert_exit(&refused, 2);
+        assert!(
+            text(&refused.stderr).contains("writing the release there would destroy it"),
+            "{output}: {}",
+            text(&refused.stderr)
+        );
+    }
+    let after: Vec<Vec<u8>> = ["hf", "gcp", "aws"]
+        .iter()
+        .map(|n| fs::read(p(n)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+
+    // An output whose parent is a file says so.
+    fs::write(ws.path().join("plain"), b"").unwrap();
+    let (hf, gcp, aws) = (p("hf"), p("gcp"), p("aws"));
+    let out = ws.path().join("plain/fused.json").display().to_string();
+    let args = [
+        "--hf-manifest",
+        &hf,
+        "--gcp-manifest",
+        &gcp,
+        "--aws-manifest",
+        &aws,
+        "--output",
+        &out,
+    ];
+    let refused = federate(ws.path(), EPOCH, &args);
+    assert_exit(&refused, 2);
+    assert!(
+        text(&refused.stderr).contains("plain is a file, not a directory"),
+        "{}",
+        text(&refused.stderr)
     );
 }

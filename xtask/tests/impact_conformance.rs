@@ -1,4 +1,4 @@
-//! Conformance suite for `cargo xtask impact` (DESIGN.md section 6). Every scenario is a real
+//! Conformance suite for `cargo xtask impact` (README.md, "Impact analysis"). Every scenario is a real
 //! temporary git repository with a small Cargo workspace and a change; the real `xtask` binary
 //! decides, and the scenario says which packages and test binaries must and must not be
 //! selected. The table is `xtask/src/bench/scenarios.rs` and the repository builder
@@ -48,6 +48,8 @@ scenario_tests! {
     two_hop_chain_distance,
     dev_dependency_stops_after_one_hop,
     build_dependency_propagates,
+    optional_dependency_selects_its_feature_gated_dependent,
+    feature_gated_test_selected_from_the_working_tree,
     platform_specific_dependency_propagates,
     renamed_dependency_propagates,
     hyphenated_test_binary_id,
@@ -92,6 +94,8 @@ scenario_tests! {
     license_and_gitignore_select_nothing,
     unknown_top_level_file_selects_all_naming_it,
     impact_rule_maps_path_to_package,
+    adding_rule_selects_a_reader_of_member_manifests_besides_the_owner,
+    workspace_exclude_change_is_a_membership_change,
     impact_rule_maps_path_to_nothing,
     impact_rule_narrows_a_ci_workflow,
     impact_rule_overrides_ownership_to_nothing,
@@ -352,5 +356,39 @@ fn slow_record_reports_a_test_failing_under_the_tracer() {
     assert_eq!(
         recording["binaries"]["golden::golden"]["failed"],
         serde_json::json!([])
+    );
+}
+
+/// `cargo xtask test --affected` runs what it selected the way the full test command builds:
+/// the change reaches `gated` only through its optional dependency, and the selected test
+/// exists only with feature `signing`, so it runs only with every feature on.
+#[test]
+fn slow_test_affected_runs_a_selected_feature_gated_test() {
+    let prepared = harness::prepare(scenario(
+        "feature_gated_test_selected_from_the_working_tree",
+    ));
+    let mut args = prepared.revision_args("test --affected");
+    args.extend(["--".into(), "--no-fail-fast".into()]);
+    let run = prepared.xtask(&args, &[]);
+    let context = format!(
+        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+        run.exit, run.stdout, run.stderr
+    );
+    assert_eq!(run.exit, 0, "{context}");
+    assert!(
+        run.stderr
+            .contains("test --affected: features: all features"),
+        "{context}"
+    );
+    assert!(
+        run.stderr.contains("PASS")
+            && run
+                .stderr
+                .contains("gated::signing signed_only_with_the_feature"),
+        "the feature-gated test ran\n{context}"
+    );
+    assert!(
+        !run.stderr.contains("mid::mid_it"),
+        "mid was not affected\n{context}"
     );
 }

@@ -19,9 +19,12 @@ fn generated_lockfile_is_exactly_what_cargo_writes() {
 
     let sh = Shell::new().unwrap();
     let manifest = &workspace.manifest;
-    let metadata = cmd!(
-        sh,
-        "cargo metadata --locked --offline --format-version 1 --manifest-path {manifest}"
+    let metadata = support::nested::isolated(
+        cmd!(
+            sh,
+            "cargo metadata --locked --offline --format-version 1 --manifest-path {manifest}"
+        ),
+        xshell::Cmd::env_remove,
     )
     .env("CARGO_TARGET_DIR", root.join("target"))
     .quiet()
@@ -121,9 +124,12 @@ fn slow_engine_selection_equals_reference_closure_on_random_graphs() {
         let root = dir.path().join("ws");
         let workspace = synthetic::generate(&root, crates, seed, changed).unwrap();
         let (manifest, base, head) = (&workspace.manifest, &workspace.base, &workspace.head);
-        let out = cmd!(
-            sh,
-            "{bin} impact --manifest-path {manifest} --base {base} --head {head} --format json"
+        let out = support::nested::isolated(
+            cmd!(
+                sh,
+                "{bin} impact --manifest-path {manifest} --base {base} --head {head} --format json"
+            ),
+            xshell::Cmd::env_remove,
         )
         .env("CARGO_TARGET_DIR", root.join("target"))
         .quiet()

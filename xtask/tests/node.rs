@@ -179,7 +179,7 @@ fn ingest_rollback_and_status_end_to_end() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let status = json(&out);
-    assert_eq!(status["schema"], "node-status/v1");
+    assert_eq!(status["schema"], "node-status/v2");
     assert_eq!(status["current"]["release_seq"], 4);
     let warm: Vec<&Value> = status["warm"]
         .as_array()

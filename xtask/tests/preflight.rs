@@ -120,7 +120,7 @@ fn tidy_the_pinned_nextest_version_agrees_everywhere() {
 
 #[test]
 fn tidy_shipped_lanes_are_valid_and_complete() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let output = common::xtask_command()
         .args(["lanes", "--no-count", "--format", "json"])
         .env("XTASK_WORKSPACE_ROOT", repo_root())
         .env("NO_COLOR", "1")
@@ -199,4 +199,160 @@ fn tidy_every_lane_the_workflow_runs_exists() {
         checked += 1;
     }
     assert!(checked > 0, "ci.yml runs no lanes");
+}
+
+/// `rust-version` in the root `Cargo.toml`: the one minimum every other file repeats.
+fn declared_msrv() -> String {
+    let manifest: toml::Table = read("Cargo.toml").parse().expect("Cargo.toml");
+    manifest["workspace"]["package"]["rust-version"]
+        .as_str()
+        .expect("[workspace.package] rust-version")
+        .to_owned()
+}
+
+#[test]
+fn tidy_the_declared_msrv_agrees_everywhere() {
+    let msrv = declared_msrv();
+    let clippy: toml::Table = read("clippy.toml").parse().expect("clippy.toml");
+    assert_eq!(
+        clippy.get("msrv").and_then(|v| v.as_str()),
+        Some(msrv.as_str()),
+        "clippy.toml `msrv` must equal rust-version"
+    );
+    assert!(
+        read(".github/workflows/ci.yml").contains(&format!("MSRV: \"{msrv}\"")),
+        "ci.yml must check the build on {msrv}"
+    );
+    assert!(
+        read("README.md").contains(&format!("Rust toolchain ({msrv} or newer)")),
+        "README.md must name {msrv} as the oldest toolchain"
+    );
+}
+
+/// The jobs of the workflow, each as its name and the lines under it.
+fn workflow_jobs() -> Vec<(String, String)> {
+    let workflow = read(".github/workflows/ci.yml");
+    let mut jobs: Vec<(String, String)> = Vec::new();
+    let body = workflow.split_once("\njobs:\n").expect("ci.yml has jobs").1;
+    for line in body.lines() {
+        let job_name = line
+            .strip_prefix("  ")
+            .and_then(|l| l.strip_suffix(':'))
+            .filter(|name| !name.starts_with([' ', '#']));
+        match (job_name, jobs.last_mut()) {
+            (Some(name), _) => jobs.push((name.to_owned(), String::new())),
+            (None, Some((_, lines))) => {
+                lines.push_str(line);
+                lines.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    jobs
+}
+
+#[test]
+fn tidy_ci_formats_lints_and_checks_the_msrv() {
+    let jobs = workflow_jobs();
+    let job_running = |command: &str| {
+        jobs.iter()
+            .find(|(_, lines)| {
+                lines
+                    .lines()
+                    .any(|l| l.trim() == format!("- run: {command}"))
+            })
+            .unwrap_or_else(|| panic!("no job in ci.yml runs `{command}`"))
+    };
+    job_running("cargo fmt --check");
+    job_running("cargo clippy --workspace --all-targets --all-features -- -D warnings");
+    let (name, lines) = job_running("cargo check --workspace --all-features");
+    assert!(
+        lines.contains("toolchain: ${{ env.MSRV }}"),
+        "job `{name}` must check on the MSRV toolchain"
+    );
+}
+
+#[test]
+fn tidy_every_ci_job_that_runs_nextest_installs_the_pinned_binary() {
+    // Anything that ends in `cargo nextest`; without the binary, xtask (and `.ci/run`) would
+    // compile it from source, which takes minutes.
+    let runs_nextest = [
+        "cargo xtask lane ",
+        "cargo xtask release-lane",
+        "cargo xtask test ",
+        "cargo xtask impact record",
+        "cargo nextest ",
+        "bash .ci/run",
+    ];
+    let install = "tool: cargo-nextest@${{ env.NEXTEST_VERSION }}";
+    let mut checked = 0;
+    for (name, lines) in workflow_jobs() {
+        let mut offset = 0;
+        let mut first_use = None;
+        for line in lines.lines() {
+            let step = line.trim().strip_prefix("- run: ").unwrap_or_default();
+            if first_use.is_none() && runs_nextest.iter().any(|c| step.contains(c)) {
+                first_use = Some(offset);
+            }
+            offset += line.len() + 1;
+        }
+        let Some(first_use) = first_use else {
+            continue;
+        };
+        assert!(
+            lines.find(install).is_some_and(|at| at < first_use),
+            "job `{name}` runs nextest without installing the pinned binary first (`{install}`)"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} jobs run nextest");
+}
+
+/// Every top-level document cited by name (`README.md`, `ARCHITECTURE.md`, ...) exists: a
+/// reference a reader cannot follow is a broken promise. An upper-case name ending in `.md`,
+/// without a directory before it, is a file at the root; other names (fixtures, temporary
+/// repositories) are not checked.
+#[test]
+fn tidy_cited_top_level_documents_exist() {
+    let root = repo_root();
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&root)
+        .output()
+        .expect("git ls-files");
+    assert!(listed.status.success(), "git ls-files failed");
+    let mut missing = Vec::new();
+    for file in String::from_utf8(listed.stdout)
+        .unwrap()
+        .split_terminator('\0')
+    {
+        let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+            continue; // binary
+        };
+        for (at, _) in text.match_indices(".md") {
+            let before = &text[..at];
+            let name_start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .map_or(0, |i| i + 1);
+            let name = &before[name_start..];
+            let preceded_by_path = before[..name_start].ends_with(['/', '\\', '.']);
+            let followed_by_word =
+                text[at + 3..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            let top_level = name.starts_with(|c: char| c.is_ascii_uppercase())
+                && !name.contains(|c: char| c.is_ascii_lowercase());
+            if top_level
+                && !preceded_by_path
+                && !followed_by_word
+                && !root.join(format!("{name}.md")).is_file()
+            {
+                let line = before.matches('\n').count() + 1;
+                missing.push(format!("{file}:{line}: {name}.md"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "documents cited but not in the repository:\n{}",
+        missing.join("\n")
+    );
 }

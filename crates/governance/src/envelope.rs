@@ -8,15 +8,23 @@
 //!
 //! Each `sig` is an ed25519 signature over [`pae`]`(payloadType, payload bytes)`.
 
+use std::collections::BTreeSet;
 use std::fmt;
+use std::path::Path;
 
 use ed25519_dalek::{Signer as _, SigningKey};
+use release::jsonpos::{Seg, located_at};
 use serde::{Deserialize, Serialize};
+use support::Located;
 
 use crate::encoding::{base64_decode, base64_encode};
 
 /// The payload type of a signed release manifest.
 pub const PAYLOAD_TYPE: &str = "application/vnd.model-release.manifest+json";
+
+/// Most signatures one envelope may carry. Checked, with repeated key ids, before any signature
+/// is verified, so verifying an envelope (also under a node's ingest lock) is bounded.
+pub const MAX_SIGNATURES: usize = 64;
 
 /// A DSSE envelope: a typed payload and the signatures over it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +57,10 @@ pub enum EnvelopeError {
     PayloadMismatch,
     /// No signatures at all.
     Unsigned,
+    /// More than [`MAX_SIGNATURES`] signatures.
+    TooManySignatures(usize),
+    /// One key id signs more than once.
+    RepeatedKeyId(String),
 }
 
 impl fmt::Display for EnvelopeError {
@@ -68,6 +80,16 @@ impl fmt::Display for EnvelopeError {
                  (the manifest was changed after signing, or the envelope belongs to another release)"
             ),
             EnvelopeError::Unsigned => write!(f, "signature envelope holds no signatures"),
+            EnvelopeError::TooManySignatures(count) => write!(
+                f,
+                "signature envelope holds {count} signatures, more than the {MAX_SIGNATURES} \
+                 allowed"
+            ),
+            EnvelopeError::RepeatedKeyId(keyid) => write!(
+                f,
+                "signature envelope holds more than one signature by key '{keyid}'; each key \
+                 signs once"
+            ),
         }
     }
 }
@@ -106,8 +128,14 @@ impl Envelope {
         envelope
     }
 
-    /// Adds one more signature (an approval) to an existing envelope.
+    /// Adds one more signature (an approval) to an existing envelope; a key signs once.
     pub fn add_signature(&mut self, keyid: &str, key: &SigningKey) -> Result<(), EnvelopeError> {
+        if self.signatures.iter().any(|s| s.keyid == keyid) {
+            return Err(EnvelopeError::RepeatedKeyId(keyid.to_owned()));
+        }
+        if self.signatures.len() >= MAX_SIGNATURES {
+            return Err(EnvelopeError::TooManySignatures(self.signatures.len() + 1));
+        }
         let payload = self.payload_bytes()?;
         self.push_signature(&payload, keyid, key);
         Ok(())
@@ -121,14 +149,58 @@ impl Envelope {
         });
     }
 
-    /// Reads an envelope and checks its payload type.
+    /// Reads an envelope and checks its shape: strict JSON, the payload type, at most
+    /// [`MAX_SIGNATURES`] signatures, no key id twice. Nothing is verified yet.
     pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
-        let envelope: Envelope = serde_json::from_slice(bytes)
-            .map_err(|err| EnvelopeError::Malformed(err.to_string()))?;
-        if envelope.payload_type != PAYLOAD_TYPE {
-            return Err(EnvelopeError::WrongPayloadType(envelope.payload_type));
-        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|err| EnvelopeError::Malformed(format!("not UTF-8 text: {err}")))?;
+        let envelope: Envelope = support::json::parse(Path::new("<envelope>"), text)
+            .map_err(|err| EnvelopeError::Malformed(located_message(&err)))?;
+        envelope.check_shape().map_err(|(_, err)| err)?;
         Ok(envelope)
+    }
+
+    /// [`Envelope::parse`] for a file the user named: every problem at `path:line:col`.
+    pub fn load(path: &Path, bytes: &[u8]) -> Result<Envelope, Located> {
+        let text = std::str::from_utf8(bytes).map_err(|err| {
+            Located::file(path, format!("signature envelope is not UTF-8 text: {err}"))
+        })?;
+        let envelope: Envelope = support::json::parse(path, text).map_err(|err| {
+            err.with_help(
+                "a signature envelope is {\"payloadType\", \"payload\", \"signatures\": \
+                 [{\"keyid\", \"sig\"}]}, as `governance sign` writes it",
+            )
+        })?;
+        envelope
+            .check_shape()
+            .map_err(|(segs, err)| located_at(path, text, &segs, err.to_string()))?;
+        Ok(envelope)
+    }
+
+    /// The shape checks, each with where in the JSON it fails.
+    fn check_shape(&self) -> Result<(), (Vec<Seg<'static>>, EnvelopeError)> {
+        if self.payload_type != PAYLOAD_TYPE {
+            return Err((
+                vec![Seg::Key("payloadType")],
+                EnvelopeError::WrongPayloadType(self.payload_type.clone()),
+            ));
+        }
+        if self.signatures.len() > MAX_SIGNATURES {
+            return Err((
+                vec![Seg::Key("signatures"), Seg::Index(MAX_SIGNATURES)],
+                EnvelopeError::TooManySignatures(self.signatures.len()),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (index, signature) in self.signatures.iter().enumerate() {
+            if !seen.insert(signature.keyid.as_str()) {
+                return Err((
+                    vec![Seg::Key("signatures"), Seg::Index(index)],
+                    EnvelopeError::RepeatedKeyId(signature.keyid.clone()),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The decoded payload: the manifest bytes that were signed.
@@ -141,6 +213,14 @@ impl Envelope {
         let mut bytes = serde_json::to_vec_pretty(self).expect("an envelope always serialises");
         bytes.push(b'\n');
         bytes
+    }
+}
+
+/// `line:col: message` of a located JSON error whose file name is not meaningful.
+fn located_message(err: &Located) -> String {
+    match err.line_col {
+        Some((line, col)) => format!("{line}:{col}: {}", err.message),
+        None => err.message.clone(),
     }
 }
 

@@ -18,7 +18,7 @@ pub mod trust;
 pub mod verify;
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
-pub use envelope::{Envelope, EnvelopeError, EnvelopeSignature, PAYLOAD_TYPE, pae};
+pub use envelope::{Envelope, EnvelopeError, EnvelopeSignature, MAX_SIGNATURES, PAYLOAD_TYPE, pae};
 pub use trust::{ApprovalPolicy, TrustFile, TrustedKey};
 pub use verify::{RejectedSignature, Rejection, VerificationReport, Verifier, VerifyError};
 

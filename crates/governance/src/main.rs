@@ -18,8 +18,12 @@ use governance::{
     Envelope, EnvelopeError, SigningKey, TrustFile, Verifier, VerifyError, public_key_hex,
     signing_key_from_hex,
 };
+use node::manifest::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES};
 use serde_json::json;
 use support::{Exit, Failure, Located};
+
+/// A secret key file holds 64 hex digits and a newline.
+const SECRET_KEY_BYTES: u64 = 1024;
 
 const USAGE: &str = "usage:
   governance keygen --secret-key FILE
@@ -74,9 +78,8 @@ fn required(value: Option<OsString>, name: &str) -> Result<PathBuf, Failure> {
         .ok_or_else(|| Failure::invalid_input(format!("--{name} is required\n{USAGE}")))
 }
 
-fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path)
-        .map_err(|err| Located::file(path, format!("cannot read {what}: {err}")).into())
+fn read(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, Failure> {
+    Ok(support::input::read_bounded(path, limit, what)?)
 }
 
 fn keygen(args: Vec<OsString>) -> Result<Exit, Failure> {
@@ -88,7 +91,7 @@ fn keygen(args: Vec<OsString>) -> Result<Exit, Failure> {
         .map_err(|err| Failure::environment(format!("cannot read /dev/urandom: {err}")))?;
     let key = SigningKey::from_bytes(&seed);
     write_secret(&secret, key.to_bytes())?;
-    println!("{}", public_key_hex(&key.verifying_key()));
+    print_result(&public_key_hex(&key.verifying_key()));
     eprintln!(
         "governance: secret key written to {} (mode 0600); add the public key above to the trust file",
         secret.display()
@@ -127,15 +130,15 @@ fn sign(args: Vec<OsString>) -> Result<Exit, Failure> {
     let keyid = required(keyid, "keyid")?.to_string_lossy().into_owned();
     let envelope_path = required(envelope_path, "envelope")?;
 
-    let manifest_bytes = read(&manifest, "release manifest")?;
-    let secret_text = String::from_utf8(read(&secret, "secret key")?).unwrap_or_default();
+    let manifest_bytes = read(&manifest, "release manifest", MAX_MANIFEST_BYTES)?;
+    let secret_text =
+        String::from_utf8(read(&secret, "secret key", SECRET_KEY_BYTES)?).unwrap_or_default();
     let key = signing_key_from_hex(&secret_text)
         .map_err(|why| Located::file(&secret, format!("not a secret key: {why}")))?;
 
     let envelope = if envelope_path.exists() {
-        let bytes = read(&envelope_path, "signature envelope")?;
-        let mut envelope = Envelope::parse(&bytes)
-            .map_err(|err| Located::file(&envelope_path, err.to_string()))?;
+        let bytes = read(&envelope_path, "signature envelope", MAX_SIGNATURE_BYTES)?;
+        let mut envelope = Envelope::load(&envelope_path, &bytes)?;
         if envelope.payload_bytes() != Ok(manifest_bytes.clone()) {
             return Err(
                 Located::file(&envelope_path, EnvelopeError::PayloadMismatch.to_string())
@@ -183,10 +186,12 @@ fn verify(args: Vec<OsString>) -> Result<Exit, Failure> {
     let manifest = required(manifest, "manifest")?;
     let envelope = required(envelope, "envelope")?;
     let trust = TrustFile::load(&required(trust, "trust")?)?;
-    let manifest_bytes = read(&manifest, "release manifest")?;
-    let envelope_bytes = read(&envelope, "signature envelope")?;
+    let manifest_bytes = read(&manifest, "release manifest", MAX_MANIFEST_BYTES)?;
+    let envelope_bytes = read(&envelope, "signature envelope", MAX_SIGNATURE_BYTES)?;
+    // A malformed envelope is invalid input (exit 2, at file:line:col), as for `sign`.
+    let envelope = Envelope::load(&envelope, &envelope_bytes)?;
 
-    let result = Verifier::new(trust).verify_manifest(&manifest_bytes, &envelope_bytes);
+    let result = Verifier::new(trust).verify_parsed(&manifest_bytes, &envelope);
     let (exit, report, error) = match &result {
         Ok(report) => (Exit::Success, Some(report), None),
         Err(VerifyError::NotApproved(report)) => (
@@ -205,18 +210,29 @@ fn verify(args: Vec<OsString>) -> Result<Exit, Failure> {
             "rejected": report.map(|r| r.rejected.clone()).unwrap_or_default(),
             "error": error.map(|e| e.to_string()),
         });
-        println!("{body}");
+        print_result(&body.to_string());
     } else {
         match (report, error) {
-            (_, Some(err)) => println!("NOT APPROVED: {err}"),
-            (Some(report), None) => println!(
+            (_, Some(err)) => print_result(&format!("NOT APPROVED: {err}")),
+            (Some(report), None) => print_result(&format!(
                 "approved: {} of {} required approvals ({})",
                 report.approved_by.len(),
                 report.required,
                 report.approved_by.join(", ")
-            ),
+            )),
             (None, None) => unreachable!("a result is a report or an error"),
         }
     }
     Ok(exit)
+}
+
+/// A result on stdout. The exit code carries the outcome whatever happens to stdout: a
+/// reader that stopped reading ends output quietly, any other write error is a warning.
+fn print_result(text: &str) {
+    if let Err(err) = support::stdout::print(text) {
+        support::stdout::warn(
+            "governance",
+            &format!("writing to stdout failed ({err}); the exit code still gives the outcome"),
+        );
+    }
 }

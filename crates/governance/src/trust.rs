@@ -32,6 +32,9 @@ use crate::encoding::hex_32;
 /// The only trust file format version this build reads.
 pub const TRUST_FILE_VERSION: i64 = 1;
 
+/// Largest trust file accepted (a key takes about 150 bytes).
+pub const MAX_TRUST_FILE_BYTES: u64 = 1 << 20;
+
 /// A validated trust file.
 #[derive(Debug, Clone)]
 pub struct TrustFile {
@@ -79,14 +82,13 @@ struct RawKey {
 }
 
 impl TrustFile {
-    /// Reads and validates a trust file; every problem is reported (exit 2).
+    /// Reads and validates a trust file of at most [`MAX_TRUST_FILE_BYTES`]; every problem is
+    /// reported (exit 2).
     pub fn load(path: &Path) -> Result<TrustFile, Failure> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            Failure::from(
-                Located::file(path, format!("cannot read trust file: {err}"))
-                    .with_help("pass the path of a governance trust file (TOML)"),
-            )
-        })?;
+        let bytes = support::input::read_bounded(path, MAX_TRUST_FILE_BYTES, "trust file")
+            .map_err(|err| err.with_help("pass the path of a governance trust file (TOML)"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|err| Located::file(path, format!("trust file is not UTF-8 text: {err}")))?;
         TrustFile::parse(path, &text)
     }
 

@@ -7,7 +7,7 @@ use ed25519_dalek::Signature;
 use serde::Serialize;
 
 use crate::encoding::base64_decode;
-use crate::envelope::{Envelope, EnvelopeError, pae};
+use crate::envelope::{Envelope, EnvelopeError, MAX_SIGNATURES, pae};
 use crate::trust::TrustFile;
 
 /// Verifies release envelopes against a [`TrustFile`].
@@ -42,8 +42,6 @@ pub enum Rejection {
     BadSignature,
     /// The signature is valid, but the key holds no approver role.
     NotAnApprover,
-    /// A second valid signature by a key that already approved: it counts once.
-    Duplicate,
 }
 
 impl fmt::Display for Rejection {
@@ -52,7 +50,6 @@ impl fmt::Display for Rejection {
             Rejection::UnknownKey => "unknown key",
             Rejection::BadSignature => "signature does not verify",
             Rejection::NotAnApprover => "key holds no approver role",
-            Rejection::Duplicate => "duplicate approval, counted once",
         })
     }
 }
@@ -117,17 +114,39 @@ impl Verifier {
         envelope_bytes: &[u8],
     ) -> Result<VerificationReport, VerifyError> {
         let envelope = Envelope::parse(envelope_bytes)?;
+        self.verify_parsed(manifest_bytes, &envelope)
+    }
+
+    /// [`Verifier::verify_manifest`] for an envelope already read (with [`Envelope::load`]).
+    pub fn verify_parsed(
+        &self,
+        manifest_bytes: &[u8],
+        envelope: &Envelope,
+    ) -> Result<VerificationReport, VerifyError> {
         if envelope.payload_bytes()? != manifest_bytes {
             return Err(EnvelopeError::PayloadMismatch.into());
         }
-        self.verify_envelope(&envelope).map(|(_, report)| report)
+        self.verify_envelope(envelope).map(|(_, report)| report)
     }
 
     /// Checks an envelope's signatures and the approval policy; returns the signed payload.
+    /// The envelope's shape (signature count, no key id twice) is checked before any
+    /// signature is, so the work is bounded by [`crate::envelope::MAX_SIGNATURES`].
     pub fn verify_envelope(
         &self,
         envelope: &Envelope,
     ) -> Result<(Vec<u8>, VerificationReport), VerifyError> {
+        if envelope.signatures.len() > MAX_SIGNATURES {
+            return Err(EnvelopeError::TooManySignatures(envelope.signatures.len()).into());
+        }
+        let mut signers = BTreeSet::new();
+        if let Some(repeated) = envelope
+            .signatures
+            .iter()
+            .find(|s| !signers.insert(s.keyid.as_str()))
+        {
+            return Err(EnvelopeError::RepeatedKeyId(repeated.keyid.clone()).into());
+        }
         let payload = envelope.payload_bytes()?;
         if envelope.signatures.is_empty() {
             return Err(EnvelopeError::Unsigned.into());
@@ -138,7 +157,6 @@ impl Verifier {
             required: self.trust.policy.min_approvals,
             rejected: Vec::new(),
         };
-        let mut counted = BTreeSet::new();
         for signature in &envelope.signatures {
             let reason = match self.trust.keys.get(&signature.keyid) {
                 None => Some(Rejection::UnknownKey),
@@ -149,8 +167,6 @@ impl Verifier {
                         Some(Rejection::BadSignature)
                     } else if !self.trust.policy.is_approver(key) {
                         Some(Rejection::NotAnApprover)
-                    } else if !counted.insert(signature.keyid.as_str()) {
-                        Some(Rejection::Duplicate)
                     } else {
                         None
                     }

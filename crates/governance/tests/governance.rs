@@ -136,25 +136,57 @@ fn a_threshold_not_met_fails_and_says_who_counted() {
 }
 
 #[test]
-fn duplicate_approvals_from_the_same_key_count_once() {
-    let envelope = signed_by(&[("alice", 1), ("alice", 1), ("alice", 1)]);
-    let report =
-        not_approved(Verifier::new(trust(2)).verify_manifest(MANIFEST, &envelope.to_json()));
-    assert_eq!(report.approved_by, ["alice"]);
+fn a_key_id_that_signs_twice_is_refused_before_any_signature_is_verified() {
+    // Three signatures by alice; the last one is garbage, which shows no verification ran.
+    let mut envelope = signed_by(&[("alice", 1)]);
+    envelope.signatures.push(envelope.signatures[0].clone());
+    envelope.signatures.push(governance::EnvelopeSignature {
+        keyid: "alice".into(),
+        sig: "!!!".into(),
+    });
     assert_eq!(
-        report
-            .rejected
-            .iter()
-            .map(|r| &r.reason)
-            .collect::<Vec<_>>(),
-        [&Rejection::Duplicate, &Rejection::Duplicate]
+        Verifier::new(trust(1)).verify_manifest(MANIFEST, &envelope.to_json()),
+        Err(VerifyError::Envelope(EnvelopeError::RepeatedKeyId(
+            "alice".into()
+        )))
     );
+    // And `add_signature` will not make such an envelope.
+    let mut envelope = signed_by(&[("alice", 1)]);
+    assert_eq!(
+        envelope.add_signature("alice", &key(1)),
+        Err(EnvelopeError::RepeatedKeyId("alice".into()))
+    );
+}
 
-    let with_second = signed_by(&[("alice", 1), ("alice", 1), ("carol", 3)]);
-    let report = Verifier::new(trust(2))
-        .verify_manifest(MANIFEST, &with_second.to_json())
-        .unwrap();
-    assert_eq!(report.approved_by, ["alice", "carol"]);
+#[test]
+fn signatures_per_envelope_are_capped_before_any_is_verified() {
+    let mut envelope = signed_by(&[("alice", 1)]);
+    let original = envelope.signatures[0].clone();
+    for n in 0..governance::MAX_SIGNATURES {
+        envelope.signatures.push(governance::EnvelopeSignature {
+            keyid: format!("k{n}"),
+            sig: original.sig.clone(),
+        });
+    }
+    let started = std::time::Instant::now();
+    assert_eq!(
+        Verifier::new(trust(1)).verify_manifest(MANIFEST, &envelope.to_json()),
+        Err(VerifyError::Envelope(EnvelopeError::TooManySignatures(
+            governance::MAX_SIGNATURES + 1
+        )))
+    );
+    // 10,000 signatures: refused as fast as reading them (ed25519 would take seconds).
+    for n in 0..10_000 {
+        envelope.signatures.push(governance::EnvelopeSignature {
+            keyid: format!("x{n}"),
+            sig: original.sig.clone(),
+        });
+    }
+    assert!(matches!(
+        Verifier::new(trust(1)).verify_manifest(MANIFEST, &envelope.to_json()),
+        Err(VerifyError::Envelope(EnvelopeError::TooManySignatures(_)))
+    ));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
 #[test]
@@ -287,6 +319,139 @@ mod cli {
                 .as_str()
                 .unwrap()
                 .contains("not byte for byte")
+        );
+    }
+
+    /// A signed release and a trust file requiring alice, in `dir`.
+    fn signed_release(dir: &Path) {
+        let alice = keygen(dir, "alice.key");
+        std::fs::write(
+            dir.join("trust.toml"),
+            format!(
+                "version = 1\n[policy]\nmin-approvals = 1\napprover-roles = [\"release-approver\"]\n\
+                 [keys.alice]\npublic-key = \"{alice}\"\nroles = [\"release-approver\"]\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("release.json"), super::MANIFEST).unwrap();
+        let sign = governance(
+            &[
+                "sign",
+                "--manifest",
+                "release.json",
+                "--secret-key",
+                "alice.key",
+                "--keyid",
+                "alice",
+                "--envelope",
+                "release.sig.json",
+            ],
+            dir,
+        );
+        assert!(sign.status.success(), "{sign:?}");
+    }
+
+    const VERIFY: [&str; 9] = [
+        "verify",
+        "--manifest",
+        "release.json",
+        "--envelope",
+        "release.sig.json",
+        "--trust",
+        "trust.toml",
+        "--format",
+        "json",
+    ];
+
+    #[test]
+    fn a_malformed_envelope_is_invalid_input_at_its_location_for_verify_and_sign() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        signed_release(dir);
+        let text = std::fs::read_to_string(dir.join("release.sig.json")).unwrap();
+        // A trailing comma on line 2, then a repeated key id on its own.
+        let broken = text.replacen(",\n", ",,\n", 1);
+        std::fs::write(dir.join("release.sig.json"), &broken).unwrap();
+        for args in [
+            &VERIFY[..],
+            &[
+                "sign",
+                "--manifest",
+                "release.json",
+                "--secret-key",
+                "alice.key",
+                "--keyid",
+                "bob",
+                "--envelope",
+                "release.sig.json",
+            ][..],
+        ] {
+            let output = governance(args, dir);
+            assert_eq!(output.status.code(), Some(2), "{output:?}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains("release.sig.json:2:"), "{stderr}");
+        }
+        let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut doubled = envelope.clone();
+        let first = doubled["signatures"][0].clone();
+        doubled["signatures"].as_array_mut().unwrap().push(first);
+        std::fs::write(
+            dir.join("release.sig.json"),
+            serde_json::to_string_pretty(&doubled).unwrap(),
+        )
+        .unwrap();
+        let output = governance(&VERIFY, dir);
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("release.sig.json:")
+                && stderr.contains("more than one signature by key 'alice'"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn a_closed_or_full_stdout_never_panics_and_the_exit_code_keeps_the_verdict() {
+        use std::io::Read as _;
+        use std::process::Stdio;
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        signed_release(dir);
+        // A reader that stops at once (`| head -c0`): the write fails with a broken pipe.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_governance"))
+            .args(VERIFY)
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        // A full device: the verdict stands, the failed write is a warning.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_governance"))
+            .args(VERIFY)
+            .current_dir(dir)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("governance: warning: writing to stdout failed"),
+            "{stderr}"
         );
     }
 

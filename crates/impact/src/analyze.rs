@@ -434,8 +434,12 @@ fn load_rules(head: &Snapshot<'_>, workspace_dir: &str, graph: &Graph) -> Result
     };
     let text = String::from_utf8_lossy(&bytes);
     let rules = Rules::parse(Path::new(&path), &text).map_err(Failure::located)?;
+    let binaries = binary_index(graph);
     rules
-        .validate_packages(&|name| graph.find(name).is_some())
+        .validate_packages(&|name| match crate::rules::binary_selector(name) {
+            Some(_) => binaries.contains_key(name),
+            None => graph.find(name).is_some(),
+        })
         .map_err(Failure::located)?;
     Ok(rules)
 }
@@ -784,8 +788,12 @@ impl Decision {
             ..
         }) = reached[current]
         {
+            let gate = match graph.gate(current, from, kind) {
+                Some(features) => format!(" (only with feature {})", feature_list(features)),
+                None => String::new(),
+            };
             steps.push(format!(
-                "{} {} {}",
+                "{} {} {}{gate}",
                 graph.packages[current].name,
                 kind.verb(),
                 graph.packages[from].name
@@ -810,6 +818,15 @@ impl Decision {
             chain,
         }
     }
+}
+
+/// `` `a` `` or `` `a` or `b` ``: the features that turn an optional dependency on.
+fn feature_list(features: &[String]) -> String {
+    features
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// A site that reads a file at compile time.
@@ -972,6 +989,11 @@ impl Context<'_> {
         decision: &mut Decision,
         deleted_packages: &mut BTreeMap<usize, String>,
     ) {
+        // Rules that add apply to every file, the root manifest and lockfile included, and
+        // leave the rest of the decision to the other evidence.
+        for rule in self.rules.additions(path) {
+            self.select_rule_targets(rule, repo_path, path, " also", decision);
+        }
         if path == "Cargo.toml" {
             let sides = manifest_diff::Sides {
                 head: self.head,
@@ -997,12 +1019,7 @@ impl Context<'_> {
                 .as_deref()
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default();
-            let glob = rule
-                .globs
-                .iter()
-                .find(|g| g.matches(path))
-                .map(|g| g.as_str())
-                .unwrap_or("");
+            let glob = rule.glob_for(path);
             match &rule.affects {
                 Affects::All => decision.all(format!(
                     "{repo_path} matches `{glob}` ({}){why}",
@@ -1020,20 +1037,8 @@ impl Context<'_> {
                         ));
                     }
                 }
-                Affects::Packages(names) => {
-                    for name in names {
-                        if let Some(index) = self.head_names.get(name.as_str()).copied() {
-                            let summary = format!(
-                                "{repo_path} matches `{glob}` ({}) -> {name}{why}",
-                                rule.origin
-                            );
-                            decision.add(
-                                index,
-                                Scope::Package,
-                                Reason::new("rule", Some(repo_path), summary),
-                            );
-                        }
-                    }
+                Affects::Packages(_) | Affects::Also(_) => {
+                    self.select_rule_targets(rule, repo_path, path, "", decision)
                 }
             }
             return;
@@ -1073,6 +1078,42 @@ impl Context<'_> {
                     "{repo_path} is outside every package and no rule or include explains it (add an [impact] rule in lanes.toml to narrow this)"
                 )),
             },
+        }
+    }
+
+    /// Selects the packages and test binaries a rule names (those the head still has).
+    fn select_rule_targets(
+        &self,
+        rule: &crate::rules::Rule,
+        repo_path: &str,
+        path: &str,
+        how: &str,
+        decision: &mut Decision,
+    ) {
+        let why = rule
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        let glob = rule.glob_for(path);
+        for name in rule.affects.targets() {
+            let summary = format!(
+                "{repo_path} matches `{glob}` ({}){how} -> {name}{why}",
+                rule.origin
+            );
+            let target = match crate::rules::binary_selector(name) {
+                Some(_) => self
+                    .binaries
+                    .get(name.as_str())
+                    .map(|&index| (index, Scope::Binaries([name.clone()].into()))),
+                None => self
+                    .head_names
+                    .get(name.as_str())
+                    .map(|&index| (index, Scope::Package)),
+            };
+            if let Some((index, scope)) = target {
+                decision.add(index, scope, Reason::new("rule", Some(repo_path), summary));
+            }
         }
     }
 

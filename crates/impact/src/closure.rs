@@ -1,6 +1,6 @@
-//! The closure rule (DESIGN.md section 6): from the directly affected packages, follow reverse
-//! normal and build edges transitively; then add the packages that dev-depend on anything in
-//! that set, one hop only (a dev-dependency reaches only the dependent's own tests).
+//! The closure rule (README.md, "Impact analysis"): from the directly affected packages,
+//! follow reverse normal and build edges transitively; then add the packages that dev-depend on
+//! anything in that set, one hop only (a dev-dependency reaches only the dependent's own tests).
 
 use std::collections::VecDeque;
 

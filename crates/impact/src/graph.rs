@@ -1,9 +1,11 @@
 //! The workspace graph the engine reasons over: local packages (members and path
 //! dependencies), their test binaries, the dependency edges between them, and each member's
-//! resolved external dependency closure. Built from `cargo metadata`, stored with
+//! resolved external dependency closure. Built from `cargo metadata --all-features` (the
+//! resolve CI and the full test command build) plus every declared path dependency, optional
+//! ones included, so a dependent behind a feature is a dependent. Stored with
 //! workspace-relative paths so it can be cached by content and reused from any checkout.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
 use cargo_metadata::{DependencyKind, Metadata, PackageId, TargetKind};
@@ -133,14 +135,26 @@ pub struct Package {
     pub targets: Vec<Target>,
     /// Resolved features of this package.
     pub features: Vec<String>,
-    /// Edges to local packages this one depends on.
+    /// Edges to local packages this one depends on, under any feature setting.
     pub deps: Vec<(usize, EdgeKind)>,
+    /// The edges of `deps` that exist only when a feature of this package is enabled.
+    #[serde(default)]
+    pub gated: Vec<GatedEdge>,
     /// Indices into [`Graph::externals`]: the resolved external packages that its normal and
     /// build dependencies reach (they are compiled into it and into its dependents).
     pub closure: Vec<u32>,
     /// What its dev-dependencies add (compiled into its own tests only).
     #[serde(default)]
     pub dev_closure: Vec<u32>,
+}
+
+/// A dependency edge declared only as `optional = true`: it exists in a build only when one
+/// of `features` (of the dependent) is enabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatedEdge {
+    pub to: usize,
+    pub kind: EdgeKind,
+    pub features: Vec<String>,
 }
 
 /// The local part of a workspace's resolved graph.
@@ -196,6 +210,7 @@ impl Graph {
                 targets,
                 features: Vec::new(),
                 deps: Vec::new(),
+                gated: Vec::new(),
                 closure: Vec::new(),
                 dev_closure: Vec::new(),
             });
@@ -293,10 +308,20 @@ impl Graph {
                 packages[local].closure = normal.into_iter().collect();
             }
         }
+        add_declared_edges(&mut packages, &local_order(metadata, &index), root);
         Graph {
             packages,
             externals,
         }
+    }
+
+    /// The features that gate the edge `from -> to` of `kind`, when it exists only under one.
+    pub fn gate(&self, from: usize, to: usize, kind: EdgeKind) -> Option<&[String]> {
+        self.packages[from]
+            .gated
+            .iter()
+            .find(|g| g.to == to && g.kind == kind)
+            .map(|g| g.features.as_slice())
     }
 
     pub fn members(&self) -> impl Iterator<Item = (usize, &Package)> {
@@ -322,6 +347,89 @@ impl Graph {
             .iter()
             .map(|&i| self.externals[i as usize].as_str())
             .collect()
+    }
+}
+
+/// The local packages of `metadata` paired with their graph index.
+fn local_order<'m>(
+    metadata: &'m Metadata,
+    index: &HashMap<&PackageId, usize>,
+) -> Vec<(usize, &'m cargo_metadata::Package)> {
+    metadata
+        .packages
+        .iter()
+        .filter_map(|p| index.get(&p.id).map(|&i| (i, p)))
+        .collect()
+}
+
+fn edge_kind(kind: DependencyKind) -> EdgeKind {
+    match kind {
+        DependencyKind::Build => EdgeKind::Build,
+        DependencyKind::Development => EdgeKind::Dev,
+        _ => EdgeKind::Normal,
+    }
+}
+
+/// Adds every path dependency the manifests declare, whatever the features (the resolve of a
+/// non-member path package, for one, has only its default features), and marks the edges that
+/// exist only as optional dependencies with the features that turn them on.
+fn add_declared_edges(
+    packages: &mut [Package],
+    locals: &[(usize, &cargo_metadata::Package)],
+    root: &Path,
+) {
+    let by_dir: HashMap<(&str, String), usize> = locals
+        .iter()
+        .map(|(i, p)| ((p.name.as_str(), packages[*i].dir.clone()), *i))
+        .collect();
+    for (from, package) in locals {
+        // (to, kind) -> (some declaration is unconditional, names it is declared under)
+        let mut declared: BTreeMap<(usize, EdgeKind), (bool, BTreeSet<&str>)> = BTreeMap::new();
+        for dep in &package.dependencies {
+            let Some(path) = &dep.path else { continue };
+            let dir = relative(root, path.as_std_path());
+            let Some(&to) = by_dir.get(&(dep.name.as_str(), dir)) else {
+                continue;
+            };
+            let entry = declared
+                .entry((to, edge_kind(dep.kind)))
+                .or_insert((false, BTreeSet::new()));
+            entry.0 |= !dep.optional;
+            entry.1.insert(dep.rename.as_deref().unwrap_or(&dep.name));
+        }
+        let mut deps: BTreeSet<(usize, EdgeKind)> = packages[*from].deps.iter().copied().collect();
+        let mut gated = Vec::new();
+        for ((to, kind), (unconditional, keys)) in declared {
+            deps.insert((to, kind));
+            if unconditional {
+                continue;
+            }
+            let mut features: BTreeSet<String> = package
+                .features
+                .iter()
+                .filter(|(_, enables)| {
+                    enables.iter().any(|e| {
+                        keys.iter().any(|key| {
+                            e == key
+                                || e.strip_prefix("dep:") == Some(key)
+                                || e.strip_prefix(key).is_some_and(|r| r.starts_with('/'))
+                        })
+                    })
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if features.is_empty() {
+                // No feature names it: cargo's implicit feature has the dependency's name.
+                features.extend(keys.iter().map(|k| (*k).to_owned()));
+            }
+            gated.push(GatedEdge {
+                to,
+                kind,
+                features: features.into_iter().collect(),
+            });
+        }
+        packages[*from].deps = deps.into_iter().collect();
+        packages[*from].gated = gated;
     }
 }
 
@@ -521,7 +629,8 @@ pub fn load(
         .filter(|p| is_target_discovery_input(p))
         .collect();
     let mut hasher = Sha256::new();
-    hasher.update(b"impact-graph-v3\0");
+    // v4: the all-features resolve plus declared optional edges (`gated`).
+    hasher.update(b"impact-graph-v4\0");
     hasher.update(workspace_dir.as_bytes());
     hasher.update(b"\0");
     // Git blob ids name the contents: a commit lists them, and the working tree's are the
@@ -650,7 +759,12 @@ fn run_cargo_metadata(
 ) -> Result<Metadata, Failure> {
     let sh = Shell::new().map_err(|e| Failure::environment(format!("cannot start: {e}")))?;
     sh.change_dir(scratch);
-    let out = cmd!(sh, "cargo metadata --format-version 1 --manifest-path {manifest}")
+    // Every feature, as CI and the full test command build: a dependent behind a feature is a
+    // dependent, and the lockfile comparison sees what feature-gated code resolves.
+    let out = cmd!(
+        sh,
+        "cargo metadata --format-version 1 --all-features --manifest-path {manifest}"
+    )
         .quiet()
         .ignore_status()
         .output()

@@ -1,5 +1,5 @@
 //! Impact analysis over the Cargo dependency graph: which packages and test binaries a change
-//! can affect, and why (DESIGN.md section 6).
+//! can affect, and why (README.md, "Impact analysis").
 //!
 //! [`analyze`] runs the whole decision. Its phases are public so benchmarks and tests can
 //! drive them separately: [`git::Repo`] (changed files), [`graph::load`] (the cached

@@ -178,7 +178,6 @@ fn workspace_table(
         head,
         workspace_dir,
         head_graph,
-        base_graph,
         ..
     } = *sides;
     let (old_ws, new_ws) = (table(old, "workspace"), table(new, "workspace"));
@@ -214,34 +213,7 @@ fn workspace_table(
     for key in changed_keys(old_ws, new_ws) {
         let section = format!("{repo_path} [workspace.{key}]");
         match key.as_str() {
-            "members" | "exclude" => {
-                let before: BTreeSet<&str> =
-                    base_graph.members().map(|(_, p)| p.name.as_str()).collect();
-                let mut any = false;
-                for (index, package) in head_graph.members() {
-                    if !before.contains(package.name.as_str()) {
-                        any = true;
-                        report(ManifestEffect::Package(
-                            index,
-                            Reason::new(
-                                "workspace-manifest",
-                                Some(repo_path),
-                                format!(
-                                    "{section} changed -> {} joined the workspace",
-                                    package.name
-                                ),
-                            ),
-                        ));
-                    }
-                }
-                if !any {
-                    report(ManifestEffect::Nothing(Reason::new(
-                        "workspace-manifest",
-                        Some(repo_path),
-                        format!("{section} changed; no member joined"),
-                    )));
-                }
-            }
+            "members" | "exclude" => membership(sides, repo_path, &section, report),
             "default-members" | "metadata" => report(ManifestEffect::Nothing(Reason::new(
                 "workspace-manifest",
                 Some(repo_path),
@@ -291,5 +263,55 @@ fn workspace_table(
                 "{section} changed (applies to every member)"
             ))),
         }
+    }
+}
+
+/// A change to `[workspace] members` or `exclude` is a change of membership: a package that
+/// joined brings its tests; one that left and is still built as a path dependency may build
+/// differently (workspace lints, inherited fields) for its dependents; one that left entirely
+/// takes its tests out of the run. Tests that read the membership at run time are named by
+/// `also` rules on the root manifest (`[impact]` in lanes.toml).
+fn membership(
+    sides: &Sides<'_>,
+    repo_path: &str,
+    section: &str,
+    report: &mut impl FnMut(ManifestEffect),
+) {
+    let Sides {
+        head_graph,
+        base_graph,
+        ..
+    } = *sides;
+    let before: BTreeSet<&str> = base_graph.members().map(|(_, p)| p.name.as_str()).collect();
+    let after: BTreeSet<&str> = head_graph.members().map(|(_, p)| p.name.as_str()).collect();
+    let reason = |text: String| Reason::new("workspace-manifest", Some(repo_path), text);
+    for (index, package) in head_graph.members() {
+        if !before.contains(package.name.as_str()) {
+            report(ManifestEffect::Package(
+                index,
+                reason(format!(
+                    "{section} changed -> {} joined the workspace",
+                    package.name
+                )),
+            ));
+        }
+    }
+    for name in before.difference(&after) {
+        match head_graph.find(name) {
+            Some(index) => report(ManifestEffect::Package(
+                index,
+                reason(format!(
+                    "{section} changed -> {name} left the workspace but is still built as a path dependency"
+                )),
+            )),
+            None => report(ManifestEffect::Nothing(reason(format!(
+                "{section} changed -> {name} left the workspace: its tests no longer run"
+            )))),
+        }
+    }
+    if before == after {
+        report(ManifestEffect::Nothing(reason(format!(
+            "{section} changed; the members are the same"
+        ))));
     }
 }

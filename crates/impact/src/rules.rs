@@ -1,6 +1,11 @@
-//! `[impact]` rules in `lanes.toml`: path globs that map files to packages, to nothing, or to
-//! all, plus the shipped defaults for common non-inputs. Parsed, then validated, with every
-//! problem located in the file the user wrote.
+//! `[impact]` rules in `lanes.toml`: path globs that map files to packages or test binaries,
+//! to nothing, or to all, plus the shipped defaults for common non-inputs. Parsed, then
+//! validated, with every problem located in the file the user wrote.
+//!
+//! Two kinds of rule: one that *decides* (`packages = [..]`, `affects = ..`) replaces what the
+//! file's ownership would select, and the first such match wins; one that *adds*
+//! (`also = [..]`) selects its targets on top of whatever else the file selects (its owner,
+//! includes, a deciding rule), every matching one applies, and it explains nothing on its own.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -14,7 +19,25 @@ use toml::Spanned;
 pub enum Affects {
     Nothing,
     All,
+    /// Instead of the owner: these packages (`pkg`) and test binaries (`pkg::name`).
     Packages(Vec<String>),
+    /// On top of everything else: these packages and test binaries.
+    Also(Vec<String>),
+}
+
+impl Affects {
+    /// The packages and test binaries the rule names.
+    pub fn targets(&self) -> &[String] {
+        match self {
+            Affects::Packages(names) | Affects::Also(names) => names,
+            Affects::Nothing | Affects::All => &[],
+        }
+    }
+}
+
+/// `pkg::name` names a test binary (nextest's id); anything else a package.
+pub fn binary_selector(selector: &str) -> Option<(&str, &str)> {
+    selector.split_once("::")
 }
 
 /// One path rule. `origin` says where it came from, for the why-chain.
@@ -25,7 +48,7 @@ pub struct Rule {
     pub reason: Option<String>,
     /// `lanes.toml:12:1`, or `default` for a shipped rule.
     pub origin: String,
-    /// Byte span of each named package in lanes.toml, for validation after the graph loads.
+    /// Byte span of each named target in lanes.toml, for validation after the graph loads.
     package_spans: Vec<Range<usize>>,
 }
 
@@ -113,12 +136,14 @@ struct ImpactSection {
     rules: Vec<Spanned<RawRule>>,
 }
 
-/// `{ paths = [..], packages = [..] }` or `{ paths = [..], affects = "nothing" | "all" }`.
+/// `{ paths = [..], packages = [..] }`, `{ paths = [..], affects = "nothing" | "all" }` or
+/// `{ paths = [..], also = [..] }`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
     paths: Spanned<Vec<Spanned<String>>>,
     packages: Option<Spanned<Vec<Spanned<String>>>>,
+    also: Option<Spanned<Vec<Spanned<String>>>>,
     affects: Option<Spanned<String>>,
     reason: Option<String>,
 }
@@ -180,15 +205,25 @@ impl Rules {
                 }
             }
             let mut package_spans = Vec::new();
-            let affects = match (&raw.packages, &raw.affects) {
-                (Some(_), Some(_)) | (None, None) => {
+            let mut targets = |key: &str, names: &Spanned<Vec<Spanned<String>>>| -> Vec<String> {
+                if names.get_ref().is_empty() {
                     problems.push(
-                        Located::at(path, text, span.clone(), "a rule needs exactly one of `packages` and `affects`")
-                            .with_help("map files to packages with `packages = [\"name\"]`, or use `affects = \"nothing\"` or `affects = \"all\"`"),
+                        Located::at(path, text, names.span(), format!("`{key}` is empty")).with_help(
+                            "name packages (`\"crate\"`) or test binaries (`\"crate::test\"`), or use `affects = \"nothing\"`",
+                        ),
                     );
-                    continue;
                 }
-                (None, Some(word)) => match word.get_ref().as_str() {
+                package_spans = names.get_ref().iter().map(|n| n.span()).collect();
+                names
+                    .get_ref()
+                    .iter()
+                    .map(|n| n.get_ref().clone())
+                    .collect()
+            };
+            let affects = match (&raw.packages, &raw.also, &raw.affects) {
+                (Some(names), None, None) => Affects::Packages(targets("packages", names)),
+                (None, Some(names), None) => Affects::Also(targets("also", names)),
+                (None, None, Some(word)) => match word.get_ref().as_str() {
                     "nothing" => Affects::Nothing,
                     "all" => Affects::All,
                     other => {
@@ -199,22 +234,12 @@ impl Rules {
                         continue;
                     }
                 },
-                (Some(names), None) => {
-                    if names.get_ref().is_empty() {
-                        problems.push(
-                            Located::at(path, text, names.span(), "`packages` is empty").with_help(
-                                "use `affects = \"nothing\"` to say these files affect no test",
-                            ),
-                        );
-                    }
-                    package_spans = names.get_ref().iter().map(|n| n.span()).collect();
-                    Affects::Packages(
-                        names
-                            .get_ref()
-                            .iter()
-                            .map(|n| n.get_ref().clone())
-                            .collect(),
-                    )
+                _ => {
+                    problems.push(
+                        Located::at(path, text, span.clone(), "a rule needs exactly one of `packages`, `also` and `affects`")
+                            .with_help("`packages = [\"name\"]` selects these instead of the file's owner, `also = [\"name\"]` selects them as well, `affects = \"nothing\"` or `\"all\"` decides outright"),
+                    );
+                    continue;
                 }
             };
             rules.push(Rule {
@@ -238,22 +263,37 @@ impl Rules {
         })
     }
 
-    /// Checks that every package a rule names exists, reporting all unknown names at once.
+    /// Checks that every package or test binary a rule names exists, reporting all unknown
+    /// names at once.
     pub fn validate_packages(&self, known: &dyn Fn(&str) -> bool) -> Result<(), Vec<Located>> {
         let Some((path, text)) = &self.source else {
             return Ok(());
         };
         let mut problems = Vec::new();
         for rule in &self.rules {
-            if let Affects::Packages(names) = &rule.affects {
-                for (name, span) in names.iter().zip(&rule.package_spans) {
-                    if !known(name) {
-                        problems.push(
-                            Located::at(path, text, span.clone(), format!("no workspace package is named `{name}`"))
-                                .with_help("name a member of the analysed workspace (see `cargo metadata --no-deps`)"),
-                        );
-                    }
+            for (name, span) in rule.affects.targets().iter().zip(&rule.package_spans) {
+                if known(name) {
+                    continue;
                 }
+                let (what, help) = match binary_selector(name) {
+                    Some(_) => (
+                        "test binary",
+                        "name a test binary as nextest does (`crate::test` for tests/test.rs; `cargo nextest list` shows them)",
+                    ),
+                    None => (
+                        "package",
+                        "name a member of the analysed workspace (see `cargo metadata --no-deps`)",
+                    ),
+                };
+                problems.push(
+                    Located::at(
+                        path,
+                        text,
+                        span.clone(),
+                        format!("no workspace {what} is named `{name}`"),
+                    )
+                    .with_help(help),
+                );
             }
         }
         if problems.is_empty() {
@@ -263,11 +303,34 @@ impl Rules {
         }
     }
 
-    /// The first rule matching a workspace-relative path.
+    /// The first deciding rule (not `also`) matching a workspace-relative path.
     pub fn matching(&self, path: &str) -> Option<&Rule> {
         self.rules
             .iter()
-            .find(|rule| rule.globs.iter().any(|g| g.matches(path)))
+            .filter(|rule| !matches!(rule.affects, Affects::Also(_)))
+            .find(|rule| rule.matches(path))
+    }
+
+    /// Every adding rule (`also`) matching a workspace-relative path, in file order.
+    pub fn additions<'r>(&'r self, path: &'r str) -> impl Iterator<Item = &'r Rule> + 'r {
+        self.rules
+            .iter()
+            .filter(|rule| matches!(rule.affects, Affects::Also(_)))
+            .filter(move |rule| rule.matches(path))
+    }
+}
+
+impl Rule {
+    pub fn matches(&self, path: &str) -> bool {
+        self.globs.iter().any(|g| g.matches(path))
+    }
+
+    /// The first of the rule's globs that matches `path`.
+    pub fn glob_for(&self, path: &str) -> &str {
+        self.globs
+            .iter()
+            .find(|g| g.matches(path))
+            .map_or("", Glob::as_str)
     }
 }
 

@@ -945,10 +945,13 @@ fn slow_dep_info_explains_a_non_literal_include() {
     sh.set_var("GIT_CONFIG_NOSYSTEM", "1");
     let target = root.join("target");
     cmd!(sh, "git init -q -b main").run().unwrap();
-    cmd!(sh, "cargo build -q --offline")
-        .env("CARGO_TARGET_DIR", &target)
-        .run()
-        .unwrap();
+    support::nested::isolated(
+        cmd!(sh, "cargo build -q --offline"),
+        xshell::Cmd::env_remove,
+    )
+    .env("CARGO_TARGET_DIR", &target)
+    .run()
+    .unwrap();
     cmd!(sh, "git add -A").run().unwrap();
     cmd!(
         sh,
@@ -990,5 +993,228 @@ fn slow_dep_info_explains_a_non_literal_include() {
     assert!(
         with_build.stats.head_graph_cached,
         "the second decision reads the graph from the cache"
+    );
+}
+
+// ---- every edge a build can have ----
+
+/// A real workspace on disk: `signer`; `tool` depends on it only through feature `signing`
+/// (`dep:` syntax); `plain` through its implicit feature; `always` unconditionally.
+fn optional_dependency_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let package = |name: &str, rest: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{rest}")
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"crates/*\"]\n",
+    );
+    write("crates/signer/Cargo.toml", &package("signer", ""));
+    write(
+        "crates/tool/Cargo.toml",
+        &package(
+            "tool",
+            "\n[dependencies]\nsigner = { path = \"../signer\", optional = true }\n\n\
+             [features]\nsigning = [\"dep:signer\"]\nfull = [\"signing\"]\n",
+        ),
+    );
+    write(
+        "crates/plain/Cargo.toml",
+        &package(
+            "plain",
+            "\n[dependencies]\nsigner = { path = \"../signer\", optional = true }\n",
+        ),
+    );
+    write(
+        "crates/always/Cargo.toml",
+        &package(
+            "always",
+            "\n[dependencies]\nsigner = { path = \"../signer\" }\n",
+        ),
+    );
+    for name in ["signer", "tool", "plain", "always"] {
+        write(&format!("crates/{name}/src/lib.rs"), "");
+    }
+    dir
+}
+
+#[test]
+fn optional_dependencies_are_edges_marked_with_the_features_that_enable_them() {
+    let dir = optional_dependency_workspace();
+    // Default features on purpose: the declared edges are there whatever the resolve enabled.
+    let output = support::nested::isolate(&mut std::process::Command::new("cargo"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", dir.path().join("target"))
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let graph = graph_of(&String::from_utf8(output.stdout).unwrap());
+    let signer = index(&graph, "signer");
+    for name in ["tool", "plain", "always"] {
+        assert!(
+            graph.packages[index(&graph, name)]
+                .deps
+                .contains(&(signer, EdgeKind::Normal)),
+            "{name} depends on signer"
+        );
+    }
+    let gate = |name: &str| graph.gate(index(&graph, name), signer, EdgeKind::Normal);
+    // `full` enables `signing`, which enables the dependency: only the direct one is named.
+    assert_eq!(gate("tool"), Some(&["signing".to_string()][..]));
+    assert_eq!(
+        gate("plain"),
+        Some(&["signer".to_string()][..]),
+        "implicit feature"
+    );
+    assert_eq!(gate("always"), None);
+    let reached = closure::affected(&edges(&graph), &[signer]);
+    for name in ["tool", "plain", "always"] {
+        assert!(
+            reached[index(&graph, name)].is_some(),
+            "{name} is a dependent"
+        );
+    }
+}
+
+// ---- rules that add ----
+
+const ADDING: &str = r#"[impact]
+rules = [
+  { paths = ["crates/*/Cargo.toml", "/Cargo.toml"], also = ["checker"] },
+  { paths = ["crates/mid/Cargo.toml"], also = ["top::smoke"] },
+  { paths = ["crates/mid/**"], packages = ["app"] },
+]
+"#;
+
+#[test]
+fn adding_rules_all_apply_and_never_decide() {
+    let rules = Rules::parse(Path::new("lanes.toml"), ADDING).unwrap();
+    let added: Vec<&Affects> = rules
+        .additions("crates/mid/Cargo.toml")
+        .map(|r| &r.affects)
+        .collect();
+    assert_eq!(
+        added,
+        [
+            &Affects::Also(vec!["checker".into()]),
+            &Affects::Also(vec!["top::smoke".into()])
+        ]
+    );
+    // The deciding rule is still the first deciding match, after the adding ones.
+    assert_eq!(
+        rules.matching("crates/mid/Cargo.toml").unwrap().affects,
+        Affects::Packages(vec!["app".into()])
+    );
+    assert!(rules.matching("crates/top/Cargo.toml").is_none());
+    assert_eq!(rules.additions("Cargo.toml").count(), 1);
+    assert_eq!(rules.additions("crates/mid/src/lib.rs").count(), 0);
+}
+
+#[test]
+fn rule_targets_are_packages_or_test_binaries_and_unknown_ones_are_located() {
+    let rules = Rules::parse(Path::new("lanes.toml"), ADDING).unwrap();
+    let known = |n: &str| matches!(n, "checker" | "app" | "top::smoke");
+    assert!(rules.validate_packages(&known).is_ok());
+    let problems = rules
+        .validate_packages(&|n| matches!(n, "checker" | "app"))
+        .unwrap_err();
+    let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("lanes.toml:4:48: no workspace test binary is named `top::smoke`"),
+        "{shown:#?}"
+    );
+    let both = "[impact]\nrules = [{ paths = [\"x\"], packages = [\"a\"], also = [\"b\"] }]\n";
+    let problems = Rules::parse(Path::new("lanes.toml"), both).unwrap_err();
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("a rule needs exactly one of `packages`, `also` and `affects`"),
+        "{}",
+        problems[0]
+    );
+    let empty = "[impact]\nrules = [{ paths = [\"x\"], also = [] }]\n";
+    let problems = Rules::parse(Path::new("lanes.toml"), empty).unwrap_err();
+    assert!(
+        problems[0].to_string().contains("`also` is empty"),
+        "{}",
+        problems[0]
+    );
+}
+
+// ---- workspace membership ----
+
+/// Effects of a `members` change when the head graph is `head` (the base is the fixture).
+fn membership_effects(head: &Graph) -> (Vec<String>, Vec<String>) {
+    use impact::analyze::ManifestEffect;
+    use impact::manifest_diff::{Sides, root_manifest};
+    use std::collections::BTreeMap;
+    let new_root = ROOT.replace(
+        "members = [\"crates/*\"]",
+        "members = [\"crates/*\"]\nexclude = [\"crates/mid\"]",
+    );
+    let base: BTreeMap<&str, &str> = [("Cargo.toml", ROOT)].into_iter().collect();
+    let head_files: BTreeMap<&str, &str> =
+        [("Cargo.toml", new_root.as_str())].into_iter().collect();
+    let base_graph = fixture();
+    let sides = Sides {
+        head: &head_files,
+        base: &base,
+        workspace_dir: "",
+        head_graph: head,
+        base_graph: &base_graph,
+    };
+    let (mut packages, mut nothing) = (Vec::new(), Vec::new());
+    root_manifest(&sides, "Cargo.toml", |effect| match effect {
+        ManifestEffect::Package(index, reason) => {
+            packages.push(format!("{}: {}", head.packages[index].name, reason.summary))
+        }
+        ManifestEffect::All(reason) => panic!("a membership change is not `all`: {reason}"),
+        ManifestEffect::Nothing(reason) => nothing.push(reason.summary),
+    });
+    (packages, nothing)
+}
+
+#[test]
+fn a_membership_change_selects_who_joined_and_the_dependents_of_who_left() {
+    // mid left the workspace but app still depends on it by path: mid is seeded (and its
+    // dependents follow in the closure).
+    let mut head = fixture();
+    let mid = index(&head, "mid");
+    head.packages[mid].member = false;
+    let (packages, nothing) = membership_effects(&head);
+    assert_eq!(packages.len(), 1, "{packages:?}");
+    assert!(
+        packages[0].starts_with("mid: Cargo.toml [workspace.exclude] changed -> mid left the workspace but is still built"),
+        "{packages:?}"
+    );
+    assert!(nothing.is_empty(), "{nothing:?}");
+
+    // mid is gone from the head altogether: its tests leave the run, nothing else to build.
+    let mut head = fixture();
+    head.packages.retain(|p| p.name != "mid");
+    let (packages, nothing) = membership_effects(&head);
+    assert!(packages.is_empty(), "{packages:?}");
+    assert!(
+        nothing[0].contains("mid left the workspace: its tests no longer run"),
+        "{nothing:?}"
+    );
+
+    // The same members on both sides: said so, nothing selected by the manifest itself.
+    let (packages, nothing) = membership_effects(&fixture());
+    assert!(packages.is_empty(), "{packages:?}");
+    assert!(
+        nothing[0].contains("the members are the same"),
+        "{nothing:?}"
     );
 }

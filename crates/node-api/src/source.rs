@@ -40,8 +40,9 @@ impl NodeDirSource {
 
 impl ReleaseSource for NodeDirSource {
     fn current(&self) -> Result<InstalledRelease, String> {
-        // `NodeStore::current` re-hashes the stored manifest against the committed digest, so
-        // a store changed behind the node's back is reported, never served.
+        // `NodeStore::current` checks the store against its committed history: the manifest
+        // re-hashed against the committed digest, `verification.json` against the committed
+        // record. A store changed behind the node's back is reported, never served.
         let installed = self
             .store
             .current()
@@ -52,9 +53,7 @@ impl ReleaseSource for NodeDirSource {
             .manifest_bytes()
             .map_err(|err| unreadable(err.to_string()))?;
         let manifest = serde_json::from_slice(&bytes).map_err(|err| unreadable(err.to_string()))?;
-        let verification = installed
-            .verification()
-            .map_err(|err| unreadable(err.to_string()))?;
+        let verification = installed.record;
         Ok(InstalledRelease {
             digest: installed.digest,
             release_seq: installed.release_seq,

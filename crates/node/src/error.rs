@@ -43,6 +43,9 @@ pub enum IngestError {
         unit_threshold: f64,
         release_threshold: f64,
     },
+    /// Judging a unit again from its metrics disagrees with its recorded verdict, score or
+    /// role (see `release::select::rejudge`).
+    Misjudged { provider: String, problem: String },
     /// A carried-forward unit differs from the unit of the release it claims to come from.
     CarriedUnitMismatch {
         provider: String,
@@ -55,6 +58,8 @@ pub enum IngestError {
         uri: String,
         from_seq: u64,
         replaced_by_seq: u64,
+        /// The release that retired the artifact was a rollback.
+        by_rollback: bool,
     },
     /// A rollback release whose units are not those of the release it restores (`rollback_of`).
     RollbackUnitsMismatch {
@@ -84,6 +89,10 @@ pub enum IngestError {
         uri: Option<String>,
         path: Option<PathBuf>,
     },
+    /// An input is over its documented size limit.
+    TooLarge { what: String, size: u64, limit: u64 },
+    /// The node directory (or one of its parents) is a file.
+    NotADirectory { node_dir: PathBuf, file: PathBuf },
     /// Another ingest holds the store lock.
     Locked { lock: PathBuf },
     /// Reading or writing the store (or an artifact) failed.
@@ -93,12 +102,14 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    /// The exit code a command-line front end should use (DESIGN.md section 9).
+    /// The exit code a command-line front end should use (`support::exit`).
     pub fn exit(&self) -> Exit {
         match self {
             IngestError::Malformed { .. }
             | IngestError::BadClock { .. }
-            | IngestError::BadArtifactUri { .. } => Exit::InvalidInput,
+            | IngestError::BadArtifactUri { .. }
+            | IngestError::TooLarge { .. }
+            | IngestError::NotADirectory { .. } => Exit::InvalidInput,
             IngestError::Locked { .. }
             | IngestError::Io { .. }
             | IngestError::NoVerifier
@@ -114,6 +125,7 @@ impl IngestError {
             IngestError::BadClock { .. } => "bad-clock",
             IngestError::PolicyDigestMismatch { .. } => "policy-digest-mismatch",
             IngestError::UnitFromOtherPolicy { .. } => "unit-from-other-policy",
+            IngestError::Misjudged { .. } => "misjudged-unit",
             IngestError::CarriedUnitMismatch { .. } => "carried-unit-mismatch",
             IngestError::DigestMismatch { .. } => "digest-mismatch",
             IngestError::SignatureMissing => "signature-missing",
@@ -128,6 +140,8 @@ impl IngestError {
             IngestError::ArtifactSize { .. } => "artifact-size",
             IngestError::ArtifactDigest { .. } => "artifact-digest",
             IngestError::ArtifactMissing { .. } => "artifact-missing",
+            IngestError::TooLarge { .. } => "too-large",
+            IngestError::NotADirectory { .. } => "not-a-directory",
             IngestError::Locked { .. } => "locked",
             IngestError::Io { .. } => "io",
             IngestError::StoreCorrupt { .. } => "store-corrupt",
@@ -167,6 +181,11 @@ impl fmt::Display for IngestError {
                 "unit `{provider}` was judged with {gate} threshold {unit_threshold} but this \
                  release's gates say {release_threshold}; the unit was taken from a release \
                  judged under another policy (mix and match)"
+            ),
+            IngestError::Misjudged { provider, problem } => write!(
+                f,
+                "unit `{provider}`: {problem}; judging the unit again from its metrics and the \
+                 release's gates disagrees with what the release records"
             ),
             IngestError::CarriedUnitMismatch {
                 provider,
@@ -220,12 +239,18 @@ impl fmt::Display for IngestError {
                 uri,
                 from_seq,
                 replaced_by_seq,
+                by_rollback,
             } => write!(
                 f,
                 "unit `{provider}` ({uri}) is the artifact of release_seq {from_seq}, which \
-                 release_seq {replaced_by_seq} replaced; units from different releases were \
-                 mixed (only a rollback release may bring back replaced units; if federation \
-                 re-selected it on purpose, ingest with --allow-replaced-units)"
+                 {}; units from different releases were mixed (only a rollback release may \
+                 bring back replaced units; if federation re-selected it on purpose, ingest \
+                 with --allow-replaced-units)",
+                if *by_rollback {
+                    format!("the rollback release_seq {replaced_by_seq} removed")
+                } else {
+                    format!("release_seq {replaced_by_seq} replaced")
+                }
             ),
             IngestError::RollbackUnitsMismatch {
                 provider,
@@ -282,6 +307,17 @@ impl fmt::Display for IngestError {
                      is available"
                 ),
             },
+            IngestError::TooLarge { what, size, limit } => write!(
+                f,
+                "{what} is {size} bytes, over the {limit}-byte limit this node accepts"
+            ),
+            IngestError::NotADirectory { node_dir, file } => write!(
+                f,
+                "{} is a file, not a directory; the node directory {} must be a directory (or \
+                 a path where one can be created)",
+                file.display(),
+                node_dir.display()
+            ),
             IngestError::Locked { lock } => write!(
                 f,
                 "another ingest is running on this node (lock {} is held); wait for it to finish",

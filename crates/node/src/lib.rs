@@ -19,7 +19,7 @@ pub mod store;
 mod verify;
 
 pub use error::IngestError;
-pub use history::{Action, HistoryEntry};
+pub use history::{Action, HistoryEntry, UnitRef};
 pub use store::{
     IngestOptions, IngestOutcome, IngestRequest, InstallReport, InstallStep, InstalledRelease,
     NodePolicy, NodeStatus, NodeStore, ReleaseRef, SignatureVerifier, UnitCheck, UnitStatus,

@@ -8,6 +8,39 @@ use release::manifest::Unit;
 use support::Located;
 
 use crate::error::IngestError;
+use crate::store::IngestRequest;
+
+/// Largest release manifest accepted (a release holds a handful of units; about 2 KiB each).
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+/// Largest signature envelope accepted: the manifest in base64 plus the signatures.
+pub const MAX_SIGNATURE_BYTES: u64 = MAX_MANIFEST_BYTES * 4 / 3 + (1 << 20);
+
+/// Refuses a manifest or envelope over its limit before anything reads it as JSON.
+pub fn check_sizes(request: IngestRequest<'_>) -> Result<(), IngestError> {
+    let too_large = |what: &str, size: usize, limit: u64| {
+        (size as u64 > limit).then(|| IngestError::TooLarge {
+            what: what.to_owned(),
+            size: size as u64,
+            limit,
+        })
+    };
+    if let Some(err) = too_large(
+        "the release manifest",
+        request.manifest.len(),
+        MAX_MANIFEST_BYTES,
+    ) {
+        return Err(err);
+    }
+    match request.signature {
+        Some(envelope) => too_large(
+            "the signature envelope",
+            envelope.len(),
+            MAX_SIGNATURE_BYTES,
+        )
+        .map_or(Ok(()), Err),
+        None => Ok(()),
+    }
+}
 
 /// Parses and validates manifest bytes; `path` names the file in diagnostics.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<ReleaseManifest, IngestError> {

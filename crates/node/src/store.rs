@@ -4,19 +4,26 @@
 //! ```text
 //! <node-dir>/
 //!   lock                      held (flock) for the whole of an ingest
-//!   current.json              the commit point: which release is current + committed history
-//!   history.jsonl             append-only, hash-chained (see `history`)
+//!   current.json              the commit point: the current release and a copy of the last
+//!                             history line (length and hash of the committed history)
+//!   history.jsonl             append-only, hash-chained: the authority (see `history`)
 //!   releases/<seq>-<hex16>/   one directory per kept release:
 //!     manifest.json           the manifest exactly as ingested
 //!     signature               the signature envelope, when one came with it
 //!     verification.json       what was verified at install (key id, per-unit artifact checks)
 //! ```
 //!
-//! An install writes the new release into a staging directory, fsyncs it, renames it into
-//! `releases/`, appends its history line, and only then replaces `current.json` atomically. That
-//! replacement is the single commit point: a crash before it leaves the old release current (the
-//! published directory and history line are leftovers that the next ingest discards); a crash
-//! after it leaves the new one. Pruning runs last and is safe to interrupt.
+//! An install writes the new release into a staging directory, fsyncs it and renames it into
+//! `releases/`, then replaces `current.json` atomically, then appends the history line that
+//! `current.json` already holds. The replacement of `current.json` is the single commit point:
+//! a crash before it leaves the old release current (the published directory is a leftover the
+//! next ingest discards); a crash after it leaves the new one, with at most the history line
+//! still to append (the next ingest appends it). Pruning runs last and is safe to interrupt.
+//!
+//! The committed history is the authority. `current.json` must name its last line; when it is
+//! missing, older than the history, or disagrees with it, the store is corrupt and nothing is
+//! truncated, pruned or installed on the strength of it. Every file served from a release
+//! directory is checked against the digests its history line committed.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
@@ -28,12 +35,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::IngestError;
 use crate::hash::ProgressFn;
-use crate::history::{self, Action, HistoryEntry, StoredLine, Who};
+use crate::history::{self, Action, HistoryEntry, StoredLine, UnitRef, Who};
 use crate::{manifest, verify};
 use release::ReleaseManifest;
+use release::canonical::sha256_digest;
 use release::time;
 
-pub const CURRENT_SCHEMA: &str = "node-current/v1";
+pub const CURRENT_SCHEMA: &str = "node-current/v2";
 pub const VERIFICATION_SCHEMA: &str = "node-verification/v1";
 /// Stable releases kept besides the current one, so a rollback needs no download.
 pub const WARM_RELEASES: usize = 2;
@@ -42,6 +50,13 @@ pub const WARM_RELEASES: usize = 2;
 pub const LOCK_PATIENCE: Duration = Duration::from_millis(250);
 
 const RELEASES_DIR: &str = "releases";
+const MANIFEST_FILE: &str = "manifest.json";
+const SIGNATURE_FILE: &str = "signature";
+const RECORD_FILE: &str = "verification.json";
+/// `current.json` holds one history line and a few names.
+const MAX_CURRENT_BYTES: u64 = 2 * history::MAX_LINE_BYTES as u64 + 4096;
+/// `verification.json` holds one line per unit.
+const MAX_RECORD_BYTES: u64 = 1 << 20;
 const STAGING_PREFIX: &str = ".staging-";
 
 /// Checks a detached signature over the exact manifest bytes and names the key that made it.
@@ -89,10 +104,10 @@ pub enum InstallStep {
     Staged,
     /// The staging directory was renamed into `releases/`.
     Published,
-    /// The history line is appended (not yet committed).
-    HistoryAppended,
     /// `current.json` names the new release: the install is committed.
     Committed,
+    /// The history line `current.json` holds is appended to `history.jsonl`.
+    HistoryAppended,
     /// Releases that are neither current nor warm were removed.
     Pruned,
 }
@@ -104,8 +119,8 @@ impl InstallStep {
         InstallStep::StagedManifest,
         InstallStep::Staged,
         InstallStep::Published,
-        InstallStep::HistoryAppended,
         InstallStep::Committed,
+        InstallStep::HistoryAppended,
         InstallStep::Pruned,
     ];
 }
@@ -151,6 +166,9 @@ pub struct InstallReport {
     pub units: Vec<UnitCheck>,
     pub warm: Vec<ReleaseRef>,
     pub history_index: u64,
+    /// What went wrong after the commit point (the install stands): a history line left for
+    /// the next ingest to append, a directory not synced, releases not pruned.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,7 +214,7 @@ pub struct VerificationRecord {
     pub units: Vec<UnitCheck>,
 }
 
-/// A release kept in the store.
+/// A release kept in the store, every file of it checked against its history line.
 #[derive(Debug, Clone)]
 pub struct InstalledRelease {
     pub release_seq: u64,
@@ -204,20 +222,17 @@ pub struct InstalledRelease {
     pub dir: PathBuf,
     /// The manifest as stored, parsed; its digest was re-checked when it was read.
     pub manifest: ReleaseManifest,
+    /// `verification.json`, whose bytes hash to what the history line committed.
+    pub record: VerificationRecord,
 }
 
 impl InstalledRelease {
     pub fn manifest_path(&self) -> PathBuf {
-        self.dir.join("manifest.json")
+        self.dir.join(MANIFEST_FILE)
     }
 
     pub fn manifest_bytes(&self) -> io::Result<Vec<u8>> {
         fs::read(self.manifest_path())
-    }
-
-    pub fn verification(&self) -> io::Result<VerificationRecord> {
-        let bytes = fs::read(self.dir.join("verification.json"))?;
-        serde_json::from_slice(&bytes).map_err(io::Error::other)
     }
 
     pub fn release_ref(&self) -> ReleaseRef {
@@ -235,28 +250,40 @@ pub struct NodeStatus {
     pub warm: Vec<InstalledRelease>,
     /// Committed history, oldest first; the chain was verified while reading it.
     pub history: Vec<HistoryEntry>,
-    /// History lines written by an ingest that did not reach its commit point.
-    pub uncommitted_lines: usize,
+    /// The last committed entry is held by `current.json` but not yet appended to
+    /// `history.jsonl` (an ingest stopped between the two; the next one appends it).
+    pub history_append_pending: bool,
 }
 
 /// `current.json`: the single commit point of an install.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CurrentPointer {
     schema: String,
     release_seq: u64,
     digest: String,
     /// Relative to the node directory.
     dir: String,
+    /// Committed history entries, the last one included.
     history_len: u64,
+    /// `sha256:` of `head_line`.
     history_head: String,
+    /// The last committed history line, exactly as it is (or is to be) in `history.jsonl`.
+    head_line: String,
 }
 
 /// The store as read under (or without) the lock.
-struct Loaded {
-    lines: Vec<StoredLine>,
-    entries: Vec<HistoryEntry>,
-    current: Option<InstalledRelease>,
-    warm: Vec<InstalledRelease>,
+pub(crate) struct Loaded {
+    /// Committed history, the pending line included.
+    pub entries: Vec<HistoryEntry>,
+    /// The last committed line when `history.jsonl` does not hold it yet.
+    pending: Option<StoredLine>,
+    /// Bytes of complete lines in `history.jsonl`.
+    complete_bytes: u64,
+    /// `sha256:` of the last committed line.
+    head: Option<String>,
+    pub current: Option<InstalledRelease>,
+    pub warm: Vec<InstalledRelease>,
 }
 
 /// A node directory.
@@ -291,23 +318,20 @@ impl NodeStore {
         self.dir.join(RELEASES_DIR)
     }
 
-    /// The current release, its manifest re-hashed against the committed digest.
+    /// The current release, checked against the committed history: its manifest re-hashed
+    /// against the committed digest, its `verification.json` against the committed record.
     ///
-    /// `Ok(None)` means nothing is installed. A manifest that no longer matches is an error:
-    /// a node must not serve a release it cannot vouch for.
+    /// `Ok(None)` means nothing is installed. A store that does not agree with itself is an
+    /// error: a node must not serve a release it cannot vouch for.
     pub fn current(&self) -> Result<Option<InstalledRelease>, IngestError> {
-        let Some(pointer) = self.read_pointer()? else {
-            return Ok(None);
-        };
-        self.open_release(&pointer.dir, pointer.release_seq, &pointer.digest)
-            .map(Some)
+        self.load().map(|loaded| loaded.current)
     }
 
     /// Current, warm and committed history, with the history chain verified.
     pub fn status(&self) -> Result<NodeStatus, IngestError> {
         let loaded = self.load()?;
         Ok(NodeStatus {
-            uncommitted_lines: loaded.lines.len() - loaded.entries.len(),
+            history_append_pending: loaded.pending.is_some(),
             current: loaded.current,
             warm: loaded.warm,
             history: loaded.entries,
@@ -317,7 +341,8 @@ impl NodeStore {
     /// Verifies the offered release and, when every check passes, installs it atomically.
     ///
     /// Holds the store lock throughout; a concurrent ingest gets [`IngestError::Locked`].
-    /// Any refusal leaves the store exactly as it was.
+    /// Any refusal leaves the store exactly as it was; a manifest that does not parse or whose
+    /// digest is wrong is refused before the node directory or its lock is created.
     pub fn ingest(
         &self,
         request: IngestRequest<'_>,
@@ -328,7 +353,8 @@ impl NodeStore {
                 observer(step);
             }
         };
-        fs::create_dir_all(&self.dir).map_err(|e| IngestError::io(&self.dir, e))?;
+        let offered = verify::read_offered(request)?;
+        self.create_dir()?;
         let _lock = self.lock()?;
         observe(InstallStep::Locked);
         let loaded = self.load()?;
@@ -336,7 +362,7 @@ impl NodeStore {
             Some(now) => now,
             None => time::now_epoch().map_err(|message| IngestError::BadClock { message })?,
         };
-        let checked = match verify::check(request, options, &loaded.current, &loaded.warm, now)? {
+        let checked = match verify::check(offered, request, options, &loaded, now)? {
             verify::Checked::AlreadyCurrent(manifest) => {
                 return Ok(IngestOutcome::AlreadyCurrent {
                     release_seq: manifest.release_seq,
@@ -361,6 +387,36 @@ impl NodeStore {
             units: checked.units.clone(),
         };
 
+        let record_json = serde_json::to_vec_pretty(&record).expect("records serialize");
+        let index = loaded.entries.len();
+        let entry = HistoryEntry {
+            schema: history::HISTORY_SCHEMA.into(),
+            index: index as u64,
+            prev: loaded.head.clone(),
+            action,
+            release_seq: offered.release_seq,
+            digest: offered.digest.clone(),
+            rollback_of: offered.rollback_of.clone(),
+            signed_by: checked.signed_by.clone(),
+            who: Who::from_env(),
+            when: time::format_rfc3339(now),
+            units: offered
+                .units
+                .iter()
+                .map(|(provider, unit)| (provider.clone(), UnitRef::of(unit)))
+                .collect(),
+            record: sha256_digest(&record_json),
+            signature: request.signature.map(sha256_digest),
+        };
+        let line = history::encode(&entry);
+        if line.text.len() > history::MAX_LINE_BYTES {
+            return Err(IngestError::TooLarge {
+                what: "the release's history line (unit ids and URIs)".into(),
+                size: line.text.len() as u64,
+                limit: history::MAX_LINE_BYTES as u64,
+            });
+        }
+
         // Stage and publish the release directory.
         let releases = self.releases_dir();
         fs::create_dir_all(&releases).map_err(|e| IngestError::io(&releases, e))?;
@@ -368,13 +424,12 @@ impl NodeStore {
         let staging = releases.join(format!("{STAGING_PREFIX}{name}.{}", std::process::id()));
         remove_dir_if_present(&staging)?;
         fs::create_dir(&staging).map_err(|e| IngestError::io(&staging, e))?;
-        write_synced(&staging.join("manifest.json"), request.manifest)?;
+        write_synced(&staging.join(MANIFEST_FILE), request.manifest)?;
         observe(InstallStep::StagedManifest);
         if let Some(signature) = request.signature {
-            write_synced(&staging.join("signature"), signature)?;
+            write_synced(&staging.join(SIGNATURE_FILE), signature)?;
         }
-        let record_json = serde_json::to_vec_pretty(&record).expect("records serialize");
-        write_synced(&staging.join("verification.json"), &record_json)?;
+        write_synced(&staging.join(RECORD_FILE), &record_json)?;
         support::atomic::sync_dir(&staging).map_err(|e| IngestError::io(&staging, e))?;
         observe(InstallStep::Staged);
         let published = releases.join(&name);
@@ -385,51 +440,68 @@ impl NodeStore {
         support::atomic::sync_dir(&releases).map_err(|e| IngestError::io(&releases, e))?;
         observe(InstallStep::Published);
 
-        // Append the history line, after dropping any uncommitted tail of a crashed ingest.
+        // An install committed before whose history line was never appended: append it now,
+        // so the new line can follow it.
         let history_path = self.history_path();
-        let committed = loaded.entries.len();
-        let on_disk = fs::metadata(&history_path).map_or(0, |m| m.len());
-        if on_disk != history::committed_len(&loaded.lines, committed) {
-            history::truncate(&history_path, &loaded.lines, committed)
+        let mut complete_bytes = loaded.complete_bytes;
+        if let Some(line) = &loaded.pending {
+            history::append(&history_path, complete_bytes, line)
                 .map_err(|e| IngestError::io(&history_path, e))?;
+            complete_bytes += line.text.len() as u64 + 1;
         }
-        let entry = HistoryEntry {
-            schema: history::HISTORY_SCHEMA.into(),
-            index: committed as u64,
-            prev: loaded.lines[..committed].last().map(|l| l.hash.clone()),
-            action,
-            release_seq: offered.release_seq,
-            digest: offered.digest.clone(),
-            rollback_of: offered.rollback_of.clone(),
-            signed_by: checked.signed_by.clone(),
-            who: Who::from_env(),
-            when: time::format_rfc3339(now),
-        };
-        let line = history::encode(&entry);
-        history::append(&history_path, &line).map_err(|e| IngestError::io(&history_path, e))?;
-        if committed == 0 {
-            support::atomic::sync_dir(&self.dir).map_err(|e| IngestError::io(&self.dir, e))?;
-        }
-        observe(InstallStep::HistoryAppended);
 
-        // Commit.
+        // Commit: the rename of current.json. From here on the install stands, and what fails
+        // is reported as a warning.
         let pointer = CurrentPointer {
             schema: CURRENT_SCHEMA.into(),
             release_seq: offered.release_seq,
             digest: offered.digest.clone(),
             dir: format!("{RELEASES_DIR}/{name}"),
-            history_len: committed as u64 + 1,
+            history_len: index as u64 + 1,
             history_head: line.hash.clone(),
+            head_line: line.text.clone(),
         };
         let pointer_json = serde_json::to_vec_pretty(&pointer).expect("pointers serialize");
-        support::atomic::write_atomic(&self.current_path(), &pointer_json)
-            .map_err(|e| IngestError::io(self.current_path(), e))?;
+        let current_path = self.current_path();
+        support::atomic::replace(&current_path, &pointer_json)
+            .map_err(|e| IngestError::io(&current_path, e))?;
         observe(InstallStep::Committed);
+        let mut warnings = Vec::new();
+        let mut warn = |what: String| warnings.push(what);
+        if let Err(err) = support::atomic::sync_dir(&self.dir) {
+            warn(format!(
+                "{}: syncing the directory after the commit failed ({err}); the install is \
+                 committed but may not survive a power loss",
+                self.dir.display()
+            ));
+        }
+        match history::append(&history_path, complete_bytes, &line) {
+            Ok(()) if index == 0 => {
+                if let Err(err) = support::atomic::sync_dir(&self.dir) {
+                    warn(format!(
+                        "{}: syncing the directory after creating history.jsonl failed ({err})",
+                        self.dir.display()
+                    ));
+                }
+            }
+            Ok(()) => {}
+            Err(err) => warn(format!(
+                "{}: appending the history line failed ({err}); the install is committed \
+                 (current.json holds the line) and the next ingest appends it",
+                history_path.display()
+            )),
+        }
+        observe(InstallStep::HistoryAppended);
 
         let mut entries = loaded.entries;
         entries.push(entry);
         let warm = warm_refs(&entries, &offered.digest);
-        self.prune(&name, &warm)?;
+        if let Err(err) = self.prune(&name, &warm) {
+            warn(format!(
+                "pruning old releases failed ({err}); the install is committed and the next \
+                 ingest prunes again"
+            ));
+        }
         observe(InstallStep::Pruned);
 
         Ok(IngestOutcome::Installed(InstallReport {
@@ -441,8 +513,32 @@ impl NodeStore {
             signed_by: checked.signed_by,
             units: checked.units,
             warm,
-            history_index: committed as u64,
+            history_index: index as u64,
+            warnings,
         }))
+    }
+
+    /// Creates the node directory, saying so plainly when the path (or a parent) is a file.
+    fn create_dir(&self) -> Result<(), IngestError> {
+        for ancestor in self.dir.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+            match fs::metadata(ancestor) {
+                Ok(metadata) if metadata.is_dir() => break,
+                Ok(_) => {
+                    return Err(IngestError::NotADirectory {
+                        node_dir: self.dir.clone(),
+                        file: ancestor.to_path_buf(),
+                    });
+                }
+                // Keep climbing: the file (if any) is further up.
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                    ) => {}
+                Err(err) => return Err(IngestError::io(ancestor, err)),
+            }
+        }
+        fs::create_dir_all(&self.dir).map_err(|e| IngestError::io(&self.dir, e))
     }
 
     fn lock(&self) -> Result<File, IngestError> {
@@ -474,15 +570,13 @@ impl NodeStore {
 
     fn read_pointer(&self) -> Result<Option<CurrentPointer>, IngestError> {
         let path = self.current_path();
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(IngestError::io(&path, err)),
+        let Some(bytes) = read_limited(&path, MAX_CURRENT_BYTES)? else {
+            return Ok(None);
         };
-        let pointer: CurrentPointer =
-            serde_json::from_slice(&bytes).map_err(|err| IngestError::StoreCorrupt {
-                message: format!("{}: {err}", path.display()),
-            })?;
+        let pointer: CurrentPointer = std::str::from_utf8(&bytes)
+            .map_err(|err| err.to_string())
+            .and_then(|text| support::json::parse(&path, text).map_err(|err| err.to_string()))
+            .map_err(|message| IngestError::StoreCorrupt { message })?;
         if pointer.schema != CURRENT_SCHEMA {
             return Err(IngestError::StoreCorrupt {
                 message: format!(
@@ -495,79 +589,179 @@ impl NodeStore {
         Ok(Some(pointer))
     }
 
-    fn open_release(
-        &self,
-        relative_dir: &str,
-        release_seq: u64,
-        digest: &str,
-    ) -> Result<InstalledRelease, IngestError> {
-        let dir = self.dir.join(relative_dir);
-        let manifest_path = dir.join("manifest.json");
-        let bytes = fs::read(&manifest_path).map_err(|e| IngestError::io(&manifest_path, e))?;
-        let corrupt = |message: String| IngestError::StoreCorrupt {
-            message: format!("{}: {message}", manifest_path.display()),
+    /// Opens the release a history entry installed, checking every file the node serves from
+    /// its directory against what the entry committed.
+    fn open_release(&self, entry: &HistoryEntry) -> Result<InstalledRelease, IngestError> {
+        let dir = self
+            .releases_dir()
+            .join(release_dir_name(entry.release_seq, &entry.digest));
+        let manifest_path = dir.join(MANIFEST_FILE);
+        let corrupt = |path: &Path, message: String| IngestError::StoreCorrupt {
+            message: format!("{}: {message}", path.display()),
         };
-        let parsed = manifest::parse(&manifest_path, &bytes).map_err(|e| corrupt(e.to_string()))?;
+        let bytes = read_limited(&manifest_path, manifest::MAX_MANIFEST_BYTES)?
+            .ok_or_else(|| corrupt(&manifest_path, "missing".to_owned()))?;
+        let parsed = manifest::parse(&manifest_path, &bytes)
+            .map_err(|e| corrupt(&manifest_path, e.to_string()))?;
         let computed = parsed.compute_digest();
-        if computed != digest || parsed.digest != digest || parsed.release_seq != release_seq {
-            return Err(corrupt(format!(
-                "the stored manifest (release_seq {}, hashing to {computed}) is not the \
-                 installed release_seq {release_seq} {digest}",
-                parsed.release_seq
-            )));
+        if computed != entry.digest
+            || parsed.digest != entry.digest
+            || parsed.release_seq != entry.release_seq
+        {
+            return Err(corrupt(
+                &manifest_path,
+                format!(
+                    "the stored manifest (release_seq {}, hashing to {computed}) is not the \
+                     installed release_seq {} {}",
+                    parsed.release_seq, entry.release_seq, entry.digest
+                ),
+            ));
+        }
+        let record_path = dir.join(RECORD_FILE);
+        let record_bytes = read_limited(&record_path, MAX_RECORD_BYTES)?
+            .ok_or_else(|| corrupt(&record_path, "missing".to_owned()))?;
+        let record_digest = sha256_digest(&record_bytes);
+        if record_digest != entry.record {
+            return Err(corrupt(
+                &record_path,
+                format!(
+                    "changed since it was installed: it hashes to {record_digest}, the history \
+                     committed {}",
+                    entry.record
+                ),
+            ));
+        }
+        let record: VerificationRecord = std::str::from_utf8(&record_bytes)
+            .map_err(|err| corrupt(&record_path, err.to_string()))
+            .and_then(|text| {
+                support::json::parse(&record_path, text).map_err(|err| IngestError::StoreCorrupt {
+                    message: err.to_string(),
+                })
+            })?;
+        let signature_path = dir.join(SIGNATURE_FILE);
+        let signature = read_limited(&signature_path, manifest::MAX_SIGNATURE_BYTES)?
+            .map(|b| sha256_digest(&b));
+        if signature != entry.signature {
+            return Err(corrupt(
+                &signature_path,
+                format!(
+                    "is {} but the history committed {}",
+                    signature.as_deref().unwrap_or("absent"),
+                    entry.signature.as_deref().unwrap_or("no signature")
+                ),
+            ));
         }
         Ok(InstalledRelease {
-            release_seq,
-            digest: digest.to_owned(),
+            release_seq: entry.release_seq,
+            digest: entry.digest.clone(),
             dir,
             manifest: parsed,
+            record,
         })
     }
 
-    fn load(&self) -> Result<Loaded, IngestError> {
+    /// Reads the store and checks that it agrees with itself, the committed history being the
+    /// authority: `current.json` must hold the history's last line (or the one line an
+    /// interrupted commit has yet to append), and each kept release must match its line.
+    pub(crate) fn load(&self) -> Result<Loaded, IngestError> {
+        let corrupt = |message: String| IngestError::StoreCorrupt { message };
         let pointer = self.read_pointer()?;
         let history_path = self.history_path();
-        let lines =
-            history::read_lines(&history_path).map_err(|e| IngestError::io(&history_path, e))?;
-        let (committed, head) = match &pointer {
-            Some(p) => (p.history_len as usize, Some(p.history_head.as_str())),
-            None => (0, None),
-        };
-        let entries = history::verify_chain(&lines, committed, head)
-            .map_err(|message| IngestError::StoreCorrupt { message })?;
-        let current = match &pointer {
-            Some(p) => Some(self.open_release(&p.dir, p.release_seq, &p.digest)?),
-            None => None,
-        };
-        if let (Some(current), Some(last)) = (&current, entries.last())
-            && last.digest != current.digest
-        {
-            return Err(IngestError::StoreCorrupt {
-                message: format!(
-                    "the last history entry installs {} but current.json names {}",
-                    last.digest, current.digest
-                ),
+        let file = history::read(&history_path).map_err(corrupt)?;
+        let mut entries = history::verify_chain(&file.lines).map_err(corrupt)?;
+        let on_disk = file.lines.len();
+        let mut pending = None;
+        let current_path = self.current_path();
+        let Some(pointer) = pointer else {
+            if on_disk > 0 || file.partial_tail {
+                return Err(corrupt(format!(
+                    "{} is missing but {} holds {on_disk} committed install(s); the history is \
+                     the authority, so nothing is installed or pruned until current.json is \
+                     restored",
+                    current_path.display(),
+                    history_path.display()
+                )));
+            }
+            return Ok(Loaded {
+                entries,
+                pending,
+                complete_bytes: 0,
+                head: None,
+                current: None,
+                warm: Vec::new(),
             });
+        };
+        let head = StoredLine::new(pointer.head_line.clone());
+        if head.hash != pointer.history_head {
+            return Err(corrupt(format!(
+                "{}: its copy of the last history line does not hash to its history_head",
+                current_path.display()
+            )));
         }
+        let committed = pointer.history_len as usize;
+        let older = |what: &str| {
+            corrupt(format!(
+                "{} records {committed} committed install(s) but {} {what}; current.json is \
+                 older than the committed history or disagrees with it (restored or replayed?), \
+                 and the history is the authority",
+                current_path.display(),
+                history_path.display()
+            ))
+        };
+        if on_disk == committed && committed > 0 {
+            if file.partial_tail {
+                return Err(older("has bytes after its last committed line"));
+            }
+            if file.lines[on_disk - 1] != head {
+                return Err(older("ends with another line"));
+            }
+        } else if on_disk + 1 == committed {
+            // The commit happened; the append did not (or was cut short).
+            let prev = file.lines.last().map(|l| l.hash.as_str());
+            entries.push(history::parse_line(&head, on_disk, prev).map_err(corrupt)?);
+            pending = Some(head);
+        } else if on_disk > committed {
+            return Err(older(&format!("holds {on_disk}")));
+        } else {
+            return Err(corrupt(format!(
+                "{} records {committed} committed install(s) but {} holds only {on_disk}: \
+                 committed history lines are missing",
+                current_path.display(),
+                history_path.display()
+            )));
+        }
+        let last = entries.last().expect("at least one committed entry");
+        if last.digest != pointer.digest
+            || last.release_seq != pointer.release_seq
+            || pointer.dir
+                != format!(
+                    "{RELEASES_DIR}/{}",
+                    release_dir_name(last.release_seq, &last.digest)
+                )
+        {
+            return Err(corrupt(format!(
+                "the last history entry installs release_seq {} {} but current.json names \
+                 release_seq {} {} in {}",
+                last.release_seq, last.digest, pointer.release_seq, pointer.digest, pointer.dir
+            )));
+        }
+        let current = self.open_release(last)?;
         let mut warm = Vec::new();
-        if let Some(current) = &current {
-            for release in warm_refs(&entries, &current.digest) {
-                let name = release_dir_name(release.release_seq, &release.digest);
-                let relative = format!("{RELEASES_DIR}/{name}");
-                // A warm release whose directory is gone is simply not warm any more.
-                if self.dir.join(&relative).join("manifest.json").exists() {
-                    warm.push(self.open_release(
-                        &relative,
-                        release.release_seq,
-                        &release.digest,
-                    )?);
-                }
+        for entry in warm_entries(&entries, &current.digest) {
+            let dir = self
+                .releases_dir()
+                .join(release_dir_name(entry.release_seq, &entry.digest));
+            // A warm release whose directory is gone is simply not warm any more.
+            if dir.join(MANIFEST_FILE).exists() {
+                warm.push(self.open_release(entry)?);
             }
         }
         Ok(Loaded {
-            lines,
+            head: Some(pointer.history_head),
             entries,
-            current,
+            pending,
+            complete_bytes: file.complete_bytes,
+            current: Some(current),
             warm,
         })
     }
@@ -595,6 +789,16 @@ impl NodeStore {
 /// The warm set: the latest [`WARM_RELEASES`] installed releases other than `current` that no
 /// rollback undid, newest first.
 pub fn warm_refs(entries: &[HistoryEntry], current: &str) -> Vec<ReleaseRef> {
+    warm_entries(entries, current)
+        .into_iter()
+        .map(|entry| ReleaseRef {
+            release_seq: entry.release_seq,
+            digest: entry.digest.clone(),
+        })
+        .collect()
+}
+
+fn warm_entries<'a>(entries: &'a [HistoryEntry], current: &str) -> Vec<&'a HistoryEntry> {
     let rolled_back = rolled_back(entries);
     let mut seen = BTreeSet::new();
     let mut warm = Vec::new();
@@ -605,10 +809,7 @@ pub fn warm_refs(entries: &[HistoryEntry], current: &str) -> Vec<ReleaseRef> {
         {
             continue;
         }
-        warm.push(ReleaseRef {
-            release_seq: entry.release_seq,
-            digest: entry.digest.clone(),
-        });
+        warm.push(entry);
         if warm.len() == WARM_RELEASES {
             break;
         }
@@ -638,6 +839,35 @@ pub fn rolled_back(entries: &[HistoryEntry]) -> BTreeSet<&str> {
 fn release_dir_name(release_seq: u64, digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
     format!("{release_seq:010}-{}", &hex[..hex.len().min(16)])
+}
+
+/// The contents of `path`, `None` when it does not exist; a file over `limit` bytes is refused
+/// without being read whole.
+fn read_limited(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, IngestError> {
+    use std::io::Read as _;
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(IngestError::io(path, err)),
+    };
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| IngestError::io(path, e))?;
+    check_size(path, bytes.len() as u64, limit)?;
+    Ok(Some(bytes))
+}
+
+fn check_size(path: &Path, size: u64, limit: u64) -> Result<(), IngestError> {
+    if size > limit {
+        return Err(IngestError::StoreCorrupt {
+            message: format!(
+                "{} is over {limit} bytes, larger than anything an ingest writes",
+                path.display()
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {

@@ -1,15 +1,17 @@
-//! The checks an offered release must pass, in the order DESIGN.md section 8 gives: manifest
-//! digest, signature, `release_seq`, expiry, then its units (policy, mixing, artifacts).
+//! The checks an offered release must pass, in the order README.md (Nodes) gives: manifest
+//! digest, signature, `release_seq`, expiry, then its units (judgement, mixing, artifacts).
 //!
 //! Nothing here writes; the store installs only what [`check`] returns.
 
 use std::path::{Path, PathBuf};
 
 use release::ReleaseManifest;
+use release::select::Misjudged;
 
 use crate::error::IngestError;
+use crate::history::{Action, HistoryEntry, UnitRef};
 use crate::manifest::{self, same_artifact};
-use crate::store::{IngestOptions, IngestRequest, InstalledRelease, UnitCheck, UnitStatus};
+use crate::store::{IngestOptions, IngestRequest, InstalledRelease, Loaded, UnitCheck, UnitStatus};
 use crate::{artifacts, hash};
 
 pub(crate) enum Checked {
@@ -24,17 +26,13 @@ pub(crate) struct Fresh {
     pub units: Vec<UnitCheck>,
 }
 
-pub(crate) fn check(
-    request: IngestRequest<'_>,
-    options: &IngestOptions<'_>,
-    current: &Option<InstalledRelease>,
-    warm: &[InstalledRelease],
-    now: i64,
-) -> Result<Checked, IngestError> {
-    // 1. The manifest digest.
+/// Step 1, before anything is created or locked: the manifest is within its size limit,
+/// parses, and its digest is the digest of its contents.
+pub(crate) fn read_offered(request: IngestRequest<'_>) -> Result<ReleaseManifest, IngestError> {
     let path = request
         .manifest_path
         .unwrap_or(Path::new("<release manifest>"));
+    manifest::check_sizes(request)?;
     let offered = manifest::parse(path, request.manifest)?;
     let computed = offered.compute_digest();
     if computed != offered.digest {
@@ -43,7 +41,19 @@ pub(crate) fn check(
             computed,
         });
     }
+    Ok(offered)
+}
 
+/// Steps 2 onwards, under the lock, against what the node holds.
+pub(crate) fn check(
+    offered: ReleaseManifest,
+    request: IngestRequest<'_>,
+    options: &IngestOptions<'_>,
+    loaded: &Loaded,
+    now: i64,
+) -> Result<Checked, IngestError> {
+    let current = &loaded.current;
+    let warm = &loaded.warm;
     // 2. The signature, when required or offered.
     let signed_by = match (request.signature, options.policy.require_signature) {
         (None, true) => return Err(IngestError::SignatureMissing),
@@ -85,14 +95,12 @@ pub(crate) fn check(
         });
     }
 
-    // 5. Units: judged under this release's policy, not mixed in from other releases, and
-    //    matching their artifacts.
-    check_policy(&offered)?;
+    // 5. Units: judged again and agreeing with their verdicts, not mixed in from other
+    //    releases, and matching their artifacts.
+    check_judgement(&offered)?;
     let kept: Vec<&InstalledRelease> = current.iter().chain(warm).collect();
     check_carried_units(&offered, &kept)?;
-    if let Some(current) = current {
-        check_units_against_known(&offered, current, warm, options.allow_replaced_units)?;
-    }
+    check_units_against_history(&offered, &loaded.entries, options.allow_replaced_units)?;
     let units = check_artifacts(&offered, request, options)?;
 
     Ok(Checked::Fresh(Fresh {
@@ -102,39 +110,31 @@ pub(crate) fn check(
     }))
 }
 
-/// `policy_digest` is the digest of `gates`, and every unit judged in this run was judged
-/// against those gates (carried-forward units keep their original verdict, by design).
-fn check_policy(offered: &ReleaseManifest) -> Result<(), IngestError> {
-    let computed = offered.gates.policy_digest();
-    if computed != offered.policy_digest {
-        return Err(IngestError::PolicyDigestMismatch {
-            declared: offered.policy_digest.clone(),
-            computed,
-        });
-    }
-    let gates = &offered.gates;
-    for (provider, unit) in &offered.units {
-        if unit.carried_forward {
-            continue;
+/// Every unit judged again with the code federation judged it with ([`release::select::rejudge`]):
+/// the policy digest matches the gates, each verdict is what its metrics give under those gates
+/// (a carried-forward unit under the thresholds it was judged with), every unit passes, and every
+/// score is right.
+fn check_judgement(offered: &ReleaseManifest) -> Result<(), IngestError> {
+    let Some(first) = release::select::rejudge(offered).into_iter().next() else {
+        return Ok(());
+    };
+    Err(match first {
+        Misjudged::PolicyDigest { declared, computed } => {
+            IngestError::PolicyDigestMismatch { declared, computed }
         }
-        let expected = [
-            gates.min_quality,
-            gates.min_safety,
-            gates.max_latency_ms_p95,
-            gates.max_cost_per_1k_tokens,
-        ];
-        for ((gate, verdict), release_threshold) in unit.verdict.gates().into_iter().zip(expected) {
-            if verdict.threshold != release_threshold {
-                return Err(IngestError::UnitFromOtherPolicy {
-                    provider: provider.clone(),
-                    gate: gate.to_owned(),
-                    unit_threshold: verdict.threshold,
-                    release_threshold,
-                });
-            }
-        }
-    }
-    Ok(())
+        Misjudged::OtherPolicy {
+            provider,
+            gate,
+            unit_threshold,
+            release_threshold,
+        } => IngestError::UnitFromOtherPolicy {
+            provider,
+            gate: gate.to_owned(),
+            unit_threshold,
+            release_threshold,
+        },
+        Misjudged::Unit { provider, problem } => IngestError::Misjudged { provider, problem },
+    })
 }
 
 /// A carried-forward unit must be the unit of the release it names, when this node keeps it.
@@ -166,34 +166,28 @@ fn check_carried_units(
     Ok(())
 }
 
-/// Mix-and-match against what the node keeps (the current release and the warm ones):
+/// Mix-and-match against the committed history (which records every installed release's
+/// artifacts, so the rule holds after their directories are pruned):
 ///
-/// - A rollback restores the units of the release its `rollback_of` names: when this node keeps
-///   that release, every unit must be exactly that release's unit.
-/// - An ordinary release may not bring back, for a provider, an artifact that an older kept
-///   release had and the current one replaced: that unit was taken from another release. Only
-///   a rollback release may restore replaced units, unless the node's policy allows it
-///   ([`IngestOptions::allow_replaced_units`]).
-fn check_units_against_known(
+/// - A rollback restores the units of the release its `rollback_of` names: when this node
+///   installed that release, every unit must be exactly that release's unit.
+/// - An ordinary release may not bring back, for a provider, an artifact that stopped being
+///   current on this node: one a later release replaced or a rollback removed. That unit was
+///   taken from another release. Only a rollback release may restore retired units, unless the
+///   node's policy allows it ([`IngestOptions::allow_replaced_units`]).
+fn check_units_against_history(
     offered: &ReleaseManifest,
-    current: &InstalledRelease,
-    warm: &[InstalledRelease],
+    entries: &[HistoryEntry],
     allow_replaced_units: bool,
 ) -> Result<(), IngestError> {
     if let Some(restored) = offered.rollback_of.as_deref() {
-        let Some(target) = std::iter::once(current)
-            .chain(warm)
-            .find(|r| r.digest == restored)
-        else {
+        let Some(target) = entries.iter().find(|e| e.digest == restored) else {
             return Ok(());
         };
-        let providers = offered.units.keys().chain(target.manifest.units.keys());
+        let providers = offered.units.keys().chain(target.units.keys());
         for provider in providers {
-            let same = match (
-                offered.units.get(provider),
-                target.manifest.units.get(provider),
-            ) {
-                (Some(restored), Some(kept)) => same_artifact(restored, kept),
+            let same = match (offered.units.get(provider), target.units.get(provider)) {
+                (Some(restored), Some(kept)) => UnitRef::of(restored) == *kept,
                 _ => false,
             };
             if !same {
@@ -206,31 +200,50 @@ fn check_units_against_known(
         }
         return Ok(());
     }
+    let Some(current) = entries.last() else {
+        return Ok(());
+    };
     if allow_replaced_units {
         return Ok(());
     }
     for (provider, unit) in &offered.units {
-        let installed = current.manifest.units.get(provider);
-        if installed.is_some_and(|installed| same_artifact(installed, unit)) {
+        let unit = UnitRef::of(unit);
+        if current.units.get(provider) == Some(&unit) {
             continue;
         }
-        for older in warm {
-            if older
-                .manifest
-                .units
-                .get(provider)
-                .is_some_and(|old| same_artifact(old, unit))
-            {
-                return Err(IngestError::MixAndMatch {
-                    provider: provider.clone(),
-                    uri: unit.uri.clone().unwrap_or_else(|| unit.id.clone()),
-                    from_seq: older.release_seq,
-                    replaced_by_seq: current.release_seq,
-                });
-            }
+        if let Some(retired) = retirement(entries, provider, &unit) {
+            return Err(IngestError::MixAndMatch {
+                provider: provider.clone(),
+                uri: unit.name().to_owned(),
+                from_seq: retired.from_seq,
+                replaced_by_seq: retired.by_seq,
+                by_rollback: retired.by_rollback,
+            });
         }
     }
     Ok(())
+}
+
+/// When and by what an artifact stopped being a provider's current unit on this node.
+struct Retired {
+    from_seq: u64,
+    by_seq: u64,
+    by_rollback: bool,
+}
+
+/// The last time `unit` stopped being `provider`'s unit in the history, if it ever did.
+fn retirement(entries: &[HistoryEntry], provider: &str, unit: &UnitRef) -> Option<Retired> {
+    entries
+        .windows(2)
+        .rev()
+        .find(|pair| {
+            pair[0].units.get(provider) == Some(unit) && pair[1].units.get(provider) != Some(unit)
+        })
+        .map(|pair| Retired {
+            from_seq: pair[0].release_seq,
+            by_seq: pair[1].release_seq,
+            by_rollback: pair[1].action == Action::Rollback,
+        })
 }
 
 /// Size then digest of every unit whose artifact is present locally; hashing runs in parallel.

@@ -1,4 +1,4 @@
-//! Promotion gates: the four thresholds (DESIGN.md section 3) and the policy file
+//! Promotion gates: the four thresholds (README.md, "Federation") and the policy file
 //! `manifests/gates.toml` that holds them with the release expiry period.
 
 use std::path::Path;
@@ -63,6 +63,36 @@ impl Default for GatePolicy {
     }
 }
 
+/// The range of a threshold, the same wherever it is given (gates.toml or a flag):
+/// `min_quality` and `min_safety` between 0 and 1, the maxima finite and non-negative.
+/// `name` is the gates.toml key; the error says what the value must be.
+pub fn check_threshold(name: &str, value: f64) -> Result<(), String> {
+    let unit = name.starts_with("min_");
+    if !value.is_finite() || value < 0.0 || (unit && value > 1.0) {
+        let range = if unit {
+            "between 0 and 1"
+        } else {
+            "a non-negative number"
+        };
+        return Err(format!("{name} must be {range}, got {value}"));
+    }
+    Ok(())
+}
+
+/// The longest a release may stay valid.
+pub const MAX_EXPIRES_AFTER_DAYS: u32 = 3650;
+
+/// Days a release stays valid, the same wherever it is given: 1 to 3650 (a release that is
+/// expired when written could never be installed).
+pub fn check_expires_after_days(days: i64) -> Result<u32, String> {
+    match u32::try_from(days) {
+        Ok(d) if (1..=MAX_EXPIRES_AFTER_DAYS).contains(&d) => Ok(d),
+        _ => Err(format!(
+            "expires_after_days must be between 1 and {MAX_EXPIRES_AFTER_DAYS}, got {days}"
+        )),
+    }
+}
+
 /// The supported `version` of gates.toml.
 pub const GATES_FILE_VERSION: i64 = 1;
 
@@ -123,54 +153,28 @@ impl GatePolicy {
                 .with_help(format!("this build reads version {GATES_FILE_VERSION}")),
             );
         }
-        let mut threshold = |value: &Spanned<f64>, name: &str, unit: bool| -> f64 {
+        let mut threshold = |value: &Spanned<f64>, name: &str| -> f64 {
             let v = *value.get_ref();
-            if !v.is_finite() || v < 0.0 || (unit && v > 1.0) {
-                let range = if unit {
-                    "between 0 and 1"
-                } else {
-                    "a non-negative number"
-                };
-                problems.push(Located::at(
-                    path,
-                    text,
-                    value.span(),
-                    format!("{name} must be {range}, got {v}"),
-                ));
+            if let Err(message) = check_threshold(name, v) {
+                problems.push(Located::at(path, text, value.span(), message));
             }
             v
         };
         let thresholds = Thresholds {
-            min_quality: threshold(&raw.gates.min_quality, "min_quality", true),
-            min_safety: threshold(&raw.gates.min_safety, "min_safety", true),
-            max_latency_ms_p95: threshold(
-                &raw.gates.max_latency_ms_p95,
-                "max_latency_ms_p95",
-                false,
-            ),
+            min_quality: threshold(&raw.gates.min_quality, "min_quality"),
+            min_safety: threshold(&raw.gates.min_safety, "min_safety"),
+            max_latency_ms_p95: threshold(&raw.gates.max_latency_ms_p95, "max_latency_ms_p95"),
             max_cost_per_1k_tokens: threshold(
                 &raw.gates.max_cost_per_1k_tokens,
                 "max_cost_per_1k_tokens",
-                false,
             ),
         };
         let expires_after_days = match &raw.release.expires_after_days {
             None => DEFAULT_EXPIRES_AFTER_DAYS,
-            Some(days) => match u32::try_from(*days.get_ref()) {
-                Ok(d) if (1..=3650).contains(&d) => d,
-                _ => {
-                    problems.push(Located::at(
-                        path,
-                        text,
-                        days.span(),
-                        format!(
-                            "expires_after_days must be between 1 and 3650, got {}",
-                            days.get_ref()
-                        ),
-                    ));
-                    DEFAULT_EXPIRES_AFTER_DAYS
-                }
-            },
+            Some(days) => check_expires_after_days(*days.get_ref()).unwrap_or_else(|message| {
+                problems.push(Located::at(path, text, days.span(), message));
+                DEFAULT_EXPIRES_AFTER_DAYS
+            }),
         };
         if problems.is_empty() {
             Ok(GatePolicy {

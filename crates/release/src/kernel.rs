@@ -1,5 +1,5 @@
 //! The kernel manifest (`manifests/kernel.toml`): the files that define the model surface, whose
-//! change must be visible in provenance (DESIGN.md section 4).
+//! change must be visible in provenance (README.md, "Kernel manifest").
 //!
 //! ```toml
 //! version = 1

@@ -1,5 +1,6 @@
 //! The release domain: provider run manifests, promotion gates, selection and scoring, the fused
-//! release manifest and its chain, and the kernel manifest (DESIGN.md sections 3 and 4).
+//! release manifest and its chain, and the kernel manifest (README.md, "Federation" and
+//! "Kernel manifest").
 //!
 //! Everything here is logic over files and values; `cargo xtask federate` and
 //! `cargo xtask kernel` are thin front ends. Loaders return [`support::Located`] diagnostics so

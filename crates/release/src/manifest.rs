@@ -186,10 +186,13 @@ impl ReleaseManifest {
 
     /// Parses then validates, reporting every problem with its location.
     pub fn parse(path: &Path, text: &str) -> Result<ReleaseManifest, Vec<Located>> {
-        let manifest: ReleaseManifest = serde_json::from_str(text).map_err(|err| {
-            vec![Located::from_json(path, text, &err).with_help(format!(
-                "a release manifest is a `{SCHEMA}` JSON object; see crates/release/src/manifest.rs"
-            ))]
+        let manifest: ReleaseManifest = support::json::parse(path, text).map_err(|located| {
+            let help = located.help.clone().unwrap_or_else(|| {
+                format!(
+                    "a release manifest is a `{SCHEMA}` JSON object; see crates/release/src/manifest.rs"
+                )
+            });
+            vec![located.with_help(help)]
         })?;
         let mut problems = Vec::new();
         let mut problem = |segs: &[Seg<'_>], message: String| {
@@ -270,7 +273,7 @@ impl ReleaseManifest {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> ReleaseManifest {

@@ -86,11 +86,12 @@ impl ProviderManifest {
 
     /// Parses then validates, reporting every problem with its location.
     pub fn parse(path: &Path, text: &str) -> Result<ProviderManifest, Vec<Located>> {
-        let value: Value = serde_json::from_str(text).map_err(|err| {
-            vec![
-                Located::from_json(path, text, &err)
-                    .with_help("a provider run manifest is a JSON object"),
-            ]
+        let value: Value = support::json::parse(path, text).map_err(|located| {
+            let help = located
+                .help
+                .clone()
+                .unwrap_or_else(|| "a provider run manifest is a JSON object".into());
+            vec![located.with_help(help)]
         })?;
         let mut problems = Vec::new();
         let here = |segs: &[Seg<'_>], message: String| located_at(path, text, segs, message);

@@ -1,21 +1,48 @@
-//! Judging and selection, with exactly the original semantics (DESIGN.md section 3):
+//! Judging and selection, with exactly the original semantics (README.md, Federation):
 //!
 //! - candidates are the artifacts whose role is the provider's expected role; others are ignored
 //!   and reported; no candidate is an error naming role and provider;
 //! - every gate is inclusive (`quality >= min_quality`, `latency <= max`, ...); a missing or
 //!   non-numeric metric (booleans are not numbers) is an error naming artifact and metric;
 //! - the passing candidate with the highest score wins; a tie keeps the first in file order.
+//!
+//! [`rejudge`] runs the same judgement over a finished release, so what verifies a release (node
+//! ingest, chain verification) is the code that judged it.
 
 use serde_json::Value;
 use support::Located;
 
 use crate::gates::Thresholds;
 use crate::jsonpos::Seg;
-use crate::manifest::{GateVerdict, Verdict};
+use crate::manifest::{GateVerdict, ReleaseManifest, Unit, Verdict};
 use crate::provider::{Artifact, Provider, ProviderManifest, kind};
 
 /// The four metrics, in report order.
 pub const METRICS: [&str; 4] = ["quality", "safety", "latency_ms_p95", "cost_per_1k_tokens"];
+
+/// The domain of each metric: finite; `quality` and `safety` in [0, 1]; `latency_ms_p95` and
+/// `cost_per_1k_tokens` at least 0. Inside it every score is finite, so every release
+/// federation writes has finite numbers only.
+pub fn check_metric(metric: &str, value: f64) -> Result<f64, String> {
+    let fraction = matches!(metric, "quality" | "safety");
+    let inside = value.is_finite() && value >= 0.0 && (!fraction || value <= 1.0);
+    if inside {
+        return Ok(value);
+    }
+    let range = if fraction {
+        "between 0 and 1"
+    } else {
+        "a finite number, not negative"
+    };
+    Err(format!(
+        "metric '{metric}' must be {range}, got {}",
+        if value.is_finite() {
+            fmt_num(value)
+        } else {
+            "a number too large to represent".to_owned()
+        }
+    ))
+}
 
 /// `0.45*quality + 0.45*safety - 0.0005*latency_ms_p95 - 0.1*cost_per_1k_tokens`.
 pub fn score(quality: f64, safety: f64, latency_ms_p95: f64, cost_per_1k_tokens: f64) -> f64 {
@@ -225,15 +252,20 @@ fn metric_value(
     ];
     match artifact.metrics.get(metric) {
         // JSON numbers only: `true` is not 1, "0.9" is not 0.9.
-        Some(Value::Number(n)) => n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| {
-            manifest.located(
-                &[at[0], at[1], at[2], Seg::Key(metric)],
-                format!(
-                    "artifact '{}': metric '{metric}' is out of range",
-                    artifact.id
-                ),
-            )
-        }),
+        Some(Value::Number(n)) => {
+            let value = n.as_f64().unwrap_or(f64::NAN);
+            check_metric(metric, value).map_err(|message| {
+                manifest
+                    .located(
+                        &[at[0], at[1], at[2], Seg::Key(metric)],
+                        format!("artifact '{}': {message}", artifact.id),
+                    )
+                    .with_help(
+                        "quality and safety are fractions from 0 to 1; latency_ms_p95 and \
+                         cost_per_1k_tokens are finite and not negative",
+                    )
+            })
+        }
         Some(other) => Err(manifest.located(
             &[at[0], at[1], at[2], Seg::Key(metric)],
             format!(
@@ -251,5 +283,323 @@ fn metric_value(
                 "every candidate needs numeric {}",
                 METRICS.join(", ")
             ))),
+    }
+}
+
+/// A way a release's recorded judgement disagrees with judging its units again.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Misjudged {
+    /// `policy_digest` is not the digest of the release's own `gates`.
+    PolicyDigest { declared: String, computed: String },
+    /// A unit judged in this run (not carried forward) was judged under other thresholds than
+    /// the release's gates: it was taken from a release judged under another policy.
+    OtherPolicy {
+        provider: String,
+        gate: &'static str,
+        unit_threshold: f64,
+        release_threshold: f64,
+    },
+    /// A unit's verdict, score or role is not what judging its metrics gives.
+    Unit { provider: String, problem: String },
+}
+
+impl std::fmt::Display for Misjudged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Misjudged::PolicyDigest { declared, computed } => write!(
+                f,
+                "policy_digest is {declared} but the release's gates hash to {computed}"
+            ),
+            Misjudged::OtherPolicy {
+                provider,
+                gate,
+                unit_threshold,
+                release_threshold,
+            } => write!(
+                f,
+                "unit `{provider}` was judged with {gate} threshold {} but the release's gates \
+                 say {}; the unit was taken from a release judged under another policy",
+                fmt_num(*unit_threshold),
+                fmt_num(*release_threshold)
+            ),
+            Misjudged::Unit { provider, problem } => write!(f, "unit `{provider}`: {problem}"),
+        }
+    }
+}
+
+/// How far a recorded score may be from the recomputed one: it went through JSON once.
+const SCORE_TOLERANCE: f64 = 1e-9;
+
+/// Judges every unit of `release` again, with the functions federation judged them with
+/// ([`verdict`], [`score`], the provider's expected role), and returns every disagreement.
+///
+/// A unit judged in this run must have been judged against the release's `gates`; a
+/// carried-forward unit keeps the verdict of the release it came from, so it is re-judged
+/// against the thresholds its own verdict records. Either way every promoted unit must pass,
+/// each gate's value must be the unit's metric, and `score` must be the metrics' score.
+pub fn rejudge(release: &ReleaseManifest) -> Vec<Misjudged> {
+    let mut found = Vec::new();
+    let computed = release.gates.policy_digest();
+    if computed != release.policy_digest {
+        found.push(Misjudged::PolicyDigest {
+            declared: release.policy_digest.clone(),
+            computed,
+        });
+    }
+    for (provider, unit) in &release.units {
+        if let Err(misjudged) = rejudge_unit(&release.gates, provider, unit) {
+            found.push(misjudged);
+        }
+    }
+    found
+}
+
+fn rejudge_unit(gates: &Thresholds, provider: &str, unit: &Unit) -> Result<(), Misjudged> {
+    let problem = |problem: String| Misjudged::Unit {
+        provider: provider.to_owned(),
+        problem,
+    };
+    let expected_role = Provider::from_name(provider)
+        .ok_or_else(|| problem("is not a known provider (hf, gcp, aws)".to_owned()))?
+        .expected_role();
+    if unit.role != expected_role {
+        return Err(problem(format!(
+            "role is `{}` but federation promotes `{expected_role}` artifacts for this provider",
+            unit.role
+        )));
+    }
+    let mut values = [0.0; 4];
+    for (slot, metric) in values.iter_mut().zip(METRICS) {
+        *slot = match unit.metrics.get(metric) {
+            Some(Value::Number(n)) => n.as_f64().filter(|v| v.is_finite()),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            problem(format!(
+                "metric `{metric}` is missing or not a finite number"
+            ))
+        })?;
+    }
+    let recorded = &unit.verdict;
+    let release_thresholds = [
+        gates.min_quality,
+        gates.min_safety,
+        gates.max_latency_ms_p95,
+        gates.max_cost_per_1k_tokens,
+    ];
+    let thresholds = if unit.carried_forward {
+        let [q, s, l, c] = recorded.gates().map(|(_, gate)| gate.threshold);
+        Thresholds {
+            min_quality: q,
+            min_safety: s,
+            max_latency_ms_p95: l,
+            max_cost_per_1k_tokens: c,
+        }
+    } else {
+        for ((gate, verdict), release_threshold) in
+            recorded.gates().into_iter().zip(release_thresholds)
+        {
+            if verdict.threshold != release_threshold {
+                return Err(Misjudged::OtherPolicy {
+                    provider: provider.to_owned(),
+                    gate,
+                    unit_threshold: verdict.threshold,
+                    release_threshold,
+                });
+            }
+        }
+        *gates
+    };
+    let [quality, safety, latency, cost] = values;
+    let judged = verdict(&thresholds, quality, safety, latency, cost);
+    for ((gate, recorded), (_, judged)) in recorded.gates().into_iter().zip(judged.gates()) {
+        if recorded.value != judged.value {
+            return Err(problem(format!(
+                "verdict.{gate}.value is {} but the metric is {}",
+                fmt_num(recorded.value),
+                fmt_num(judged.value)
+            )));
+        }
+        if recorded.comparison != judged.comparison || recorded.pass != judged.pass {
+            return Err(problem(format!(
+                "verdict.{gate} says {} {} {}: {} but judging it gives {}",
+                fmt_num(recorded.value),
+                recorded.comparison,
+                fmt_num(recorded.threshold),
+                if recorded.pass { "pass" } else { "fail" },
+                if judged.pass {
+                    format!("pass ({})", judged.comparison)
+                } else {
+                    format!("fail ({})", judged.comparison)
+                }
+            )));
+        }
+    }
+    if recorded.pass != judged.pass {
+        return Err(problem(format!(
+            "verdict.pass is {} but its gates say {}",
+            recorded.pass, judged.pass
+        )));
+    }
+    if !judged.pass {
+        return Err(problem(
+            "its verdict fails the gates, so it cannot have been promoted".to_owned(),
+        ));
+    }
+    let computed = score(quality, safety, latency, cost);
+    let close = (unit.score - computed).abs() <= SCORE_TOLERANCE * computed.abs().max(1.0);
+    if !close {
+        return Err(problem(format!(
+            "score is {} but its metrics score {}",
+            fmt_num(unit.score),
+            fmt_num(computed)
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::federation::{ArtifactLocator, Inputs, federate};
+
+    /// A release as federation writes it, from real provider manifests.
+    fn federated() -> ReleaseManifest {
+        let manifests = [("hf", "textgen"), ("gcp", "embed"), ("aws", "runtime")]
+            .into_iter()
+            .map(|(provider, role)| {
+                let text = serde_json::json!({"provider": provider, "artifacts": [{
+                    "id": format!("{provider}-model"), "role": role,
+                    "uri": format!("{provider}://models/{provider}-model"),
+                    "metrics": {"quality": 0.82, "safety": 0.97, "latency_ms_p95": 140, "cost_per_1k_tokens": 0.9},
+                }]});
+                ProviderManifest::parse(Path::new(&format!("{provider}.json")), &text.to_string())
+                    .unwrap()
+            })
+            .collect();
+        federate(Inputs {
+            manifests,
+            thresholds: Thresholds::default(),
+            expires_after_days: 30,
+            previous: None,
+            carry_forward: false,
+            artifacts: ArtifactLocator::default(),
+            now: 0,
+        })
+        .unwrap()
+        .release
+        .unwrap()
+    }
+
+    fn edited(edit: impl FnOnce(&mut ReleaseManifest)) -> Vec<Misjudged> {
+        let mut release = federated();
+        edit(&mut release);
+        release.seal();
+        rejudge(&release)
+    }
+
+    fn unit_problem(found: &[Misjudged]) -> String {
+        match found {
+            [Misjudged::Unit { provider, problem }] if provider == "hf" => problem.clone(),
+            other => panic!("expected one problem with unit hf, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn what_federation_writes_rejudges_clean_even_after_a_round_trip() {
+        let release = federated();
+        assert_eq!(rejudge(&release), vec![]);
+        let text = String::from_utf8(release.to_bytes()).unwrap();
+        let back = ReleaseManifest::parse(Path::new("r.json"), &text).unwrap();
+        assert_eq!(rejudge(&back), vec![]);
+    }
+
+    #[test]
+    fn a_failing_verdict_is_refused_even_when_it_says_so() {
+        let found = edited(|r| {
+            let unit = r.units.get_mut("hf").unwrap();
+            unit.metrics
+                .insert("quality".into(), serde_json::json!(0.5));
+            unit.verdict.quality.value = 0.5;
+            unit.verdict.quality.pass = false;
+            unit.verdict.pass = false;
+        });
+        assert!(
+            unit_problem(&found).contains("fails the gates"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_metric_below_its_gate_with_a_passing_verdict_is_refused() {
+        let found = edited(|r| {
+            let unit = r.units.get_mut("hf").unwrap();
+            unit.metrics
+                .insert("quality".into(), serde_json::json!(0.5));
+            unit.verdict.quality.value = 0.5;
+        });
+        let problem = unit_problem(&found);
+        assert!(
+            problem.contains("verdict.quality says 0.5 >= 0.75: pass"),
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn a_metric_that_differs_from_its_verdict_value_is_refused() {
+        let found = edited(|r| {
+            let unit = r.units.get_mut("hf").unwrap();
+            unit.metrics
+                .insert("safety".into(), serde_json::json!(0.99));
+        });
+        let problem = unit_problem(&found);
+        assert!(
+            problem.contains("verdict.safety.value is 0.97 but the metric is 0.99"),
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_score_a_wrong_role_and_a_flipped_pass_are_refused() {
+        let problem = unit_problem(&edited(|r| r.units.get_mut("hf").unwrap().score = 0.99));
+        assert!(
+            problem.starts_with("score is 0.99 but its metrics score"),
+            "{problem}"
+        );
+        let problem = unit_problem(&edited(|r| {
+            r.units.get_mut("hf").unwrap().role = "embed".into()
+        }));
+        assert!(problem.contains("role is `embed`"), "{problem}");
+        let problem = unit_problem(&edited(|r| {
+            r.units.get_mut("hf").unwrap().verdict.latency_ms_p95.pass = false
+        }));
+        assert!(problem.contains("verdict.latency_ms_p95"), "{problem}");
+    }
+
+    #[test]
+    fn gates_that_no_longer_match_the_policy_digest_are_refused() {
+        let found = edited(|r| r.gates.min_quality = 0.5);
+        assert!(
+            matches!(found.first(), Some(Misjudged::PolicyDigest { .. })),
+            "{found:?}"
+        );
+        // Re-digesting the policy too leaves units judged under the old thresholds.
+        let found = edited(|r| {
+            r.gates.min_quality = 0.5;
+            r.policy_digest = r.gates.policy_digest();
+        });
+        assert!(
+            found.iter().all(|m| matches!(
+                m,
+                Misjudged::OtherPolicy {
+                    gate: "quality",
+                    ..
+                }
+            )),
+            "{found:?}"
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
     }
 }

@@ -1,4 +1,4 @@
-//! The federation semantics table (DESIGN.md section 3), release reproducibility and the chain.
+//! The federation semantics table (README.md, "Federation"), release reproducibility and the chain.
 
 use std::path::{Path, PathBuf};
 
@@ -432,16 +432,26 @@ fn chained_releases_verify_and_tampering_is_detected() {
         .metrics
         .insert("quality".into(), json!(0.99));
     let problems = chain::verify_chain(&tampered);
-    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].to_string().contains("release digest mismatch"));
-    // Resealing hides the edit from the digest check but not from the chain.
-    tampered[1].manifest.seal();
-    let problems = chain::verify_chain(&tampered);
+    // Judging the unit again disagrees with its recorded verdict.
     assert!(
-        problems[0].to_string().contains("previous_release is"),
+        problems[1]
+            .to_string()
+            .contains("verdict.quality.value is 0.82 but the metric is 0.99"),
         "{problems:?}"
     );
-    assert!(problems[0].path.ends_with("release-000003.json"));
+    // Resealing hides the edit from the digest check but neither from re-judging nor from
+    // the chain.
+    tampered[1].manifest.seal();
+    let problems = chain::verify_chain(&tampered);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].path.ends_with("release-000002.json"));
+    assert!(
+        problems[1].to_string().contains("previous_release is"),
+        "{problems:?}"
+    );
+    assert!(problems[1].path.ends_with("release-000003.json"));
 
     std::fs::remove_file(dir.path().join("release-000002.json")).unwrap();
     let problems = chain::verify_chain(&chain::load_releases(dir.path()).unwrap());

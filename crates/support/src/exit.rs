@@ -1,4 +1,4 @@
-//! Semantic exit codes, shared by every `cargo xtask` command (DESIGN.md section 9).
+//! Semantic exit codes, shared by every `cargo xtask` command (README.md, "Commands").
 
 /// What a process exit means. Kept in one place so that every command agrees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

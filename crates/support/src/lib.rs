@@ -3,10 +3,18 @@
 //! - [`exit`]: the one place where exit codes get their meaning.
 //! - [`diag`]: errors that point at `file:line:col` in the text the user wrote.
 //! - [`atomic`]: writes that leave either the old file or the new one, never a partial one.
+//! - [`input`]: input files read with a size limit.
+//! - [`json`]: strict JSON reading (no BOM, no duplicate keys), located errors.
+//! - [`stdout`]: output that ends quietly on a broken pipe instead of panicking.
+//! - [`nested`]: what an outer cargo or nextest run must not pass on to one started inside it.
 
 pub mod atomic;
 pub mod diag;
 pub mod exit;
+pub mod input;
+pub mod json;
+pub mod nested;
+pub mod stdout;
 
 pub use diag::{Failure, Located};
 pub use exit::Exit;

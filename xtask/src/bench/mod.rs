@@ -10,6 +10,7 @@ mod impact;
 mod scenario_repo;
 #[allow(dead_code)]
 mod scenarios;
+mod soundness;
 pub mod synthetic;
 
 use std::ffi::OsString;
@@ -39,8 +40,9 @@ pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
         Some("impact") => impact::run(args),
         Some("artifacts") => artifacts::run(args),
         Some("history") => history::run(args),
+        Some("soundness") => soundness::run(args),
         _ => Err(Failure::invalid_input(
-            "usage: cargo xtask bench <all|impact|artifacts|history> [args]",
+            "usage: cargo xtask bench <all|impact|artifacts|history|soundness> [args]",
         )),
     }
 }

@@ -13,6 +13,12 @@ use xshell::{Shell, cmd};
 
 use super::scenarios::{Base, Checkout, Head, Op, Scenario};
 
+/// `command` without the variables of the cargo or nextest run we may be inside of (a
+/// scenario's cargo and nextest must run as they would for a person: `support::nested`).
+pub fn isolated(command: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    support::nested::isolated(command, xshell::Cmd::env_remove)
+}
+
 /// A directory under the system temp dir, removed with everything in it on drop.
 pub struct TempDir(PathBuf);
 
@@ -105,10 +111,10 @@ impl Repo {
     /// sources only: no network), as it would in a real commit. Returns the member names.
     fn sync_lockfile(&self, manifest: &Path) -> Vec<String> {
         let target = self.root.join("target");
-        let out = cmd!(
+        let out = isolated(cmd!(
             self.sh,
             "cargo metadata --format-version 1 --manifest-path {manifest}"
-        )
+        ))
         .env("CARGO_TARGET_DIR", &target)
         .quiet()
         .ignore_stderr()
@@ -172,7 +178,7 @@ impl Repo {
             }
             Op::Cargo(args) => {
                 let args = *args;
-                cmd!(self.sh, "cargo {args...}")
+                isolated(cmd!(self.sh, "cargo {args...}"))
                     .env("CARGO_TARGET_DIR", self.root.join("target"))
                     .quiet()
                     .ignore_stderr()
@@ -199,14 +205,17 @@ impl Repo {
     /// Runs `xtask impact record` and returns what it did, whatever the outcome.
     pub fn record_output(&self, xtask: &Path, manifest: &Path) -> std::process::Output {
         let target = manifest.parent().unwrap().join("target");
-        cmd!(self.sh, "{xtask} impact record --manifest-path {manifest}")
-            .env("CARGO_TARGET_DIR", &target)
-            .env("NO_COLOR", "1")
-            .env_remove("XTASK_WORKSPACE_ROOT")
-            .quiet()
-            .ignore_status()
-            .output()
-            .expect("run xtask impact record")
+        isolated(cmd!(
+            self.sh,
+            "{xtask} impact record --manifest-path {manifest}"
+        ))
+        .env("CARGO_TARGET_DIR", &target)
+        .env("NO_COLOR", "1")
+        .env_remove("XTASK_WORKSPACE_ROOT")
+        .quiet()
+        .ignore_status()
+        .output()
+        .expect("run xtask impact record")
     }
 
     fn ext_crate(&self, name: &str, versions: &[&str], deps: &str) {

@@ -31,6 +31,9 @@ pub enum Base {
     /// [`Base::RuntimeReads`] with `[impact] recording-max-age = 0`: any recording of an
     /// earlier commit is stale.
     RuntimeReadsStale,
+    /// Standard plus `gated`, which depends on `signer` only through its feature `signing`
+    /// and has a test that exists only with it, see [`FEATURE_GATED`].
+    FeatureGated,
 }
 
 /// How the head revision is given to the engine.
@@ -506,7 +509,14 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
     };
     match base {
         Base::Standard => {}
-        Base::WithRules => set(&mut files, "lanes.toml", IMPACT_RULES.into()),
+        Base::WithRules => {
+            set(&mut files, "lanes.toml", IMPACT_RULES.into());
+            set(
+                &mut files,
+                "crates/lonely/tests/audit.rs",
+                MANIFEST_AUDIT.into(),
+            );
+        }
         Base::Nested => {
             let root = files
                 .iter()
@@ -640,6 +650,21 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
                 ("run.sh".into(), "echo hi\n".into()),
             ];
         }
+        Base::FeatureGated => {
+            for (path, text) in FEATURE_GATED {
+                set(&mut files, path, (*text).into());
+            }
+            set(
+                &mut files,
+                "crates/gated/Cargo.toml",
+                member(
+                    "gated",
+                    "\n[dependencies]\nsigner = { path = \"../signer\", optional = true }\n\n\
+                     [features]\nsigning = [\"dep:signer\"]\n",
+                ),
+            );
+            set(&mut files, "crates/signer/Cargo.toml", member("signer", ""));
+        }
         Base::RuntimeReads => files = runtime_reads(),
         Base::RuntimeReadsStale => {
             files = runtime_reads();
@@ -654,9 +679,42 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
 
 use Op::*;
 
+/// Sources of [`Base::FeatureGated`] (the manifests are written with [`member`]).
+const FEATURE_GATED: &[(&str, &str)] = &[
+    (
+        "crates/signer/src/lib.rs",
+        "pub fn sign(x: u32) -> u32 { x + 1 }\n",
+    ),
+    (
+        "crates/gated/src/lib.rs",
+        "pub fn plain() -> u32 { 1 }\n\n#[cfg(feature = \"signing\")]\n\
+         pub fn signed() -> u32 { signer::sign(1) }\n",
+    ),
+    (
+        "crates/gated/tests/signing.rs",
+        "#![cfg(feature = \"signing\")]\n\n#[test]\n\
+         fn signed_only_with_the_feature() { assert_eq!(gated::signed(), 2); }\n",
+    ),
+];
+
+/// `lonely::audit` of [`Base::WithRules`]: reads every member manifest at run time, as a
+/// dependency audit does, so an edit to any of them can break it.
+const MANIFEST_AUDIT: &str = "\
+#[test]
+fn every_member_manifest_names_its_package() {
+    let crates = concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/..\");
+    for entry in std::fs::read_dir(crates).unwrap() {
+        let manifest = entry.unwrap().path().join(\"Cargo.toml\");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(text.contains(\"name = \"), \"{}\", manifest.display());
+    }
+}
+";
+
 const IMPACT_RULES: &str = "\
 [impact]
 rules = [
+  { paths = [\"crates/*/Cargo.toml\", \"/Cargo.toml\"], also = [\"lonely::audit\"], reason = \"read at run time\" },
   { paths = [\"tools/gen/**\"], packages = [\"lonely\"] },
   { paths = [\"scripts/**\"], affects = \"nothing\" },
   { paths = [\".github/workflows/docs.yml\"], affects = \"nothing\" },
@@ -717,6 +775,32 @@ pub const SCENARIOS: &[Scenario] = &[
             forbidden: &["core", "mid", "app", "lonely", "other"],
             why: &[("gen", "build"), ("genuser", "codegen")],
             distances: &[("codegen", 0), ("gen", 1), ("genuser", 2)],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "optional_dependency_selects_its_feature_gated_dependent",
+        base: Base::FeatureGated,
+        change: &[Append("crates/signer/src/lib.rs", "pub fn more() {}\n")],
+        expect: Expect {
+            required: &["signer", "gated", "gated::signing"],
+            forbidden: &["core", "mid", "lonely"],
+            why: &[("gated", "only with feature `signing`")],
+            distances: &[("signer", 0), ("gated", 1)],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "feature_gated_test_selected_from_the_working_tree",
+        base: Base::FeatureGated,
+        change: &[Replace("crates/signer/src/lib.rs", "x + 1", "x + 1 + 0")],
+        head: Head::WorkingTree,
+        expect: Expect {
+            required: &["signer", "gated::signing"],
+            forbidden: &["core", "mid", "lonely"],
+            why: &[("gated", "only with feature `signing`")],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT
@@ -1229,6 +1313,39 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["lonely"],
             forbidden: &["core", "mid", "ua", "other"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "adding_rule_selects_a_reader_of_member_manifests_besides_the_owner",
+        base: Base::WithRules,
+        change: &[Append(
+            "crates/ua/Cargo.toml",
+            "\n[dependencies]\ncore = { path = \"../core\" }\n",
+        )],
+        expect: Expect {
+            // The owner stays selected (the rule adds, it does not replace) and so does the
+            // test that reads every member manifest at run time; nothing else of lonely.
+            required: &["ua", "lonely::audit"],
+            forbidden: &["bin:lonely", "core", "mid", "ub"],
+            why: &[("lonely", "also -> lonely::audit")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "workspace_exclude_change_is_a_membership_change",
+        base: Base::WithRules,
+        change: &[Replace(
+            "Cargo.toml",
+            "members = [\"crates/*\"]",
+            "members = [\"crates/*\"]\nexclude = [\"crates/ub\"]",
+        )],
+        expect: Expect {
+            required: &["lonely::audit"],
+            forbidden: &["ub", "bin:lonely", "core", "mid", "ua"],
+            reasons_mention: &["ub left the workspace"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT

@@ -252,8 +252,9 @@ pub fn lockfile(graph: &[SyntheticCrate]) -> String {
     lock
 }
 
-/// Reference closure by brute force (DESIGN.md section 6): every crate that reaches `changed`
-/// through normal or build edges, then one hop of dev-dependents of that set.
+/// Reference closure by brute force (the closure rule of README.md, "Impact analysis"): every
+/// crate that reaches `changed` through normal or build edges, then one hop of dev-dependents
+/// of that set.
 pub fn reference_closure(graph: &[SyntheticCrate], changed: usize) -> BTreeSet<usize> {
     let mut affected = BTreeSet::from([changed]);
     loop {

@@ -257,6 +257,15 @@ impl LaneSelection {
         args
     }
 
+    /// The features the lane builds with, in words.
+    pub fn features_text(&self) -> String {
+        match &self.features {
+            Features::Default => "each package's default features".to_owned(),
+            Features::All => "all features (--all-features)".to_owned(),
+            Features::List(list) => format!("--features {}", list.join(",")),
+        }
+    }
+
     /// The lane's filterset and-ed with another one (impact analysis narrows lanes this way).
     pub fn and_filter(&self, extra: &str) -> String {
         compose([Some(self.filterset.clone()), Some(extra.to_owned())])

@@ -136,7 +136,7 @@ impl Fixture {
 
     /// The xtask binary, pointed at the fixture, building into the fixture's own target dir.
     pub fn xtask(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        let mut command = xtask_command();
         command
             .args(args)
             .env("XTASK_WORKSPACE_ROOT", self.root())
@@ -144,12 +144,6 @@ impl Fixture {
             .env("LANE_MARKERS", self.markers())
             .env("NO_COLOR", "1")
             .env_remove("GITHUB_STEP_SUMMARY");
-        // An outer nextest run must not leak its profile or run id into the nested one.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("NEXTEST_") {
-                command.env_remove(key);
-            }
-        }
         command
     }
 
@@ -167,6 +161,14 @@ impl Fixture {
         }
         ran
     }
+}
+
+/// The xtask binary, without the outer test run's cargo and nextest variables: the cargo or
+/// nextest it starts must behave as it does for a person (`support::nested`).
+pub fn xtask_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    support::nested::isolate(&mut command);
+    command
 }
 
 /// The output of one xtask run, with both streams as text for assertions.

@@ -115,23 +115,35 @@ impl Prepared {
     /// Runs `xtask impact --manifest-path .. --base .. [--head ..] <extra> --format <format>`
     /// with `env` added to a clean environment.
     pub fn invoke(&self, extra: &[&str], format: &str, env: &[(&str, &Path)]) -> Outcome {
-        let mut args: Vec<String> = vec![
-            "impact".into(),
+        let mut args = self.revision_args("impact");
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.extend(["--format".into(), format.into()]);
+        self.xtask(&args, env)
+    }
+
+    /// `<command> --manifest-path .. --base .. [--head ..]` for this scenario.
+    pub fn revision_args(&self, command: &str) -> Vec<String> {
+        let mut args: Vec<String> = command.split(' ').map(str::to_owned).collect();
+        args.extend([
             "--manifest-path".into(),
             self.manifest.display().to_string(),
-        ];
+        ]);
         if self.pass_base {
             args.extend(["--base".into(), self.base_sha.clone()]);
         }
         if let Some(head) = &self.head_sha {
             args.extend(["--head".into(), head.clone()]);
         }
-        args.extend(extra.iter().map(|a| a.to_string()));
-        args.extend(["--format".into(), format.into()]);
+        args
+    }
+
+    /// Runs the xtask under test in the scenario's checkout with `env` added to a clean
+    /// environment.
+    pub fn xtask(&self, args: &[String], env: &[(&str, &Path)]) -> Outcome {
         let bin = xtask_binary();
         let sh = &self.repo.sh;
         let _cd = sh.push_dir(&self.workdir);
-        let mut command = cmd!(sh, "{bin} {args...}")
+        let mut command = crate::scenario_repo::isolated(cmd!(sh, "{bin} {args...}"))
             .env(
                 "CARGO_TARGET_DIR",
                 self.manifest.parent().unwrap().join("target"),
@@ -146,7 +158,7 @@ impl Prepared {
             .quiet()
             .ignore_status()
             .output()
-            .expect("run xtask impact");
+            .expect("run the xtask");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         Outcome {

@@ -59,7 +59,7 @@ impl Fixture {
             "metrics": {"quality": 0.82, "safety": 0.97, "latency_ms_p95": 140, "cost_per_1k_tokens": 0.9},
             "digest": sha256_digest(content),
             "size": content.len(),
-            "score": 0.7335,
+            "score": release::select::score(0.82, 0.97, 140.0, 0.9),
             "verdict": {
                 "quality": gate(0.82, ">=", 0.75),
                 "safety": gate(0.97, ">=", 0.95),

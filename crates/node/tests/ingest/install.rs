@@ -35,13 +35,13 @@ fn install_verifies_every_artifact_and_records_history() {
     let current = status.current.unwrap();
     assert_eq!(current.digest, digest_of(&releases[1]));
     assert_eq!(current.manifest_bytes().unwrap(), bytes(&releases[1]));
-    assert_eq!(current.verification().unwrap().units, second.units);
+    assert_eq!(current.record.units, second.units);
     assert_eq!(status.warm.len(), 1);
     assert_eq!(status.warm[0].release_seq, 1);
     assert_eq!(status.history.len(), 2);
     assert_eq!(status.history[1].prev.as_deref().map(|p| p.len()), Some(71));
     assert_eq!(status.history[1].when, "2026-06-01T00:00:00Z");
-    assert_eq!(status.uncommitted_lines, 0);
+    assert!(!status.history_append_pending);
 }
 
 #[test]

@@ -382,3 +382,57 @@ fn carried_forward_unit_that_differs_from_its_source_is_refused() {
     redigest(&mut carried);
     fx.install(&bytes(&carried));
 }
+
+#[test]
+fn units_whose_recorded_judgement_is_not_what_judging_them_gives_are_refused() {
+    let (fx, releases, before) = installed_two();
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit, &str); 5] = [
+        (
+            "verdict.pass false",
+            |unit| unit["verdict"]["pass"] = false.into(),
+            "verdict.pass is false but its gates say true",
+        ),
+        (
+            "metric below its gate, verdict still passing",
+            |unit| {
+                unit["metrics"]["quality"] = 0.5.into();
+                unit["verdict"]["quality"]["value"] = 0.5.into();
+            },
+            "verdict.quality says 0.5 >= 0.75: pass",
+        ),
+        (
+            "metric differing from its verdict value",
+            |unit| unit["metrics"]["safety"] = 0.99.into(),
+            "verdict.safety.value is 0.97 but the metric is 0.99",
+        ),
+        (
+            "wrong score",
+            |unit| unit["score"] = 0.9.into(),
+            "score is 0.9 but its metrics score",
+        ),
+        (
+            "failing unit, consistently recorded",
+            |unit| {
+                unit["metrics"]["quality"] = 0.5.into();
+                unit["verdict"]["quality"]["value"] = 0.5.into();
+                unit["verdict"]["quality"]["pass"] = false.into();
+                unit["verdict"]["pass"] = false.into();
+                unit["score"] = release::select::score(0.5, 0.97, 140.0, 0.9).into();
+            },
+            "fails the gates, so it cannot have been promoted",
+        ),
+    ];
+    for (case, edit, expected) in cases {
+        let mut lying = releases[2].clone();
+        edit(&mut lying["units"]["gcp"]);
+        redigest(&mut lying);
+        let err = fx.ingest(&bytes(&lying)).unwrap_err();
+        assert_eq!(err.kind(), "misjudged-unit", "{case}: {err}");
+        assert_eq!(err.exit(), support::Exit::CheckFailed, "{case}");
+        let message = err.to_string();
+        assert!(message.starts_with("unit `gcp`: "), "{case}: {message}");
+        assert!(message.contains(expected), "{case}: {message}");
+        assert_untouched(&fx, &before, &releases[1]);
+    }
+}
