@@ -24,7 +24,10 @@
 //!   a member's), their reverse closure over normal and build edges, one hop of members that
 //!   dev-depend on anything in it; a source only of the member's own test, bench, example or
 //!   binary targets (under `tests/`, `benches/`, `examples/`, `src/bin/`, or `src/main.rs`)
-//!   selects that member alone, since no other package links it; plus every member whose resolved dependencies (external
+//!   selects that member alone, since no other package links it; a changed manifest counts only
+//!   when what guppy reads of its package differs (version, edition, features, dependency
+//!   requests and kinds, targets), so a `[workspace]`-only edit of a root manifest that is also
+//!   a package's is left to the other rules; plus every member whose resolved dependencies (external
 //!   packages reachable over normal and build edges, and over its own dev-dependencies, by
 //!   name, version and source) differ between base and head. Data files, features and
 //!   workspace-level files are left out, so it is a bound, not a decision.
@@ -526,6 +529,45 @@ fn code_owner<'g>(
         .map(|(_, package)| package)
 }
 
+/// What guppy reads of a package from its manifest, with paths relative to the package.
+fn package_shape(package: &guppy::graph::PackageMetadata<'_>) -> String {
+    let dir = package.manifest_path().as_std_path().parent();
+    let relative = |path: &Path| {
+        dir.and_then(|d| path.strip_prefix(d).ok())
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    };
+    let mut shape = vec![
+        package.version().to_string(),
+        package.edition().to_string(),
+        package.named_features().collect::<Vec<_>>().join(","),
+    ];
+    let mut links: Vec<String> = package
+        .direct_links()
+        .map(|link| {
+            format!(
+                "{} {} {} {}{}{}",
+                link.dep_name(),
+                link.to().name(),
+                link.version_req(),
+                link.normal().is_present(),
+                link.build().is_present(),
+                link.dev().is_present()
+            )
+        })
+        .collect();
+    links.sort();
+    let mut targets: Vec<String> = package
+        .build_targets()
+        .map(|t| format!("{:?} {:?} {}", t.id(), t.kind(), relative(t.path().as_std_path())))
+        .collect();
+    targets.sort();
+    shape.extend(links);
+    shape.extend(targets);
+    shape.join("\n")
+}
+
 /// The nearest directory above `path` holding a `Cargo.toml` (`""`: the root).
 fn owner_dir(manifests: &BTreeSet<String>, path: &str) -> String {
     let mut dir = path;
@@ -589,6 +631,15 @@ fn lower_bound(
                 base_manifests,
             ))
         });
+        let manifest_unchanged = path.rsplit('/').next() == Some("Cargo.toml")
+            && head_owner.as_ref().is_some_and(|(owner, _)| {
+                old.workspace()
+                    .member_by_name(owner.name())
+                    .is_ok_and(|before| package_shape(owner) == package_shape(&before))
+            });
+        if manifest_unchanged {
+            continue;
+        }
         for (owner, manifests) in head_owner.into_iter().chain(base_owner) {
             let dir = owner_dir(manifests, path);
             if is_leaf_source(path, &dir) {
@@ -662,5 +713,47 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_test_bench_example_and_binary_sources_are_leaves() {
+        for path in [
+            "tokio/tests/udp.rs",
+            "tokio/benches/spawn.rs",
+            "tokio/examples/echo.rs",
+            "tokio/src/bin/tool.rs",
+            "tokio/src/main.rs",
+        ] {
+            assert!(is_leaf_source(path, "tokio"), "{path}");
+        }
+        for path in ["tokio/src/lib.rs", "tokio/src/net/udp.rs", "tokio/build.rs"] {
+            assert!(!is_leaf_source(path, "tokio"), "{path}");
+        }
+        assert!(is_leaf_source("tests/cli.rs", ""), "the root package");
+        assert!(
+            !is_leaf_source("tokio/tests/data.json", "tokio"),
+            "not a source"
+        );
+    }
+
+    #[test]
+    fn the_nearest_manifest_owns_a_file() {
+        let manifests: BTreeSet<String> = ["", "crates/a", "crates/a/fuzz"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(owner_dir(&manifests, "crates/a/src/lib.rs"), "crates/a");
+        assert_eq!(
+            owner_dir(&manifests, "crates/a/fuzz/targets/x.rs"),
+            "crates/a/fuzz"
+        );
+        assert_eq!(owner_dir(&manifests, "scripts/gen.rs"), "");
+        assert!(is_code("crates/a/Cargo.toml") && is_code("build.rs"));
+        assert!(!is_code("crates/a/README.md") && !is_code("Cargo.lock"));
     }
 }

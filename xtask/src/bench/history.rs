@@ -172,6 +172,10 @@ struct Row {
     rdeps: Option<BTreeSet<String>>,
     lower_bound: Option<BTreeSet<String>>,
     anchors_error: Option<String>,
+    /// Test binaries of the determinator's and rdeps()'s packages (they select whole packages),
+    /// to compare with ours binary by binary.
+    determinator_binaries: Option<usize>,
+    rdeps_binaries: Option<usize>,
     /// Lower-bound packages we did not select.
     misses: BTreeSet<String>,
     /// Lower-bound packages the determinator did not select (a check on the bound itself).
@@ -191,7 +195,9 @@ struct Totals {
     ours_binaries: usize,
     binaries_in_head: usize,
     determinator: usize,
+    determinator_binaries: usize,
     rdeps: usize,
+    rdeps_binaries: usize,
     lower_bound: usize,
     ours_vs_determinator: f64,
     ours_vs_lower_bound: f64,
@@ -558,6 +564,16 @@ fn replay_commit(
             row.changed_files = without.changed_files.len();
             row.members = without.graph.members().count();
             let ours = Ours::from(&without);
+            let binaries_of = |packages: &BTreeSet<String>| -> usize {
+                without
+                    .graph
+                    .members()
+                    .filter(|(_, p)| packages.contains(&p.name))
+                    .map(|(_, p)| p.targets.iter().filter(|t| t.binary_id.is_some()).count())
+                    .sum()
+            };
+            row.determinator_binaries = row.determinator.as_ref().map(binaries_of);
+            row.rdeps_binaries = row.rdeps.as_ref().map(binaries_of);
             if let Some(bound) = &row.lower_bound {
                 row.misses = bound.difference(&ours.packages).cloned().collect();
                 if let Some(determinator) = &row.determinator {
@@ -648,7 +664,9 @@ fn totals(rows: &[Row]) -> Totals {
         totals.ours_binaries += ours.binaries;
         totals.binaries_in_head += ours.binaries_in_head;
         totals.determinator += determinator.len();
+        totals.determinator_binaries += row.determinator_binaries.unwrap_or(0);
         totals.rdeps += rdeps.len();
+        totals.rdeps_binaries += row.rdeps_binaries.unwrap_or(0);
         totals.lower_bound += bound.len();
         totals.misses += row.misses.len();
         totals.determinator_misses += row.determinator_misses.len();
@@ -818,9 +836,17 @@ fn table(
         totals.lower_bound
     ));
     text.push_str(&format!(
-        "  ours / determinator {} (target at most 60%), ours / lower bound {:.2}x\n",
+        "  ours / determinator {} (target at most 60%), ours / lower bound {:.2}x, lower bound / determinator {}\n",
         percent(totals.ours_vs_determinator),
-        totals.ours_vs_lower_bound
+        totals.ours_vs_lower_bound,
+        percent(if totals.determinator == 0 { 0.0 } else { totals.lower_bound as f64 / totals.determinator as f64 })
+    ));
+    text.push_str(&format!(
+        "  in test binaries: ours {}, determinator's packages {}, rdeps()'s packages {} (ours / determinator {})\n",
+        totals.ours_binaries,
+        totals.determinator_binaries,
+        totals.rdeps_binaries,
+        percent(if totals.determinator_binaries == 0 { 0.0 } else { totals.ours_binaries as f64 / totals.determinator_binaries as f64 })
     ));
     let classes: Vec<String> = totals
         .everything_by_class
