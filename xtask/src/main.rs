@@ -60,7 +60,7 @@ commands:
   kernel                list or check the kernel manifest
   ingest                install a release into a node directory
   rollback              publish a rollback release
-  bench all|impact|artifacts|soundness  rerunnable measurements, printed as a table
+  bench all|impact|artifacts|history|soundness  rerunnable measurements, printed as a table
 
 exit codes: 0 success, 1 a check failed, 2 invalid input or usage, 3 environment failure
 ";
