@@ -650,6 +650,10 @@ struct SuiteRun {
     complete: bool,
 }
 
+/// What a build of the test binaries left: (binaries that did not build, the packages whose
+/// binaries all built when some did not, binaries no longer in the workspace).
+type Built = (BTreeSet<String>, Option<BTreeSet<String>>, BTreeSet<String>);
+
 /// Every test of the unmutated clone, per binary id: (binary path, test names).
 type Listing = BTreeMap<String, (String, Vec<String>)>;
 
@@ -755,12 +759,9 @@ impl Bench {
 
     /// Builds every test binary (`cargo build --tests --keep-going`: the test profile and
     /// features of nextest's own `cargo test --no-run`, going past errors). Returns the test
-    /// binaries that did not build and, when some did not, the packages whose test binaries
-    /// all built (`None`: everything built).
-    fn build(
-        &self,
-        tests: &Listing,
-    ) -> Result<(BTreeSet<String>, Option<BTreeSet<String>>), Failure> {
+    /// binaries that did not build, when some did not the packages whose test binaries all
+    /// built (`None`: everything built), and the binaries no longer in the workspace.
+    fn build(&self, tests: &Listing) -> Result<Built, Failure> {
         let build = self
             .cargo()
             .args([
@@ -774,15 +775,22 @@ impl Bench {
             .stderr(std::process::Stdio::null())
             .output()
             .map_err(|e| Failure::environment(format!("cannot run cargo build --tests: {e}")))?;
-        if build.status.success() {
-            return Ok((BTreeSet::new(), None));
-        }
         let built: BTreeSet<String> = String::from_utf8_lossy(&build.stdout)
             .lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
             .filter(|message| message["reason"] == "compiler-artifact")
             .filter_map(|message| message["executable"].as_str().map(str::to_owned))
             .collect();
+        if build.status.success() {
+            // Everything built: a binary not among the artifacts left the workspace (its
+            // package was excluded or removed); its tests are gone, not broken.
+            let gone = tests
+                .iter()
+                .filter(|(_, (path, _))| !built.contains(path))
+                .map(|(id, _)| id.clone())
+                .collect();
+            return Ok((BTreeSet::new(), None, gone));
+        }
         let mut unbuilt = BTreeSet::new();
         let mut whole: BTreeMap<&str, bool> = BTreeMap::new();
         for (id, (path, _)) in tests {
@@ -797,7 +805,7 @@ impl Bench {
             .filter(|(_, ok)| *ok)
             .map(|(p, _)| p.to_owned())
             .collect();
-        Ok((unbuilt, Some(packages)))
+        Ok((unbuilt, Some(packages), BTreeSet::new()))
     }
 
     /// Runs the tests `filter` selects (`-E`), every one of them or, with `first_failure`,
@@ -848,7 +856,7 @@ impl Bench {
     /// and not at all when a failure is already known. `complete` says whether `failed` is
     /// every broken test or a part of them.
     fn suite(&self, tests: &Listing, selections: &[&Value]) -> Result<SuiteRun, Failure> {
-        let (unbuilt, packages) = self.build(tests)?;
+        let (unbuilt, packages, gone) = self.build(tests)?;
         let mut failed: BTreeSet<TestId> = BTreeSet::new();
         for id in &unbuilt {
             failed.extend(tests[id].1.iter().map(|n| (id.clone(), n.clone())));
@@ -857,7 +865,7 @@ impl Bench {
         // that does not build cannot be run, and are reported.
         let (runnable, not_run): (Vec<&String>, Vec<&String>) = tests
             .keys()
-            .filter(|id| !unbuilt.contains(*id))
+            .filter(|id| !unbuilt.contains(*id) && !gone.contains(*id))
             .partition(|id| packages.as_ref().is_none_or(|p| p.contains(package_of(id))));
         let (inside, outside): (Vec<&String>, Vec<&String>) = runnable
             .into_iter()
