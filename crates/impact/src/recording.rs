@@ -148,8 +148,8 @@ impl Recording {
         struct Schema {
             schema: Option<String>,
         }
-        let schema = serde_json::from_str::<Schema>(&text)
-            .map_err(|e| Failure::from(Located::from_json(path, &text, &e)))?
+        let schema = support::json::parse::<Schema>(path, &text)
+            .map_err(Failure::from)?
             .schema;
         if schema.as_deref() != Some(RECORDING_SCHEMA) {
             return Err(Failure::from(
@@ -163,8 +163,7 @@ impl Recording {
                 .with_help("record again with `cargo xtask impact record`"),
             ));
         }
-        let recording: Recording = serde_json::from_str(&text)
-            .map_err(|e| Failure::from(Located::from_json(path, &text, &e)))?;
+        let recording: Recording = support::json::parse(path, &text).map_err(Failure::from)?;
         Ok(recording)
     }
 

@@ -3,6 +3,7 @@
 mod all;
 mod anchors;
 mod artifacts;
+mod federate;
 mod history;
 mod impact;
 // Shared with the impact conformance suite, which reads every field the bench does not.
@@ -41,8 +42,9 @@ pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
         Some("artifacts") => artifacts::run(args),
         Some("history") => history::run(args),
         Some("soundness") => soundness::run(args),
+        Some("federate") => federate::run(args),
         _ => Err(Failure::invalid_input(
-            "usage: cargo xtask bench <all|impact|artifacts|history|soundness> [args]",
+            "usage: cargo xtask bench <all|impact|artifacts|history|soundness|federate> [args]",
         )),
     }
 }

@@ -289,3 +289,47 @@ fn node_files_with_a_repeated_key_are_refused() {
         "duplicate key \"release_seq\"",
     );
 }
+
+#[test]
+fn a_history_line_over_its_limit_is_refused_without_reading_on() {
+    let fx = Fixture::new();
+    let releases = chain(&fx, 1);
+    fx.install(&bytes(&releases[0]));
+    let history = fx.store.history_path();
+    let mut text = std::fs::read(&history).unwrap();
+    text.extend(vec![b'x'; node::history::MAX_LINE_BYTES + 1]);
+    text.push(b'\n');
+    std::fs::write(&history, text).unwrap();
+    assert_corrupt(
+        &fx.store.status().unwrap_err(),
+        "line 2 is 65537 bytes, over the 65536-byte limit",
+    );
+}
+
+/// The node API and `--status` read without the lock while ingests commit and prune.
+#[test]
+fn slow_readers_racing_ingests_never_see_a_corrupt_store() {
+    let fx = Fixture::new();
+    let releases = chain(&fx, 12);
+    fx.install(&bytes(&releases[0]));
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut reads = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let status = fx
+                    .store
+                    .status()
+                    .unwrap_or_else(|e| panic!("read {reads}: {e}"));
+                assert!(status.current.is_some());
+                reads += 1;
+            }
+            reads
+        });
+        for release in &releases[1..] {
+            fx.install(&bytes(release));
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(reader.join().unwrap() > 0);
+    });
+}
