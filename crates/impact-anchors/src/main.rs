@@ -560,7 +560,14 @@ fn package_shape(package: &guppy::graph::PackageMetadata<'_>) -> String {
     links.sort();
     let mut targets: Vec<String> = package
         .build_targets()
-        .map(|t| format!("{:?} {:?} {}", t.id(), t.kind(), relative(t.path().as_std_path())))
+        .map(|t| {
+            format!(
+                "{:?} {:?} {}",
+                t.id(),
+                t.kind(),
+                relative(t.path().as_std_path())
+            )
+        })
         .collect();
     targets.sort();
     shape.extend(links);
