@@ -66,7 +66,6 @@ exit codes: 0 success, 1 a check failed, 2 invalid input or usage, 3 environment
 ";
 
 fn main() {
-    output::install_report_hook();
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let command = if args.is_empty() {
         None

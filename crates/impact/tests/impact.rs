@@ -718,7 +718,15 @@ fn globs_match_by_segment() {
     assert!(!glob("src/*.rs").matches("src/a/b.rs"));
     assert!(glob("docs/").matches("docs/a/b.md"));
     assert!(glob("/tools/").matches("tools/gen.sh") && !glob("/tools/").matches("x/tools/gen.sh"));
-    for bad in ["", "/", "a//b", "a**", "[ab]", "{a,b}"] {
+    // Classes and alternatives, within a segment and across them.
+    assert!(glob("*.{md,txt}").matches("a/notes.txt") && !glob("*.{md,txt}").matches("a.rs"));
+    assert!(
+        glob("{docs,book}/**").matches("book/x.md") && !glob("{docs,book}/**").matches("a/docs/x")
+    );
+    assert!(glob("crates/[ab]/**").matches("crates/b/src/lib.rs"));
+    assert!(!glob("crates/[ab]/**").matches("crates/c/src/lib.rs"));
+    assert!(!glob("[ab]*").matches("a/x/c.rs") && glob("[ab]*").matches("x/b.rs"));
+    for bad in ["", "/", "a//b", "a**", "[ab", "{a,b", "a\\b"] {
         assert!(Glob::new(bad).is_err(), "{bad:?} is rejected");
     }
 }
