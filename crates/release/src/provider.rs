@@ -107,17 +107,22 @@ impl ProviderManifest {
         })?;
         let mut problems = Vec::new();
         let here = |segs: &[Seg<'_>], message: String| located_at(path, text, segs, message);
-        let Value::Object(root) = &value else {
-            return Err(vec![
-                here(
-                    &[],
-                    format!(
-                        "provider manifest must be a JSON object, found {}",
-                        kind(&value)
-                    ),
-                )
-                .with_help(r#"expected {"provider": "hf"|"gcp"|"aws", "artifacts": [...]}"#),
-            ]);
+        // Owned from here on: each artifact's metrics are moved out, never copied, so the
+        // parsed text is not held twice.
+        let mut root = match value {
+            Value::Object(root) => root,
+            value => {
+                return Err(vec![
+                    here(
+                        &[],
+                        format!(
+                            "provider manifest must be a JSON object, found {}",
+                            kind(&value)
+                        ),
+                    )
+                    .with_help(r#"expected {"provider": "hf"|"gcp"|"aws", "artifacts": [...]}"#),
+                ]);
+            }
         };
         let provider = match root.get("provider") {
             None => {
@@ -149,7 +154,7 @@ impl ProviderManifest {
             }
         };
         let mut artifacts = Vec::new();
-        match root.get("artifacts") {
+        match root.remove("artifacts") {
             None => problems.push(
                 here(&[], "missing `artifacts`".into())
                     .with_help("`artifacts` lists at least one artifact"),
@@ -159,7 +164,7 @@ impl ProviderManifest {
                     .with_help("a run manifest lists at least one artifact"),
             ),
             Some(Value::Array(items)) => {
-                for (index, item) in items.iter().enumerate() {
+                for (index, item) in items.into_iter().enumerate() {
                     match artifact(item, index) {
                         Ok(a) => artifacts.push(a),
                         Err((segs, message)) => {
@@ -172,7 +177,7 @@ impl ProviderManifest {
             }
             Some(other) => problems.push(here(
                 &[Seg::Key("artifacts")],
-                format!("`artifacts` must be a list, found {}", kind(other)),
+                format!("`artifacts` must be a list, found {}", kind(&other)),
             )),
         }
         match provider {
@@ -193,11 +198,11 @@ impl ProviderManifest {
 }
 
 /// Reads one artifact; on failure, the key path (inside the artifact) and the problem.
-fn artifact(item: &Value, index: usize) -> Result<Artifact, (Vec<&'static str>, String)> {
-    let Value::Object(map) = item else {
+fn artifact(item: Value, index: usize) -> Result<Artifact, (Vec<&'static str>, String)> {
+    let Value::Object(mut map) = item else {
         return Err((
             vec![],
-            format!("an artifact must be an object, found {}", kind(item)),
+            format!("an artifact must be an object, found {}", kind(&item)),
         ));
     };
     let string = |key: &'static str| match map.get(key) {
@@ -224,15 +229,15 @@ fn artifact(item: &Value, index: usize) -> Result<Artifact, (Vec<&'static str>, 
             ));
         }
     };
-    let metrics = match map.get("metrics") {
-        Some(Value::Object(m)) => m.clone(),
+    let metrics = match map.remove("metrics") {
+        Some(Value::Object(m)) => m,
         None => return Err((vec![], format!("missing `metrics` (artifact {id:?})"))),
         Some(other) => {
             return Err((
                 vec!["metrics"],
                 format!(
                     "`metrics` must be an object, found {} (artifact {id:?})",
-                    kind(other)
+                    kind(&other)
                 ),
             ));
         }
