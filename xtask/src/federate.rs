@@ -180,7 +180,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     };
     if !args.json {
         // The verdicts first: they explain a failure to write as much as a success.
-        print!("{}", report::table(&outcome));
+        report::write_table(&outcome, &mut |chunk| print!("{chunk}"));
     }
     let written = match &outcome.release {
         Some(release) if !args.dry_run => {
@@ -203,10 +203,14 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         _ => None,
     };
     if args.json {
-        let mut value = report::json(&outcome);
-        value["dry_run"] = json!(args.dry_run);
-        value["written"] = json!(written.as_ref().map(|p| p.display().to_string()));
-        print!("{}", release::canonical::to_pretty_string(&value));
+        let extra = vec![
+            ("dry_run", json!(args.dry_run)),
+            (
+                "written",
+                json!(written.as_ref().map(|p| p.display().to_string())),
+            ),
+        ];
+        report::write_json(&outcome, extra, &mut |chunk| print!("{chunk}"));
     }
     let Some(release) = &outcome.release else {
         return Err(Failure::check_failed(format!(

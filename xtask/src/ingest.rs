@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use node::hash::Progress;
+use node::manifest::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES};
 use node::{
     HistoryEntry, IngestError, IngestOptions, IngestOutcome, IngestRequest, InstalledRelease,
     NodePolicy, NodeStatus, NodeStore,
@@ -26,11 +27,15 @@ usage: cargo xtask ingest --release FILE --node-dir DIR [--artifacts DIR] [--sig
                           [--trusted-keys FILE] [--require-signature] [--require-artifacts] [--allow-replaced-units]
                           [--jobs N] [--format json]
        cargo xtask ingest --status --node-dir DIR [--format json]
+       cargo xtask ingest --set-policy --node-dir DIR [--require-signature] [--require-artifacts]
 
 Verifies, in order: manifest digest, signature (when required or given), release_seq above the
 installed one, expiry, unit policy and mix-and-match, then each unit's artifact (size and sha256)
 when it is present under --artifacts (SCHEME://REST is looked up at DIR/SCHEME/REST). Installs
-atomically under the node's lock. Signatures (DSSE envelopes, ed25519) are checked against
+atomically under the node's lock. The node's policy (DIR/policy.json) is written by its first
+install from --require-signature/--require-artifacts (requiring signatures if that install was
+signed) and applies to every later ingest; the flags only add to it. --set-policy replaces it
+with exactly the flags given. Signatures (DSSE envelopes, ed25519) are checked against
 --trusted-keys, which needs xtask built with the `signing` feature:
   cargo run -p xtask --features signing -- ingest --trusted-keys trust.toml ...
 
@@ -53,6 +58,7 @@ struct Args {
     allow_replaced_units: bool,
     jobs: usize,
     status: bool,
+    set_policy: bool,
     format: Option<String>,
 }
 
@@ -76,6 +82,7 @@ fn parse_lexopt(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
             Long("allow-replaced-units") => parsed.allow_replaced_units = true,
             Long("jobs") | Short('j') => parsed.jobs = parser.value()?.parse()?,
             Long("status") => parsed.status = true,
+            Long("set-policy") => parsed.set_policy = true,
             Long("format") => parsed.format = Some(parser.value()?.string()?),
             Long("help") | Short('h') => {
                 println!("{USAGE}");
@@ -103,6 +110,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     if args.status {
         return status(&store, json);
     }
+    if args.set_policy {
+        return set_policy(&store, &args);
+    }
     let release = args.release.clone().ok_or_else(|| {
         Failure::invalid_input(format!(
             "--release FILE (or --status) is required\n\n{USAGE}"
@@ -112,13 +122,13 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
 }
 
 fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<Exit, Failure> {
-    let manifest = std::fs::read(release).map_err(|err| {
-        Failure::invalid_input(format!("cannot read release {}: {err}", release.display()))
-    })?;
+    let manifest = support::input::read_bounded(release, MAX_MANIFEST_BYTES, "release")?;
     let signature = match &args.signature {
-        Some(path) => Some(std::fs::read(path).map_err(|err| {
-            Failure::invalid_input(format!("cannot read signature {}: {err}", path.display()))
-        })?),
+        Some(path) => Some(support::input::read_bounded(
+            path,
+            MAX_SIGNATURE_BYTES,
+            "signature envelope",
+        )?),
         None => None,
     };
     let verifier = match &args.trusted_keys {
@@ -152,25 +162,36 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
         Ok(outcome) => {
             if let IngestOutcome::Installed(report) = &outcome {
                 for warning in &report.warnings {
-                    eprintln!("warning: {warning}");
+                    support::stdout::warn("ingest", warning);
                 }
             }
-            if json {
+            let text = if json {
                 let mut value = serde_json::to_value(&outcome).expect("outcomes serialize");
                 value["schema"] = INGEST_SCHEMA.into();
-                print_json(&value);
+                pretty(&value)
             } else {
-                print_outcome(store, &outcome);
+                describe_outcome(store, &outcome)
+            };
+            // The install is committed: the exit code says so whatever happens to stdout.
+            if let Err(err) = support::stdout::print(&text) {
+                support::stdout::warn(
+                    "ingest",
+                    &format!(
+                        "writing the report to stdout failed ({err}); the ingest itself \
+                         succeeded (check with `cargo xtask ingest --status`)"
+                    ),
+                );
             }
             Ok(Exit::Success)
         }
         Err(err) => {
             if json {
-                print_json(&json!({
+                // The refusal's exit code and stderr message stand even if stdout is gone.
+                let _ = support::stdout::print(&pretty(&json!({
                     "schema": INGEST_SCHEMA,
                     "outcome": "refused",
                     "error": {"kind": err.kind(), "message": err.to_string()},
-                }));
+                })));
             }
             Err(failure_of(err, store.dir()))
         }
@@ -199,7 +220,9 @@ fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failur
 fn failure_of(err: IngestError, node_dir: &Path) -> Failure {
     let exit = err.exit();
     match err {
-        IngestError::Malformed { problems } => Failure::located(problems),
+        IngestError::Malformed { problems } | IngestError::BadPolicy { problems } => {
+            Failure::located(problems)
+        }
         IngestError::NoVerifier => Failure::new(
             exit,
             format!(
@@ -219,17 +242,17 @@ fn failure_of(err: IngestError, node_dir: &Path) -> Failure {
     }
 }
 
-fn print_outcome(store: &NodeStore, outcome: &IngestOutcome) {
+fn describe_outcome(store: &NodeStore, outcome: &IngestOutcome) -> String {
     match outcome {
         IngestOutcome::AlreadyCurrent {
             release_seq,
             digest,
-        } => println!(
+        } => format!(
             "{}: release_seq {release_seq} ({digest}) is already current; nothing to do",
             store.dir().display()
         ),
         IngestOutcome::Installed(report) => {
-            println!(
+            let mut lines = vec![format!(
                 "{}: installed release_seq {} ({}){}{}",
                 store.dir().display(),
                 report.release_seq,
@@ -242,39 +265,80 @@ fn print_outcome(store: &NodeStore, outcome: &IngestOutcome) {
                     Some(old) => format!(", replacing release_seq {}", old.release_seq),
                     None => String::new(),
                 }
-            );
+            )];
             if let Some(key) = &report.signed_by {
-                println!("  signed by {key}");
+                lines.push(format!("  signed by {key}"));
             }
             for unit in &report.units {
                 let status = serde_json::to_value(unit.status).expect("statuses serialize");
-                println!(
+                lines.push(format!(
                     "  {:<4} {:<16} {}",
                     unit.provider,
                     status.as_str().unwrap_or_default(),
                     unit.uri.as_deref().unwrap_or("(no uri)")
-                );
+                ));
             }
+            if let Some(policy) = report.policy_created {
+                lines.push(format!(
+                    "  node policy written: {}",
+                    describe_policy(policy)
+                ));
+            }
+            lines.join("\n")
         }
     }
+}
+
+fn describe_policy(policy: NodePolicy) -> String {
+    let yes_no = |on: bool| if on { "required" } else { "not required" };
+    format!(
+        "signatures {}, artifacts {}",
+        yes_no(policy.require_signature),
+        yes_no(policy.require_artifacts)
+    )
+}
+
+fn set_policy(store: &NodeStore, args: &Args) -> Result<Exit, Failure> {
+    let policy = NodePolicy {
+        require_signature: args.require_signature,
+        require_artifacts: args.require_artifacts,
+    };
+    store
+        .set_policy(policy)
+        .map_err(|err| failure_of(err, store.dir()))?;
+    let _ = support::stdout::print(&format!(
+        "{}: node policy set: {}",
+        store.dir().display(),
+        describe_policy(policy)
+    ));
+    Ok(Exit::Success)
 }
 
 fn status(store: &NodeStore, json: bool) -> Result<Exit, Failure> {
     // An empty node directory is a node with nothing installed; a missing one is a typo.
     if !store.dir().is_dir() {
+        let why = if store.dir().exists() {
+            "it is a file, not a directory"
+        } else {
+            "it does not exist; the first ingest creates it"
+        };
         return Err(Failure::invalid_input(format!(
-            "{} is not a node directory (it does not exist; the first ingest creates it)",
+            "{} is not a node directory ({why})",
             store.dir().display()
         )));
     }
     let status = store
         .status()
         .map_err(|err| Failure::new(err.exit(), format!("{}: {err}", store.dir().display())))?;
-    if json {
-        print_json(&status_json(store, &status));
+    let text = if json {
+        pretty(&status_json(store, &status))
     } else {
-        print_status(store, &status);
-    }
+        describe_status(store, &status)
+    };
+    // A reader that stopped early (`| head -3`) ends the output quietly.
+    support::stdout::print(&text).map_err(|err| {
+        Failure::environment(format!("writing the status to stdout failed: {err}"))
+    })?;
     Ok(Exit::Success)
 }
 
@@ -302,29 +366,37 @@ fn status_json(store: &NodeStore, status: &NodeStatus) -> Value {
         "node_dir": store.dir(),
         "current": status.current.as_ref().map(release_json),
         "warm": status.warm.iter().map(release_json).collect::<Vec<_>>(),
+        "policy": status.policy,
         "history": status.history,
         "history_verified": true,
         "history_append_pending": status.history_append_pending,
     })
 }
 
-fn print_status(store: &NodeStore, status: &NodeStatus) {
-    println!("node {}", store.dir().display());
+fn describe_status(store: &NodeStore, status: &NodeStatus) -> String {
+    let mut lines = vec![format!("node {}", store.dir().display())];
     match &status.current {
-        Some(current) => println!("current  {}", describe(current)),
-        None => println!("current  (nothing installed)"),
+        Some(current) => lines.push(format!("current  {}", describe(current))),
+        None => lines.push("current  (nothing installed)".to_owned()),
     }
     if status.warm.is_empty() {
-        println!("warm     (none)");
+        lines.push("warm     (none)".to_owned());
     }
     for (i, warm) in status.warm.iter().enumerate() {
-        println!(
+        lines.push(format!(
             "{}{}",
             if i == 0 { "warm     " } else { "         " },
             describe(warm)
-        );
+        ));
     }
-    println!(
+    lines.push(format!(
+        "policy   {}",
+        status.policy.map_or(
+            "(none yet; the first install writes it)".to_owned(),
+            describe_policy
+        )
+    ));
+    lines.push(format!(
         "history  {} entries, hash chain verified{}",
         status.history.len(),
         if status.history_append_pending {
@@ -333,10 +405,11 @@ fn print_status(store: &NodeStore, status: &NodeStatus) {
         } else {
             ""
         }
-    );
+    ));
     for entry in &status.history {
-        println!("  {}", describe_entry(entry));
+        lines.push(format!("  {}", describe_entry(entry)));
     }
+    lines.join("\n")
 }
 
 fn describe(release: &InstalledRelease) -> String {
@@ -369,11 +442,8 @@ fn describe_entry(entry: &HistoryEntry) -> String {
     )
 }
 
-fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("JSON values serialize")
-    );
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).expect("JSON values serialize")
 }
 
 /// Progress of large artifacts on stderr: one updating line on a terminal, a line per step in
@@ -413,7 +483,7 @@ impl ProgressPrinter {
     /// Ends an updating line so the next output starts clean.
     pub fn finish(&self) {
         if std::mem::take(&mut *self.printed.lock().unwrap_or_else(|e| e.into_inner())) {
-            eprintln!();
+            let _ = writeln!(std::io::stderr());
         }
     }
 }

@@ -89,7 +89,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         located: state
             .missing
             .iter()
-            .map(|file| kernel.missing_file(file))
+            .map(|file| kernel.missing_file(&root, file))
             .collect(),
         message: Some(format!(
             "{} of {} kernel file(s) missing",

@@ -3,6 +3,25 @@
 //! Exit codes (README.md, "Commands") come from [`support::Exit`]: 0 success, 1 a check failed,
 //! 2 invalid input or usage, 3 the environment failed.
 
+// Every print in this crate goes through `output`: these shadow std's macros for the whole
+// crate (they must come before the modules). std's would panic when stdout is a closed pipe
+// (`cargo xtask federate | head -c100`); ours end output quietly there, and report any other
+// write error once at exit without changing the exit code, which follows the work done.
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::output::print_out(format_args!($($arg)*)) };
+}
+macro_rules! println {
+    () => { $crate::output::print_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::print_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::output::print_err(format_args!($($arg)*)) };
+}
+macro_rules! eprintln {
+    () => { $crate::output::print_err(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::print_err(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 mod bench;
 mod deps;
 mod federate;
@@ -93,6 +112,7 @@ fn main() {
             failure.exit
         }
     };
+    output::finish();
     std::process::exit(exit.code());
 }
 

@@ -998,3 +998,219 @@ fn an_output_that_is_or_resolves_to_an_input_is_refused_and_the_input_kept() {
         text(&refused.stderr)
     );
 }
+
+/// Runs xtask with stdout sent to `stdout` (a pipe nobody reads, or /dev/full).
+fn with_stdout(root: &Path, stdout: impl Into<std::process::Stdio>, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .current_dir(root)
+        .env("XTASK_WORKSPACE_ROOT", root)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("NO_COLOR", "1")
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_or_full_stdout_ends_output_quietly_and_keeps_the_exit_code_of_the_work_done() {
+    let ws = workspace();
+    // `| head -c0`: the reader is gone before anything is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = with_stdout(ws.path(), writer, &["federate"]);
+    assert_exit(&output, 0);
+    let stderr = text(&output.stderr);
+    assert!(
+        !stderr.contains("panicked") && stderr.is_empty(),
+        "{stderr}"
+    );
+    assert!(
+        ws.path()
+            .join("manifests/releases/release-000001.json")
+            .is_file()
+    );
+
+    // `>/dev/full` after the release is written: still written, exit 0, and it says why
+    // nothing was printed.
+    let full = fs::File::create("/dev/full").unwrap();
+    let output = with_stdout(ws.path(), full, &["federate", "--format", "json"]);
+    assert_exit(&output, 0);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("warning: standard output could not be written")
+            && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert!(
+        ws.path()
+            .join("manifests/releases/release-000002.json")
+            .is_file()
+    );
+
+    // A failing command keeps its own exit code with a closed pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = with_stdout(ws.path(), writer, &["federate", "--min-quality", "0.99"]);
+    assert_exit(&output, 1);
+    assert!(
+        !text(&output.stderr).contains("panicked"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn unreadable_oversized_and_non_utf8_inputs_are_named_with_where_and_why() {
+    let providers = |ws: &tempfile::TempDir| ws.path().join("manifests/providers");
+    // Repository form: each unreadable provider file is named, not skipped.
+    let ws = workspace();
+    fs::remove_file(providers(&ws).join("hf.json")).unwrap();
+    std::os::unix::fs::symlink(
+        providers(&ws).join("gone.json"),
+        providers(&ws).join("hf.json"),
+    )
+    .unwrap();
+    fs::create_dir(providers(&ws).join("dir.json")).unwrap();
+    std::os::unix::fs::symlink(
+        providers(&ws).join("loop.json"),
+        providers(&ws).join("loop.json"),
+    )
+    .unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    for expected in [
+        "hf.json: cannot read provider manifest: No such file or directory",
+        "dir.json: cannot read provider manifest: it is a directory, not a file",
+        "loop.json: cannot read provider manifest: Too many levels of symbolic links",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("missing provider manifests"), "{stderr}");
+
+    // Over the documented limit: refused before being read.
+    let ws = workspace();
+    let big = vec![b' '; (release::provider::MAX_BYTES + 1) as usize];
+    fs::write(providers(&ws).join("hf.json"), big).unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    assert!(
+        text(&output.stderr)
+            .contains("hf.json: provider manifest is 16777217 bytes, over the 16777216-byte limit"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // Not UTF-8, and a BOM: located and named.
+    let ws = workspace();
+    fs::write(
+        providers(&ws).join("hf.json"),
+        b"{\"provider\": \"hf\",\n \"artifacts\": [\"\xff\"]}",
+    )
+    .unwrap();
+    fs::write(
+        providers(&ws).join("gcp.json"),
+        "\u{feff}{\"provider\": \"gcp\"}",
+    )
+    .unwrap();
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("hf.json:2:17: provider manifest is not UTF-8 text: byte 0xff"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("gcp.json:1:1: the file starts with a UTF-8 byte order mark (BOM)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_release_larger_than_nodes_accept_is_not_written() {
+    let ws = workspace();
+    let mut hf = provider("hf");
+    hf["artifacts"][0]["metrics"]["notes"] = json!("x".repeat(5 << 20));
+    write_json(&ws.path().join("manifests/providers/hf.json"), &hf);
+    let output = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&output, 2);
+    assert!(
+        text(&output.stderr).contains("over the 4194304-byte limit nodes accept; its largest unit, artifact \"spiralverse/textgen-lora-v1\" of 'hf'"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!ws.path().join("manifests/releases").exists());
+}
+
+#[test]
+fn artifact_uris_a_node_would_refuse_are_refused_with_their_location() {
+    for (uri, reason) in [
+        ("file:///etc/passwd", "its path is absolute"),
+        (
+            "hf://spiralverse/../../../etc/passwd",
+            "has a `.` or `..` segment",
+        ),
+        ("file://../outside", "has a `.` or `..` segment"),
+        ("no-scheme-at-all", "not of the form scheme://path"),
+        ("hf://a/\u{1b}[31mred", "control character U+001B"),
+    ] {
+        for artifacts in [&[][..], &["--artifacts", "mirror"][..]] {
+            let ws = workspace();
+            let mut hf = provider("hf");
+            hf["artifacts"][0]["uri"] = json!(uri);
+            write_json(&ws.path().join("manifests/providers/hf.json"), &hf);
+            let output = federate(ws.path(), EPOCH, artifacts);
+            assert_exit(&output, 2);
+            let stderr = text(&output.stderr);
+            assert!(
+                stderr.contains("hf.json:")
+                    && stderr.contains("is refused: ")
+                    && stderr.contains(reason),
+                "{uri}: {stderr}"
+            );
+            assert!(!ws.path().join("manifests/releases").exists());
+            // The same URI is refused by the node's mapping.
+            assert_eq!(node::artifacts::local_path(ws.path(), uri), None, "{uri}");
+        }
+    }
+}
+
+#[test]
+fn control_characters_in_artifact_ids_are_printed_escaped() {
+    let ws = workspace();
+    let mut hf = provider("hf");
+    hf["artifacts"][0]["id"] = json!("evil\u{1b}[2J\u{0}id");
+    let mut ignored = hf["artifacts"][0].clone();
+    ignored["role"] = json!("x\u{1b}]0;title\u{7}");
+    hf["artifacts"].as_array_mut().unwrap().push(ignored);
+    write_json(&ws.path().join("manifests/providers/hf.json"), &hf);
+    let output = federate(ws.path(), EPOCH, &["--dry-run"]);
+    assert_exit(&output, 0);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("evil\\u{1b}[2J\\0id *"), "{stdout}");
+    assert!(stdout.contains("(x\\u{1b}]0;title\\u{7})"), "{stdout}");
+    // A gate failure names the artifact on stderr, escaped too.
+    let failed = federate(ws.path(), EPOCH, &["--min-quality", "0.99"]);
+    assert_exit(&failed, 1);
+    for bytes in [
+        &output.stdout,
+        &output.stderr,
+        &failed.stdout,
+        &failed.stderr,
+    ] {
+        assert!(
+            !bytes.iter().any(|b| *b == 0x1b || *b == 0 || *b == 7),
+            "{}",
+            text(bytes)
+        );
+    }
+    assert!(
+        text(&failed.stderr).contains("evil\\u{1b}[2J\\0id: quality"),
+        "{}",
+        text(&failed.stderr)
+    );
+}

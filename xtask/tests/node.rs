@@ -377,3 +377,198 @@ fn trusted_keys_without_the_signing_feature_exits_3_with_the_rebuild_command() {
         text(&out.stderr)
     );
 }
+
+/// Runs xtask with stdout going to `stdout`, capturing stderr.
+fn xtask_to(ws: &Workspace, args: &[&str], stdout: std::process::Stdio) -> (Option<i32>, String) {
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .current_dir(ws.root())
+        .env("XTASK_WORKSPACE_ROOT", ws.root())
+        .env("SOURCE_DATE_EPOCH", (EPOCH + 86_400).to_string())
+        .env("NO_COLOR", "1")
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A piped stdout is closed at once: the reader went away (`| head -c0`).
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap().code(), stderr)
+}
+
+#[test]
+fn a_closed_or_full_stdout_never_panics_and_the_exit_code_follows_the_store() {
+    let ws = Workspace::new();
+    ws.federate(1);
+    let release = ws.release(1);
+    let ingest = [
+        "ingest",
+        "--release",
+        release.to_str().unwrap(),
+        "--node-dir",
+        "node",
+        "--artifacts",
+        "artifacts",
+    ];
+    // The install commits, then stdout is full: exit 0 with a warning, release installed.
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let (code, stderr) = xtask_to(&ws, &ingest, full.into());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("ingest: warning: writing the report to stdout failed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let status = ["ingest", "--status", "--node-dir", "node"];
+    let out = ws.xtask(
+        EPOCH,
+        &[
+            "ingest",
+            "--status",
+            "--node-dir",
+            "node",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(json(&out)["current"]["release_seq"], 1);
+
+    // `--status | head -3`: the reader stops early; the status ends quietly with exit 0.
+    let (code, stderr) = xtask_to(&ws, &status, std::process::Stdio::piped());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    // Already current, reader gone: still exit 0.
+    let (code, stderr) = xtask_to(&ws, &ingest, std::process::Stdio::piped());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_node_inputs_create_nothing_and_say_what_is_wrong() {
+    let ws = Workspace::new();
+    ws.federate(1);
+    // A malformed release: exit 2, and neither the node directory nor its lock appears.
+    let broken = ws.root().join("broken.json");
+    fs::write(&broken, "{\"schema\": ").unwrap();
+    let out = ws.xtask(
+        EPOCH,
+        &[
+            "ingest",
+            "--release",
+            broken.to_str().unwrap(),
+            "--node-dir",
+            "fresh-node",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!ws.root().join("fresh-node").exists());
+
+    // An oversized release is refused before it is read whole.
+    let huge = ws.root().join("huge.json");
+    fs::write(
+        &huge,
+        vec![b' '; node::manifest::MAX_MANIFEST_BYTES as usize + 1],
+    )
+    .unwrap();
+    let out = ws.xtask(
+        EPOCH,
+        &[
+            "ingest",
+            "--release",
+            huge.to_str().unwrap(),
+            "--node-dir",
+            "fresh-node",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("over the 4194304-byte limit"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!ws.root().join("fresh-node").exists());
+
+    // A node directory that is a file: named as such, for ingest and status alike.
+    fs::write(ws.root().join("node-file"), "").unwrap();
+    let out = ws.ingest(1, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let release = ws.release(1);
+    let out = ws.xtask(
+        EPOCH,
+        &[
+            "ingest",
+            "--release",
+            release.to_str().unwrap(),
+            "--node-dir",
+            "node-file",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("node-file is a file, not a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ws.xtask(EPOCH, &["ingest", "--status", "--node-dir", "node-file"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("it is a file, not a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_node_policy_outlives_the_flags_that_set_it() {
+    let ws = Workspace::new();
+    ws.federate(1);
+    // The first install, with --require-artifacts, writes the node's policy.
+    let out = ws.ingest(1, &["--require-artifacts"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .contains("node policy written: signatures not required, artifacts required"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Release 2 without its artifacts and without the flag: still refused.
+    ws.federate(2);
+    fs::remove_dir_all(ws.root().join("artifacts")).unwrap();
+    let out = ws.ingest(2, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("artifact-missing"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Relaxing it takes an explicit command.
+    let out = ws.xtask(EPOCH, &["ingest", "--set-policy", "--node-dir", "node"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = ws.ingest(2, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = ws.xtask(
+        EPOCH,
+        &[
+            "ingest",
+            "--status",
+            "--node-dir",
+            "node",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        json(&out)["policy"],
+        serde_json::json!({"require_signature": false, "require_artifacts": false})
+    );
+}

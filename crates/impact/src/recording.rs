@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use support::{Failure, Located};
+use support::Failure;
 
 /// Shape of the recording file; bumped on any incompatible change.
 pub const RECORDING_SCHEMA: &str = "impact-recording/v1";
@@ -118,8 +118,7 @@ impl Recording {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::invalid_input(format!("cannot read the recording {}: {e}", path.display()))
         })?;
-        let recording: Recording = serde_json::from_str(&text)
-            .map_err(|e| Failure::from(Located::from_json(path, &text, &e)))?;
+        let recording: Recording = support::json::parse(path, &text).map_err(Failure::from)?;
         Ok(recording)
     }
 

@@ -4,12 +4,13 @@
 //! is read through the `node` crate on every request, so an ingest or rollback done by another
 //! process is visible on the next request without a restart.
 //!
-//! HTTP stack: `tiny_http`, a small synchronous server. Three read-only endpoints that each
-//! read a few small files do not need an async runtime; a sync server keeps this crate's build
-//! a fraction of tokio/hyper/axum's and makes shutdown a plain loop exit.
+//! HTTP stack: a small HTTP/1.1 subset over `std::net` (one request per connection). Three
+//! read-only endpoints that each read a few small files need no async runtime, and owning the
+//! few hundred lines lets every resource be bounded: threads, connections, header bytes and
+//! request time (see [`server`]).
 //!
 //! - [`routes`]: the API contract (paths, methods, status codes, JSON bodies), free of I/O.
-//! - [`server`]: the HTTP loop, signal handling and clean shutdown.
+//! - [`server`]: the bounded HTTP server, signal handling and clean shutdown.
 
 pub mod routes;
 pub mod server;

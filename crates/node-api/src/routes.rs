@@ -11,8 +11,13 @@
 //! |                    | 503    | `{"version":1,"error":"not_ready","reason":"..."}`          |
 //! | unknown path       | 404    | `{"version":1,"error":"not_found","path":"..."}`            |
 //! | other method       | 405    | `{"version":1,"error":"method_not_allowed","method":"...","allow":["GET","HEAD"]}` |
+//! | not HTTP, non-ASCII| 400    | `{"version":1,"error":"bad_request","reason":"..."}`        |
+//! | head too slow      | 408    | `{"version":1,"error":"request_timeout","limit_ms":5000}` |
+//! | head too large     | 431    | `{"version":1,"error":"headers_too_large","limit_bytes":8192}` |
+//! | too many connections | 503  | `{"version":1,"error":"busy","max_connections":64}`         |
 //!
-//! `HEAD` is answered like `GET` without a body. Query strings are ignored.
+//! `HEAD` is answered like `GET` without a body. Query strings are ignored. The last four are
+//! answered by the server (see [`crate::server`]) before a request reaches [`respond`].
 
 use serde_json::{Value, json};
 
@@ -90,6 +95,35 @@ pub fn respond(method: &str, url: &str, source: &dyn ReleaseSource) -> Response 
             Err(reason) => Response::json(503, json!({"error": "not_ready", "reason": reason})),
         },
     }
+}
+
+/// The request line or a header is not HTTP (or not ASCII).
+pub fn bad_request(reason: String) -> Response {
+    Response::json(400, json!({"error": "bad_request", "reason": reason}))
+}
+
+/// The request head did not arrive in time.
+pub fn request_timeout(limit: std::time::Duration) -> Response {
+    Response::json(
+        408,
+        json!({"error": "request_timeout", "limit_ms": limit.as_millis() as u64}),
+    )
+}
+
+/// The request line and headers are over the limit.
+pub fn headers_too_large(limit_bytes: usize) -> Response {
+    Response::json(
+        431,
+        json!({"error": "headers_too_large", "limit_bytes": limit_bytes}),
+    )
+}
+
+/// Every connection slot is taken.
+pub fn busy(max_connections: usize) -> Response {
+    Response::json(
+        503,
+        json!({"error": "busy", "max_connections": max_connections}),
+    )
 }
 
 enum Endpoint {

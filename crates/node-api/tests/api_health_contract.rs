@@ -33,13 +33,19 @@ struct Reply {
 
 impl ApiProcess {
     fn start(node_dir: &Path) -> ApiProcess {
+        ApiProcess::start_with(node_dir, &[], Stdio::inherit())
+    }
+
+    /// With extra flags, and stderr (the access log) where the caller wants it.
+    fn start_with(node_dir: &Path, extra: &[&str], stderr: Stdio) -> ApiProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_node-api"))
             .arg("--node-dir")
             .arg(node_dir)
             .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start node-api");
         // The first stdout line is the bound address; read it on a thread so a hung server
@@ -434,6 +440,24 @@ fn bad_usage_exits_2_and_an_address_in_use_exits_3() {
     assert_eq!(missing_dir.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing_dir.stderr).contains("does not exist"));
 
+    // An address that is not HOST:PORT is bad usage, not the environment.
+    let nonsense = run(&[
+        "--node-dir".as_ref(),
+        node.dir().as_os_str(),
+        "--addr".as_ref(),
+        "nonsense".as_ref(),
+    ]);
+    assert_eq!(nonsense.status.code(), Some(2), "{nonsense:?}");
+    assert!(
+        String::from_utf8_lossy(&nonsense.stderr).contains("--addr \"nonsense\": not a HOST:PORT")
+    );
+    // A node directory that is a file says so.
+    let file = node.root.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let not_dir = run(&["--node-dir".as_ref(), file.as_os_str()]);
+    assert_eq!(not_dir.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&not_dir.stderr).contains("is a file, not a directory"));
+
     let api = ApiProcess::start(node.dir());
     let taken = api.base_url.trim_start_matches("http://").to_owned();
     let in_use = run(&[
@@ -444,4 +468,152 @@ fn bad_usage_exits_2_and_an_address_in_use_exits_3() {
     ]);
     assert_eq!(in_use.status.code(), Some(3), "{in_use:?}");
     assert!(String::from_utf8_lossy(&in_use.stderr).contains("cannot listen on"));
+}
+
+#[test]
+fn an_edited_verification_record_is_not_served() {
+    let node = Node::new();
+    let first = node.release(1, None);
+    node.install(&first);
+    let api = ApiProcess::start(node.dir());
+    assert_serving(&api, &first);
+    let record = node
+        .store
+        .current()
+        .unwrap()
+        .unwrap()
+        .dir
+        .join("verification.json");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let forged = text.replace("\"signed_by\": null", "\"signed_by\": \"alice, bob\"");
+    assert_ne!(forged, text);
+    std::fs::write(&record, forged).unwrap();
+    let served = api.get("/v1/release");
+    assert_reply(&served, 503);
+    assert!(
+        served.body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("verification.json: changed since it was installed"),
+        "{served:#?}"
+    );
+}
+
+/// Sends `bytes` on a fresh connection and returns the raw response (status line first).
+fn raw_request(addr: &str, bytes: &[u8]) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(REQUEST_TIMEOUT)).unwrap();
+    // The server may answer and close before taking everything: later writes may fail.
+    let _ = stream.write_all(bytes);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+fn status_of(response: &str) -> &str {
+    response.get(9..12).unwrap_or(response)
+}
+
+/// Threads of a running process (Linux `/proc`).
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn garbage_oversized_and_slow_requests_get_400_431_and_408_and_the_log_is_escaped() {
+    let node = Node::new();
+    let log = node.root.path().join("api.log");
+    let api = ApiProcess::start_with(
+        node.dir(),
+        &["--request-timeout-ms", "300"],
+        std::fs::File::create(&log).unwrap().into(),
+    );
+    let addr = api.base_url.trim_start_matches("http://").to_owned();
+
+    for garbage in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n",
+        b"GET /\x1b[2J\x00 HTTP/1.1\r\n\r\n",
+        b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n",
+    ] {
+        let response = raw_request(&addr, garbage);
+        assert_eq!(status_of(&response), "400", "{garbage:?}: {response}");
+        assert!(response.contains("\"error\":\"bad_request\""), "{response}");
+    }
+
+    // A header far over the limit: 431, without the server reading it all.
+    let mut huge = b"GET /healthz HTTP/1.1\r\nX-Big: ".to_vec();
+    huge.resize(40 * 1024, b'a');
+    let response = raw_request(&addr, &huge);
+    assert_eq!(status_of(&response), "431", "{response}");
+
+    // A request line that never ends: 408 once the request time is up.
+    let started = Instant::now();
+    let response = raw_request(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    assert_eq!(status_of(&response), "408", "{response}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Still serving; then the log holds no raw control byte of what clients sent.
+    assert_reply(&api.get("/healthz"), 200);
+    let (status, _) = api.terminate();
+    assert!(status.success());
+    let logged = std::fs::read(&log).unwrap();
+    assert!(
+        !logged.iter().any(|&b| b == 0x1b || b == 0),
+        "{}",
+        String::from_utf8_lossy(&logged)
+    );
+    let logged = String::from_utf8_lossy(&logged);
+    assert!(logged.contains("node-api: - - 400"), "{logged}");
+    assert!(logged.contains("node-api: GET /healthz 200"), "{logged}");
+}
+
+#[test]
+fn slow_half_open_connections_are_capped_and_do_not_grow_threads() {
+    let node = Node::new();
+    let api = ApiProcess::start_with(node.dir(), &["--request-timeout-ms", "1000"], Stdio::null());
+    let addr = api.base_url.trim_start_matches("http://").to_owned();
+    // Serving a request means every worker has started: one accepting thread and the workers.
+    assert_reply(&api.get("/healthz"), 200);
+    let before = threads(api.child.id());
+    assert_eq!(before, 1 + node_api::server::WORKERS);
+
+    // 300 connections that never send a byte.
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    // Those beyond the cap are answered 503 at once and closed.
+    let mut busy = 0;
+    for mut stream in idle {
+        use std::io::Read as _;
+        stream.set_read_timeout(Some(REQUEST_TIMEOUT)).unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        match status_of(&response) {
+            "503" => {
+                assert!(response.contains("\"error\":\"busy\""), "{response}");
+                busy += 1;
+            }
+            "408" => {}
+            other => panic!("unexpected {other}: {response}"),
+        }
+        assert!(threads(api.child.id()) <= before, "threads grew");
+    }
+    // How many found the slots full depends on how fast the kernel hands connections over;
+    // with 300 opened within a request time of 1 s, some always do.
+    assert!(busy > 0, "no connection was turned away");
+    assert_eq!(threads(api.child.id()), before);
+    assert_reply(&api.get("/healthz"), 200);
 }

@@ -4,27 +4,20 @@
 //! `SCHEME://REST` maps to `<artifacts>/SCHEME/REST`: `gs://bucket/spiralverse/embedder-v2` is
 //! `<artifacts>/gs/bucket/spiralverse/embedder-v2`, `hf://spiralverse/textgen-lora-v1` is
 //! `<artifacts>/hf/spiralverse/textgen-lora-v1`; `file://rel/path` is `<artifacts>/rel/path`.
-//! A URI with `.` or `..` segments maps nowhere and is refused.
+//! A URI the policy refuses (absolute, `.` or `..` segments, control characters) maps nowhere.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use release::federation::ArtifactLocator;
 
 /// The local file for `uri` under `artifacts_dir` (it may or may not exist); `None` when the
-/// URI cannot name a file there.
+/// URI policy ([`release::federation::check_uri`], the one federation applies) refuses it.
 pub fn local_path(artifacts_dir: &Path, uri: &str) -> Option<PathBuf> {
     ArtifactLocator {
         base: artifacts_dir.to_path_buf(),
         dir: Some(artifacts_dir.to_path_buf()),
     }
     .local_path(uri)
-    .filter(|path| {
-        path.starts_with(artifacts_dir)
-            && path != artifacts_dir
-            && path
-                .components()
-                .all(|c| !matches!(c, Component::ParentDir | Component::CurDir))
-    })
 }
 
 #[cfg(test)]

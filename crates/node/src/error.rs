@@ -89,6 +89,8 @@ pub enum IngestError {
         uri: Option<String>,
         path: Option<PathBuf>,
     },
+    /// The node's policy file is not one this build can enforce; every problem, located.
+    BadPolicy { problems: Vec<Located> },
     /// An input is over its documented size limit.
     TooLarge { what: String, size: u64, limit: u64 },
     /// The node directory (or one of its parents) is a file.
@@ -109,6 +111,7 @@ impl IngestError {
             | IngestError::BadClock { .. }
             | IngestError::BadArtifactUri { .. }
             | IngestError::TooLarge { .. }
+            | IngestError::BadPolicy { .. }
             | IngestError::NotADirectory { .. } => Exit::InvalidInput,
             IngestError::Locked { .. }
             | IngestError::Io { .. }
@@ -141,6 +144,7 @@ impl IngestError {
             IngestError::ArtifactDigest { .. } => "artifact-digest",
             IngestError::ArtifactMissing { .. } => "artifact-missing",
             IngestError::TooLarge { .. } => "too-large",
+            IngestError::BadPolicy { .. } => "bad-policy",
             IngestError::NotADirectory { .. } => "not-a-directory",
             IngestError::Locked { .. } => "locked",
             IngestError::Io { .. } => "io",
@@ -307,6 +311,13 @@ impl fmt::Display for IngestError {
                      is available"
                 ),
             },
+            IngestError::BadPolicy { problems } => {
+                write!(f, "invalid node policy")?;
+                for problem in problems {
+                    write!(f, "\n  {problem}")?;
+                }
+                Ok(())
+            }
             IngestError::TooLarge { what, size, limit } => write!(
                 f,
                 "{what} is {size} bytes, over the {limit}-byte limit this node accepts"

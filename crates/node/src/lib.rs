@@ -8,13 +8,15 @@
 //! - [`history`]: the append-only, hash-chained install history.
 //! - [`hash`]: streaming, parallel artifact hashing with bounded memory.
 //! - [`artifacts`]: how unit URIs map to files in an artifacts directory.
-//! - [`manifest`]: the offered manifest, read through the `release` crate.
+//! - [`manifest`]: the offered manifest, read through the `release` crate, and input limits.
+//! - [`policy`]: the node's own policy file (signatures, artifacts), applied to every ingest.
 
 pub mod artifacts;
 pub mod error;
 pub mod hash;
 pub mod history;
 pub mod manifest;
+pub mod policy;
 pub mod store;
 mod verify;
 

@@ -4,6 +4,7 @@
 //! ```text
 //! <node-dir>/
 //!   lock                      held (flock) for the whole of an ingest
+//!   policy.json               what this node demands of every release (see `policy`)
 //!   current.json              the commit point: the current release and a copy of the last
 //!                             history line (length and hash of the committed history)
 //!   history.jsonl             append-only, hash-chained: the authority (see `history`)
@@ -36,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::IngestError;
 use crate::hash::ProgressFn;
 use crate::history::{self, Action, HistoryEntry, StoredLine, UnitRef, Who};
-use crate::{manifest, verify};
+use crate::{manifest, policy, verify};
 use release::ReleaseManifest;
 use release::canonical::sha256_digest;
 use release::time;
@@ -69,8 +70,9 @@ pub trait SignatureVerifier {
     fn verify(&self, manifest_bytes: &[u8], envelope: &[u8]) -> Result<String, String>;
 }
 
-/// What this node demands of a release beyond the always-on checks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What this node demands of a release beyond the always-on checks (kept in the node's
+/// policy file, see [`crate::policy`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct NodePolicy {
     /// Refuse releases that come without a signature the verifier accepts.
     pub require_signature: bool,
@@ -128,6 +130,8 @@ impl InstallStep {
 /// How to run one ingest.
 #[derive(Clone, Copy, Default)]
 pub struct IngestOptions<'a> {
+    /// Demands for this ingest on top of the node's policy file (they never loosen it). The
+    /// first install writes the file from them.
     pub policy: NodePolicy,
     pub verifier: Option<&'a dyn SignatureVerifier>,
     /// Hashing threads; 0 means one per core.
@@ -166,6 +170,8 @@ pub struct InstallReport {
     pub units: Vec<UnitCheck>,
     pub warm: Vec<ReleaseRef>,
     pub history_index: u64,
+    /// The policy file this install wrote, when the node had none.
+    pub policy_created: Option<NodePolicy>,
     /// What went wrong after the commit point (the install stands): a history line left for
     /// the next ingest to append, a directory not synced, releases not pruned.
     pub warnings: Vec<String>,
@@ -250,6 +256,8 @@ pub struct NodeStatus {
     pub warm: Vec<InstalledRelease>,
     /// Committed history, oldest first; the chain was verified while reading it.
     pub history: Vec<HistoryEntry>,
+    /// The node's policy file, when it has one.
+    pub policy: Option<NodePolicy>,
     /// The last committed entry is held by `current.json` but not yet appended to
     /// `history.jsonl` (an ingest stopped between the two; the next one appends it).
     pub history_append_pending: bool,
@@ -310,6 +318,10 @@ impl NodeStore {
         self.dir.join("history.jsonl")
     }
 
+    pub fn policy_path(&self) -> PathBuf {
+        self.dir.join(policy::POLICY_FILE)
+    }
+
     fn current_path(&self) -> PathBuf {
         self.dir.join("current.json")
     }
@@ -331,11 +343,38 @@ impl NodeStore {
     pub fn status(&self) -> Result<NodeStatus, IngestError> {
         let loaded = self.load()?;
         Ok(NodeStatus {
+            policy: self.policy()?,
             history_append_pending: loaded.pending.is_some(),
             current: loaded.current,
             warm: loaded.warm,
             history: loaded.entries,
         })
+    }
+
+    /// The node's policy file, `None` when it has none yet.
+    pub fn policy(&self) -> Result<Option<NodePolicy>, IngestError> {
+        let path = self.policy_path();
+        let Some(bytes) = read_limited(&path, policy::MAX_POLICY_BYTES)? else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(&bytes).map_err(|err| IngestError::BadPolicy {
+            problems: vec![support::Located::file(
+                &path,
+                format!("not UTF-8 text: {err}"),
+            )],
+        })?;
+        policy::parse(&path, text)
+            .map(Some)
+            .map_err(|problems| IngestError::BadPolicy { problems })
+    }
+
+    /// Replaces the node's policy, under the node's lock (creating the node directory).
+    pub fn set_policy(&self, policy: NodePolicy) -> Result<(), IngestError> {
+        self.create_dir()?;
+        let _lock = self.lock()?;
+        let path = self.policy_path();
+        support::atomic::write_atomic(&path, &policy::to_bytes(policy))
+            .map_err(|e| IngestError::io(&path, e))
     }
 
     /// Verifies the offered release and, when every check passes, installs it atomically.
@@ -358,11 +397,13 @@ impl NodeStore {
         let _lock = self.lock()?;
         observe(InstallStep::Locked);
         let loaded = self.load()?;
+        let stored_policy = self.policy()?;
+        let policy = stored_policy.unwrap_or_default().and(options.policy);
         let now = match options.now_unix {
             Some(now) => now,
             None => time::now_epoch().map_err(|message| IngestError::BadClock { message })?,
         };
-        let checked = match verify::check(offered, request, options, &loaded, now)? {
+        let checked = match verify::check(offered, request, options, policy, &loaded, now)? {
             verify::Checked::AlreadyCurrent(manifest) => {
                 return Ok(IngestOutcome::AlreadyCurrent {
                     release_seq: manifest.release_seq,
@@ -440,6 +481,24 @@ impl NodeStore {
         support::atomic::sync_dir(&releases).map_err(|e| IngestError::io(&releases, e))?;
         observe(InstallStep::Published);
 
+        // A node without a policy file gets one from this install: its flags, and signatures
+        // required from now on when this or an earlier install was signed.
+        let policy_created = match stored_policy {
+            Some(_) => None,
+            None => {
+                let signed = checked.signed_by.is_some()
+                    || loaded.entries.iter().any(|e| e.signed_by.is_some());
+                let first = NodePolicy {
+                    require_signature: policy.require_signature || signed,
+                    ..policy
+                };
+                let path = self.policy_path();
+                support::atomic::write_atomic(&path, &policy::to_bytes(first))
+                    .map_err(|e| IngestError::io(&path, e))?;
+                Some(first)
+            }
+        };
+
         // An install committed before whose history line was never appended: append it now,
         // so the new line can follow it.
         let history_path = self.history_path();
@@ -514,6 +573,7 @@ impl NodeStore {
             units: checked.units,
             warm,
             history_index: index as u64,
+            policy_created,
             warnings,
         }))
     }

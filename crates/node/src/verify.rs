@@ -11,7 +11,9 @@ use release::select::Misjudged;
 use crate::error::IngestError;
 use crate::history::{Action, HistoryEntry, UnitRef};
 use crate::manifest::{self, same_artifact};
-use crate::store::{IngestOptions, IngestRequest, InstalledRelease, Loaded, UnitCheck, UnitStatus};
+use crate::store::{
+    IngestOptions, IngestRequest, InstalledRelease, Loaded, NodePolicy, UnitCheck, UnitStatus,
+};
 use crate::{artifacts, hash};
 
 pub(crate) enum Checked {
@@ -49,13 +51,14 @@ pub(crate) fn check(
     offered: ReleaseManifest,
     request: IngestRequest<'_>,
     options: &IngestOptions<'_>,
+    policy: NodePolicy,
     loaded: &Loaded,
     now: i64,
 ) -> Result<Checked, IngestError> {
     let current = &loaded.current;
     let warm = &loaded.warm;
     // 2. The signature, when required or offered.
-    let signed_by = match (request.signature, options.policy.require_signature) {
+    let signed_by = match (request.signature, policy.require_signature) {
         (None, true) => return Err(IngestError::SignatureMissing),
         (None, false) => None,
         (Some(envelope), _) => {
@@ -101,7 +104,7 @@ pub(crate) fn check(
     let kept: Vec<&InstalledRelease> = current.iter().chain(warm).collect();
     check_carried_units(&offered, &kept)?;
     check_units_against_history(&offered, &loaded.entries, options.allow_replaced_units)?;
-    let units = check_artifacts(&offered, request, options)?;
+    let units = check_artifacts(&offered, request, options, policy.require_artifacts)?;
 
     Ok(Checked::Fresh(Fresh {
         manifest: offered,
@@ -251,8 +254,8 @@ fn check_artifacts(
     offered: &ReleaseManifest,
     request: IngestRequest<'_>,
     options: &IngestOptions<'_>,
+    require: bool,
 ) -> Result<Vec<UnitCheck>, IngestError> {
-    let require = options.policy.require_artifacts;
     let mut checks = Vec::new();
     // (index into checks, path, declared digest)
     let mut to_hash: Vec<(usize, PathBuf, String)> = Vec::new();

@@ -66,7 +66,7 @@ pub fn is_sha256_digest(text: &str) -> bool {
     })
 }
 
-fn write_value(out: &mut String, value: &Value, indent: Option<usize>, depth: usize) {
+pub(crate) fn write_value(out: &mut String, value: &Value, indent: Option<usize>, depth: usize) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -114,14 +114,14 @@ fn write_value(out: &mut String, value: &Value, indent: Option<usize>, depth: us
     }
 }
 
-fn newline(out: &mut String, indent: Option<usize>, depth: usize) {
+pub(crate) fn newline(out: &mut String, indent: Option<usize>, depth: usize) {
     if let Some(width) = indent {
         out.push('\n');
         out.extend(std::iter::repeat_n(' ', width * depth));
     }
 }
 
-fn write_string(out: &mut String, s: &str) {
+pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

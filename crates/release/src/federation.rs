@@ -13,14 +13,21 @@ use sha2::{Digest, Sha256};
 use support::Located;
 
 use crate::gates::Thresholds;
+use crate::jsonpos::Seg;
 use crate::manifest::{ReleaseManifest, SCHEMA, Unit};
 use crate::provider::{Provider, ProviderManifest};
 use crate::select::{self, Evaluation};
 use crate::time;
 
-/// Where local copies of artifacts are found, to fill a unit's `digest` and `size`.
+/// Where local copies of artifacts are found, to fill a unit's `digest` and `size`; the one
+/// artifact URI policy, shared by federation and node ingest.
 ///
-/// - `file:///abs/path` and `file://rel/path` (relative to `base`) name a local file directly;
+/// A URI is `SCHEME://PATH`: the scheme ASCII letters, digits, `+`, `-`, `.`; the path
+/// relative (no leading `/`), without `.` or `..` segments, backslashes or control characters.
+/// Anything else is refused (see [`check_uri`]), so a URI can never name a file outside the
+/// roots below:
+///
+/// - `file://rel/path` is `base/rel/path`;
 /// - with `dir` set, `scheme://rest` is looked up at `dir/scheme/rest`, e.g.
 ///   `gs://bucket/model` at `DIR/gs/bucket/model`.
 ///
@@ -31,25 +38,67 @@ pub struct ArtifactLocator {
     pub dir: Option<PathBuf>,
 }
 
+/// Checks `uri` against the artifact URI policy; `(scheme, path segments)` when it holds,
+/// else why not.
+pub fn check_uri(uri: &str) -> Result<(&str, Vec<&str>), String> {
+    if let Some(c) = uri.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "it contains the control character U+{:04X}",
+            u32::from(c)
+        ));
+    }
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return Err("it is not of the form scheme://path".into());
+    };
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return Err(format!("{scheme:?} is not a URI scheme"));
+    }
+    if rest.starts_with('/') {
+        return Err(
+            "its path is absolute; artifact paths are relative to the artifacts root".into(),
+        );
+    }
+    if rest.contains('\\') {
+        return Err("its path contains a backslash".into());
+    }
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return Err("its path has a `.` or `..` segment".into());
+    }
+    if segments.is_empty() {
+        return Err("it names no file".into());
+    }
+    Ok((scheme, segments))
+}
+
 impl ArtifactLocator {
-    /// The local file `uri` maps to, whether or not it exists.
-    pub fn local_path(&self, uri: &str) -> Option<PathBuf> {
-        let (scheme, rest) = uri.split_once("://")?;
-        if scheme == "file" {
-            return Some(self.base.join(rest));
-        }
-        let dir = self.dir.as_ref()?;
-        let mut path = dir.join(scheme);
-        for segment in rest.split('/').filter(|s| !s.is_empty()) {
-            if segment == ".." || segment == "." {
-                return None;
+    /// The local file `uri` maps to, whether or not it exists: `Ok(None)` when it is not a
+    /// `file://` URI and no artifacts directory is set, `Err` (why) when the policy refuses it.
+    pub fn locate(&self, uri: &str) -> Result<Option<PathBuf>, String> {
+        let (scheme, segments) = check_uri(uri)?;
+        let mut path = if scheme == "file" {
+            self.base.clone()
+        } else {
+            match &self.dir {
+                Some(dir) => dir.join(scheme),
+                None => return Ok(None),
             }
-            path.push(segment);
-        }
-        Some(path)
+        };
+        path.extend(segments);
+        Ok(Some(path))
+    }
+
+    /// [`Self::locate`] without the reason.
+    pub fn local_path(&self, uri: &str) -> Option<PathBuf> {
+        self.locate(uri).ok().flatten()
     }
 
     /// `(sha256 digest, size)` of the local copy of `uri`, `None` when there is none.
+    /// Call [`check_uri`] first: a refused URI has no local copy here.
     pub fn measure(&self, uri: &str) -> Result<Option<(String, u64)>, Located> {
         let Some(path) = self.local_path(uri).filter(|p| p.is_file()) else {
             return Ok(None);
@@ -197,7 +246,31 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
         let provider = evaluation.provider;
         if let Some(judged) = evaluation.selected() {
             let measured = match &judged.artifact.uri {
-                Some(uri) => artifacts.measure(uri).map_err(|e| vec![e])?,
+                Some(uri) => {
+                    // Refused here exactly when a node's ingest would refuse it.
+                    check_uri(uri).map_err(|reason| {
+                        let manifest = &by_provider[&provider];
+                        vec![
+                            manifest
+                                .located(
+                                    &[
+                                        Seg::Key("artifacts"),
+                                        Seg::Index(judged.artifact.index),
+                                        Seg::Key("uri"),
+                                    ],
+                                    format!(
+                                        "artifact '{}': uri {uri:?} is refused: {reason}",
+                                        judged.artifact.shown_id()
+                                    ),
+                                )
+                                .with_help(
+                                    "write scheme://relative/path (file://rel/path for a file \
+                                     under the current directory); nodes refuse any other URI",
+                                ),
+                        ]
+                    })?;
+                    artifacts.measure(uri).map_err(|e| vec![e])?
+                }
                 None => None,
             };
             let (digest, size) = measured.map_or((None, None), |(d, s)| (Some(d), Some(s)));
@@ -254,6 +327,9 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
         release.seal();
         release
     });
+    if let Some(release) = &release {
+        refuse_oversized(release, &by_provider)?;
+    }
     Ok(Outcome {
         thresholds,
         evaluations,
@@ -261,4 +337,42 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
         failures,
         release,
     })
+}
+
+/// A release larger than nodes read ([`crate::manifest::MAX_BYTES`]) is refused here, naming
+/// the provider whose unit is largest (its metrics are copied verbatim into the release).
+fn refuse_oversized(
+    release: &ReleaseManifest,
+    by_provider: &BTreeMap<Provider, ProviderManifest>,
+) -> Result<(), Vec<Located>> {
+    let size = release.to_bytes().len() as u64;
+    if size <= crate::manifest::MAX_BYTES {
+        return Ok(());
+    }
+    let unit_size = |unit: &Unit| serde_json::to_vec(unit).map_or(0, |bytes| bytes.len());
+    let largest = release
+        .units
+        .iter()
+        .max_by_key(|(_, unit)| unit_size(unit))
+        .map(|(name, unit)| (name.clone(), unit.id.clone(), unit_size(unit)));
+    let (path, detail) = match largest {
+        Some((name, id, bytes)) => (
+            Provider::from_name(&name)
+                .and_then(|p| by_provider.get(&p))
+                .map(|m| m.path.clone())
+                .unwrap_or_default(),
+            format!("; its largest unit, artifact {id:?} of '{name}', takes {bytes} bytes"),
+        ),
+        None => (PathBuf::new(), String::new()),
+    };
+    Err(vec![
+        Located::file(
+            path,
+            format!(
+                "the release would be {size} bytes, over the {}-byte limit nodes accept{detail}",
+                crate::manifest::MAX_BYTES
+            ),
+        )
+        .with_help("keep the metrics of a run to what the gates and people need"),
+    ])
 }

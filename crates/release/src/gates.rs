@@ -93,6 +93,9 @@ pub fn check_expires_after_days(days: i64) -> Result<u32, String> {
     }
 }
 
+/// The largest gates file read (64 KiB).
+pub const MAX_BYTES: u64 = 64 << 10;
+
 /// The supported `version` of gates.toml.
 pub const GATES_FILE_VERSION: i64 = 1;
 
@@ -123,13 +126,12 @@ struct RawRelease {
 impl GatePolicy {
     /// Reads and validates a gates file.
     pub fn load(path: &Path) -> Result<GatePolicy, Vec<Located>> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            vec![
-                Located::file(path, format!("cannot read gate policy: {err}")).with_help(
+        let text =
+            support::input::read_text(path, MAX_BYTES, "gate policy").map_err(|located| {
+                vec![located.with_help(
                     "`manifests/gates.toml` holds the promotion gates; see README, Federation",
-                ),
-            ]
-        })?;
+                )]
+            })?;
         GatePolicy::parse(path, &text)
     }
 

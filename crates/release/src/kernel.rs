@@ -22,6 +22,10 @@ use toml::Spanned;
 use crate::canonical;
 use crate::federation::hash_file;
 
+/// The largest kernel manifest read (1 MiB). The files it lists are hashed streaming, so
+/// their size is not limited.
+pub const MAX_BYTES: u64 = 1 << 20;
+
 /// The supported `version` of kernel.toml.
 pub const KERNEL_FILE_VERSION: i64 = 1;
 
@@ -87,12 +91,8 @@ pub fn kernel_digest(entries: &[KernelEntry]) -> String {
 
 impl KernelManifest {
     pub fn load(path: &Path) -> Result<KernelManifest, Vec<Located>> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            vec![Located::file(
-                path,
-                format!("cannot read kernel manifest: {err}"),
-            )]
-        })?;
+        let text = support::input::read_text(path, MAX_BYTES, "kernel manifest")
+            .map_err(|located| vec![located])?;
         KernelManifest::parse(path, &text)
     }
 
@@ -128,13 +128,7 @@ impl KernelManifest {
         let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
         for file in raw.files.get_ref() {
             let name = file.get_ref();
-            let bad = name.is_empty()
-                || name.starts_with('/')
-                || name.contains('\\')
-                || name
-                    .split('/')
-                    .any(|s| s.is_empty() || s == "." || s == "..");
-            if bad {
+            if !support::atomic::is_workspace_relative(name) {
                 problems.push(Located::at(path, text, file.span(), format!("{name:?} is not a workspace-relative path"))
                     .with_help("write paths relative to the workspace root with `/` separators, e.g. \"manifests/gates.toml\""));
             } else if seen.insert(name.clone(), file.span()).is_some() {
@@ -158,9 +152,13 @@ impl KernelManifest {
         })
     }
 
-    /// "kernel file does not exist", pointing at its entry in the manifest.
-    pub fn missing_file(&self, file: &str) -> Located {
-        let message = format!("kernel file {file:?} does not exist");
+    /// "kernel file does not exist" (or is a directory), pointing at its entry in the manifest.
+    pub fn missing_file(&self, root: &Path, file: &str) -> Located {
+        let message = if root.join(file).is_dir() {
+            format!("kernel file {file:?} is a directory; list the files in it instead")
+        } else {
+            format!("kernel file {file:?} does not exist")
+        };
         let help = "restore the file, or remove it from the kernel manifest if the model surface changed on purpose";
         match self.spans.get(file) {
             Some(span) => Located::at(&self.path, &self.text, span.clone(), message),
@@ -241,5 +239,19 @@ mod tests {
         let state = forward.inspect(dir.path()).unwrap();
         assert_eq!(state.missing, vec!["a.txt".to_owned()]);
         assert_eq!(state.digest(), None);
+        assert!(
+            forward
+                .missing_file(dir.path(), "a.txt")
+                .to_string()
+                .contains("\"a.txt\" does not exist")
+        );
+        std::fs::create_dir(dir.path().join("a.txt")).unwrap();
+        let located = forward.missing_file(dir.path(), "a.txt");
+        assert!(
+            located
+                .to_string()
+                .starts_with("k.toml:2:10: kernel file \"a.txt\" is a directory"),
+            "{located}"
+        );
     }
 }

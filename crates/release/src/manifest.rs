@@ -32,6 +32,10 @@ use crate::time;
 /// The `schema` value this build writes and reads.
 pub const SCHEMA: &str = "release-manifest/v1";
 
+/// The largest release manifest read (4 MiB, the limit nodes apply on ingest). Federation
+/// refuses to write a larger one, so nothing it writes is refused for its size.
+pub const MAX_BYTES: u64 = 4 << 20;
+
 /// One promoted release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,12 +179,8 @@ impl ReleaseManifest {
 
     /// Reads and validates a release manifest. Does not check `digest` (see [`Self::verify_digest`]).
     pub fn load(path: &Path) -> Result<ReleaseManifest, Vec<Located>> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            vec![Located::file(
-                path,
-                format!("cannot read release manifest: {err}"),
-            )]
-        })?;
+        let text = support::input::read_text(path, MAX_BYTES, "release manifest")
+            .map_err(|located| vec![located])?;
         ReleaseManifest::parse(path, &text)
     }
 

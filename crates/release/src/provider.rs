@@ -12,6 +12,10 @@ use support::Located;
 
 use crate::jsonpos::{Seg, located_at};
 
+/// The largest provider run manifest read (16 MiB; about 80,000 artifacts as training jobs
+/// write them). Larger files are refused before they are read.
+pub const MAX_BYTES: u64 = 16 << 20;
+
 /// A supported provider and the artifact role federation promotes from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Provider {
@@ -64,6 +68,18 @@ pub struct Artifact {
     pub metrics: Map<String, Value>,
 }
 
+impl Artifact {
+    /// The id as printed: control characters escaped ([`support::text::escape_controls`]).
+    pub fn shown_id(&self) -> std::borrow::Cow<'_, str> {
+        support::text::escape_controls(&self.id)
+    }
+
+    /// The role as printed, escaped likewise.
+    pub fn shown_role(&self) -> std::borrow::Cow<'_, str> {
+        support::text::escape_controls(&self.role)
+    }
+}
+
 /// A validated provider run manifest, with its text kept for locating later diagnostics.
 #[derive(Debug, Clone)]
 pub struct ProviderManifest {
@@ -75,12 +91,8 @@ pub struct ProviderManifest {
 
 impl ProviderManifest {
     pub fn load(path: &Path) -> Result<ProviderManifest, Vec<Located>> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            vec![Located::file(
-                path,
-                format!("cannot read provider manifest: {err}"),
-            )]
-        })?;
+        let text = support::input::read_text(path, MAX_BYTES, "provider manifest")
+            .map_err(|located| vec![located])?;
         ProviderManifest::parse(path, &text)
     }
 

@@ -19,12 +19,14 @@ pub const RELEASES_DIR: &str = "manifests/releases";
 /// The kernel manifest.
 pub const KERNEL_FILE: &str = "manifests/kernel.toml";
 
-/// `*.json` files directly in `dir`, sorted by name.
+/// Entries named `*.json` directly in `dir`, sorted by name. Whatever they are (a dangling
+/// symlink, a directory, a symlink loop) they are listed, so that reading them names the one
+/// that cannot be read instead of skipping it.
 pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
     Ok(paths)

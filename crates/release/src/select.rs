@@ -116,7 +116,7 @@ impl Evaluation {
         let details: Vec<String> = self
             .candidates
             .iter()
-            .map(|c| format!("{}: {}", c.artifact.id, c.failed_gates().join(", ")))
+            .map(|c| format!("{}: {}", c.artifact.shown_id(), c.failed_gates().join(", ")))
             .collect();
         Some(format!(
             "provider '{}' has no artifacts passing promotion gates ({})",
@@ -133,7 +133,7 @@ impl Evaluation {
         let list: Vec<String> = self
             .ignored
             .iter()
-            .map(|a| format!("{} ({})", a.id, a.role))
+            .map(|a| format!("{} ({})", a.shown_id(), a.shown_role()))
             .collect();
         Some(format!(
             "provider '{}': ignored {} artifact(s) whose role is not '{}': {}",
@@ -157,7 +157,7 @@ pub fn evaluate(
     if candidates.is_empty() {
         let found: Vec<String> = ignored
             .iter()
-            .map(|a| format!("{} ({})", a.id, a.role))
+            .map(|a| format!("{} ({})", a.shown_id(), a.shown_role()))
             .collect();
         return Err(vec![
             manifest
@@ -258,7 +258,7 @@ fn metric_value(
                 manifest
                     .located(
                         &[at[0], at[1], at[2], Seg::Key(metric)],
-                        format!("artifact '{}': {message}", artifact.id),
+                        format!("artifact '{}': {message}", artifact.shown_id()),
                     )
                     .with_help(
                         "quality and safety are fractions from 0 to 1; latency_ms_p95 and \
@@ -270,14 +270,17 @@ fn metric_value(
             &[at[0], at[1], at[2], Seg::Key(metric)],
             format!(
                 "artifact '{}': metric '{metric}' must be a number, found {}",
-                artifact.id,
+                artifact.shown_id(),
                 kind(other)
             ),
         )),
         None => Err(manifest
             .located(
                 &at,
-                format!("artifact '{}': missing metric '{metric}'", artifact.id),
+                format!(
+                    "artifact '{}': missing metric '{metric}'",
+                    artifact.shown_id()
+                ),
             )
             .with_help(format!(
                 "every candidate needs numeric {}",

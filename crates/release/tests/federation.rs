@@ -464,6 +464,44 @@ fn chained_releases_verify_and_tampering_is_detected() {
 }
 
 #[test]
+fn a_head_release_whose_judgement_does_not_hold_breaks_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run([good("hf"), good("gcp"), good("aws")]).release.unwrap();
+    store(dir.path(), &first);
+    // Looser gates written into the head and resealed: the policy digest no longer matches.
+    let mut head = first.clone();
+    head.gates.min_quality = 0.5;
+    head.seal();
+    let problems = chain::verify_chain(&[StoredRelease {
+        path: dir.path().join("release-000001.json"),
+        manifest: head.clone(),
+    }]);
+    // The digest, and each unit judged under thresholds the gates no longer say.
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert!(
+        problems[0].message.starts_with("policy_digest is"),
+        "{problems:?}"
+    );
+    // A passing verdict kept for a metric that fails its gate.
+    let mut head = first;
+    let unit = head.units.get_mut("gcp").unwrap();
+    unit.metrics.insert("safety".into(), json!(0.5));
+    unit.verdict.safety.value = 0.5;
+    head.seal();
+    let problems = chain::verify_chain(&[StoredRelease {
+        path: dir.path().join("release-000001.json"),
+        manifest: head,
+    }]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .message
+            .contains("unit `gcp`: verdict.safety says 0.5 >= 0.95: pass"),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn carry_forward_keeps_the_previous_unit_and_its_verdict() {
     let first = run([good("hf"), good("gcp"), good("aws")]).release.unwrap();
     let failing = with_hf(vec![artifact(
@@ -545,5 +583,43 @@ fn validate_manifests_reports_every_broken_file() {
         "release-000001.json",
     ]) {
         assert!(problem.contains(file), "{problem} should name {file}");
+    }
+}
+
+#[test]
+fn the_streamed_json_report_is_byte_for_byte_the_stored_form_of_the_report() {
+    let mut hf = good("hf");
+    let second = artifact(
+        "b",
+        "textgen",
+        json!(0.9),
+        json!(0.99),
+        json!(1.5),
+        json!(0),
+    );
+    let ignored = artifact("c", "other", json!(0.9), json!(0.99), json!(1), json!(0));
+    hf["artifacts"]
+        .as_array_mut()
+        .unwrap()
+        .extend([second, ignored]);
+    for outcome in [
+        run([hf, good("gcp"), good("aws")]),
+        federation::federate(Inputs {
+            thresholds: Thresholds {
+                min_quality: 0.99,
+                ..Thresholds::default()
+            },
+            ..inputs([good("hf"), good("gcp"), good("aws")])
+        })
+        .unwrap(),
+    ] {
+        let extra = vec![("dry_run", json!(true)), ("written", Value::Null)];
+        let mut expected = release::report::json(&outcome);
+        for (key, value) in extra.clone() {
+            expected[key] = value;
+        }
+        let mut streamed = String::new();
+        release::report::write_json(&outcome, extra, &mut |chunk| streamed.push_str(chunk));
+        assert_eq!(streamed, release::canonical::to_pretty_string(&expected));
     }
 }

@@ -65,6 +65,18 @@ pub fn is_temp_file_of(file_name: &str, target_prefix: &str) -> bool {
         .is_some_and(|rest| rest.starts_with(target_prefix) && rest.contains(".tmp."))
 }
 
+/// True for a path written relative to a workspace root that cannot leave it: not empty, not
+/// absolute, `/` separators only, no empty, `.` or `..` segments (`manifests/gates.toml`).
+pub fn is_workspace_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && !path.contains(':')
+        && path
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
 /// Where a write to `path` would land: the canonical path (symlinks and `..` resolved), or,
 /// for a file that does not exist yet, its parent's canonical path joined with its name.
 /// `None` when not even the parent exists.
@@ -130,6 +142,23 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.json")]);
+    }
+
+    #[test]
+    fn workspace_relative_paths_cannot_leave_the_workspace() {
+        assert!(is_workspace_relative("manifests/release-lane.toml"));
+        for path in [
+            "",
+            "/etc/passwd",
+            "../..",
+            "a/../b",
+            "a//b",
+            "./a",
+            "a\\b",
+            "C:/x",
+        ] {
+            assert!(!is_workspace_relative(path), "{path}");
+        }
     }
 
     #[test]

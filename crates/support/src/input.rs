@@ -33,9 +33,58 @@ pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Loca
     Ok(bytes)
 }
 
+/// The text of `path` for a parser: bounded as [`read_bounded`], a directory refused as a
+/// directory (not "does not exist" or an OS error number), and text that is not UTF-8 refused
+/// at the line and column of its first invalid byte.
+pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, Located> {
+    if path.is_dir() {
+        return Err(Located::file(
+            path,
+            format!("cannot read {what}: it is a directory, not a file"),
+        ));
+    }
+    let bytes = read_bounded(path, limit, what)?;
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = err.utf8_error().valid_up_to();
+        let bytes = err.as_bytes();
+        let prefix = std::str::from_utf8(&bytes[..valid]).expect("valid up to here");
+        Located::at(
+            path,
+            prefix,
+            valid..valid,
+            format!(
+                "{what} is not UTF-8 text: byte 0x{:02x} cannot start or continue a character here",
+                bytes[valid]
+            ),
+        )
+        .with_help("save the file as UTF-8")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_is_not_utf8_is_located_and_a_directory_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        std::fs::write(&path, b"{\n  \"id\": \"caf\xe9\"\n}").unwrap();
+        let err = read_text(&path, 100, "provider manifest").unwrap_err();
+        assert_eq!(err.line_col, Some((2, 13)), "{err}");
+        assert!(
+            err.message
+                .starts_with("provider manifest is not UTF-8 text: byte 0xe9"),
+            "{err}"
+        );
+        let err = read_text(dir.path(), 100, "provider manifest").unwrap_err();
+        assert!(
+            err.message.ends_with("it is a directory, not a file"),
+            "{err}"
+        );
+        std::fs::write(&path, "é").unwrap();
+        assert_eq!(read_text(&path, 100, "x").unwrap(), "é");
+    }
 
     #[test]
     fn files_up_to_the_limit_are_read_and_larger_ones_refused() {

@@ -6,6 +6,7 @@
 //! - [`input`]: input files read with a size limit.
 //! - [`json`]: strict JSON reading (no BOM, no duplicate keys), located errors.
 //! - [`stdout`]: output that ends quietly on a broken pipe instead of panicking.
+//! - [`text`]: control characters in text from files escaped before printing.
 //! - [`nested`]: what an outer cargo or nextest run must not pass on to one started inside it.
 
 pub mod atomic;
@@ -15,6 +16,7 @@ pub mod input;
 pub mod json;
 pub mod nested;
 pub mod stdout;
+pub mod text;
 
 pub use diag::{Failure, Located};
 pub use exit::Exit;

@@ -3,6 +3,7 @@
 mod all;
 mod anchors;
 mod artifacts;
+mod federate;
 mod impact;
 // Shared with the impact conformance suite, which reads every field the bench does not.
 #[allow(dead_code)]
@@ -39,8 +40,9 @@ pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
         Some("impact") => impact::run(args),
         Some("artifacts") => artifacts::run(args),
         Some("soundness") => soundness::run(args),
+        Some("federate") => federate::run(args),
         _ => Err(Failure::invalid_input(
-            "usage: cargo xtask bench <all|impact|artifacts|soundness> [args]",
+            "usage: cargo xtask bench <all|impact|artifacts|soundness|federate> [args]",
         )),
     }
 }

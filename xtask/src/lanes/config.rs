@@ -177,7 +177,21 @@ fn parse_lane(
         lane.allow_empty = doc.bool(v, "`allow-empty`").unwrap_or(false);
     }
     if let Some(v) = field("tests-from") {
-        lane.tests_from = doc.string(v, "`tests-from`");
+        lane.tests_from = doc.string(v, "`tests-from`").filter(|path| {
+            let inside = support::atomic::is_workspace_relative(path.get_ref());
+            if !inside {
+                doc.error(
+                    path.span(),
+                    format!(
+                        "`tests-from` {:?} is not a path inside the workspace",
+                        path.get_ref()
+                    ),
+                    "write a workspace-relative path with `/` separators, e.g. \
+                     \"manifests/release-lane.toml\"",
+                );
+            }
+            inside
+        });
     }
     Some(lane)
 }
@@ -443,5 +457,24 @@ mod tests {
         let failure = parse("[lanes.fast]\nfilter = \"test(a\"\n").unwrap_err();
         assert_eq!(failure.located[0].location(), "lanes.toml:2:10");
         parse("[lanes.fast]\nfilter = \"test(/(^|::)x/)\"\n").unwrap();
+    }
+
+    #[test]
+    fn tests_from_stays_inside_the_workspace() {
+        for path in ["/etc/passwd", "../..", "manifests/../../x"] {
+            let failure = parse(&format!("[lanes.release]\ntests-from = {path:?}\n")).unwrap_err();
+            assert_eq!(
+                failure.located[0].location(),
+                "lanes.toml:2:14",
+                "{failure}"
+            );
+            assert!(
+                failure.located[0]
+                    .message
+                    .contains("is not a path inside the workspace"),
+                "{failure}"
+            );
+        }
+        parse("[lanes.release]\ntests-from = \"manifests/release-lane.toml\"\n").unwrap();
     }
 }

@@ -289,3 +289,19 @@ fn node_files_with_a_repeated_key_are_refused() {
         "duplicate key \"release_seq\"",
     );
 }
+
+#[test]
+fn a_history_line_over_its_limit_is_refused_without_reading_on() {
+    let fx = Fixture::new();
+    let releases = chain(&fx, 1);
+    fx.install(&bytes(&releases[0]));
+    let history = fx.store.history_path();
+    let mut text = std::fs::read(&history).unwrap();
+    text.extend(vec![b'x'; node::history::MAX_LINE_BYTES + 1]);
+    text.push(b'\n');
+    std::fs::write(&history, text).unwrap();
+    assert_corrupt(
+        &fx.store.status().unwrap_err(),
+        "line 2 is 65537 bytes, over the 65536-byte limit",
+    );
+}

@@ -1,5 +1,6 @@
-//! Crash safety: a child process ingesting is killed with SIGKILL at every install step; the
-//! store must then hold exactly the old or the new release, and the next ingest must succeed.
+//! Crash safety: a child process ingesting is killed with SIGKILL at every install step, and at
+//! a hundred random moments; the store must then hold exactly the old or the new release, and
+//! the next ingest must succeed.
 //!
 //! The child is this test binary re-executed to run only [`crash_child_process`], which ingests
 //! with an observer that announces the step it reached on stdout and then blocks forever.
@@ -16,6 +17,34 @@ use crate::fixture::*;
 
 const CHILD_ENV: &str = "NODE_CRASH_CHILD";
 const REACHED: &str = "crash-child reached ";
+/// The child's step for an ingest that is not stopped anywhere: it announces that it starts
+/// ingesting, then says how long the ingest took.
+const RUN_THROUGH: &str = "RunThrough";
+const TOOK: &str = "crash-child took-us ";
+
+fn run_through(node_dir: &str, manifest: &str, artifacts: &str) {
+    use std::io::Write;
+    let manifest = std::fs::read(manifest).unwrap();
+    let store = NodeStore::new(node_dir);
+    let announce = |line: String| {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}").unwrap();
+        out.flush().unwrap();
+    };
+    announce(format!("{REACHED}{RUN_THROUGH}"));
+    let started = std::time::Instant::now();
+    let outcome = store.ingest(
+        IngestRequest {
+            manifest: &manifest,
+            manifest_path: None,
+            signature: None,
+            artifacts_dir: Some(Path::new(artifacts)),
+        },
+        &options(),
+    );
+    announce(format!("{TOOK}{}", started.elapsed().as_micros()));
+    outcome.unwrap();
+}
 
 /// The child side. Does nothing unless started by the tests below with `NODE_CRASH_CHILD` set
 /// to `STEP|NODE_DIR|MANIFEST|ARTIFACTS`.
@@ -29,6 +58,10 @@ fn crash_child_process() {
     let [step, node_dir, manifest, artifacts] = parts[..] else {
         panic!("bad {CHILD_ENV}: {config}");
     };
+    if step == RUN_THROUGH {
+        run_through(node_dir, manifest, artifacts);
+        return;
+    }
     let stop_at = InstallStep::ALL
         .into_iter()
         .find(|s| format!("{s:?}") == step)
@@ -64,8 +97,14 @@ fn crash_child_process() {
 
 /// Starts the child and returns once it announced `step` (it is then blocked there).
 fn child_stopped_at(fx: &Fixture, manifest: &Path, step: InstallStep) -> Child {
+    let (child, _) = start_child(fx, manifest, &format!("{step:?}"));
+    child
+}
+
+/// Starts the child and returns once it announced `step`, with the rest of its stdout.
+fn start_child(fx: &Fixture, manifest: &Path, step: &str) -> (Child, mpsc::Receiver<String>) {
     let config = format!(
-        "{step:?}|{}|{}|{}",
+        "{step}|{}|{}|{}",
         fx.store.dir().display(),
         manifest.display(),
         fx.artifacts.display()
@@ -90,20 +129,21 @@ fn child_stopped_at(fx: &Fixture, manifest: &Path, step: InstallStep) -> Child {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             // libtest may have printed `test name ... ` on the same line.
-            if let Some(at) = line.find(REACHED) {
-                let _ = sender.send(line[at + REACHED.len()..].to_owned());
-                break;
+            for marker in [REACHED, TOOK] {
+                if let Some(at) = line.find(marker) {
+                    let _ = sender.send(line[at..].to_owned());
+                }
             }
         }
     });
     match receiver.recv_timeout(Duration::from_secs(60)) {
-        Ok(reached) => assert_eq!(reached, format!("{step:?}")),
+        Ok(reached) => assert_eq!(reached, format!("{REACHED}{step}")),
         Err(_) => {
             let _ = child.kill();
-            panic!("the child never reached {step:?}");
+            panic!("the child never reached {step}");
         }
     }
-    child
+    (child, receiver)
 }
 
 fn kill(mut child: Child) {
@@ -189,4 +229,74 @@ fn an_ingest_in_another_process_holds_the_lock_until_it_dies() {
     // The kernel drops the lock with the process: no stale lock to clean up by hand.
     kill(child);
     fx.install(&bytes(&releases[1]));
+}
+
+/// A small deterministic generator (xorshift64*), seeded per run and printed on failure.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// SIGKILL at random moments, not only at the install steps: the child starts ingesting, the
+/// parent waits a random time up to a little more than an ingest takes, and kills it. After
+/// every kill the node holds the release before or the offered one, with a verified history,
+/// and the offered release installs (or is already current) afterwards.
+#[test]
+fn slow_random_sigkills_leave_the_old_or_the_new_release() {
+    const KILLS: usize = 100;
+    let fx = Fixture::new();
+    let releases = chain(&fx, KILLS as u64 + 1);
+    let manifest_path = fx.root.path().join("offered.json");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut random = Random(seed);
+
+    // How long one ingest takes here, measured on the first release.
+    std::fs::write(&manifest_path, bytes(&releases[0])).unwrap();
+    let (mut child, lines) = start_child(&fx, &manifest_path, RUN_THROUGH);
+    let took = lines.recv_timeout(Duration::from_secs(60)).unwrap();
+    let took_us: u64 = took.trim_start_matches(TOOK).trim().parse().unwrap();
+    assert!(child.wait().unwrap().success());
+    let window_us = took_us * 5 / 4 + 200;
+
+    let mut installed = 0usize; // index of the current release
+    let (mut old, mut new) = (0, 0);
+    for kill_number in 0..KILLS {
+        let offered = &releases[installed + 1];
+        std::fs::write(&manifest_path, bytes(offered)).unwrap();
+        let (mut child, _lines) = start_child(&fx, &manifest_path, RUN_THROUGH);
+        std::thread::sleep(Duration::from_micros(random.next() % window_us));
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let context = format!("kill {kill_number}, seed {seed}, window {window_us} us");
+        let status = fx
+            .store
+            .status()
+            .unwrap_or_else(|e| panic!("{context}: {e}"));
+        let current = status.current.expect("a release stays installed").digest;
+        if current == digest_of(offered) {
+            new += 1;
+            installed += 1;
+        } else {
+            assert_eq!(current, digest_of(&releases[installed]), "{context}");
+            old += 1;
+        }
+        assert_eq!(status.history.len(), installed + 1, "{context}");
+    }
+    // Both sides of the commit point were hit, and the store still takes the next release.
+    assert!(old > 0 && new > 0, "old {old}, new {new}, seed {seed}");
+    fx.install(&bytes(&releases[installed + 1]));
+    let status = fx.store.status().unwrap();
+    assert!(!status.history_append_pending);
+    eprintln!("{KILLS} kills: {old} left the old release, {new} the new one (seed {seed})");
 }

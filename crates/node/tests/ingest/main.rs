@@ -4,4 +4,5 @@ mod authority;
 mod crash;
 mod fixture;
 mod install;
+mod policy;
 mod tamper;
