@@ -1,12 +1,12 @@
 //! `cargo xtask impact history`: replays the last N commits (each against its first parent) through impact
-//! analysis with and without a run-time recording, and counts misses: a test binary the
-//! recording saw read a changed file that the decision did not select.
+//! analysis with and without a run-time recording, and counts misses: a test the recording saw
+//! read a changed file that the decision selected neither whole binary nor test of.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use impact::Options;
 use impact::recording::{self, Recording};
+use impact::{Options, Report};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
@@ -22,6 +22,37 @@ struct Row {
     with_all: bool,
     misses: Vec<(String, String)>,
     misses_without: usize,
+}
+
+/// One commit decided against its parent: without a recording, and with it when one is given.
+pub struct Replayed {
+    pub without: Report,
+    pub with: Option<Report>,
+}
+
+/// Decides `parent..commit` with `base_options` (its own recording setting ignored), then again
+/// with `recording` (used whatever commit it was made at) when one is given.
+pub fn replay(
+    base_options: &Options,
+    parent: &str,
+    commit: &str,
+    recording: Option<&Path>,
+) -> Result<Replayed, Failure> {
+    let mut options = base_options.clone();
+    options.base = Some(parent.to_owned());
+    options.head = Some(commit.to_owned());
+    options.recording = None;
+    let without = impact::analyze(&options)?;
+    let with = match recording {
+        Some(path) => {
+            options.recording = Some(path.to_path_buf());
+            options.recording_explicit = true;
+            options.recording_any_commit = true;
+            Some(impact::analyze(&options)?)
+        }
+        None => None,
+    };
+    Ok(Replayed { without, with })
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
@@ -98,15 +129,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         if !has_parent {
             continue;
         }
-        let mut options = base_options.clone();
-        options.base = Some(parent);
-        options.head = Some(commit.to_owned());
-        options.recording = None;
-        let without = impact::analyze(&options)?;
-        options.recording = Some(recording_path.clone());
-        options.recording_explicit = true;
-        options.recording_any_commit = true;
-        let with = impact::analyze(&options)?;
+        let Replayed { without, with } =
+            replay(&base_options, &parent, commit, Some(&recording_path))?;
+        let with = with.expect("a recording was given");
         rows.push(Row {
             commit: commit.chars().take(10).collect(),
             files: with.changed_files.len(),
@@ -135,7 +160,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
                 "commit": r.commit, "changed_files": r.files,
                 "without": {"binaries": r.without, "all": r.without_all},
                 "with": {"binaries": r.with, "all": r.with_all},
-                "misses": r.misses.iter().map(|(b, f)| serde_json::json!({"binary_id": b, "file": f})).collect::<Vec<_>>(),
+                "misses": r.misses.iter().map(|(b, f)| serde_json::json!({"test": b, "file": f})).collect::<Vec<_>>(),
                 "misses_without": r.misses_without,
             })).collect::<Vec<_>>(),
             "totals": {"commits": rows.len(), "without": total_without, "with": total_with,

@@ -5,7 +5,13 @@
 //! (`CARGO_TARGET_<triple>_RUNNER`), so setting that variable for one run wraps each binary
 //! without touching the user's `.cargo/config.toml` or `.config/nextest.toml`. The runner is a
 //! copy of this binary in its hidden `__trace-runner` mode: it runs the test under strace,
-//! keeps only the repository paths, and writes one small JSON file per test process.
+//! keeps only the repository paths, and writes one small JSON file per test process (nextest
+//! runs each test in a process of its own and names it in `NEXTEST_TEST_NAME`, so reads are
+//! kept per test).
+//!
+//! Where the installed strace supports it (`--seccomp-bpf`, checked once per recording), the
+//! kernel stops the test only at the traced system calls, not at every one, which is most of
+//! the tracing cost; `--no-seccomp-bpf` traces the old way (for measuring the difference).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -18,12 +24,14 @@ use xshell::{Shell, cmd};
 use crate::{lanes, nextest};
 
 const USAGE: &str = "usage: cargo xtask impact record [--lane NAME] [--manifest-path PATH/Cargo.toml] \
-[--output FILE] [--no-install] [-- NEXTEST_ARGS...]";
+[--output FILE] [--no-install] [--no-seccomp-bpf] [-- NEXTEST_ARGS...]";
 
 /// Environment of the trace runner, set by `record` for the nextest run.
 const TRACE_DIR: &str = "IMPACT_TRACE_DIR";
 const TRACE_ROOT: &str = "IMPACT_TRACE_ROOT";
 const TRACE_IGNORE: &str = "IMPACT_TRACE_IGNORE";
+/// Set to `1` when strace's `--seccomp-bpf` is to be used.
+const TRACE_SECCOMP: &str = "IMPACT_TRACE_SECCOMP";
 
 pub fn strace_install_command() -> &'static str {
     "apt-get install -y strace"
@@ -36,6 +44,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mut manifest_path: Option<PathBuf> = None;
     let mut output: Option<PathBuf> = None;
     let mut no_install = false;
+    let mut no_seccomp = false;
     let mut nextest_args: Vec<String> = Vec::new();
     while let Some(arg) = parser.next().map_err(crate::usage_error)? {
         match arg {
@@ -45,6 +54,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             }
             Long("output") => output = Some(parser.value().map_err(crate::usage_error)?.into()),
             Long("no-install") => no_install = true,
+            Long("no-seccomp-bpf") => no_seccomp = true,
             Short('h') | Long("help") => {
                 println!("{USAGE}");
                 return Ok(Exit::Success);
@@ -74,6 +84,17 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
 
     nextest::ensure(no_install)?;
     ensure_strace(no_install)?;
+    let seccomp = !no_seccomp && seccomp_bpf_works();
+    eprintln!(
+        "tracing with strace{}",
+        if seccomp {
+            " --seccomp-bpf (only the traced system calls stop a test)"
+        } else if no_seccomp {
+            " without --seccomp-bpf (--no-seccomp-bpf)"
+        } else {
+            " without --seccomp-bpf (this strace or kernel does not support it)"
+        }
+    );
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     let root = &repo.root;
     let commit = cmd!(sh, "git -C {root} rev-parse HEAD")
@@ -131,6 +152,10 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         (TRACE_DIR.to_owned(), trace_dir.display().to_string()),
         (TRACE_ROOT.to_owned(), root.display().to_string()),
         (TRACE_IGNORE.to_owned(), target_dir.display().to_string()),
+        (
+            TRACE_SECCOMP.to_owned(),
+            if seccomp { "1" } else { "0" }.to_owned(),
+        ),
     ];
     let started = std::time::Instant::now();
     let status = nextest::run_with_env(&workspace, &args, &env)?;
@@ -174,8 +199,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     }
     support::atomic::write_atomic(&output, recording.to_json().as_bytes())
         .map_err(|e| Failure::environment(format!("cannot write {}: {e}", output.display())))?;
-    let reads: std::collections::BTreeSet<&String> =
-        recording.binaries.values().flat_map(|b| &b.reads).collect();
+    let reads = recording.files_read();
     eprintln!(
         "recorded {} binaries, {processes} test processes, {} repository files read, in {seconds:.1} s -> {}",
         recording.binaries.len(),
@@ -226,6 +250,21 @@ fn runner_variable() -> Result<String, Failure> {
         "CARGO_TARGET_{}_RUNNER",
         host.to_uppercase().replace(['-', '.'], "_")
     ))
+}
+
+/// Does this strace (and kernel) trace with a seccomp filter? Tried on `true`, the way the
+/// runner uses it; an unsupported option or a fallback warning both mean no.
+fn seccomp_bpf_works() -> bool {
+    let Ok(sh) = Shell::new() else { return false };
+    let syscalls = recording::STRACE_SYSCALLS;
+    cmd!(
+        sh,
+        "strace -f -qq --seccomp-bpf -e {syscalls} -o /dev/null -- true"
+    )
+    .quiet()
+    .ignore_stdout()
+    .output()
+    .is_ok_and(|out| out.status.success() && out.stderr.is_empty())
 }
 
 fn strace_works() -> bool {
@@ -328,9 +367,14 @@ pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
     }
     let trace = dir.join(format!("{unique}.trace"));
     let syscalls = recording::STRACE_SYSCALLS;
+    let seccomp: &[&str] = if std::env::var(TRACE_SECCOMP).is_ok_and(|v| v == "1") {
+        &["--seccomp-bpf"]
+    } else {
+        &[]
+    };
     let mut command: Command = cmd!(
         sh,
-        "strace -f -y -qq -e {syscalls} -o {trace} -- {binary} {rest...}"
+        "strace -f -y -qq {seccomp...} -e {syscalls} -o {trace} -- {binary} {rest...}"
     )
     .into();
     untrace_children(&mut command);
@@ -363,7 +407,9 @@ fn untrace_children(command: &mut Command) {
         let is_runner = name_text.starts_with("CARGO_TARGET_")
             && name_text.ends_with("_RUNNER")
             && value.to_string_lossy().ends_with(" __trace-runner");
-        if is_runner || [TRACE_DIR, TRACE_ROOT, TRACE_IGNORE].contains(&name_text.as_ref()) {
+        if is_runner
+            || [TRACE_DIR, TRACE_ROOT, TRACE_IGNORE, TRACE_SECCOMP].contains(&name_text.as_ref())
+        {
             command.env_remove(&name);
         }
     }

@@ -275,7 +275,7 @@ fn describe_outcome(store: &NodeStore, outcome: &IngestOutcome) -> String {
                     "  {:<4} {:<16} {}",
                     unit.provider,
                     status.as_str().unwrap_or_default(),
-                    unit.uri.as_deref().unwrap_or("(no uri)")
+                    support::text::escape_controls(unit.uri.as_deref().unwrap_or("(no uri)"))
                 ));
             }
             if let Some(policy) = report.policy_created {

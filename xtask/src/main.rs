@@ -60,13 +60,12 @@ commands:
   kernel                list or check the kernel manifest
   ingest                install a release into a node directory
   rollback              publish a rollback release
-  bench all|impact|artifacts|soundness  rerunnable measurements, printed as a table
+  bench all|impact|artifacts|history|soundness  rerunnable measurements, printed as a table
 
 exit codes: 0 success, 1 a check failed, 2 invalid input or usage, 3 environment failure
 ";
 
 fn main() {
-    output::install_report_hook();
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let command = if args.is_empty() {
         None

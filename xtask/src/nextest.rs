@@ -1,12 +1,13 @@
 //! cargo-nextest: finding it (installing the pinned version when missing), listing the tests a
 //! filterset selects, and running it with inherited output.
 
-use std::path::Path;
-use std::process::{Command, ExitStatus};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
 
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use support::Failure;
+use support::shell::command_line;
 use xshell::{Shell, cmd};
 
 /// The version installed when nextest is missing. `.config/nextest.toml` recommends the same
@@ -98,25 +99,11 @@ struct FilterMatch {
     status: String,
 }
 
-/// Every test `cargo nextest list <args>` selects (builds first; build output goes to stderr).
+/// Every test `cargo nextest list <args>` selects. It builds first, and cargo's progress and
+/// messages go to stderr as they happen.
 pub fn list(root: &Path, args: &[String]) -> Result<Vec<TestId>, Failure> {
-    let sh = shell(root)?;
-    let cargo = cargo();
-    let output = cmd!(sh, "{cargo} nextest list --message-format json {args...}")
-        .quiet()
-        .ignore_status()
-        .output()
-        .map_err(|e| Failure::environment(format!("cannot run `cargo nextest list`: {e}")))?;
-    if !output.status.success() {
-        // The compiler's or nextest's own message is the useful part: pass it through.
-        eprint!("{}", String::from_utf8_lossy(&output.stderr));
-        return Err(Failure::check_failed(format!(
-            "`cargo nextest list {}` failed ({})",
-            args.join(" "),
-            output.status
-        )));
-    }
-    let parsed: ListOutput = serde_json::from_slice(&output.stdout).map_err(|e| {
+    let output = list_json(root, args)?;
+    let parsed: ListOutput = serde_json::from_slice(&output).map_err(|e| {
         Failure::environment(format!("cannot read `cargo nextest list` JSON output: {e}"))
     })?;
     let mut tests = Vec::new();
@@ -131,6 +118,87 @@ pub fn list(root: &Path, args: &[String]) -> Result<Vec<TestId>, Failure> {
         }
     }
     Ok(tests)
+}
+
+/// `cargo nextest list --message-format json <args>`: its stdout; stderr is inherited.
+fn list_json(root: &Path, args: &[String]) -> Result<Vec<u8>, Failure> {
+    let mut words = vec!["list".to_owned(), "--message-format".into(), "json".into()];
+    words.extend(args.iter().cloned());
+    let output = Command::new(cargo())
+        .arg("nextest")
+        .args(&words)
+        .current_dir(root)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| Failure::environment(format!("cannot run `cargo nextest list`: {e}")))?;
+    if !output.status.success() {
+        // The compiler's or nextest's own message, above, is the useful part.
+        return Err(Failure::check_failed(format!(
+            "`{}` failed ({})",
+            command_line(
+                ["cargo", "nextest"]
+                    .into_iter()
+                    .chain(words.iter().map(|w| w.as_str()))
+            ),
+            output.status
+        )));
+    }
+    Ok(output.stdout)
+}
+
+/// The test binaries of one build, listed once (`--list-type binaries-only`) with the
+/// workspace's `cargo metadata`, so that several filtersets can be counted against them
+/// without cargo building or checking anything again.
+pub struct Built {
+    binaries: PathBuf,
+    metadata: PathBuf,
+}
+
+impl Built {
+    /// Builds with `build_args` and writes what nextest needs to reuse the build into `dir`
+    /// (`name` keeps several builds apart there).
+    pub fn new(
+        root: &Path,
+        build_args: &[String],
+        dir: &Path,
+        name: &str,
+    ) -> Result<Built, Failure> {
+        let mut args = vec!["--list-type".to_owned(), "binaries-only".to_owned()];
+        args.extend(build_args.iter().cloned());
+        let binaries = list_json(root, &args)?;
+        let sh = shell(root)?;
+        let cargo = cargo();
+        let metadata = cmd!(sh, "{cargo} metadata --format-version 1 --all-features")
+            .quiet()
+            .output()
+            .map_err(|e| Failure::environment(format!("`cargo metadata` failed: {e}")))?
+            .stdout;
+        let write = |suffix: &str, bytes: &[u8]| {
+            let path = dir.join(format!("{name}-{suffix}.json"));
+            std::fs::write(&path, bytes)
+                .map(|()| path)
+                .map_err(|e| Failure::environment(format!("cannot write {}: {e}", dir.display())))
+        };
+        Ok(Built {
+            binaries: write("binaries", &binaries)?,
+            metadata: write("metadata", &metadata)?,
+        })
+    }
+
+    /// Every test `filterset` selects among the built binaries.
+    pub fn list(&self, root: &Path, filterset: &str) -> Result<Vec<TestId>, Failure> {
+        list(
+            root,
+            &[
+                "--binaries-metadata".to_owned(),
+                self.binaries.display().to_string(),
+                "--cargo-metadata".to_owned(),
+                self.metadata.display().to_string(),
+                "-E".to_owned(),
+                filterset.to_owned(),
+            ],
+        )
+    }
 }
 
 /// Runs `cargo nextest <args>` in `root` with output going straight to the terminal.
@@ -148,7 +216,10 @@ pub fn run_with_env(
     let cargo = cargo();
     let mut command: Command = cmd!(sh, "{cargo} nextest {args...}").into();
     command.envs(env.iter().map(|(k, v)| (k, v)));
-    eprintln!("$ cargo nextest {}", args.join(" "));
+    let words = ["cargo", "nextest"]
+        .into_iter()
+        .chain(args.iter().map(String::as_str));
+    eprintln!("$ {}", command_line(words));
     command
         .status()
         .map_err(|e| Failure::environment(format!("cannot run `cargo nextest`: {e}")))

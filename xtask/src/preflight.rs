@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Instant;
 
+use support::shell::command_line;
 use support::{Exit, Failure, Located};
 use walkdir::WalkDir;
 
@@ -82,9 +83,10 @@ pub fn check(root: &Path) -> Result<Report, Failure> {
             .iter()
             .flat_map(|c| ["--package".to_owned(), c.clone()])
             .collect();
+        let words = ["cargo", "check", "--all-targets"].into_iter();
         eprintln!(
-            "preflight: cargo check --all-targets {}",
-            packages.join(" ")
+            "preflight: {}",
+            command_line(words.chain(packages.iter().map(String::as_str)))
         );
         // Output is inherited: the compiler's own message is the diagnostic.
         cmd_check(&sh, &cargo, &packages).map_err(|_| {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
+use support::shell::command_line;
 use support::{Exit, Failure, Located};
 use toml::Spanned;
 
@@ -367,6 +368,13 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
         run_ignored.to_vec(),
     ]
     .concat();
+    let words = ["cargo", "nextest", "list"]
+        .into_iter()
+        .chain(list_args.iter().map(String::as_str));
+    eprintln!(
+        "building the release lane's tests to check they exist: {}",
+        command_line(words)
+    );
     let existing: BTreeSet<TestId> = nextest::list(root, &list_args)?.into_iter().collect();
     let missing: Vec<Located> = manifest
         .tests
@@ -409,6 +417,11 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
     Ok(format!("{count} tests passed; JUnit: {}", junit.display()))
 }
 
+/// `cargo xtask <args>`, quoted for pasting.
+fn xtask_command(args: &[&str]) -> String {
+    command_line(["cargo", "xtask"].iter().chain(args))
+}
+
 /// Runs another command of this xtask against the same workspace.
 fn xtask(root: &Path, args: &[&str]) -> Result<String, Failure> {
     let exe = std::env::current_exe()
@@ -421,18 +434,16 @@ fn xtask(root: &Path, args: &[&str]) -> Result<String, Failure> {
         .stdout(std::io::stderr())
         .stdout(std::io::stderr())
         .status()
-        .map_err(|e| {
-            Failure::environment(format!("cannot run `cargo xtask {}`: {e}", args.join(" ")))
-        })?;
+        .map_err(|e| Failure::environment(format!("cannot run `{}`: {e}", xtask_command(args))))?;
     match status.code() {
-        Some(0) => Ok(format!("`cargo xtask {}` passed", args.join(" "))),
+        Some(0) => Ok(format!("`{}` passed", xtask_command(args))),
         code => Err(Failure::new(
             match code {
                 Some(2) => Exit::InvalidInput,
                 Some(3) => Exit::Environment,
                 _ => Exit::CheckFailed,
             },
-            format!("`cargo xtask {}` failed ({status})", args.join(" ")),
+            format!("`{}` failed ({status})", xtask_command(args)),
         )),
     }
 }

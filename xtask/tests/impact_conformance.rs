@@ -16,6 +16,7 @@ mod scenario_repo;
 mod scenarios;
 
 use scenarios::{SCENARIOS, Scenario};
+use xshell::cmd;
 
 fn scenario(name: &str) -> &'static Scenario {
     SCENARIOS
@@ -138,6 +139,7 @@ scenario_tests! {
     broken_manifest_in_head_is_invalid_input,
     unread_top_level_file_without_recording_selects_all,
     slow_recorded_fixture_read_selects_its_reader,
+    slow_recorded_fixture_read_by_two_of_ten_tests_selects_those_two,
     slow_recorded_directory_listing_selects_reader_of_new_file,
     slow_recorded_env_provided_path_selects_its_reader,
     slow_unread_top_level_files_select_nothing_with_recording,
@@ -250,19 +252,19 @@ fn slow_explain_names_the_recorded_reader_and_the_selection() {
     assert_eq!(json["file"], "fixtures/golden.txt");
     assert_eq!(
         json["recording"]["read_by"],
-        serde_json::json!(["golden::golden"])
+        serde_json::json!([{"binary_id": "golden::golden", "test": "golden"}])
     );
     assert_eq!(json["all"], false);
     assert_eq!(
         json["selects"],
-        serde_json::json!([{"name": "golden", "targets": ["golden::golden"]}]),
+        serde_json::json!([{"name": "golden", "targets": ["golden::golden"], "tests": {}}]),
         "{json:#}"
     );
 
     let unread = prepared.invoke(&["--explain", "notes/todo.txt"], "human", &[]);
     assert_eq!(unread.exit, 0, "{}", unread.stderr);
     for needle in [
-        "no recorded test binary read it",
+        "no recorded test read it",
         "[recording] notes/todo.txt is outside every package",
         "a change to it selects nothing",
     ] {
@@ -279,6 +281,55 @@ fn slow_explain_names_the_recorded_reader_and_the_selection() {
         rule.stdout.contains("[rule] README.md matches `*.md`"),
         "{}",
         rule.stdout
+    );
+}
+
+/// Per-test recording: a fixture read by 2 of a binary's 10 tests selects exactly those 2 tests
+/// (not the binary), and nextest, given the printed filterset, runs exactly 2 tests.
+#[test]
+fn slow_filterset_of_two_recorded_tests_runs_two_tests() {
+    if harness::skip_when_traced("slow_filterset_of_two_recorded_tests_runs_two_tests") {
+        return;
+    }
+    let prepared = harness::prepare(scenario(
+        "slow_recorded_fixture_read_by_two_of_ten_tests_selects_those_two",
+    ));
+    let json = prepared.invoke(&[], "json", &[]);
+    assert_eq!(json.exit, 0, "{}", json.stderr);
+    let tenfold = json.package("tenfold").expect("tenfold is selected");
+    assert_eq!(tenfold["targets"], serde_json::json!([]), "{tenfold:#}");
+    assert_eq!(
+        tenfold["tests"],
+        serde_json::json!({"tenfold::ten": ["shared_a", "shared_b"]}),
+        "{tenfold:#}"
+    );
+    let filterset = prepared.invoke(&[], "filterset", &[]);
+    assert_eq!(filterset.exit, 0, "{}", filterset.stderr);
+    let filterset = filterset.stdout.trim().to_string();
+    assert_eq!(
+        filterset,
+        "(binary_id(=tenfold::ten) & (test(=shared_a) | test(=shared_b)))"
+    );
+    let sh = &prepared.repo.sh;
+    let _cd = sh.push_dir(&prepared.workdir);
+    let target = prepared.manifest.parent().unwrap().join("target");
+    let manifest = &prepared.manifest;
+    let run = cmd!(
+        sh,
+        "cargo nextest run --manifest-path {manifest} --workspace -E {filterset}"
+    )
+    .env("CARGO_TARGET_DIR", &target)
+    .env("NO_COLOR", "1")
+    .env_remove("XTASK_WORKSPACE_ROOT")
+    .quiet()
+    .ignore_status()
+    .output()
+    .expect("run cargo nextest");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("2 tests run: 2 passed"),
+        "nextest ran exactly the two recorded readers:\n{stderr}"
     );
 }
 
@@ -313,7 +364,7 @@ fn slow_record_reports_a_test_failing_under_the_tracer() {
         "{recording:#}"
     );
     assert!(
-        fails["reads"]
+        fails["tests"]["fails"]["reads"]
             .as_array()
             .unwrap()
             .contains(&serde_json::json!("notes/todo.txt")),

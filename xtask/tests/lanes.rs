@@ -16,6 +16,18 @@ fn lane_counts(fixture: &Fixture) -> Vec<(String, u64, String)> {
     assert_eq!(run.code, 0, "{run}");
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("lanes JSON");
     assert_eq!(doc["version"], 1);
+    // Lanes that build alike share one build, which says what it builds, pasteably quoted.
+    let builds: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("building the tests of lanes "))
+        .collect();
+    assert!(
+        builds[0].starts_with("building the tests of lanes core, smoke, smoke-slow (1/")
+            && builds[0].ends_with(": cargo nextest list --package alpha --package beta"),
+        "{run}"
+    );
+    assert!(builds.len() < 7, "one build per lane: {run}");
     doc["lanes"]
         .as_array()
         .unwrap()

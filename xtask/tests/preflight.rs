@@ -57,6 +57,26 @@ fn preflight_reports_every_bad_file_at_once() {
         "nothing is compiled on bad config: {run}"
     );
 
+    // Under GitHub Actions each located diagnostic is also an annotation on its file.
+    let output = fixture
+        .xtask(&["preflight"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", fixture.root())
+        .output()
+        .unwrap();
+    let run = common::Run::from(output);
+    assert_eq!(run.code, 2, "{run}");
+    for expected in [
+        "\n::error file=manifests/providers/gcp.json,line=2,col=16::",
+        "\n::error file=manifests/kernel.toml,line=1,col=13::unclosed array",
+        "\n::error file=lanes.toml,line=24,col=15::`allow-empty` must be `true` or `false`",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing `{expected}` in:\n{run}"
+        );
+    }
+
     let run = fixture.run(&["preflight", "--format", "json"]);
     assert_eq!(run.code, 2, "{run}");
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("preflight JSON");

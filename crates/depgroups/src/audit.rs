@@ -88,7 +88,7 @@ impl Audit {
         self.violations.is_empty()
     }
 
-    /// Every violation as a located diagnostic, for miette or plain logs.
+    /// Every violation as a located diagnostic, for the front end to render.
     pub fn diagnostics(&self) -> Vec<Located> {
         self.violations.iter().map(|v| v.located.clone()).collect()
     }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! impact-anchors --manifest-path PATH/Cargo.toml --base REV [--head REV] [--head-checked-out]
+//!                [--metadata-cache DIR]
 //! ```
 //!
 //! Prints one JSON object (`"schema": "impact-anchors/v1"`) with the selections of
@@ -17,10 +18,28 @@
 //!   user writes when selecting tests by graph closure. nextest evaluates `rdeps()` as guppy's
 //!   reverse query over every dependency kind (normal, build and dev, transitively); this binary
 //!   runs that same query on the head graph. Files no package owns seed nothing.
+//! - a **lower bound** no sound selection may go below, computed from guppy's graphs and git
+//!   alone (none of the impact crate's code): the members owning a changed Rust source, build
+//!   script or member manifest (the nearest `Cargo.toml` above the file, at either end, must be
+//!   a member's), their reverse closure over normal and build edges, one hop of members that
+//!   dev-depend on anything in it; a source only of the member's own test, bench, example or
+//!   binary targets (under `tests/`, `benches/`, `examples/`, `src/bin/`, or `src/main.rs`)
+//!   selects that member alone, since no other package links it; a changed manifest counts only
+//!   when what guppy reads of its package differs (version, edition, features, dependency
+//!   requests and kinds, targets), so a `[workspace]`-only edit of a root manifest that is also
+//!   a package's is left to the other rules; plus every member whose resolved dependencies (external
+//!   packages reachable over normal and build edges, and over its own dev-dependencies, by
+//!   name, version and source) differ between base and head. Data files, features and
+//!   workspace-level files are left out, so it is a bound, not a decision.
 //!
 //! The timings cover everything the determinator needs end to end: exporting the base tree
 //! from git (and the head's, unless it is the checked-out working tree), both `cargo metadata`
-//! runs, the graphs and the computation. Only the bench builds this crate (deps-groups.toml,
+//! runs, the graphs and the computation. With `--metadata-cache DIR` (for replaying a chain of
+//! commits, each the base of the next) a commit's `cargo metadata` output is kept there, keyed
+//! by what `cargo metadata` reads (the blob ids of every manifest, lockfile and cargo
+//! configuration file, and the paths of the Rust sources, which decide auto-discovered
+//! targets), and reused for any commit with the same key, so neither its export nor its
+//! `cargo metadata` runs again; timings are then not end to end. Only the bench builds this crate (deps-groups.toml,
 //! group `bench`): guppy and determinator never enter the xtask binary.
 
 use std::collections::BTreeSet;
@@ -39,7 +58,7 @@ use support::Failure;
 use xshell::{Shell, cmd};
 
 const USAGE: &str = "usage: impact-anchors --manifest-path PATH/Cargo.toml --base REV \
-                     [--head REV] [--head-checked-out]";
+                     [--head REV] [--head-checked-out] [--metadata-cache DIR]";
 
 struct Args {
     manifest: PathBuf,
@@ -48,6 +67,8 @@ struct Args {
     head: Option<String>,
     /// The head revision is what the working tree holds, so it need not be exported.
     head_checked_out: bool,
+    /// Where `cargo metadata` output is kept per commit id.
+    metadata_cache: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +88,7 @@ fn parse(args: Vec<OsString>) -> Result<Args, Failure> {
     use lexopt::prelude::*;
     let usage = |e: lexopt::Error| Failure::invalid_input(format!("{e}\n{USAGE}"));
     let (mut manifest, mut base, mut head, mut head_checked_out) = (None, None, None, false);
+    let mut metadata_cache = None;
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(usage)? {
         match arg {
@@ -74,6 +96,9 @@ fn parse(args: Vec<OsString>) -> Result<Args, Failure> {
             Long("base") => base = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
             Long("head") => head = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
             Long("head-checked-out") => head_checked_out = true,
+            Long("metadata-cache") => {
+                metadata_cache = Some(PathBuf::from(parser.value().map_err(usage)?))
+            }
             _ => return Err(usage(arg.unexpected())),
         }
     }
@@ -83,6 +108,7 @@ fn parse(args: Vec<OsString>) -> Result<Args, Failure> {
             base,
             head,
             head_checked_out,
+            metadata_cache,
         }),
         _ => Err(Failure::invalid_input(USAGE)),
     }
@@ -139,20 +165,51 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
 
     // The base tree (and the head's, unless checked out), as a checkout for `cargo metadata`.
     let lap = Instant::now();
-    let base_manifest = export(&sh, base, &scratch.0.join("base"), &manifest_in_repo)?;
-    let head_manifest = match &args.head {
-        Some(head) if !args.head_checked_out => {
-            export(&sh, head, &scratch.0.join("head"), &manifest_in_repo)?
+    let mut exports = serde_json::Map::new();
+    let cache = MetadataCache::new(&sh, args.metadata_cache.as_deref(), &manifest_in_repo);
+    let base_cached = cache.get(base)?;
+    let base_manifest = match &base_cached {
+        Some(_) => None,
+        None => {
+            let (manifest, how) = export(&sh, base, &scratch.0.join("base"), &manifest_in_repo)?;
+            exports.insert("base".into(), json!(how));
+            Some(manifest)
         }
-        _ => manifest.clone(),
+    };
+    let head_cached = match &args.head {
+        Some(head) => cache.get(head)?,
+        None => None,
+    };
+    let head_manifest = match &args.head {
+        _ if head_cached.is_some() => None,
+        Some(head) if !args.head_checked_out => {
+            let (manifest, how) = export(&sh, head, &scratch.0.join("head"), &manifest_in_repo)?;
+            exports.insert("head".into(), json!(how));
+            Some(manifest)
+        }
+        _ => Some(manifest.clone()),
     };
     laps.lap("export trees", &lap);
 
     let lap = Instant::now();
-    let old = package_graph(&sh, &base_manifest, &scratch.0.join("target"))?;
+    let target = scratch.0.join("target");
+    let old_text = match (base_cached, &base_manifest) {
+        (Some(text), _) => text,
+        (None, Some(path)) => cache.put(base, metadata(&sh, path, &target)?)?,
+        (None, None) => unreachable!("the base is cached or exported"),
+    };
+    let old = package_graph(&old_text)?;
     laps.lap("cargo metadata base", &lap);
     let lap = Instant::now();
-    let new = package_graph(&sh, &head_manifest, &scratch.0.join("target"))?;
+    let new_text = match (head_cached, &head_manifest) {
+        (Some(text), _) => text,
+        (None, Some(path)) => match &args.head {
+            Some(head) => cache.put(head, metadata(&sh, path, &target)?)?,
+            None => metadata(&sh, path, &target)?,
+        },
+        (None, None) => unreachable!("the head is cached or exported"),
+    };
+    let new = package_graph(&new_text)?;
     laps.lap("cargo metadata head", &lap);
 
     let lap = Instant::now();
@@ -190,6 +247,17 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
     );
     laps.lap("rdeps", &lap);
 
+    let lap = Instant::now();
+    let head_rev = args.head.as_deref().unwrap_or("HEAD");
+    let bound = lower_bound(
+        &new,
+        &old,
+        &changed,
+        &manifest_dirs(&sh, head_rev, args.head.is_none())?,
+        &manifest_dirs(&sh, base, false)?,
+    )?;
+    laps.lap("lower bound", &lap);
+
     let members = new.workspace().iter().count();
     Ok(json!({
         "schema": "impact-anchors/v1",
@@ -204,6 +272,8 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
             "seeds": workspace_names(seeds.iter().map(|&id| new.metadata(id).expect("a head package").name())),
             "packages": rdeps_selected,
         },
+        "lower_bound": bound,
+        "exports": exports,
         "phases": laps.0,
     }))
 }
@@ -223,8 +293,16 @@ fn workspace_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 /// Writes the tree of `rev` under `dir` (`git archive`, then `tar`) and returns the path of the
-/// workspace manifest in it.
-fn export(sh: &Shell, rev: &str, dir: &Path, manifest_in_repo: &str) -> Result<PathBuf, Failure> {
+/// workspace manifest in it, and whether the export is `"full"` or `"sparse"`. A repository
+/// missing some blobs (a partial copy without its largest files) cannot be archived whole; it
+/// is then archived sparsely, with only what `cargo metadata` reads (manifests, the lockfile,
+/// Rust sources for target discovery, cargo configuration).
+fn export(
+    sh: &Shell,
+    rev: &str,
+    dir: &Path,
+    manifest_in_repo: &str,
+) -> Result<(PathBuf, &'static str), Failure> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::environment(format!("{}: {e}", dir.display())))?;
     let tar = dir.with_extension("tar");
@@ -233,21 +311,45 @@ fn export(sh: &Shell, rev: &str, dir: &Path, manifest_in_repo: &str) -> Result<P
         .read()
         .map_err(env_error("git rev-parse failed"))?;
     let _top = sh.push_dir(top);
-    cmd!(sh, "git archive --format=tar -o {tar} {rev}")
+    let how = if cmd!(sh, "git archive --format=tar -o {tar} {rev}")
         .quiet()
+        .ignore_stderr()
         .run()
-        .map_err(env_error("git archive failed"))?;
+        .is_ok()
+    {
+        "full"
+    } else {
+        let listing = cmd!(sh, "git ls-tree -r -z --name-only {rev}")
+            .quiet()
+            .read()
+            .map_err(env_error("git ls-tree failed"))?;
+        let mut specs = vec![":(glob)**/Cargo.toml".to_string(), ":(glob)**/*.rs".into()];
+        for name in ["Cargo.lock", "config", "config.toml"] {
+            let pattern = format!("**/{name}");
+            if listing.split('\0').any(|p| {
+                Path::new(p).file_name().is_some_and(|f| f == name)
+                    && (name == "Cargo.lock" || p.contains(".cargo/"))
+            }) {
+                specs.push(format!(":(glob){pattern}"));
+            }
+        }
+        cmd!(sh, "git archive --format=tar -o {tar} {rev} -- {specs...}")
+            .quiet()
+            .run()
+            .map_err(env_error("git archive failed"))?;
+        "sparse"
+    };
     cmd!(sh, "tar -xf {tar} -C {dir}")
         .quiet()
         .run()
         .map_err(env_error("tar failed"))?;
-    Ok(dir.join(manifest_in_repo))
+    Ok((dir.join(manifest_in_repo), how))
 }
 
-/// `cargo metadata` (with the resolve, as guppy's `MetadataCommand` runs it) into a package
-/// graph, with its own target directory so no other build is disturbed.
-fn package_graph(sh: &Shell, manifest: &Path, target_dir: &Path) -> Result<PackageGraph, Failure> {
-    let text = cmd!(
+/// `cargo metadata` (with the resolve, as guppy's `MetadataCommand` runs it), with its own
+/// target directory so no other build is disturbed.
+fn metadata(sh: &Shell, manifest: &Path, target_dir: &Path) -> Result<String, Failure> {
+    cmd!(
         sh,
         "cargo metadata --format-version 1 --manifest-path {manifest}"
     )
@@ -259,10 +361,83 @@ fn package_graph(sh: &Shell, manifest: &Path, target_dir: &Path) -> Result<Packa
             "cargo metadata failed on {}: {e}",
             manifest.display()
         ))
-    })?;
-    guppy::CargoMetadata::parse_json(&text)
+    })
+}
+
+fn package_graph(text: &str) -> Result<PackageGraph, Failure> {
+    guppy::CargoMetadata::parse_json(text)
         .and_then(guppy::CargoMetadata::build_graph)
         .map_err(|e| Failure::environment(format!("guppy: {e}")))
+}
+
+/// `cargo metadata` output kept per content key (and workspace manifest path), when asked for.
+struct MetadataCache<'a> {
+    sh: &'a Shell,
+    dir: Option<&'a Path>,
+    manifest_in_repo: String,
+}
+
+impl<'a> MetadataCache<'a> {
+    fn new(sh: &'a Shell, dir: Option<&'a Path>, manifest_in_repo: &str) -> Self {
+        MetadataCache {
+            sh,
+            dir,
+            manifest_in_repo: manifest_in_repo.replace('/', "%"),
+        }
+    }
+
+    fn file(&self, rev: &str) -> Result<Option<PathBuf>, Failure> {
+        let Some(dir) = self.dir else {
+            return Ok(None);
+        };
+        let listing = cmd!(self.sh, "git ls-tree -r --full-tree {rev}")
+            .quiet()
+            .read()
+            .map_err(env_error("git ls-tree failed"))?;
+        let mut inputs = String::new();
+        for line in listing.lines() {
+            let Some((_, path)) = line.split_once('\t') else {
+                continue;
+            };
+            let name = path.rsplit('/').next().unwrap_or(path);
+            if path.ends_with(".rs") {
+                inputs.push_str(path);
+                inputs.push('\n');
+            } else if matches!(name, "Cargo.toml" | "Cargo.lock") || path.contains(".cargo/config")
+            {
+                inputs.push_str(line);
+                inputs.push('\n');
+            }
+        }
+        let key = cmd!(self.sh, "git hash-object --stdin")
+            .stdin(inputs)
+            .quiet()
+            .read()
+            .map_err(env_error("git hash-object failed"))?;
+        Ok(Some(dir.join(format!(
+            "{}-{}.json",
+            key.trim(),
+            self.manifest_in_repo
+        ))))
+    }
+
+    fn get(&self, rev: &str) -> Result<Option<String>, Failure> {
+        Ok(self
+            .file(rev)?
+            .and_then(|path| std::fs::read_to_string(path).ok()))
+    }
+
+    /// Keeps `text` for `rev` (atomically) and hands it back.
+    fn put(&self, rev: &str, text: String) -> Result<String, Failure> {
+        if let Some(path) = self.file(rev)? {
+            let parent = path.parent().expect("a cache file has a directory");
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Failure::environment(format!("{}: {e}", parent.display())))?;
+            support::atomic::write_atomic(&path, text.as_bytes())
+                .map_err(|e| Failure::environment(format!("{}: {e}", path.display())))?;
+        }
+        Ok(text)
+    }
 }
 
 /// The workspace members of the head owning a changed path: the nearest member directory in the
@@ -299,6 +474,222 @@ fn nearest_member<'g>(graph: &'g PackageGraph, path: &str) -> Option<&'g Package
         .map(|(_, package)| package.id())
 }
 
+/// Directories (relative to the workspace root, `""` for the root) holding a `Cargo.toml` at
+/// `rev`, or in the working tree (tracked and untracked files) when `worktree` is set.
+fn manifest_dirs(sh: &Shell, rev: &str, worktree: bool) -> Result<BTreeSet<String>, Failure> {
+    let listing = if worktree {
+        cmd!(sh, "git ls-files -z --cached --others --exclude-standard")
+            .quiet()
+            .read()
+    } else {
+        cmd!(sh, "git ls-tree -r -z --name-only {rev}")
+            .quiet()
+            .read()
+    }
+    .map_err(env_error("listing the tree failed"))?;
+    Ok(listing
+        .split('\0')
+        .filter_map(|path| match path.rsplit_once('/') {
+            Some((dir, "Cargo.toml")) => Some(dir.to_string()),
+            None if path == "Cargo.toml" => Some(String::new()),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Is `path` a Rust source, a build script or a manifest: a file that is certainly an input of
+/// the package it belongs to?
+fn is_code(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.ends_with(".rs") || name == "Cargo.toml"
+}
+
+/// The member whose directory is the nearest one holding a `Cargo.toml` above `path`, if that
+/// manifest is a member's (a nested package or workspace that is not a member owns nothing).
+fn code_owner<'g>(
+    graph: &'g PackageGraph,
+    manifests: &BTreeSet<String>,
+    path: &str,
+) -> Option<guppy::graph::PackageMetadata<'g>> {
+    let mut dir = path;
+    let nearest = loop {
+        dir = match dir.rsplit_once('/') {
+            Some((parent, _)) => parent,
+            None if !dir.is_empty() => "",
+            None => return None,
+        };
+        if manifests.contains(dir) {
+            break dir;
+        }
+    };
+    graph
+        .workspace()
+        .iter_by_path()
+        .find(|(member_dir, _)| member_dir.as_str() == nearest)
+        .map(|(_, package)| package)
+}
+
+/// What guppy reads of a package from its manifest, with paths relative to the package.
+fn package_shape(package: &guppy::graph::PackageMetadata<'_>) -> String {
+    let dir = package.manifest_path().as_std_path().parent();
+    let relative = |path: &Path| {
+        dir.and_then(|d| path.strip_prefix(d).ok())
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    };
+    let mut shape = vec![
+        package.version().to_string(),
+        package.edition().to_string(),
+        package.named_features().collect::<Vec<_>>().join(","),
+    ];
+    let mut links: Vec<String> = package
+        .direct_links()
+        .map(|link| {
+            format!(
+                "{} {} {} {}{}{}",
+                link.dep_name(),
+                link.to().name(),
+                link.version_req(),
+                link.normal().is_present(),
+                link.build().is_present(),
+                link.dev().is_present()
+            )
+        })
+        .collect();
+    links.sort();
+    let mut targets: Vec<String> = package
+        .build_targets()
+        .map(|t| {
+            format!(
+                "{:?} {:?} {}",
+                t.id(),
+                t.kind(),
+                relative(t.path().as_std_path())
+            )
+        })
+        .collect();
+    targets.sort();
+    shape.extend(links);
+    shape.extend(targets);
+    shape.join("\n")
+}
+
+/// The nearest directory above `path` holding a `Cargo.toml` (`""`: the root).
+fn owner_dir(manifests: &BTreeSet<String>, path: &str) -> String {
+    let mut dir = path;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if manifests.contains(parent) {
+            return parent.to_string();
+        }
+        dir = parent;
+    }
+    String::new()
+}
+
+/// Is `path` (a source inside the package at `dir`) a source of the package's own test,
+/// bench, example or binary targets only, by Cargo's conventional layout?
+fn is_leaf_source(path: &str, dir: &str) -> bool {
+    let rel = if dir.is_empty() {
+        path
+    } else {
+        path.strip_prefix(dir)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(path)
+    };
+    rel.ends_with(".rs")
+        && (["tests/", "benches/", "examples/", "src/bin/"]
+            .iter()
+            .any(|prefix| rel.starts_with(prefix))
+            || rel == "src/main.rs")
+}
+
+/// External packages a member's build and tests resolve to: reachable over normal and build
+/// edges, and over the member's own dev-dependencies, as `name version source`.
+fn resolved(graph: &PackageGraph, member: &PackageId) -> Result<BTreeSet<String>, Failure> {
+    let set = graph
+        .query_forward([member])
+        .map_err(|e| Failure::environment(format!("forward query: {e}")))?
+        .resolve_with_fn(|_, link| !link.dev_only() || link.from().id() == member);
+    Ok(set
+        .packages(DependencyDirection::Forward)
+        .filter(|p| !p.in_workspace())
+        .map(|p| format!("{} {} {}", p.name(), p.version(), p.source()))
+        .collect())
+}
+
+/// The lower bound described in the crate documentation, as JSON (`seeds`, `resolved_changed`,
+/// `packages`).
+fn lower_bound(
+    new: &PackageGraph,
+    old: &PackageGraph,
+    changed: &BTreeSet<&str>,
+    head_manifests: &BTreeSet<String>,
+    base_manifests: &BTreeSet<String>,
+) -> Result<serde_json::Value, Failure> {
+    let mut seeds: BTreeSet<&PackageId> = BTreeSet::new();
+    // Members whose own test, bench, example or binary sources changed: no dependent links those.
+    let mut leaves: BTreeSet<String> = BTreeSet::new();
+    for path in changed.iter().filter(|p| is_code(p)) {
+        let head_owner = code_owner(new, head_manifests, path).map(|o| (o, head_manifests));
+        let base_owner = code_owner(old, base_manifests, path).and_then(|o| {
+            Some((
+                new.workspace().member_by_name(o.name()).ok()?,
+                base_manifests,
+            ))
+        });
+        let manifest_unchanged = path.rsplit('/').next() == Some("Cargo.toml")
+            && head_owner.as_ref().is_some_and(|(owner, _)| {
+                old.workspace()
+                    .member_by_name(owner.name())
+                    .is_ok_and(|before| package_shape(owner) == package_shape(&before))
+            });
+        if manifest_unchanged {
+            continue;
+        }
+        for (owner, manifests) in head_owner.into_iter().chain(base_owner) {
+            let dir = owner_dir(manifests, path);
+            if is_leaf_source(path, &dir) {
+                leaves.insert(owner.name().to_string());
+            } else {
+                seeds.insert(owner.id());
+            }
+        }
+    }
+    let closure = new
+        .query_reverse(seeds.iter().copied())
+        .map_err(|e| Failure::environment(format!("reverse query: {e}")))?
+        .resolve_with_fn(|_, link| !link.dev_only());
+    let mut packages: BTreeSet<String> = BTreeSet::new();
+    for package in closure.packages(DependencyDirection::Forward) {
+        if package.in_workspace() {
+            packages.insert(package.name().to_string());
+        }
+        for link in package.reverse_direct_links() {
+            if link.dev().is_present() && link.from().in_workspace() {
+                packages.insert(link.from().name().to_string());
+            }
+        }
+    }
+    let mut resolved_changed = BTreeSet::new();
+    for member in new.workspace().iter() {
+        let Ok(before) = old.workspace().member_by_name(member.name()) else {
+            continue;
+        };
+        if resolved(new, member.id())? != resolved(old, before.id())? {
+            resolved_changed.insert(member.name().to_string());
+        }
+    }
+    packages.extend(resolved_changed.iter().cloned());
+    packages.extend(leaves.iter().cloned());
+    Ok(json!({
+        "seeds": workspace_names(seeds.iter().map(|&id| new.metadata(id).expect("a head package").name())),
+        "resolved_changed": resolved_changed,
+        "leaf_sources_of": leaves,
+        "packages": packages,
+    }))
+}
+
 /// Wall time of each phase, in seconds.
 #[derive(Default)]
 struct Laps(serde_json::Map<String, serde_json::Value>);
@@ -329,5 +720,47 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_test_bench_example_and_binary_sources_are_leaves() {
+        for path in [
+            "tokio/tests/udp.rs",
+            "tokio/benches/spawn.rs",
+            "tokio/examples/echo.rs",
+            "tokio/src/bin/tool.rs",
+            "tokio/src/main.rs",
+        ] {
+            assert!(is_leaf_source(path, "tokio"), "{path}");
+        }
+        for path in ["tokio/src/lib.rs", "tokio/src/net/udp.rs", "tokio/build.rs"] {
+            assert!(!is_leaf_source(path, "tokio"), "{path}");
+        }
+        assert!(is_leaf_source("tests/cli.rs", ""), "the root package");
+        assert!(
+            !is_leaf_source("tokio/tests/data.json", "tokio"),
+            "not a source"
+        );
+    }
+
+    #[test]
+    fn the_nearest_manifest_owns_a_file() {
+        let manifests: BTreeSet<String> = ["", "crates/a", "crates/a/fuzz"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(owner_dir(&manifests, "crates/a/src/lib.rs"), "crates/a");
+        assert_eq!(
+            owner_dir(&manifests, "crates/a/fuzz/targets/x.rs"),
+            "crates/a/fuzz"
+        );
+        assert_eq!(owner_dir(&manifests, "scripts/gen.rs"), "");
+        assert!(is_code("crates/a/Cargo.toml") && is_code("build.rs"));
+        assert!(!is_code("crates/a/README.md") && !is_code("Cargo.lock"));
     }
 }

@@ -480,6 +480,7 @@ fn everything(
             name: p.name.clone(),
             distance: 0,
             targets: Targets::All,
+            tests: BTreeMap::new(),
             reasons: vec![reason.clone()],
         })
         .collect();
@@ -538,6 +539,8 @@ pub enum Scope {
     Package,
     /// Only these test binaries (integration tests, benches, examples).
     Binaries(BTreeSet<String>),
+    /// Only these tests of one binary (binary id, test names), per a run-time recording.
+    Tests(String, BTreeSet<String>),
 }
 
 /// Classifies a workspace-relative file inside `package` at target level.
@@ -639,6 +642,8 @@ struct Context<'a> {
 struct Decision {
     package_level: BTreeMap<usize, Vec<Reason>>,
     binary_level: BTreeMap<usize, (BTreeSet<String>, Vec<Reason>)>,
+    /// Single tests per package: binary id -> test names (reasons go with `binary_level`).
+    test_level: BTreeMap<usize, BTreeMap<String, BTreeSet<String>>>,
     all_reasons: Vec<String>,
     unaffecting: Vec<Reason>,
     /// (package, summary) pairs already recorded, so large changes stay linear.
@@ -662,6 +667,14 @@ impl Decision {
                 if new {
                     entry.1.push(reason);
                 }
+            }
+            Scope::Tests(id, tests) => {
+                let entry = self.binary_level.entry(package).or_default();
+                if new {
+                    entry.1.push(reason);
+                }
+                let binaries = self.test_level.entry(package).or_default();
+                binaries.entry(id).or_default().extend(tests);
             }
         }
     }
@@ -713,15 +726,28 @@ impl Decision {
                             .iter()
                             .filter_map(|t| t.binary_id.as_ref())
                             .collect();
-                        let targets = if ids.iter().collect::<BTreeSet<_>>() == all_ids {
-                            Targets::All
-                        } else {
-                            Targets::Some(ids.iter().cloned().collect())
-                        };
+                        let targets =
+                            if !ids.is_empty() && ids.iter().collect::<BTreeSet<_>>() == all_ids {
+                                Targets::All
+                            } else {
+                                Targets::Some(ids.iter().cloned().collect())
+                            };
                         (0, targets, Vec::new())
                     }
                     None => continue,
                 },
+            };
+            // Single tests count only for binaries not selected whole.
+            let tests: BTreeMap<String, Vec<String>> = match &targets {
+                Targets::All => BTreeMap::new(),
+                Targets::Some(ids) => self
+                    .test_level
+                    .get(&index)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(id, _)| !ids.contains(id))
+                    .map(|(id, tests)| (id.clone(), tests.iter().cloned().collect()))
+                    .collect(),
             };
             if let Some((_, binary_reasons)) = binaries {
                 // `add` recorded each summary once per package, across both lists.
@@ -731,6 +757,7 @@ impl Decision {
                 name: package.name.clone(),
                 distance,
                 targets,
+                tests,
                 reasons,
             });
         }
@@ -1156,6 +1183,13 @@ impl Context<'_> {
                             ids.iter().cloned().collect::<Vec<_>>().join(", ")
                         ),
                     ),
+                    Scope::Tests(id, tests) => (
+                        "target",
+                        format!(
+                            "{repo_path} -> only tests {} of {id}{side}",
+                            tests.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ),
                 };
                 decision.add(
                     head_index,
@@ -1214,46 +1248,69 @@ impl Context<'_> {
         }
     }
 
-    /// Binaries the recording saw touch `repo_path`, or list the directory it appeared in or
-    /// vanished from. Returns whether any did.
+    /// Tests the recording saw touch `repo_path`, or list the directory it appeared in or
+    /// vanished from. Returns whether any did. Each binary is selected for just those tests,
+    /// unless they are all its tests, one was traced without a name, or a name cannot be
+    /// written as a nextest filter: then for the whole binary.
     fn recorded_evidence(&self, repo_path: &str, status: Status, decision: &mut Decision) -> bool {
         let Some(usable) = self.recording else {
             return false;
         };
         let recording = &usable.recording;
-        let mut found: Vec<(&str, String)> = recording
+        let mut found: Vec<(recording::TestId<'_>, String)> = recording
             .readers(repo_path)
             .into_iter()
-            .map(|id| {
-                (
-                    id,
-                    format!(
-                        "{repo_path} was read at run time by {id} ({})",
-                        usable.describe()
-                    ),
-                )
+            .map(|test| {
+                let summary = format!(
+                    "{repo_path} was read at run time by {} ({})",
+                    shown_test(test),
+                    usable.describe()
+                );
+                (test, summary)
             })
             .collect();
         if status != Status::Modified {
-            for (dir, id) in recording.listing_readers(repo_path) {
+            for (dir, test) in recording.listing_readers(repo_path) {
                 let dir = if dir.is_empty() {
                     "the repository root".to_owned()
                 } else {
                     format!("{dir}/")
                 };
-                found.push((id, format!("{repo_path} appears in or leaves {dir}, which {id} listed at run time ({})", usable.describe())));
+                let summary = format!(
+                    "{repo_path} appears in or leaves {dir}, which {} listed at run time ({})",
+                    shown_test(test),
+                    usable.describe()
+                );
+                found.push((test, summary));
             }
         }
+        let mut by_binary: BTreeMap<&str, (BTreeSet<&str>, Vec<String>)> = BTreeMap::new();
+        for ((id, test), summary) in found {
+            let entry = by_binary.entry(id).or_default();
+            entry.0.insert(test);
+            entry.1.push(summary);
+        }
         let mut any = false;
-        for (id, summary) in found {
+        for (id, (tests, summaries)) in by_binary {
             let Some(&package) = self.binaries.get(id) else {
                 continue; // the binary is gone at the head
             };
-            decision.add(
-                package,
-                Scope::Binaries([id.to_owned()].into()),
-                Reason::new("recorded-read", Some(repo_path), summary),
-            );
+            let whole = tests.iter().any(|t| !filterable_test_name(t))
+                || recording
+                    .test_count(id)
+                    .is_some_and(|count| tests.len() as u64 >= u64::from(count));
+            let scope = if whole {
+                Scope::Binaries([id.to_owned()].into())
+            } else {
+                Scope::Tests(id.to_owned(), tests.iter().map(|t| t.to_string()).collect())
+            };
+            for summary in summaries {
+                decision.add(
+                    package,
+                    scope.clone(),
+                    Reason::new("recorded-read", Some(repo_path), summary),
+                );
+            }
             any = true;
         }
         any
@@ -1535,6 +1592,24 @@ impl workflows::Files for SnapshotFiles<'_> {
         }
         paths
     }
+}
+
+/// `binary-id test-name`, or the binary id alone for a process traced without a test name.
+fn shown_test((id, test): recording::TestId<'_>) -> String {
+    if test.is_empty() {
+        id.to_owned()
+    } else {
+        format!("{id} {test}")
+    }
+}
+
+/// A test name nextest's `test(=..)` matches as written: Rust path characters only (no
+/// parentheses, commas or spaces, which the filterset language would read as syntax).
+fn filterable_test_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
 /// What the manifest diff reports into.

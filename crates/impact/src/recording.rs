@@ -2,10 +2,12 @@
 //!
 //! Static evidence cannot see a file a test opens while it runs (fixtures, golden files,
 //! schemas kept outside the package), so without a recording such a file means "all". A
-//! recording lists, per nextest binary id, the repository files its tests opened or stat-ed
-//! (including paths they probed and did not find) and the directories they listed. With a
+//! recording lists, per nextest binary id and per test (nextest runs each test in its own
+//! process, and each process is traced on its own), the repository files the test opened or
+//! stat-ed (including paths it probed and did not find) and the directories it listed. With a
 //! recording that is fresh enough, a changed file outside every package selects exactly the
-//! binaries that touched it, and a file no binary touched selects nothing.
+//! tests that touched it (`binary_id(=..) & test(=..)`), and a file no test touched selects
+//! nothing.
 //!
 //! This module holds the strace output parser, the recording file and the lookups the
 //! analysis uses; the front end (`xtask/src/impact_record.rs`) runs the tracer.
@@ -14,10 +16,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use support::Failure;
+use support::{Failure, Located};
 
-/// Shape of the recording file; bumped on any incompatible change.
-pub const RECORDING_SCHEMA: &str = "impact-recording/v1";
+/// Shape of the recording file; bumped on any incompatible change. v1 kept reads per binary;
+/// v2 keeps them per test. A v1 file is refused with a message saying to record again.
+pub const RECORDING_SCHEMA: &str = "impact-recording/v2";
 
 /// The tool version a recording is tied to: a recording made by another version is ignored,
 /// because what counts as a read may have changed.
@@ -42,22 +45,42 @@ pub struct Invocation {
     pub listed: BTreeSet<String>,
 }
 
-/// What one binary's tests touched.
+/// What one test touched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BinaryReads {
-    /// Tests the binary has (nextest's listing, ignored tests not counted).
-    pub listed_tests: u32,
-    /// Test processes traced.
-    pub tests: u32,
-    /// Tests that failed under the tracer (reported, never hidden).
-    pub failed: Vec<String>,
+pub struct TestReads {
     /// Repository-relative files opened, stat-ed or probed.
     pub reads: BTreeSet<String>,
     /// Repository-relative directories listed (`""` is the repository root).
     pub listed: BTreeSet<String>,
 }
 
-/// The recording file (`"schema": "impact-recording/v1"`).
+/// What one binary's tests touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BinaryReads {
+    /// Tests the binary has (nextest's listing, ignored tests not counted).
+    pub listed_tests: u32,
+    /// Test processes traced.
+    pub traced: u32,
+    /// Tests that failed under the tracer (reported, never hidden).
+    pub failed: Vec<String>,
+    /// Per test name; `""` holds processes started without a test name (a runner other than
+    /// nextest), which stand for the whole binary.
+    pub tests: BTreeMap<String, TestReads>,
+}
+
+impl BinaryReads {
+    fn touched(&self, pick: impl Fn(&TestReads) -> bool) -> impl Iterator<Item = &str> {
+        self.tests
+            .iter()
+            .filter(move |(_, t)| pick(t))
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+/// A test as the recording names it: its binary and its name (`""`: the whole binary).
+pub type TestId<'a> = (&'a str, &'a str);
+
+/// The recording file (`"schema": "impact-recording/v2"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recording {
     pub schema: String,
@@ -103,21 +126,43 @@ impl Recording {
             entry.listed_tests = entry.listed_tests.max(count);
             return;
         }
-        entry.tests += 1;
+        entry.traced += 1;
+        let name = invocation.test.unwrap_or_default();
         if invocation.exit_code != Some(0) {
-            entry
-                .failed
-                .push(invocation.test.unwrap_or_else(|| "(unnamed)".to_owned()));
+            let shown = if name.is_empty() { "(unnamed)" } else { &name };
+            entry.failed.push(shown.to_owned());
             entry.failed.sort();
         }
-        entry.reads.extend(invocation.reads);
-        entry.listed.extend(invocation.listed);
+        let test = entry.tests.entry(name).or_default();
+        test.reads.extend(invocation.reads);
+        test.listed.extend(invocation.listed);
     }
 
+    /// Reads a recording; one of another schema (a v1 file, per binary) is refused with what
+    /// to do, before its fields are looked at.
     pub fn load(path: &Path) -> Result<Recording, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::invalid_input(format!("cannot read the recording {}: {e}", path.display()))
         })?;
+        #[derive(Deserialize)]
+        struct Schema {
+            schema: Option<String>,
+        }
+        let schema = support::json::parse::<Schema>(path, &text)
+            .map_err(Failure::from)?
+            .schema;
+        if schema.as_deref() != Some(RECORDING_SCHEMA) {
+            return Err(Failure::from(
+                Located::file(
+                    path,
+                    format!(
+                        "schema {} is not {RECORDING_SCHEMA}: this version records and reads per test",
+                        schema.as_deref().unwrap_or("(none)")
+                    ),
+                )
+                .with_help("record again with `cargo xtask impact record`"),
+            ));
+        }
         let recording: Recording = support::json::parse(path, &text).map_err(Failure::from)?;
         Ok(recording)
     }
@@ -128,45 +173,66 @@ impl Recording {
         text
     }
 
-    /// Binaries that read `path`, sorted.
-    pub fn readers(&self, path: &str) -> Vec<&str> {
+    /// Tests that read `path`, sorted by binary, then test.
+    pub fn readers(&self, path: &str) -> Vec<TestId<'_>> {
         self.binaries
             .iter()
-            .filter(|(_, b)| b.reads.contains(path))
-            .map(|(id, _)| id.as_str())
+            .flat_map(|(id, b)| {
+                b.touched(|t| t.reads.contains(path))
+                    .map(move |test| (id.as_str(), test))
+            })
             .collect()
     }
 
-    /// Binaries that listed `dir`, sorted.
-    pub fn listers(&self, dir: &str) -> Vec<&str> {
+    /// Tests that listed `dir`, sorted by binary, then test.
+    pub fn listers(&self, dir: &str) -> Vec<TestId<'_>> {
         self.binaries
             .iter()
-            .filter(|(_, b)| b.listed.contains(dir))
-            .map(|(id, _)| id.as_str())
+            .flat_map(|(id, b)| {
+                b.touched(|t| t.listed.contains(dir))
+                    .map(move |test| (id.as_str(), test))
+            })
             .collect()
     }
 
-    /// Did any binary touch `dir` or anything below it (so `dir` existed when recorded)?
+    /// Every repository file a binary's tests read.
+    pub fn files_read(&self) -> BTreeSet<&str> {
+        self.binaries
+            .values()
+            .flat_map(|b| b.tests.values())
+            .flat_map(|t| t.reads.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// Did any test touch `dir` or anything below it (so `dir` existed when recorded)?
     fn knows_dir(&self, dir: &str) -> bool {
         let prefix = format!("{dir}/");
-        self.binaries.values().any(|b| {
-            b.listed.contains(dir)
-                || b.reads.contains(dir)
-                || b.reads.iter().any(|r| r.starts_with(&prefix))
-                || b.listed.iter().any(|l| l.starts_with(&prefix))
-        })
+        self.binaries
+            .values()
+            .flat_map(|b| b.tests.values())
+            .any(|t| {
+                t.listed.contains(dir)
+                    || t.reads.contains(dir)
+                    || t.reads.iter().any(|r| r.starts_with(&prefix))
+                    || t.listed.iter().any(|l| l.starts_with(&prefix))
+            })
     }
 
-    /// Binaries that would see `path` appear or vanish in a directory listing: listers of its
+    /// How many tests `binary_id` has, when known (nextest's listing).
+    pub fn test_count(&self, binary_id: &str) -> Option<u32> {
+        self.binaries.get(binary_id).map(|b| b.listed_tests)
+    }
+
+    /// Tests that would see `path` appear or vanish in a directory listing: listers of its
     /// directory, and of ancestors as long as the directory in between was unknown when
     /// recorded (a new subdirectory shows up in its parent's listing).
-    pub fn listing_readers(&self, path: &str) -> Vec<(String, &str)> {
+    pub fn listing_readers(&self, path: &str) -> Vec<(String, TestId<'_>)> {
         let mut found = Vec::new();
         let mut current = path;
         loop {
             let dir = current.rsplit_once('/').map_or("", |(d, _)| d);
-            for id in self.listers(dir) {
-                found.push((dir.to_owned(), id));
+            for test in self.listers(dir) {
+                found.push((dir.to_owned(), test));
             }
             if dir.is_empty() || self.knows_dir(dir) {
                 break;
@@ -181,7 +247,7 @@ impl Recording {
     pub fn is_complete(&self, binary_id: &str) -> bool {
         self.binaries
             .get(binary_id)
-            .is_some_and(|b| b.tests >= b.listed_tests && b.failed.is_empty())
+            .is_some_and(|b| b.traced >= b.listed_tests && b.failed.is_empty())
     }
 
     /// Every failed test, as `binary-id test-name`.
@@ -220,7 +286,8 @@ pub fn unusable(path: &Path, why: impl std::fmt::Display) -> String {
     )
 }
 
-/// Test binaries a report selects, expanded to nextest binary ids.
+/// Test binaries a report selects whole, expanded to nextest binary ids (binaries of which only
+/// some tests are selected are in [`selected_tests`]).
 pub fn selected_binaries(report: &crate::Report) -> BTreeSet<String> {
     let mut selected = BTreeSet::new();
     for package in &report.packages {
@@ -241,6 +308,16 @@ pub fn selected_binaries(report: &crate::Report) -> BTreeSet<String> {
     selected
 }
 
+/// Single tests a report selects, as `(binary id, test name)`, beyond whole binaries.
+pub fn selected_tests(report: &crate::Report) -> BTreeSet<(String, String)> {
+    report
+        .packages
+        .iter()
+        .flat_map(|p| &p.tests)
+        .flat_map(|(id, tests)| tests.iter().map(move |t| (id.clone(), t.clone())))
+        .collect()
+}
+
 /// Every test binary of the report's head workspace members.
 pub fn all_binaries(report: &crate::Report) -> BTreeSet<String> {
     report
@@ -250,27 +327,36 @@ pub fn all_binaries(report: &crate::Report) -> BTreeSet<String> {
         .collect()
 }
 
-/// Misses of a decision against a recording: `(binary id, changed file)` where the recording
-/// says the binary read the file (or listed the directory a file appeared in or left), the
-/// binary exists at the head, and the decision did not select it.
+/// Misses of a decision against a recording: `(test, changed file)` where the recording says
+/// the test read the file (or listed the directory a file appeared in or left), its binary
+/// exists at the head, and the decision selected neither the binary nor the test. A test is
+/// `binary-id test-name`, or the binary id alone for processes without a test name.
 pub fn misses(report: &crate::Report, recording: &Recording) -> Vec<(String, String)> {
-    let selected = selected_binaries(report);
+    let binaries = selected_binaries(report);
+    let tests = selected_tests(report);
     let existing = all_binaries(report);
     let mut missed = BTreeSet::new();
     for file in &report.changed_files {
         for path in std::iter::once(&file.path).chain(&file.old_path) {
-            let mut readers: Vec<&str> = recording.readers(path);
+            let mut readers: Vec<TestId<'_>> = recording.readers(path);
             if file.status != crate::git::Status::Modified {
                 readers.extend(
                     recording
                         .listing_readers(path)
                         .into_iter()
-                        .map(|(_, id)| id),
+                        .map(|(_, test)| test),
                 );
             }
-            for id in readers {
-                if existing.contains(id) && !selected.contains(id) {
-                    missed.insert((id.to_owned(), path.clone()));
+            for (id, test) in readers {
+                let selected =
+                    binaries.contains(id) || tests.contains(&(id.to_owned(), test.to_owned()));
+                if existing.contains(id) && !selected {
+                    let who = if test.is_empty() {
+                        id.to_owned()
+                    } else {
+                        format!("{id} {test}")
+                    };
+                    missed.insert((who, path.clone()));
                 }
             }
         }
@@ -687,13 +773,22 @@ mod tests {
     #[test]
     fn lookups_by_read_and_by_listing() {
         let recording = recording();
-        assert_eq!(recording.readers("fixtures/golden.json"), ["a::fixtures"]);
+        assert_eq!(
+            recording.readers("fixtures/golden.json"),
+            [("a::fixtures", "reads")]
+        );
         assert!(recording.readers("README.md").is_empty());
         let listing = recording.listing_readers("fixtures/cases/two.txt");
-        assert_eq!(listing, [("fixtures/cases".to_owned(), "a::fixtures")]);
+        assert_eq!(
+            listing,
+            [("fixtures/cases".to_owned(), ("a::fixtures", "reads"))]
+        );
         // A new subdirectory appears in the listing of its parent.
         let listing = recording.listing_readers("fixtures/cases/new/x.txt");
-        assert_eq!(listing, [("fixtures/cases".to_owned(), "a::fixtures")]);
+        assert_eq!(
+            listing,
+            [("fixtures/cases".to_owned(), ("a::fixtures", "reads"))]
+        );
         assert!(recording.listing_readers("docs/new.txt").is_empty());
         assert_eq!(recording.failures(), ["b fails"]);
         assert!(recording.is_complete("a::fixtures"));
@@ -722,6 +817,59 @@ mod tests {
             ..Invocation::default()
         });
         assert!(recording.is_complete("empty"), "no tests: nothing to read");
+    }
+
+    #[test]
+    fn reads_are_kept_per_test() {
+        let mut recording = recording();
+        recording.add(Invocation {
+            binary_id: "a::fixtures".into(),
+            listed_tests: None,
+            test: Some("other".into()),
+            exit_code: Some(0),
+            reads: ["fixtures/other.json".to_owned()].into(),
+            listed: BTreeSet::new(),
+        });
+        assert_eq!(
+            recording.readers("fixtures/other.json"),
+            [("a::fixtures", "other")]
+        );
+        assert_eq!(
+            recording.readers("fixtures/golden.json"),
+            [("a::fixtures", "reads")],
+            "the other test of the same binary did not read it"
+        );
+        assert_eq!(recording.binaries["a::fixtures"].traced, 2);
+    }
+
+    #[test]
+    fn a_v1_recording_is_refused_with_what_to_do() {
+        let dir = std::env::temp_dir().join(format!("impact-recording-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.json");
+        std::fs::write(
+            &path,
+            r#"{"schema": "impact-recording/v1", "tool": "impact 0.1.0", "commit": "c0ffee",
+                "dirty": false, "recorded_at": 0, "lane": null, "filterset": null,
+                "binaries": {"a": {"listed_tests": 1, "tests": 1, "failed": [],
+                                   "reads": ["x"], "listed": []}}}"#,
+        )
+        .unwrap();
+        let failure = Recording::load(&path).unwrap_err();
+        let located = &failure.located[0];
+        assert!(
+            located.message.contains("impact-recording/v1")
+                && located.message.contains("impact-recording/v2"),
+            "{located:?}"
+        );
+        assert!(
+            located
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("cargo xtask impact record")),
+            "{located:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::report::{Report, Targets};
+use crate::recording::TestId;
+use crate::report::{AffectedPackage, Report, Targets};
 
 fn short(sha: &Option<String>, none: &str) -> String {
     match sha {
@@ -13,11 +14,31 @@ fn short(sha: &Option<String>, none: &str) -> String {
     }
 }
 
-fn targets_text(targets: &Targets) -> String {
-    match targets {
+/// `all tests`, or the binaries and single tests selected.
+fn targets_text(package: &AffectedPackage) -> String {
+    match &package.targets {
         Targets::All => "all tests".to_owned(),
-        Targets::Some(ids) => ids.join(", "),
+        Targets::Some(ids) => {
+            let mut parts: Vec<String> = ids.clone();
+            for (id, tests) in &package.tests {
+                parts.push(format!("{id} (only {})", tests.join(", ")));
+            }
+            parts.join(", ")
+        }
     }
+}
+
+/// `binary-id test-name`, or the binary id alone for a process traced without a test name.
+fn test_text((id, test): TestId<'_>) -> String {
+    if test.is_empty() {
+        id.to_owned()
+    } else {
+        format!("{id} {test}")
+    }
+}
+
+fn test_json((id, test): TestId<'_>) -> serde_json::Value {
+    serde_json::json!({"binary_id": id, "test": test})
 }
 
 /// The human view: changed files, then each affected package with its why-chain.
@@ -60,7 +81,7 @@ pub fn human(report: &Report) -> String {
                 "  {} (distance {}): {}",
                 package.name,
                 package.distance,
-                targets_text(&package.targets)
+                targets_text(package)
             );
             const SHOWN: usize = 4;
             for reason in package.reasons.iter().take(SHOWN) {
@@ -124,7 +145,7 @@ pub fn markdown(report: &Report) -> String {
                 "| `{}` | {} | {} | {} |",
                 package.name,
                 package.distance,
-                escape(&targets_text(&package.targets)),
+                escape(&targets_text(package)),
                 why
             );
         }
@@ -248,15 +269,17 @@ pub fn explanation(report: &Report, file: &str) -> String {
                 usable.path.display()
             );
             if readers.is_empty() {
-                let _ = writeln!(out, "    no recorded test binary read it");
+                let _ = writeln!(out, "    no recorded test read it");
             } else {
+                let readers: Vec<String> = readers.into_iter().map(test_text).collect();
                 let _ = writeln!(out, "    read by {}", readers.join(", "));
             }
-            for (dir, id) in recording.listing_readers(file) {
+            for (dir, test) in recording.listing_readers(file) {
                 let dir = if dir.is_empty() { "." } else { dir.as_str() };
                 let _ = writeln!(
                     out,
-                    "    its directory {dir}/ was listed by {id} (adding or removing it selects that binary)"
+                    "    its directory {dir}/ was listed by {} (adding or removing it selects that test)",
+                    test_text(test)
                 );
             }
         }
@@ -291,12 +314,7 @@ pub fn explanation(report: &Report, file: &str) -> String {
     } else {
         let _ = writeln!(out, "  a change to it selects:");
         for package in &report.packages {
-            let _ = writeln!(
-                out,
-                "    {}: {}",
-                package.name,
-                targets_text(&package.targets)
-            );
+            let _ = writeln!(out, "    {}: {}", package.name, targets_text(package));
         }
         let _ = writeln!(out, "  filterset: {}", report.filterset);
     }
@@ -310,13 +328,13 @@ pub fn explanation_json(report: &Report, file: &str) -> serde_json::Value {
             .recording
             .listing_readers(file)
             .into_iter()
-            .map(|(dir, id)| serde_json::json!({"dir": dir, "binary_id": id}))
+            .map(|(dir, (id, test))| serde_json::json!({"dir": dir, "binary_id": id, "test": test}))
             .collect();
         serde_json::json!({
             "path": usable.path.display().to_string(),
             "commit": usable.recording.commit,
             "age": usable.age,
-            "read_by": usable.recording.readers(file),
+            "read_by": usable.recording.readers(file).into_iter().map(test_json).collect::<Vec<_>>(),
             "listed_by": listed,
         })
     });
@@ -327,7 +345,7 @@ pub fn explanation_json(report: &Report, file: &str) -> serde_json::Value {
         "evidence": reasons_for(report, file),
         "all": report.all,
         "all_reasons": report.all_reasons,
-        "selects": report.packages.iter().map(|p| serde_json::json!({"name": p.name, "targets": p.targets})).collect::<Vec<_>>(),
+        "selects": report.packages.iter().map(|p| serde_json::json!({"name": p.name, "targets": p.targets, "tests": p.tests})).collect::<Vec<_>>(),
         "filterset": report.filterset,
     })
 }

@@ -1,5 +1,7 @@
 //! The analysis result and its versioned JSON shape (`"version": 1`).
 
+use std::collections::BTreeMap;
+
 use serde::{Serialize, Serializer};
 
 use crate::git::ChangedFile;
@@ -61,6 +63,11 @@ pub struct AffectedPackage {
     pub name: String,
     pub distance: u32,
     pub targets: Targets,
+    /// Binaries of which only some tests are affected (a run-time recording saw only these
+    /// tests read the change): binary id -> test names. A binary listed here is not in
+    /// `targets`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tests: BTreeMap<String, Vec<String>>,
     pub reasons: Vec<Reason>,
 }
 
@@ -109,14 +116,23 @@ impl Reason {
 }
 
 impl Report {
-    /// Explicit `package(=..)` and `binary_id(=..)` terms; `none()` for an empty selection.
+    /// Explicit `package(=..)`, `binary_id(=..)` and `binary_id(=..) & test(=..)` terms;
+    /// `none()` for an empty selection.
     pub fn build_filterset(packages: &[AffectedPackage]) -> String {
         let mut terms = Vec::new();
         for package in packages {
             match &package.targets {
                 Targets::All => terms.push(format!("package(={})", package.name)),
                 Targets::Some(ids) => {
-                    terms.extend(ids.iter().map(|id| format!("binary_id(={id})")))
+                    terms.extend(ids.iter().map(|id| format!("binary_id(={id})")));
+                    for (id, tests) in &package.tests {
+                        let names: Vec<String> =
+                            tests.iter().map(|t| format!("test(={t})")).collect();
+                        terms.push(match names.as_slice() {
+                            [one] => format!("(binary_id(={id}) & {one})"),
+                            _ => format!("(binary_id(={id}) & ({}))", names.join(" | ")),
+                        });
+                    }
                 }
             }
         }

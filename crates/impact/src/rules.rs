@@ -227,7 +227,7 @@ impl Rules {
                     Ok(glob) => globs.push(glob),
                     Err(why) => problems.push(
                         Located::at(path, text, pattern.span(), format!("invalid glob `{}`: {why}", pattern.get_ref()))
-                            .with_help("globs use `*` within a path segment, `**` across segments, `?` for one character"),
+                            .with_help("globs use `*` within a path segment, `**` across segments, `?` for one character, `[ab]` for one of a set, `{a,b}` for alternatives"),
                     ),
                 }
             }
@@ -418,12 +418,13 @@ fn default_rules() -> Vec<Rule> {
 
 /// A path glob. A pattern without `/` matches a file name in any directory (like
 /// `.gitignore`); one with `/` is anchored at the workspace root. `*` and `?` stay within one
-/// segment, `**` spans any number of segments, and a trailing `/**` (or just `/`) matches
-/// everything below.
+/// segment, `**` spans any number of segments, `[ab]` is one of a set and `{a,b}` one of
+/// several alternatives; a trailing `/**` (or just `/`) matches everything below. Matching is
+/// globset's.
 #[derive(Debug, Clone)]
 pub struct Glob {
     pattern: String,
-    segments: Vec<String>,
+    matcher: globset::GlobMatcher,
     basename_only: bool,
 }
 
@@ -435,28 +436,28 @@ impl Glob {
         if pattern.contains('\\') {
             return Err("use `/` as the path separator".into());
         }
-        if pattern.contains('[') || pattern.contains('{') {
-            return Err(
-                "character classes and alternatives are not supported; list several globs".into(),
-            );
-        }
         // `dir/` means everything below `dir`, as in `.gitignore`.
         let expanded = match pattern.strip_suffix('/') {
             Some(dir) if !dir.is_empty() => format!("{dir}/**"),
             _ => pattern.to_owned(),
         };
         let trimmed = expanded.strip_prefix('/').unwrap_or(&expanded);
-        let segments: Vec<String> = trimmed.split('/').map(str::to_owned).collect();
-        if segments.iter().any(|s| s.is_empty()) {
+        if trimmed.split('/').any(str::is_empty) {
             return Err("empty path segment (`//` or trailing `/`)".into());
         }
-        if segments.iter().any(|s| s.contains("**") && s != "**") {
+        if trimmed.split('/').any(|s| s.contains("**") && s != "**") {
             return Err("`**` must be a whole path segment, as in `docs/**`".into());
         }
+        let matcher = globset::GlobBuilder::new(trimmed)
+            .literal_separator(true)
+            .backslash_escape(false)
+            .build()
+            .map_err(|e| e.kind().to_string())?
+            .compile_matcher();
         Ok(Glob {
             pattern: pattern.to_owned(),
             basename_only: !pattern.contains('/'),
-            segments,
+            matcher,
         })
     }
 
@@ -467,51 +468,8 @@ impl Glob {
     pub fn matches(&self, path: &str) -> bool {
         if self.basename_only {
             let name = path.rsplit('/').next().unwrap_or(path);
-            return segment_matches(&self.segments[0], name);
+            return self.matcher.is_match(name);
         }
-        let parts: Vec<&str> = path.split('/').collect();
-        match_segments(&self.segments, &parts)
+        self.matcher.is_match(path)
     }
-}
-
-fn match_segments(pattern: &[String], path: &[&str]) -> bool {
-    match pattern.split_first() {
-        None => path.is_empty(),
-        Some((first, rest)) if first == "**" => {
-            (0..=path.len()).any(|skip| match_segments(rest, &path[skip..]))
-        }
-        Some((first, rest)) => match path.split_first() {
-            Some((part, path_rest)) => {
-                segment_matches(first, part) && match_segments(rest, path_rest)
-            }
-            None => false,
-        },
-    }
-}
-
-/// `*` and `?` wildcard match within one segment (iterative, linear backtracking).
-fn segment_matches(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
 }

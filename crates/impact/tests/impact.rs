@@ -784,7 +784,15 @@ fn globs_match_by_segment() {
     assert!(!glob("src/*.rs").matches("src/a/b.rs"));
     assert!(glob("docs/").matches("docs/a/b.md"));
     assert!(glob("/tools/").matches("tools/gen.sh") && !glob("/tools/").matches("x/tools/gen.sh"));
-    for bad in ["", "/", "a//b", "a**", "[ab]", "{a,b}"] {
+    // Classes and alternatives, within a segment and across them.
+    assert!(glob("*.{md,txt}").matches("a/notes.txt") && !glob("*.{md,txt}").matches("a.rs"));
+    assert!(
+        glob("{docs,book}/**").matches("book/x.md") && !glob("{docs,book}/**").matches("a/docs/x")
+    );
+    assert!(glob("crates/[ab]/**").matches("crates/b/src/lib.rs"));
+    assert!(!glob("crates/[ab]/**").matches("crates/c/src/lib.rs"));
+    assert!(!glob("[ab]*").matches("a/x/c.rs") && glob("[ab]*").matches("x/b.rs"));
+    for bad in ["", "/", "a//b", "a**", "[ab", "{a,b", "a\\b"] {
         assert!(Glob::new(bad).is_err(), "{bad:?} is rejected");
     }
 }
@@ -885,6 +893,7 @@ fn filterset_names_packages_and_binaries_explicitly() {
         name: name.into(),
         distance: 0,
         targets,
+        tests: Default::default(),
         reasons: Vec::new(),
     };
     assert_eq!(Report::build_filterset(&[]), "none()");
@@ -904,9 +913,42 @@ fn filterset_names_packages_and_binaries_explicitly() {
         json["targets"],
         serde_json::json!(["b::smoke", "b::bench/speed"])
     );
+    assert!(
+        json.get("tests").is_none(),
+        "no single tests, no field: {json}"
+    );
     assert_eq!(
         serde_json::to_value(&packages[0]).unwrap()["targets"],
         "all"
+    );
+}
+
+/// Single tests a recording saw read the change: `binary_id(=..) & test(=..)`, beside whole
+/// binaries of the same package.
+#[test]
+fn filterset_names_single_tests_within_their_binary() {
+    let mut package = AffectedPackage {
+        name: "c".into(),
+        distance: 0,
+        targets: Targets::Some(vec!["c::whole".into()]),
+        tests: Default::default(),
+        reasons: Vec::new(),
+    };
+    package
+        .tests
+        .insert("c::one".into(), vec!["reads_fixture".into()]);
+    package
+        .tests
+        .insert("c::two".into(), vec!["a::first".into(), "a::second".into()]);
+    assert_eq!(
+        Report::build_filterset(std::slice::from_ref(&package)),
+        "binary_id(=c::whole) | (binary_id(=c::one) & test(=reads_fixture)) | \
+         (binary_id(=c::two) & (test(=a::first) | test(=a::second)))"
+    );
+    let json = serde_json::to_value(&package).unwrap();
+    assert_eq!(
+        json["tests"]["c::two"],
+        serde_json::json!(["a::first", "a::second"])
     );
 }
 

@@ -360,8 +360,8 @@ fn reason_phrase(status: u16) -> &'static str {
 fn log(method: &str, target: &str, status: u16) {
     log_line(&format!(
         "{} {} {status}",
-        method.escape_debug(),
-        target.escape_debug()
+        support::text::escape_controls(method),
+        support::text::escape_controls(target)
     ));
 }
 

@@ -47,6 +47,10 @@ pub const VERIFICATION_SCHEMA: &str = "node-verification/v1";
 /// Stable releases kept besides the current one, so a rollback needs no download.
 pub const WARM_RELEASES: usize = 2;
 
+/// Times a reader without the lock reads an inconsistent-looking store again (an ingest may be
+/// committing or pruning meanwhile) before reporting it corrupt.
+const RACE_RETRIES: usize = 3;
+
 /// How long a second ingest waits for a busy lock before it is refused.
 pub const LOCK_PATIENCE: Duration = Duration::from_millis(250);
 
@@ -723,11 +727,29 @@ impl NodeStore {
     /// Reads the store and checks that it agrees with itself, the committed history being the
     /// authority: `current.json` must hold the history's last line (or the one line an
     /// interrupted commit has yet to append), and each kept release must match its line.
+    ///
+    /// Readers without the lock (status, the node API) may race an ingest: what looks
+    /// inconsistent is read again a few times before it is called corrupt.
     pub(crate) fn load(&self) -> Result<Loaded, IngestError> {
+        let mut attempts = 0;
+        loop {
+            match self.load_once() {
+                Err(IngestError::StoreCorrupt { .. }) if attempts < RACE_RETRIES => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn load_once(&self) -> Result<Loaded, IngestError> {
         let corrupt = |message: String| IngestError::StoreCorrupt { message };
-        let pointer = self.read_pointer()?;
+        // History first: an ingest commits current.json before it appends, so a pointer read
+        // after the history is never older than it unless something replaced it.
         let history_path = self.history_path();
         let file = history::read(&history_path).map_err(corrupt)?;
+        let pointer = self.read_pointer()?;
         let mut entries = history::verify_chain(&file.lines).map_err(corrupt)?;
         let on_disk = file.lines.len();
         let mut pending = None;

@@ -3,14 +3,12 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
-
 use crate::exit::Exit;
 
 /// A problem in a file the user wrote: what, where (file:line:col) and how to fix it.
 ///
-/// Implements [`miette::Diagnostic`] so front ends can render the offending line; its
-/// `Display` is a plain one-line `file:line:col: message` for logs and JSON.
+/// Its `Display` is a plain one-line `file:line:col: message` for logs and JSON; front ends that
+/// show the offending line ask for its [`Snippet`].
 #[derive(Debug, Clone)]
 pub struct Located {
     pub path: PathBuf,
@@ -18,8 +16,8 @@ pub struct Located {
     pub line_col: Option<(usize, usize)>,
     pub message: String,
     pub help: Option<String>,
-    /// Byte range and text, kept so the diagnostic can show the line.
-    source: Option<Box<(String, SourceSpan)>>,
+    /// Text and byte range, kept so a front end can show the offending line.
+    source: Option<Box<(String, std::ops::Range<usize>)>>,
 }
 
 impl Located {
@@ -48,10 +46,7 @@ impl Located {
             line_col: Some(line_col(text, start)),
             message: message.into(),
             help: None,
-            source: Some(Box::new((
-                text.to_owned(),
-                SourceSpan::new(start.into(), len),
-            ))),
+            source: Some(Box::new((text.to_owned(), start..start + len))),
         }
     }
 
@@ -118,39 +113,34 @@ impl fmt::Display for Located {
 
 impl std::error::Error for Located {}
 
-impl Diagnostic for Located {
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source
-            .as_deref()
-            .map(|(text, _)| text as &dyn miette::SourceCode)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let (_, span) = self.source.as_deref()?;
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            Some(self.message.clone()),
-            *span,
-        ))))
-    }
+/// The source line a [`Located`] points into, for front ends that show it under the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet<'a> {
+    /// 1-based line number.
+    pub line_number: usize,
+    /// The line's text, without its line ending.
+    pub line: &'a str,
+    /// Characters of `line` before the span.
+    pub indent: usize,
+    /// Characters the span covers on this line; at least 1, so an empty span still gets a mark.
+    pub width: usize,
 }
 
 impl Located {
-    /// The same diagnostic with the file name attached to the source, for graphical rendering.
-    pub fn to_report(&self) -> miette::Report {
-        let report = miette::Report::new(self.clone());
-        match self.source.as_deref() {
-            Some((text, _)) => report.with_source_code(NamedSource::new(
-                self.path.display().to_string(),
-                text.clone(),
-            )),
-            None => report,
-        }
+    /// The offending line, when the diagnostic was made from source text.
+    pub fn snippet(&self) -> Option<Snippet<'_>> {
+        let (text, span) = self.source.as_deref()?;
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[line_start..line_end].trim_end_matches('\r');
+        let end = floor_char_boundary(text, span.end.clamp(start, line_start + line.len()));
+        Some(Snippet {
+            line_number: text[..line_start].matches('\n').count() + 1,
+            line,
+            indent: text[line_start..start].chars().count(),
+            width: text[start..end].chars().count().max(1),
+        })
     }
 }
 
@@ -263,6 +253,32 @@ mod tests {
         let x = text.find('x').unwrap();
         assert_eq!(line_col(text, x), (2, 6));
         assert_eq!(offset_of(text, 2, 6), x);
+    }
+
+    #[test]
+    fn snippets_are_the_offending_line_measured_in_characters() {
+        let text = "a = 1\r\nbé = \"yes\"\nc = 3\n";
+        let value = text.find('"').unwrap();
+        let located = Located::at("x.toml", text, value..value + 5, "not a boolean");
+        assert_eq!(
+            located.snippet(),
+            Some(Snippet {
+                line_number: 2,
+                line: "bé = \"yes\"",
+                indent: 5,
+                width: 5,
+            })
+        );
+        // An empty span at the end of a line still marks one column; a span running past the
+        // line is cut at its end.
+        let eol = text.find("\nc").unwrap();
+        let located = Located::at("x.toml", text, eol..text.len(), "m");
+        let snippet = located.snippet().unwrap();
+        assert_eq!(
+            (snippet.line_number, snippet.indent, snippet.width),
+            (2, 10, 1)
+        );
+        assert_eq!(Located::file("x.toml", "missing").snippet(), None);
     }
 
     #[test]

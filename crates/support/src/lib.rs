@@ -8,6 +8,7 @@
 //! - [`stdout`]: output that ends quietly on a broken pipe instead of panicking.
 //! - [`text`]: control characters in text from files escaped before printing.
 //! - [`nested`]: what an outer cargo or nextest run must not pass on to one started inside it.
+//! - [`shell`]: commands printed so they can be pasted into a shell.
 
 pub mod atomic;
 pub mod diag;
@@ -15,6 +16,7 @@ pub mod exit;
 pub mod input;
 pub mod json;
 pub mod nested;
+pub mod shell;
 pub mod stdout;
 pub mod text;
 

@@ -45,6 +45,9 @@ pub struct Change<'a> {
     pub head: Option<&'a str>,
     /// The working tree holds `head`, so the anchors need not export it.
     pub head_checked_out: bool,
+    /// Keep each commit's `cargo metadata` here and reuse it (`--metadata-cache`): for replays
+    /// of many commits, where each is the base of the next. Timings are then not end to end.
+    pub metadata_cache: Option<&'a Path>,
 }
 
 /// What the anchors selected, and how long the determinator took end to end.
@@ -52,6 +55,9 @@ pub struct Change<'a> {
 pub struct Anchors {
     pub determinator: BTreeSet<String>,
     pub rdeps: BTreeSet<String>,
+    /// The least any sound selection holds (the crate documentation of `impact-anchors` says
+    /// how it is computed), from guppy's graphs and git, independently of the impact crate.
+    pub lower_bound: BTreeSet<String>,
     pub members: usize,
     /// Spawn to exit: git diff, tree exports, both `cargo metadata` runs, graphs, computation
     /// (and the rdeps query, microseconds).
@@ -85,6 +91,9 @@ pub fn run(
     }
     if change.head_checked_out {
         args.push("--head-checked-out".into());
+    }
+    if let Some(dir) = change.metadata_cache {
+        args.extend(["--metadata-cache".into(), dir.display().to_string()]);
     }
     let mut prefix: Vec<String> = Vec::new();
     if measure_memory {
@@ -136,6 +145,7 @@ pub fn run(
     Ok(Anchors {
         determinator: names(&json["determinator"]["packages"]),
         rdeps: names(&json["rdeps"]["packages"]),
+        lower_bound: names(&json["lower_bound"]["packages"]),
         members: json["members"].as_u64().unwrap_or(0) as usize,
         seconds,
         peak_mib: peak_mib(&stderr),

@@ -272,6 +272,7 @@ pub(super) fn bench_size(
                     base: &workspace.base,
                     head: Some(&workspace.head),
                     head_checked_out: true,
+                    metadata_cache: None,
                 },
                 measure_memory,
                 &dir.0,

@@ -4,6 +4,7 @@ mod all;
 mod anchors;
 mod artifacts;
 mod federate;
+mod history;
 mod impact;
 // Shared with the impact conformance suite, which reads every field the bench does not.
 #[allow(dead_code)]
@@ -39,10 +40,11 @@ pub fn run(mut args: Vec<OsString>) -> Result<Exit, Failure> {
         Some("all") => all::run(args),
         Some("impact") => impact::run(args),
         Some("artifacts") => artifacts::run(args),
+        Some("history") => history::run(args),
         Some("soundness") => soundness::run(args),
         Some("federate") => federate::run(args),
         _ => Err(Failure::invalid_input(
-            "usage: cargo xtask bench <all|impact|artifacts|soundness|federate> [args]",
+            "usage: cargo xtask bench <all|impact|artifacts|history|soundness|federate> [args]",
         )),
     }
 }

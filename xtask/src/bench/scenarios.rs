@@ -152,7 +152,7 @@ impl Scenario {
 }
 
 /// Members of [`Base::RuntimeReads`].
-pub const RUNTIME_MEMBERS: &[&str] = &["golden", "cases", "envread", "plain"];
+pub const RUNTIME_MEMBERS: &[&str] = &["golden", "cases", "envread", "plain", "tenfold"];
 
 /// A workspace whose tests read at run time, from outside their packages:
 ///
@@ -161,6 +161,7 @@ pub const RUNTIME_MEMBERS: &[&str] = &["golden", "cases", "envread", "plain"];
 /// cases    tests/cases.rs lists fixtures/cases/ and reads every file in it
 /// envread  tests/env.rs reads the file named by DATA_FILE, set in .cargo/config.toml [env]
 /// plain    a unit test that reads nothing
+/// tenfold  tests/ten.rs: ten tests, of which `shared_a` and `shared_b` read fixtures/shared.txt
 /// ```
 ///
 /// `notes/todo.txt` and `scripts/release.sh` are read by nothing.
@@ -195,6 +196,8 @@ fn runtime_reads() -> Vec<(String, String)> {
         ("fixtures/golden.txt".into(), "golden\n".into()),
         ("fixtures/cases/one.case".into(), "1\n".into()),
         ("data/env-input.txt".into(), "from env\n".into()),
+        ("fixtures/shared.txt".into(), "shared\n".into()),
+        ("crates/tenfold/tests/ten.rs".into(), ten_tests()),
         (
             "crates/golden/tests/golden.rs".into(),
             "#[test]\nfn golden() {\n    let path = concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../fixtures/golden.txt\");\n    \
@@ -220,6 +223,26 @@ fn runtime_reads() -> Vec<(String, String)> {
         files.extend(package(name));
     }
     files
+}
+
+/// One test binary with ten tests; only `shared_a` and `shared_b` read `fixtures/shared.txt`.
+fn ten_tests() -> String {
+    let mut text = String::from(
+        "fn shared() -> String {\n    \
+         std::fs::read_to_string(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../fixtures/shared.txt\")).unwrap()\n}\n",
+    );
+    for name in ["shared_a", "shared_b"] {
+        text.push_str(&format!(
+            "\n#[test]\nfn {name}() {{\n    assert!(shared().starts_with(\"shared\"));\n}}\n"
+        ));
+    }
+    for n in 1..=8 {
+        text.push_str(&format!(
+            "\n#[test]\nfn pure_{n}() {{\n    assert_eq!({n} + 1, {});\n}}\n",
+            n + 1
+        ));
+    }
+    text
 }
 
 /// Members of the standard workspace.
@@ -2038,6 +2061,22 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "slow_recorded_fixture_read_by_two_of_ten_tests_selects_those_two",
+        base: Base::RuntimeReads,
+        record: true,
+        change: &[Write("fixtures/shared.txt", "shared, edited\n")],
+        expect: Expect {
+            required: &["tenfold"],
+            forbidden: &["tenfold::ten", "golden", "cases", "envread", "plain"],
+            reasons_mention: &[
+                "fixtures/shared.txt was read at run time by tenfold::ten shared_a",
+                "fixtures/shared.txt was read at run time by tenfold::ten shared_b",
+            ],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "slow_recorded_directory_listing_selects_reader_of_new_file",
         base: Base::RuntimeReads,
         record: true,
@@ -2045,7 +2084,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect {
             required: &["cases::cases"],
             forbidden: &["bin:cases", "golden", "envread", "plain"],
-            reasons_mention: &["which cases::cases listed at run time"],
+            reasons_mention: &["which cases::cases cases listed at run time"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT

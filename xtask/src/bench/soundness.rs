@@ -4,12 +4,16 @@
 //! Impact analysis against ground truth. Each mutation below breaks at least one test of this
 //! repository. For each, in a clone of this repository's HEAD (never the checkout itself):
 //! apply the mutation to the working tree, ask the real `xtask impact` (this binary) what it
-//! selects, build and run the whole suite with every feature (`cargo nextest run --workspace
-//! --all-features --profile ci`, failures read from its JUnit report; a test binary that no
-//! longer builds counts as all of its tests broken), and count the broken tests outside the
-//! selection: the misses. A mutation that breaks nothing proves nothing and is reported as
-//! invalid. With `--recording FILE` the selection is asked for twice, without and with that
-//! run-time recording (`cargo xtask impact record`), and both are checked.
+//! selects, build every test binary with every feature (one that no longer builds counts as
+//! all of its tests broken), run the tests with nextest (`--all-features --profile ci`,
+//! failures read from its JUnit report), and count the broken tests outside the selection:
+//! the misses. Every test some selection leaves out runs to the end, so the misses are exact;
+//! the tests every selection includes cannot be missed and only show that the mutation breaks
+//! something, so they run until the first failure (the table then says `>=N`). A mutation that
+//! breaks nothing proves nothing and is reported as invalid. At the end every failed test is
+//! run again without any mutation; one that fails there too is left out. With
+//! `--recording FILE` the selection is asked for twice, without and with that run-time
+//! recording (`cargo xtask impact record`), and both are checked.
 //!
 //! The clone lives at a fixed path (`--dir`, default `$TMPDIR/impact-soundness/repo`) and
 //! builds into its own target directory (`--target-dir`, default next to it), so rebuilds are
@@ -357,14 +361,36 @@ struct Outcome {
     name: &'static str,
     category: &'static str,
     file: &'static str,
-    /// Tests that fail with the mutation and passed without it.
+    /// Tests that fail with the mutation and pass without it.
     broken: Vec<String>,
+    /// Whether `broken` is all of them (false: the tests every selection includes stopped at
+    /// the first failure, which is all a selected test can tell).
+    broken_complete: bool,
     /// Test binaries that no longer build (each counts with all of its tests).
     unbuilt: Vec<String>,
+    /// Test binaries that built but share a package with one that did not: not run.
+    not_run: Vec<String>,
     invalid: bool,
     without_recording: Checked,
     with_recording: Option<Checked>,
     seconds: f64,
+    #[serde(skip)]
+    failed: BTreeSet<TestId>,
+    /// impact's JSON, without and with the recording.
+    #[serde(skip)]
+    reports: (Value, Option<Value>),
+}
+
+impl Outcome {
+    /// Decides `broken`, `invalid` and the misses from the failures, leaving out the tests
+    /// that also fail without the mutation.
+    fn settle(&mut self, pre_existing: &BTreeSet<TestId>) {
+        let broken: BTreeSet<TestId> = self.failed.difference(pre_existing).cloned().collect();
+        self.broken = broken.iter().map(|(b, n)| format!("{b} {n}")).collect();
+        self.invalid = broken.is_empty();
+        self.without_recording = check(&self.reports.0, &broken);
+        self.with_recording = self.reports.1.as_ref().map(|r| check(r, &broken));
+    }
 }
 
 #[derive(Serialize)]
@@ -376,7 +402,29 @@ struct Report {
     misses_without_recording: usize,
     misses_with_recording: Option<usize>,
     invalid: usize,
+    /// Tests that failed with some mutation and also fail without any (left out).
+    pre_existing: Vec<String>,
     seconds: f64,
+}
+
+impl Report {
+    /// Recomputes the totals from the mutations.
+    fn total(&mut self, started: Instant) {
+        let missed = |c: &Checked| c.missed.len();
+        self.misses_without_recording = self
+            .mutations
+            .iter()
+            .map(|o| missed(&o.without_recording))
+            .sum();
+        self.misses_with_recording = self.recording.as_ref().map(|_| {
+            self.mutations
+                .iter()
+                .filter_map(|o| o.with_recording.as_ref().map(missed))
+                .sum()
+        });
+        self.invalid = self.mutations.iter().filter(|o| o.invalid).count();
+        self.seconds = started.elapsed().as_secs_f64();
+    }
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
@@ -396,30 +444,17 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         bench.repo.display(),
         bench.target.display()
     );
-    eprintln!("baseline: building and running the whole suite without a mutation");
-    let baseline = bench.suite(None)?;
-    if !baseline.unbuilt.is_empty() {
-        return Err(Failure::check_failed(format!(
-            "the unmutated clone does not build: {}",
-            baseline.unbuilt.join(", ")
-        )));
-    }
+    eprintln!("building the unmutated clone and listing its tests");
     let tests = bench.list()?;
-    if !baseline.failed.is_empty() {
-        eprintln!(
-            "warning: {} test(s) fail without any mutation and are left out: {}",
-            baseline.failed.len(),
-            show(&baseline.failed)
-        );
-    }
     let mut report = Report {
         schema: "bench-soundness/v1",
         commit,
         recording: options.recording.as_ref().map(|p| p.display().to_string()),
         mutations: Vec::new(),
         misses_without_recording: 0,
-        misses_with_recording: options.recording.as_ref().map(|_| 0),
+        misses_with_recording: None,
         invalid: 0,
+        pre_existing: Vec::new(),
         seconds: 0.0,
     };
     print_header(options.recording.is_some());
@@ -430,29 +465,59 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             .is_none_or(|only| only.iter().any(|n| n == m.name))
     });
     for mutation in chosen {
-        let outcome = bench.mutate(
-            mutation,
-            &tests,
-            &baseline.failed,
-            options.recording.as_deref(),
-        )?;
+        let outcome = bench.mutate(mutation, &tests, options.recording.as_deref())?;
         print_row(&outcome);
-        report.misses_without_recording += outcome.without_recording.missed.len();
-        if let (Some(total), Some(with)) =
-            (&mut report.misses_with_recording, &outcome.with_recording)
-        {
-            *total += with.missed.len();
-        }
-        report.invalid += usize::from(outcome.invalid);
         report.mutations.push(outcome);
-        report.seconds = started.elapsed().as_secs_f64();
+        report.total(started);
         // Written after every mutation, so a long run that is stopped keeps what it measured.
-        if let Some(path) = &options.json {
-            let text = serde_json::to_string_pretty(&report).expect("the report serializes");
-            support::atomic::write_atomic(path, text.as_bytes()).map_err(|e| {
-                Failure::environment(format!("cannot write {}: {e}", path.display()))
-            })?;
+        write_json(options.json.as_deref(), &report)?;
+    }
+    // A failure counts only if the test passes without the mutation: rerun every failed test
+    // (of binaries that built) on the unmutated clone, and leave out the ones failing there too.
+    let failed: BTreeSet<TestId> = report
+        .mutations
+        .iter()
+        .flat_map(|o| {
+            o.failed
+                .iter()
+                .filter(|(b, _)| !o.unbuilt.contains(b))
+                .cloned()
+        })
+        .collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "rerunning the {} failed test(s) without any mutation",
+            failed.len()
+        );
+        bench.build(&tests)?;
+        let filter = failed
+            .iter()
+            .map(|(binary, name)| {
+                format!(
+                    "(binary_id({}) & test({}))",
+                    crate::nextest::exact(binary),
+                    crate::nextest::exact(name)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" | ");
+        let pre_existing = bench.run_tests(&filter, None, false)?;
+        if !pre_existing.is_empty() {
+            eprintln!(
+                "warning: {} test(s) fail without any mutation and are left out: {}",
+                pre_existing.len(),
+                show(&pre_existing)
+            );
+            for outcome in &mut report.mutations {
+                outcome.settle(&pre_existing);
+            }
         }
+        report.pre_existing = pre_existing
+            .iter()
+            .map(|(b, n)| format!("{b} {n}"))
+            .collect();
+        report.total(started);
+        write_json(options.json.as_deref(), &report)?;
     }
     print_summary(&report);
     if report.misses_without_recording > 0
@@ -464,6 +529,13 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         ));
     }
     Ok(Exit::Success)
+}
+
+fn write_json(path: Option<&Path>, report: &Report) -> Result<(), Failure> {
+    let Some(path) = path else { return Ok(()) };
+    let text = serde_json::to_string_pretty(report).expect("the report serializes");
+    support::atomic::write_atomic(path, text.as_bytes())
+        .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))
 }
 
 fn show(tests: &BTreeSet<TestId>) -> String {
@@ -495,10 +567,10 @@ fn selected_text(checked: &Checked) -> String {
 }
 
 fn print_row(outcome: &Outcome) {
-    let broken = if outcome.invalid {
-        "INVALID".to_owned()
-    } else {
-        outcome.broken.len().to_string()
+    let broken = match (outcome.invalid, outcome.broken_complete) {
+        (true, _) => "INVALID".to_owned(),
+        (false, true) => outcome.broken.len().to_string(),
+        (false, false) => format!(">={}", outcome.broken.len()),
     };
     let extra = match &outcome.with_recording {
         Some(with) => format!(" {:>9} {:>6}", selected_text(with), with.missed.len()),
@@ -534,6 +606,13 @@ fn print_summary(report: &Report) {
                 outcome.name
             );
         }
+        if !outcome.not_run.is_empty() {
+            println!(
+                "NOT RUN: {}: {} (built, but their package has a test binary that does not)",
+                outcome.name,
+                outcome.not_run.join(", ")
+            );
+        }
     }
     if !any {
         println!("no misses");
@@ -565,6 +644,18 @@ struct SuiteRun {
     /// Tests that failed (every test of a binary that did not build included).
     failed: BTreeSet<TestId>,
     unbuilt: Vec<String>,
+    /// Built test binaries of packages with one that did not build: not run.
+    not_run: Vec<String>,
+    /// Whether `failed` is every broken test, or only enough to show there is one.
+    complete: bool,
+}
+
+/// Every test of the unmutated clone, per binary id: (binary path, test names).
+type Listing = BTreeMap<String, (String, Vec<String>)>;
+
+/// The package of a nextest binary id (`pkg` or `pkg::name`).
+fn package_of(binary: &str) -> &str {
+    binary.split("::").next().unwrap_or(binary)
 }
 
 impl Bench {
@@ -614,8 +705,8 @@ impl Bench {
             .map_err(|e| Failure::environment(format!("cannot run git: {e}")))?;
         if !output.status.success() {
             return Err(Failure::environment(format!(
-                "git {} failed: {}",
-                args.join(" "),
+                "`{}` failed: {}",
+                support::shell::command_line(std::iter::once(&"git").chain(args)),
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
@@ -634,8 +725,8 @@ impl Bench {
         command
     }
 
-    /// Every test of the unmutated clone, per binary: (binary path, test names).
-    fn list(&self) -> Result<BTreeMap<String, (String, Vec<String>)>, Failure> {
+    /// Builds the unmutated clone and lists every test.
+    fn list(&self) -> Result<Listing, Failure> {
         let output = self
             .cargo()
             .args(["nextest", "list", "--workspace", "--all-features"])
@@ -663,13 +754,13 @@ impl Bench {
     }
 
     /// Builds every test binary (`cargo build --tests --keep-going`: the test profile and
-    /// features of nextest's own `cargo test --no-run`, going past errors), then runs the whole
-    /// suite, or, when something does not build, the packages whose test binaries all built.
-    /// `tests` (the baseline listing) names the tests of binaries that no longer build.
-    fn suite(
+    /// features of nextest's own `cargo test --no-run`, going past errors). Returns the test
+    /// binaries that did not build and, when some did not, the packages whose test binaries
+    /// all built (`None`: everything built).
+    fn build(
         &self,
-        tests: Option<&BTreeMap<String, (String, Vec<String>)>>,
-    ) -> Result<SuiteRun, Failure> {
+        tests: &Listing,
+    ) -> Result<(BTreeSet<String>, Option<BTreeSet<String>>), Failure> {
         let build = self
             .cargo()
             .args([
@@ -683,56 +774,55 @@ impl Bench {
             .stderr(std::process::Stdio::null())
             .output()
             .map_err(|e| Failure::environment(format!("cannot run cargo build --tests: {e}")))?;
-        let mut failed = BTreeSet::new();
-        let mut unbuilt = Vec::new();
-        let mut packages: Option<Vec<String>> = None;
-        if !build.status.success() {
-            let built: BTreeSet<String> = String::from_utf8_lossy(&build.stdout)
-                .lines()
-                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-                .filter(|message| message["reason"] == "compiler-artifact")
-                .filter_map(|message| message["executable"].as_str().map(str::to_owned))
-                .collect();
-            let Some(tests) = tests else {
-                return Ok(SuiteRun {
-                    failed,
-                    unbuilt: vec!["(the workspace)".to_owned()],
-                });
-            };
-            let mut whole: BTreeMap<&str, bool> = BTreeMap::new();
-            for (id, (path, names)) in tests {
-                let package = id.split("::").next().unwrap_or(id);
-                let ok = built.contains(path);
-                *whole.entry(package).or_insert(true) &= ok;
-                if !ok {
-                    unbuilt.push(id.clone());
-                    failed.extend(names.iter().map(|n| (id.clone(), n.clone())));
-                }
-            }
-            packages = Some(
-                whole
-                    .into_iter()
-                    .filter(|(_, ok)| *ok)
-                    .map(|(p, _)| p.to_owned())
-                    .collect(),
-            );
+        if build.status.success() {
+            return Ok((BTreeSet::new(), None));
         }
-        let junit = self.target.join("nextest/ci/junit.xml");
+        let built: BTreeSet<String> = String::from_utf8_lossy(&build.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|message| message["reason"] == "compiler-artifact")
+            .filter_map(|message| message["executable"].as_str().map(str::to_owned))
+            .collect();
+        let mut unbuilt = BTreeSet::new();
+        let mut whole: BTreeMap<&str, bool> = BTreeMap::new();
+        for (id, (path, _)) in tests {
+            let ok = built.contains(path);
+            *whole.entry(package_of(id)).or_insert(true) &= ok;
+            if !ok {
+                unbuilt.insert(id.clone());
+            }
+        }
+        let packages = whole
+            .into_iter()
+            .filter(|(_, ok)| *ok)
+            .map(|(p, _)| p.to_owned())
+            .collect();
+        Ok((unbuilt, Some(packages)))
+    }
+
+    /// Runs the tests `filter` selects (`-E`), every one of them or, with `first_failure`,
+    /// until one fails; returns the failed ones from nextest's JUnit report.
+    fn run_tests(
+        &self,
+        filter: &str,
+        packages: Option<&BTreeSet<String>>,
+        first_failure: bool,
+    ) -> Result<BTreeSet<TestId>, Failure> {
+        // nextest keeps its store (and the `ci` profile's JUnit file) under the workspace.
+        let junit = self.repo.join("target/nextest/ci/junit.xml");
         let _ = std::fs::remove_file(&junit);
         let mut run = self.cargo();
-        run.args([
-            "nextest",
-            "run",
-            "--all-features",
-            "--profile",
-            "ci",
-            "--no-fail-fast",
-        ]);
-        match &packages {
+        run.args(["nextest", "run", "--all-features", "--profile", "ci"])
+            .args(["--no-tests", "pass", "-E", filter]);
+        if first_failure {
+            run.args(["--max-fail", "1"]);
+        } else {
+            run.arg("--no-fail-fast");
+        }
+        match packages {
             None => {
                 run.arg("--workspace");
             }
-            Some(list) if list.is_empty() => return Ok(SuiteRun { failed, unbuilt }),
             Some(list) => {
                 for package in list {
                     run.args(["--package", package]);
@@ -749,8 +839,50 @@ impl Bench {
                 String::from_utf8_lossy(&output.stderr)
             ))
         })?;
-        failed.extend(junit_failures(&text));
-        Ok(SuiteRun { failed, unbuilt })
+        Ok(junit_failures(&text))
+    }
+
+    /// The ground truth for one mutation. Every test a selection leaves out runs to the end:
+    /// that is where misses are, so that part is exact. The tests every selection includes
+    /// can only show that the mutation breaks something, so they run until the first failure,
+    /// and not at all when a failure is already known. `complete` says whether `failed` is
+    /// every broken test or a part of them.
+    fn suite(&self, tests: &Listing, selections: &[&Value]) -> Result<SuiteRun, Failure> {
+        let (unbuilt, packages) = self.build(tests)?;
+        let mut failed: BTreeSet<TestId> = BTreeSet::new();
+        for id in &unbuilt {
+            failed.extend(tests[id].1.iter().map(|n| (id.clone(), n.clone())));
+        }
+        // cargo builds a package's tests together: the built binaries of a package with one
+        // that does not build cannot be run, and are reported.
+        let (runnable, not_run): (Vec<&String>, Vec<&String>) = tests
+            .keys()
+            .filter(|id| !unbuilt.contains(*id))
+            .partition(|id| packages.as_ref().is_none_or(|p| p.contains(package_of(id))));
+        let (inside, outside): (Vec<&String>, Vec<&String>) = runnable
+            .into_iter()
+            .partition(|id| selections.iter().all(|report| selects(report, id)));
+        let any_of = |ids: &[&String]| {
+            ids.iter()
+                .map(|id| format!("binary_id({})", crate::nextest::exact(id)))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        if !outside.is_empty() {
+            failed.extend(self.run_tests(&any_of(&outside), packages.as_ref(), false)?);
+        }
+        let mut complete = inside.is_empty();
+        if failed.is_empty() && !inside.is_empty() {
+            let found = self.run_tests(&any_of(&inside), packages.as_ref(), true)?;
+            complete = found.is_empty();
+            failed.extend(found);
+        }
+        Ok(SuiteRun {
+            failed,
+            unbuilt: unbuilt.into_iter().collect(),
+            not_run: not_run.into_iter().cloned().collect(),
+            complete,
+        })
     }
 
     /// `xtask impact` on the mutated working tree against the clone's HEAD.
@@ -791,8 +923,7 @@ impl Bench {
     fn mutate(
         &self,
         mutation: &Mutation,
-        tests: &BTreeMap<String, (String, Vec<String>)>,
-        baseline_failures: &BTreeSet<TestId>,
+        tests: &Listing,
         recording: Option<&Path>,
     ) -> Result<Outcome, Failure> {
         let started = Instant::now();
@@ -800,25 +931,32 @@ impl Bench {
         let result = (|| {
             let without = self.impact(None)?;
             let with = recording.map(|path| self.impact(Some(path))).transpose()?;
-            let run = self.suite(Some(tests))?;
+            let selections: Vec<&Value> = std::iter::once(&without).chain(with.as_ref()).collect();
+            let run = self.suite(tests, &selections)?;
             Ok::<_, Failure>((without, with, run))
         })();
         // Back to HEAD whatever happened, so the next mutation starts clean.
         self.git(&["checkout", "-q", "--", "."])?;
         self.git(&["clean", "-fdq"])?;
         let (without, with, run) = result?;
-        let broken: BTreeSet<TestId> = run.failed.difference(baseline_failures).cloned().collect();
-        let check = |report: &Value| check(report, &broken);
         Ok(Outcome {
             name: mutation.name,
             category: mutation.category,
             file: mutation.file,
-            broken: broken.iter().map(|(b, n)| format!("{b} {n}")).collect(),
+            broken: Vec::new(),
+            broken_complete: run.complete,
             unbuilt: run.unbuilt,
-            invalid: broken.is_empty(),
-            without_recording: check(&without),
-            with_recording: with.as_ref().map(check),
+            not_run: run.not_run,
+            invalid: false,
+            without_recording: check(&without, &BTreeSet::new()),
+            with_recording: with.as_ref().map(|r| check(r, &BTreeSet::new())),
             seconds: started.elapsed().as_secs_f64(),
+            failed: run.failed,
+            reports: (without, with),
+        })
+        .map(|mut outcome| {
+            outcome.settle(&BTreeSet::new());
+            outcome
         })
     }
 

@@ -15,6 +15,7 @@ use std::time::Instant;
 use depgroups::GroupsFile;
 use serde::Deserialize;
 use serde_json::json;
+use support::shell::command_line;
 use support::{Exit, Failure, Located};
 
 pub use config::{Features, LaneSelection, LanesFile};
@@ -204,18 +205,12 @@ pub fn list(args: Vec<OsString>) -> Result<Exit, Failure> {
     if count {
         nextest::ensure(no_install)?;
     }
-    let mut rows = Vec::new();
-    for lane in &lanes.selections {
-        let tests = if count {
-            if !json {
-                eprintln!("counting tests in lane `{}`", lane.name);
-            }
-            Some(nextest::list(&root, &list_args(lane))?.len())
-        } else {
-            None
-        };
-        rows.push((lane, tests));
-    }
+    let counts = if count {
+        count_tests(&root, &lanes.selections)?
+    } else {
+        vec![None; lanes.selections.len()]
+    };
+    let rows: Vec<(&LaneSelection, Option<usize>)> = lanes.selections.iter().zip(counts).collect();
     if json {
         let lanes: Vec<_> = rows
             .iter()
@@ -275,11 +270,50 @@ pub fn list(args: Vec<OsString>) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-/// Arguments of `cargo nextest list` for a lane built from source.
-fn list_args(lane: &LaneSelection) -> Vec<String> {
-    let mut args = lane.build_args();
-    args.extend(["-E".to_owned(), lane.filterset.clone()]);
-    args
+/// The number of tests each lane selects, building as few times as possible: lanes that build
+/// alike share one build, and every lane with all features counts against the one
+/// `--workspace --all-features` build (what the full test run builds). A package's tests depend
+/// only on its own features, which are all on either way, and the lane's filterset names its
+/// packages, so the counts are the lane's own. Each lane's filterset is then counted against its
+/// build's binaries without cargo.
+fn count_tests(root: &Path, lanes: &[LaneSelection]) -> Result<Vec<Option<usize>>, Failure> {
+    let mut builds: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (index, lane) in lanes.iter().enumerate() {
+        let args = match lane.features {
+            Features::All => vec!["--workspace".to_owned(), "--all-features".to_owned()],
+            _ => lane.build_args(),
+        };
+        match builds.iter_mut().find(|(built, _)| *built == args) {
+            Some((_, members)) => members.push(index),
+            None => builds.push((args, vec![index])),
+        }
+    }
+    let scratch = std::env::temp_dir().join(format!("xtask-lanes-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| Failure::environment(format!("cannot create {}: {e}", scratch.display())))?;
+    let counted = (|| {
+        let mut counts = vec![None; lanes.len()];
+        for (number, (args, members)) in builds.iter().enumerate() {
+            let names: Vec<&str> = members.iter().map(|&i| lanes[i].name.as_str()).collect();
+            let words = ["cargo", "nextest", "list"]
+                .into_iter()
+                .chain(args.iter().map(String::as_str));
+            eprintln!(
+                "building the tests of lanes {} ({}/{}): {}",
+                names.join(", "),
+                number + 1,
+                builds.len(),
+                command_line(words)
+            );
+            let built = nextest::Built::new(root, args, &scratch, &number.to_string())?;
+            for &index in members {
+                counts[index] = Some(built.list(root, &lanes[index].filterset)?.len());
+            }
+        }
+        Ok(counts)
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    counted
 }
 
 /// A shard `M/N` of a lane, as nextest's `count:M/N`.
@@ -449,6 +483,10 @@ pub fn run_lane(
     // Count the whole lane first (not the shard): an empty lane is an error of its own.
     let mut list_args = source_args.clone();
     list_args.extend(filter_args.iter().cloned());
+    let words = ["cargo", "nextest", "list"]
+        .into_iter()
+        .chain(list_args.iter().map(String::as_str));
+    eprintln!("building lane `{}`: {}", lane.name, command_line(words));
     let selected = nextest::list(root, &list_args)?.len();
     if selected == 0 && !lane.allow_empty {
         return Err(Failure::check_failed(format!(

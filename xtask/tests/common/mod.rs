@@ -143,7 +143,8 @@ impl Fixture {
             .env("CARGO_TARGET_DIR", self.root().join("target"))
             .env("LANE_MARKERS", self.markers())
             .env("NO_COLOR", "1")
-            .env_remove("GITHUB_STEP_SUMMARY");
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("GITHUB_ACTIONS");
         command
     }
 

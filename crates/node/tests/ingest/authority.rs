@@ -305,3 +305,31 @@ fn a_history_line_over_its_limit_is_refused_without_reading_on() {
         "line 2 is 65537 bytes, over the 65536-byte limit",
     );
 }
+
+/// The node API and `--status` read without the lock while ingests commit and prune.
+#[test]
+fn slow_readers_racing_ingests_never_see_a_corrupt_store() {
+    let fx = Fixture::new();
+    let releases = chain(&fx, 12);
+    fx.install(&bytes(&releases[0]));
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut reads = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let status = fx
+                    .store
+                    .status()
+                    .unwrap_or_else(|e| panic!("read {reads}: {e}"));
+                assert!(status.current.is_some());
+                reads += 1;
+            }
+            reads
+        });
+        for release in &releases[1..] {
+            fx.install(&bytes(release));
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(reader.join().unwrap() > 0);
+    });
+}
