@@ -644,20 +644,7 @@ fn render(lines: &[Line]) -> String {
         ]
     }))
     .collect();
-    let widths: Vec<usize> = (0..8)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut text = String::new();
-    for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &w)| format!("{cell:<w$}"))
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-    }
-    text
+    super::aligned_table(&rows)
 }
 
 /// Our decision on one change, as a child process: the selected packages.

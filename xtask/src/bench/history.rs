@@ -790,15 +790,6 @@ fn table(
         line.push(why);
         lines.push(line);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
     let short: String = tip.chars().take(10).collect();
     let mut text = format!(
         "{repository} at {short}: {} first-parent commits, each against its first parent\nunits: {UNITS}\n",
@@ -812,15 +803,7 @@ fn table(
             info.lane.as_deref().unwrap_or("all")
         ));
     }
-    for line in &lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &w)| format!("{cell:<w$}"))
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-    }
+    text.push_str(&super::aligned_table(&lines));
     let percent = |x: f64| format!("{:.0}%", x * 100.0);
     text.push_str(&format!(
         "\ntotal over {} compared commits ({} ours failed, {} anchors failed):\n",
