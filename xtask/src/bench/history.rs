@@ -253,7 +253,13 @@ fn reason_class(reason: &str) -> &'static str {
     let name = path.rsplit('/').next().unwrap_or(path);
     if reason.contains("outside every package") {
         "outside-file"
-    } else if path.starts_with(".github/") {
+    } else if path.starts_with(".github/")
+        || path.ends_with(".yml:")
+        || path.ends_with(".yaml:")
+        || reason.contains(" is run by job `")
+    {
+        // A workflow verdict names the workflow file (`ci.yml: job ...`), or the script or
+        // local action a test job runs.
         "workflow"
     } else if name == "rust-toolchain" || name == "rust-toolchain.toml" {
         "toolchain"
@@ -925,6 +931,14 @@ mod tests {
                 "root-manifest",
             ),
             ("docs/x matches `docs/**` (lanes.toml): docs", "rule"),
+            (
+                "ci.yml: job `test` runs tests (step 4: `cargo nextest run` runs `cargo nextest`) and its steps changed",
+                "workflow",
+            ),
+            (
+                "scripts/test.sh is run by job `test` of ci.yml, which runs tests",
+                "workflow",
+            ),
         ];
         for (reason, class) in cases {
             assert_eq!(reason_class(reason), class, "{reason}");
