@@ -279,7 +279,7 @@ fn member(name: &str, extra_manifest: &str) -> String {
 /// core <- mid <- app              normal chain
 /// core <-(dev)- devuser <- top    a dev-dependency, then a normal one
 /// codegen <-(build)- gen <- genuser
-/// other: includes files from core/, assets/, generated/, shared_src/, docs/
+/// other: includes files from core/, assets/, generated/, common_src/, docs/
 /// lonely: nothing depends on it and it depends on nothing
 /// ua (license inherited from [workspace.package]), ub (own license)
 /// ```
@@ -305,7 +305,7 @@ pub fn standard() -> Vec<(String, String)> {
             "pub const GENERATED: u32 = 7;\n".into(),
         ),
         (
-            "shared_src/common.rs",
+            "common_src/common.rs",
             "pub fn common() -> u32 { 3 }\n".into(),
         ),
         ("schema/api.schema", "message Api {}\n".into()),
@@ -461,7 +461,7 @@ pub fn standard() -> Vec<(String, String)> {
              pub const COMPUTED: &str =\n    \
              include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../assets/computed.txt\"));\n\
              include!(\"../../../generated/consts.rs\");\n\n\
-             #[path = \"../../../shared_src/common.rs\"]\nmod common;\n\n\
+             #[path = \"../../../common_src/common.rs\"]\nmod common;\n\n\
              pub fn value() -> u32 { common::common() + GENERATED }\n"
                 .into(),
         ),
@@ -1104,7 +1104,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "path_attribute_module_outside_package",
         change: &[Write(
-            "shared_src/common.rs",
+            "common_src/common.rs",
             "pub fn common() -> u32 { 4 }\n",
         )],
         expect: Expect {
