@@ -314,10 +314,12 @@ fn slow_filterset_of_two_recorded_tests_runs_two_tests() {
     let _cd = sh.push_dir(&prepared.workdir);
     let target = prepared.manifest.parent().unwrap().join("target");
     let manifest = &prepared.manifest;
-    let run = cmd!(
+    // As a person would run it: not with the profile or settings of a nextest run this suite
+    // may itself be running under (`--profile ci` has no meaning in the scenario).
+    let run = scenario_repo::isolated(cmd!(
         sh,
         "cargo nextest run --manifest-path {manifest} --workspace -E {filterset}"
-    )
+    ))
     .env("CARGO_TARGET_DIR", &target)
     .env("NO_COLOR", "1")
     .env_remove("XTASK_WORKSPACE_ROOT")
