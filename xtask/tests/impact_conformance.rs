@@ -312,19 +312,16 @@ fn slow_filterset_of_two_recorded_tests_runs_two_tests() {
     );
     let sh = &prepared.repo.sh;
     let _cd = sh.push_dir(&prepared.workdir);
-    let target = prepared.manifest.parent().unwrap().join("target");
     let manifest = &prepared.manifest;
     // As a person would run it: not with the profile or settings of a nextest run this suite
     // may itself be running under (`--profile ci` has no meaning in the scenario).
-    let run = scenario_repo::isolated(cmd!(
-        sh,
-        "cargo nextest run --manifest-path {manifest} --workspace -E {filterset}"
-    ))
-    .env("CARGO_TARGET_DIR", &target)
-    .env("NO_COLOR", "1")
-    .env_remove("XTASK_WORKSPACE_ROOT")
-    .quiet()
-    .ignore_status()
+    let run = scenario_repo::in_scenario(
+        cmd!(
+            sh,
+            "cargo nextest run --manifest-path {manifest} --workspace -E {filterset}"
+        ),
+        manifest,
+    )
     .output()
     .expect("run cargo nextest");
     let stderr = String::from_utf8_lossy(&run.stderr);

@@ -19,6 +19,18 @@ pub fn isolated(command: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
     support::nested::isolated(command, xshell::Cmd::env_remove)
 }
 
+/// `command` run in the scenario workspace of `manifest` as a person would: isolated from an
+/// outer run, the scenario's own target directory, plain output, status left to the caller.
+pub fn in_scenario<'a>(command: xshell::Cmd<'a>, manifest: &Path) -> xshell::Cmd<'a> {
+    let target = manifest.parent().unwrap().join("target");
+    isolated(command)
+        .env("CARGO_TARGET_DIR", target)
+        .env("NO_COLOR", "1")
+        .env_remove("XTASK_WORKSPACE_ROOT")
+        .quiet()
+        .ignore_status()
+}
+
 /// A directory under the system temp dir, removed with everything in it on drop.
 pub struct TempDir(PathBuf);
 
@@ -204,16 +216,10 @@ impl Repo {
 
     /// Runs `xtask impact record` and returns what it did, whatever the outcome.
     pub fn record_output(&self, xtask: &Path, manifest: &Path) -> std::process::Output {
-        let target = manifest.parent().unwrap().join("target");
-        isolated(cmd!(
-            self.sh,
-            "{xtask} impact record --manifest-path {manifest}"
-        ))
-        .env("CARGO_TARGET_DIR", &target)
-        .env("NO_COLOR", "1")
-        .env_remove("XTASK_WORKSPACE_ROOT")
-        .quiet()
-        .ignore_status()
+        in_scenario(
+            cmd!(self.sh, "{xtask} impact record --manifest-path {manifest}"),
+            manifest,
+        )
         .output()
         .expect("run xtask impact record")
     }
