@@ -88,12 +88,12 @@ const MUTATIONS: &[Mutation] = &[
         ),
     ),
     m(
-        "workspace-excludes-release-props",
+        "workspace-excludes-node-api",
         MANIFEST,
         "Cargo.toml",
         Replace(
             "members = [\"xtask\", \"crates/*\"]",
-            "members = [\"xtask\", \"crates/*\"]\nexclude = [\"crates/release-props\"]",
+            "members = [\"xtask\", \"crates/*\"]\nexclude = [\"crates/node-api\"]",
         ),
     ),
     m(
