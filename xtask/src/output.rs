@@ -7,7 +7,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use support::{Failure, Located};
+use support::{Exit, Failure, Located};
 
 /// What became of stdout: `None` while writes succeed.
 static STDOUT_LOST: Mutex<Option<io::Error>> = Mutex::new(None);
@@ -154,7 +154,8 @@ fn escape_annotation(text: &str) -> String {
         .replace('\n', "%0A")
 }
 
-/// `--format human|json`, the choice every command with machine output offers: true for JSON.
+/// `--format human|json` as the bench's own parsers read it: true for JSON. (The other commands
+/// get it typed from `cli::FormatArg`.)
 pub fn json_format(value: impl AsRef<std::ffi::OsStr>) -> Result<bool, Failure> {
     match value.as_ref().to_str() {
         Some("json") => Ok(true),
@@ -163,6 +164,19 @@ pub fn json_format(value: impl AsRef<std::ffi::OsStr>) -> Result<bool, Failure> 
             "--format takes `human` or `json`, not `{}`",
             value.as_ref().to_string_lossy()
         ))),
+    }
+}
+
+/// Prints what the command line parser has to say: `--help` and `--version` on stdout (exit 0,
+/// ending quietly if the reader goes away), a usage error with its usage line on stderr (exit 2).
+pub fn report_command_line(err: &clap::Error) -> Exit {
+    let text = err.render();
+    if err.exit_code() == 0 {
+        print_out(format_args!("{text}"));
+        Exit::Success
+    } else {
+        print_err(format_args!("{text}"));
+        Exit::InvalidInput
     }
 }
 
