@@ -592,6 +592,75 @@ mod tests {
         "<!-- command reference: generated from xtask/src/cli.rs -->\n```text\n";
     const README_END: &str = "```\n<!-- end of command reference -->";
 
+    fn parse(words: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once("cargo xtask").chain(words.iter().copied()))
+            .unwrap_or_else(|e| panic!("{words:?}: {e}"))
+            .command
+    }
+
+    #[test]
+    fn what_ci_and_the_readme_type_parses_and_passes_the_rest_on_unchanged() {
+        let Command::Impact(ImpactArgs {
+            command: Some(ImpactCommand::Record(record)),
+            ..
+        }) = parse(&["impact", "record", "--", "--all-features"])
+        else {
+            panic!("not impact record")
+        };
+        assert_eq!(record.nextest_args, ["--all-features"]);
+
+        let Command::Lane(lane) = parse(&[
+            "lane",
+            "fast",
+            "--filter",
+            "test(/ingest/)",
+            "--",
+            "--no-capture",
+            "-E",
+            "all()",
+        ]) else {
+            panic!("not lane")
+        };
+        assert_eq!(lane.name, "fast");
+        assert_eq!(lane.filter.as_deref(), Some("test(/ingest/)"));
+        // Passed on as typed: `lanes::run` refuses `-E` there with a pointer to --filter.
+        assert_eq!(lane.nextest_args, ["--no-capture", "-E", "all()"]);
+
+        let Command::Test(test) = parse(&["test", "--affected", "--base", "origin/main"]) else {
+            panic!("not test")
+        };
+        assert_eq!(test.change.base.as_deref(), Some("origin/main"));
+
+        // The bench and the trace runner get every word after their name, flags included.
+        let Command::Bench(bench) = parse(&["bench", "all", "--quick", "--json", "out.json"])
+        else {
+            panic!("not bench")
+        };
+        assert_eq!(bench.args, ["all", "--quick", "--json", "out.json"]);
+        let Command::TraceRunner(runner) = parse(&[
+            "__trace-runner",
+            "/t/alpha-1",
+            "--exact",
+            "tests::a",
+            "--nocapture",
+            "--help",
+        ]) else {
+            panic!("not the trace runner")
+        };
+        assert_eq!(
+            runner.args,
+            ["/t/alpha-1", "--exact", "tests::a", "--nocapture", "--help"]
+        );
+
+        // A negative threshold reaches the range check instead of looking like a flag.
+        let err = Cli::try_parse_from(["cargo xtask", "federate", "--max-latency-ms-p95", "-1"])
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("max_latency_ms_p95 must be"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn tidy_every_flag_of_every_command_is_in_its_help() {
         let commands = commands();

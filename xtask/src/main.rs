@@ -97,7 +97,8 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Turns a lexopt error into a usage failure (exit 2).
+/// Turns a lexopt error into a usage failure (exit 2), for the bench, which parses the
+/// arguments `cli::BenchArgs` passes on itself.
 pub fn usage_error(err: lexopt::Error) -> Failure {
     Failure::invalid_input(format!("{err} (run `cargo xtask help` for usage)"))
 }
