@@ -3,10 +3,11 @@
 //! read a changed file that the decision selected neither whole binary nor test of.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use impact::Options;
 use impact::recording::{self, Recording};
-use impact::{Options, Report};
+use impact::replay::{Replayed, replay};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
@@ -22,37 +23,6 @@ struct Row {
     with_all: bool,
     misses: Vec<(String, String)>,
     misses_without: usize,
-}
-
-/// One commit decided against its parent: without a recording, and with it when one is given.
-pub struct Replayed {
-    pub without: Report,
-    pub with: Option<Report>,
-}
-
-/// Decides `parent..commit` with `base_options` (its own recording setting ignored), then again
-/// with `recording` (used whatever commit it was made at) when one is given.
-pub fn replay(
-    base_options: &Options,
-    parent: &str,
-    commit: &str,
-    recording: Option<&Path>,
-) -> Result<Replayed, Failure> {
-    let mut options = base_options.clone();
-    options.base = Some(parent.to_owned());
-    options.head = Some(commit.to_owned());
-    options.recording = None;
-    let without = impact::analyze(&options)?;
-    let with = match recording {
-        Some(path) => {
-            options.recording = Some(path.to_path_buf());
-            options.recording_explicit = true;
-            options.recording_any_commit = true;
-            Some(impact::analyze(&options)?)
-        }
-        None => None,
-    };
-    Ok(Replayed { without, with })
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {

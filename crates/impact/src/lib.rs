@@ -14,6 +14,7 @@ pub mod includes;
 pub mod manifest_diff;
 pub mod recording;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod workflows;
