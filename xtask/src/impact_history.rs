@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use impact::Options;
-use impact::recording::{self, Recording};
+use impact::recording::Recording;
 use impact::replay::{Replayed, replay};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
@@ -105,12 +105,12 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         rows.push(Row {
             commit: commit.chars().take(10).collect(),
             files: with.changed_files.len(),
-            without: recording::selected_binaries(&without).len(),
+            without: without.selected_binaries().len(),
             without_all: without.all,
-            with: recording::selected_binaries(&with).len(),
+            with: with.selected_binaries().len(),
             with_all: with.all,
-            misses: recording::misses(&with, &recording),
-            misses_without: recording::misses(&without, &recording).len(),
+            misses: with.misses(&recording),
+            misses_without: without.misses(&recording).len(),
         });
         eprint!(".");
     }

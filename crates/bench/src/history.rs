@@ -132,9 +132,9 @@ impl Ours {
     fn from(report: &Report) -> Ours {
         Ours {
             packages: report.packages.iter().map(|p| p.name.clone()).collect(),
-            binaries: recording::selected_binaries(report).len(),
-            binaries_in_head: recording::all_binaries(report).len(),
-            tests: recording::selected_tests(report).len(),
+            binaries: report.selected_binaries().len(),
+            binaries_in_head: report.all_binaries().len(),
+            tests: report.selected_tests().len(),
             all: report.all,
             all_reasons: report
                 .all_reasons
@@ -610,7 +610,7 @@ fn with_recording(
     })?;
     let recording = &usable.recording;
     let ours = Ours::from(report);
-    let binary_misses = recording::misses(report, recording);
+    let binary_misses = report.misses(recording);
     let mut lower_bound = bound.cloned().unwrap_or_default();
     let packages_of: BTreeMap<String, String> = report
         .graph

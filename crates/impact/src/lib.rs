@@ -7,6 +7,7 @@
 //! file reads), [`closure::affected`] (the dependency closure), and [`render`] (outputs).
 
 pub mod analyze;
+pub mod cache;
 pub mod closure;
 pub mod git;
 pub mod graph;
