@@ -44,7 +44,7 @@ fn preflight_reports_every_bad_file_at_once() {
     assert_eq!(run.code, 2, "{run}");
     for expected in [
         "manifests/providers/gcp.json:2:16:",
-        "manifests/kernel.toml:1:13: unclosed array",
+        "error[config::syntax]: manifests/kernel.toml:1:13: unclosed array",
         "lanes.toml:24:15: `allow-empty` must be `true` or `false`",
     ] {
         assert!(
@@ -68,7 +68,7 @@ fn preflight_reports_every_bad_file_at_once() {
     assert_eq!(run.code, 2, "{run}");
     for expected in [
         "\n::error file=manifests/providers/gcp.json,line=2,col=16::",
-        "\n::error file=manifests/kernel.toml,line=1,col=13::unclosed array",
+        "\n::error file=manifests/kernel.toml,line=1,col=13::[config::syntax] unclosed array",
         "\n::error file=lanes.toml,line=24,col=15::`allow-empty` must be `true` or `false`",
     ] {
         assert!(
