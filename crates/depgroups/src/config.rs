@@ -211,7 +211,7 @@ fn read(path: &Path, text: &str) -> Result<(Groups, Vec<Exception>), Vec<Located
     }
     let mut exceptions = Vec::new();
     if let Some(list) = top.get("exception") {
-        for table in doc.table_list(list, "`[[exception]]`") {
+        for table in doc.table_list(list, "an `[[exception]]` entry") {
             exceptions.extend(read_exception(&mut doc, table));
         }
     }

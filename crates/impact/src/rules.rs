@@ -185,7 +185,7 @@ impl Rules {
         }
         let mut rules = Vec::new();
         if let Some(list) = section.get("rules") {
-            for table in doc.table_list(list, "each of `rules`") {
+            for table in doc.table_list(list, "an `[[impact.rules]]` entry") {
                 rules.extend(read_rule(&mut doc, table));
             }
         }

@@ -578,7 +578,13 @@ fn validate_manifests_reports_every_broken_file() {
     // Every broken file is named; the gates file twice (no `[gates]`, an unsupported version).
     let named = |file: &str| problems.iter().filter(|p| p.contains(file)).count();
     assert_eq!(
-        ["hf.json", "gates.toml", "kernel.toml", "release-000001.json"].map(named),
+        [
+            "hf.json",
+            "gates.toml",
+            "kernel.toml",
+            "release-000001.json"
+        ]
+        .map(named),
         [1, 2, 1, 1],
         "{problems:#?}"
     );

@@ -571,6 +571,24 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_documented_in_the_readme_and_nothing_else_is() {
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+                .unwrap();
+        let table: Vec<&str> = readme
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `config::"))
+            .filter_map(|rest| rest.split_once('`'))
+            .map(|(name, _)| name)
+            .collect();
+        let codes: Vec<&str> = Code::ALL
+            .iter()
+            .map(|code| code.as_str().trim_start_matches("config::"))
+            .collect();
+        assert_eq!(table, codes, "README.md, \"Configuration diagnostics\"");
+    }
+
+    #[test]
     fn every_code_is_namespaced_and_unique() {
         let mut seen = std::collections::BTreeSet::new();
         for code in Code::ALL {
