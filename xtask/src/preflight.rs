@@ -171,9 +171,7 @@ fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
             let parsed = if kind == Some("json") {
                 support::json::parse::<serde_json::Value>(shown, &text).map(drop)
             } else {
-                toml::from_str::<toml::Table>(&text)
-                    .map(drop)
-                    .map_err(|e| Located::from_toml(shown, &text, &e))
+                support::config::Doc::parse(shown, &text).map(drop)
             };
             if let Err(located) = parsed {
                 diagnostics.push(located);

@@ -102,6 +102,8 @@ fn preflight_reports_every_configuration_problem_with_its_code() {
         "manifests/kernel.toml",
         "version = \"1\"\nfile = [\"manifests/gates.toml\"]\n",
     );
+    // Any other TOML under manifests/ is checked for syntax, with the same code.
+    fixture.write("manifests/notes.toml", "a = [1\n");
     let groups = std::fs::read_to_string(fixture.root().join("deps-groups.toml")).unwrap();
     let groups = format!("{groups}\n[[exception]]\nfrom = \"alpha\"\nto = 3\nreson = \"typo\"\n");
     fixture.write("deps-groups.toml", &groups);
@@ -123,6 +125,7 @@ fn preflight_reports_every_configuration_problem_with_its_code() {
          (help: did you mean `min_safety`?"
             .to_owned(),
         "error[config::wrong-type]: manifests/kernel.toml:1:11: ".to_owned(),
+        "error[config::syntax]: manifests/notes.toml:1:".to_owned(),
         "error[config::missing-key]: manifests/kernel.toml:1:1: ".to_owned(),
         "error[config::unknown-key]: manifests/kernel.toml:2:1: unknown key `file` in the kernel \
          manifest (help: did you mean `files`?"
