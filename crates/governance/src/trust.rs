@@ -134,7 +134,10 @@ impl TrustFile {
     /// reported (exit 2).
     pub fn load(path: &Path) -> Result<TrustFile, Failure> {
         let bytes = support::input::read_bounded(path, MAX_TRUST_FILE_BYTES, "trust file")
-            .map_err(|err| err.with_help("pass the path of a governance trust file (TOML)"))?;
+            .map_err(|err| {
+                err.with_code(Code::Unreadable)
+                    .with_help("pass the path of a governance trust file (TOML)")
+            })?;
         let text = String::from_utf8(bytes).map_err(|err| {
             support::Located::file(path, format!("trust file is not UTF-8 text: {err}"))
                 .with_code(Code::Unreadable)
@@ -431,5 +434,11 @@ mod tests {
         );
         let syntax = parse("version = 1\n[policy\n").unwrap_err();
         assert_eq!(syntax.located[0].code, Some(Code::Syntax));
+        let dir = tempfile::tempdir().unwrap();
+        let missing = TrustFile::load(&dir.path().join("trust.toml")).unwrap_err();
+        assert_eq!(missing.located[0].code, Some(Code::Unreadable));
+        std::fs::write(dir.path().join("latin1.toml"), b"version = 1 # \xe9\n").unwrap();
+        let binary = TrustFile::load(&dir.path().join("latin1.toml")).unwrap_err();
+        assert_eq!(binary.located[0].code, Some(Code::Unreadable));
     }
 }

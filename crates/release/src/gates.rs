@@ -104,7 +104,7 @@ impl GatePolicy {
     pub fn load(path: &Path) -> Result<GatePolicy, Vec<Located>> {
         let text =
             support::input::read_text(path, MAX_BYTES, "gate policy").map_err(|located| {
-                vec![located.with_help(
+                vec![located.with_code(Code::Unreadable).with_help(
                     "`manifests/gates.toml` holds the promotion gates; see README, Federation",
                 )]
             })?;
@@ -243,6 +243,15 @@ mod tests {
             .iter()
             .map(|p| format!("{} {}", p.location(), p.code.map_or("-", |c| c.as_str())))
             .collect()
+    }
+
+    #[test]
+    fn a_gates_file_that_cannot_be_read_is_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let problems = GatePolicy::load(&dir.path().join("gates.toml")).unwrap_err();
+        assert_eq!(problems[0].code, Some(Code::Unreadable), "{}", problems[0]);
+        let problems = crate::KernelManifest::load(&dir.path().join("kernel.toml")).unwrap_err();
+        assert_eq!(problems[0].code, Some(Code::Unreadable), "{}", problems[0]);
     }
 
     #[test]

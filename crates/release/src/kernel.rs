@@ -85,7 +85,7 @@ pub fn kernel_digest(entries: &[KernelEntry]) -> String {
 impl KernelManifest {
     pub fn load(path: &Path) -> Result<KernelManifest, Vec<Located>> {
         let text = support::input::read_text(path, MAX_BYTES, "kernel manifest")
-            .map_err(|located| vec![located])?;
+            .map_err(|located| vec![located.with_code(Code::Unreadable)])?;
         KernelManifest::parse(path, &text)
     }
 
