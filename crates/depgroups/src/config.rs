@@ -61,16 +61,17 @@ impl GroupsFile {
         GroupsFile::parse(path, text)
     }
 
-    /// Parses, then validates, reporting every problem at once.
+    /// Parses, then validates what was read even when part of it was malformed, reporting
+    /// every problem at once (only a syntax error stops before validation).
     pub fn parse(path: &Path, text: String) -> Result<GroupsFile, Failure> {
-        let (groups, exceptions) = read(path, &text).map_err(Failure::located)?;
+        let (shape, mut problems) = read(path, &text).map_err(Failure::from)?;
         let file = GroupsFile {
             path: path.to_path_buf(),
             text,
-            groups: groups.0,
-            exceptions,
+            groups: shape.groups,
+            exceptions: shape.exceptions,
         };
-        let problems = file.validate();
+        problems.extend(file.validate());
         if problems.is_empty() {
             Ok(file)
         } else {
@@ -189,12 +190,15 @@ impl GroupsFile {
     }
 }
 
-/// The `[groups.NAME]` tables by name.
-struct Groups(BTreeMap<String, Group>);
+/// What phase one could read: every group and every complete exception.
+struct Shape {
+    groups: BTreeMap<String, Group>,
+    exceptions: Vec<Exception>,
+}
 
-/// Phase one: the shape of the file (keys and types), every problem collected.
-fn read(path: &Path, text: &str) -> Result<(Groups, Vec<Exception>), Vec<Located>> {
-    let (mut doc, root) = Doc::parse(path, text).map_err(|located| vec![located])?;
+/// Phase one: the shape of the file (keys and types), with every problem found in it.
+fn read(path: &Path, text: &str) -> Result<(Shape, Vec<Located>), Located> {
+    let (mut doc, root) = Doc::parse(path, text)?;
     let mut top = doc.root(&root, "deps-groups.toml");
     let mut groups = BTreeMap::new();
     let example = "[groups.core]\nmembers = [\"crate\"]";
@@ -216,7 +220,8 @@ fn read(path: &Path, text: &str) -> Result<(Groups, Vec<Exception>), Vec<Located
         }
     }
     top.finish(&mut doc);
-    doc.finish((Groups(groups), exceptions))
+    let shape = Shape { groups, exceptions };
+    Ok((shape, doc.into_diagnostics()))
 }
 
 fn read_group(doc: &mut Doc<'_>, mut table: Table<'_, '_>) -> Group {
@@ -316,6 +321,20 @@ mod tests {
                 "did you mean `members`? group `core` takes `members`, `may-depend-on`, \
                  `reserved`, `description`"
             )
+        );
+    }
+
+    #[test]
+    fn shape_and_meaning_problems_are_reported_in_one_run() {
+        let text = "[groups.core]\nmembers = 3\nmay-depend-on = [\"nope\"]\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(
+            codes(&err),
+            [
+                "deps-groups.toml:2:11 config::wrong-type",
+                "deps-groups.toml:3:18 config::unknown-name",
+            ],
+            "{err}"
         );
     }
 
