@@ -54,15 +54,6 @@ impl Common<'_> {
     }
 }
 
-/// The next option value, as UTF-8 (for the bench's own parsers).
-pub fn string(parser: &mut lexopt::Parser) -> Result<String, Failure> {
-    parser
-        .value()
-        .map_err(crate::usage_error)?
-        .into_string()
-        .map_err(|v| Failure::invalid_input(format!("{} is not valid UTF-8", v.to_string_lossy())))
-}
-
 pub fn run(args: &ImpactArgs) -> Result<Exit, Failure> {
     let common = Common(&args.change);
     let format = args.format;

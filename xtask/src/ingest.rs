@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 use support::{Exit, Failure};
 
 use crate::cli::IngestArgs;
-use crate::output;
 
 /// Versioned shapes of `--format json`.
 const INGEST_SCHEMA: &str = "node-ingest/v1";
@@ -383,7 +382,7 @@ pub struct ProgressPrinter {
 impl ProgressPrinter {
     pub fn new() -> ProgressPrinter {
         ProgressPrinter {
-            plain: output::plain(),
+            plain: support::render::plain(),
             printed: Mutex::new(false),
         }
     }

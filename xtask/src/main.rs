@@ -43,7 +43,6 @@ use std::path::PathBuf;
 
 use clap::Parser as _;
 use cli::{Cli, Command, ImpactArgs, ImpactCommand};
-use support::Failure;
 
 fn main() {
     let exit = match Cli::try_parse() {
@@ -95,10 +94,4 @@ pub fn project_root() -> PathBuf {
         .parent()
         .expect("xtask lives one level below the root")
         .to_path_buf()
-}
-
-/// Turns a lexopt error into a usage failure (exit 2), for the bench, which parses the
-/// arguments `cli::BenchArgs` passes on itself.
-pub fn usage_error(err: lexopt::Error) -> Failure {
-    Failure::invalid_input(format!("{err} (run `cargo xtask help` for usage)"))
 }

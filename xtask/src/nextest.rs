@@ -207,19 +207,6 @@ pub fn run_with_env(
         .map_err(|e| Failure::environment(format!("cannot run `cargo nextest`: {e}")))
 }
 
-/// A nextest filterset string literal for an exact match (`=...`), escaping what must be.
-pub fn exact(value: &str) -> String {
-    let mut escaped = String::with_capacity(value.len() + 1);
-    escaped.push('=');
-    for c in value.chars() {
-        if matches!(c, ')' | ',' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 /// What a failed `cargo nextest` run means in this workspace's exit codes (README.md,
 /// "Commands"), with nextest's documented codes (`NextestExitCode`): failing tests, or a
 /// selection without tests, are a failed check (1); a workspace that does not build, a filterset,

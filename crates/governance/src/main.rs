@@ -117,10 +117,8 @@ fn main() -> ExitCode {
         } => verify(&manifest, &envelope, &trust, format == Format::Json),
     };
     let exit = result.unwrap_or_else(|failure| {
-        eprintln!("governance: {failure}");
-        for help in failure.located.iter().filter_map(|l| l.help.as_deref()) {
-            eprintln!("  help: {help}");
-        }
+        let style = support::render::Style::detect();
+        eprint!("{}", support::render::failure(&failure, &style));
         failure.exit
     });
     ExitCode::from(exit.code() as u8)
