@@ -11,8 +11,9 @@ use support::shell::command_line;
 use support::{Exit, Failure, Located};
 use walkdir::WalkDir;
 
-use crate::lanes::{self, NEXTEST_CONFIG};
 use crate::nextest;
+use lanes_config::NEXTEST_CONFIG;
+use lanes_config::release_lane::{MANIFEST, ReleaseLaneManifest};
 
 /// What a passing preflight checked.
 pub struct Report {
@@ -110,13 +111,13 @@ fn cmd_check(sh: &xshell::Shell, cargo: &str, packages: &[String]) -> xshell::Re
 
 /// Parses and validates every configuration and manifest file; returns how many were read.
 /// Every diagnostic from every file is collected before reporting.
-fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
+fn validate_files(root: &Path) -> Result<(usize, lanes_config::Lanes), Failure> {
     let mut diagnostics: Vec<Located> = Vec::new();
     let mut files = 0;
 
     // lanes.toml, and through it deps-groups.toml, .config/nextest.toml and the release-lane
     // manifest (checked against each other: groups, members, profiles).
-    let lanes = match lanes::load(root) {
+    let lanes = match lanes_config::load(root) {
         Ok(lanes) => Some(lanes),
         Err(failure) if failure.located.is_empty() => return Err(failure),
         Err(failure) => {
@@ -199,9 +200,9 @@ fn typed_loader(relative: &str) -> Option<Loader> {
         Some(|p| release::GatePolicy::load(p).map(drop))
     } else if relative == "manifests/kernel.toml" {
         Some(|p| release::KernelManifest::load(p).map(drop))
-    } else if relative == crate::release_lane::MANIFEST {
+    } else if relative == MANIFEST {
         Some(|p| {
-            crate::release_lane::ReleaseLaneManifest::load(p)
+            ReleaseLaneManifest::load(p)
                 .map(drop)
                 .map_err(|f| f.located)
         })

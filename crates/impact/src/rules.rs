@@ -10,7 +10,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use lanes_config::LanesFile;
 use support::Located;
 use toml::Spanned;
 
@@ -132,35 +132,6 @@ const DEFAULTS: &[(&[&str], &str, &str)] = &[
     (&[".vscode/**", ".idea/**"], "nothing", "editor settings"),
 ];
 
-#[derive(Deserialize)]
-struct LanesFile {
-    impact: Option<ImpactSection>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImpactSection {
-    defaults: Option<bool>,
-    #[serde(rename = "recording-max-age")]
-    recording_max_age: Option<Spanned<i64>>,
-    #[serde(rename = "inert-actions", default)]
-    inert_actions: Vec<Spanned<String>>,
-    #[serde(default)]
-    rules: Vec<Spanned<RawRule>>,
-}
-
-/// `{ paths = [..], packages = [..] }`, `{ paths = [..], affects = "nothing" | "all" }` or
-/// `{ paths = [..], also = [..] }`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    paths: Spanned<Vec<Spanned<String>>>,
-    packages: Option<Spanned<Vec<Spanned<String>>>>,
-    also: Option<Spanned<Vec<Spanned<String>>>>,
-    affects: Option<Spanned<String>>,
-    reason: Option<String>,
-}
-
 impl Rules {
     /// Only the shipped defaults.
     pub fn defaults() -> Rules {
@@ -172,11 +143,11 @@ impl Rules {
         }
     }
 
-    /// Parses the `[impact]` section of `lanes.toml` text (other sections are ignored), then
-    /// validates every rule, collecting every problem.
+    /// Reads `lanes.toml` text as [`LanesFile`] (the one type for the file: a problem anywhere
+    /// in it is reported), then validates every rule of its `[impact]` table, collecting every
+    /// problem.
     pub fn parse(path: &Path, text: &str) -> Result<Rules, Vec<Located>> {
-        let file: LanesFile =
-            toml::from_str(text).map_err(|e| vec![Located::from_toml(path, text, &e)])?;
+        let file = LanesFile::parse(path, text.to_owned()).map_err(|failure| failure.located)?;
         let Some(section) = file.impact else {
             return Ok(Rules::defaults());
         };

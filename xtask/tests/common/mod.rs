@@ -59,7 +59,7 @@ profile = "release"
 slow = true
 
 [impact]
-rules-belong-to = "impact analysis"
+recording-max-age = 20
 "#;
 
 const GROUPS: &str = r#"[groups.core]

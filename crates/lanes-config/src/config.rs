@@ -1,15 +1,17 @@
-//! `lanes.toml`: test lanes as data. Parsed with spans, then validated against
-//! `deps-groups.toml`, the workspace members and `.config/nextest.toml`; every problem found
-//! is reported at once, each pointing at `file:line:col`.
+//! `lanes.toml` as one type, [`LanesFile`], for every reader: the lanes (parsed with spans, then
+//! resolved against `deps-groups.toml`, the workspace members and `.config/nextest.toml` by
+//! [`resolve`]), `critical`, and the `[impact]` table impact analysis turns into rules. Every
+//! problem found is reported at once, each pointing at `file:line:col`.
 
 use std::path::{Path, PathBuf};
 
 use depgroups::GroupsFile;
+use serde::Deserialize;
 use support::{Failure, Located};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::fields::{Doc, in_file_order};
+use crate::fields::{Doc, Value, in_file_order};
 
 /// Tests whose name (last path segment) starts with `slow_`. A lane with `slow = false` and-s
 /// `not` this with its own filter.
@@ -51,7 +53,7 @@ pub struct Lane {
     pub tests_from: Option<Spanned<String>>,
 }
 
-/// The parsed file. `[impact]` belongs to impact analysis and is not read here.
+/// The parsed file.
 #[derive(Debug, Clone)]
 pub struct LanesFile {
     pub path: PathBuf,
@@ -59,6 +61,41 @@ pub struct LanesFile {
     /// Crates `cargo xtask preflight` compiles, in order.
     pub critical: Vec<Spanned<String>>,
     pub lanes: Vec<Lane>,
+    /// `[impact]` as written: impact analysis validates it into its rules.
+    pub impact: Option<ImpactSection>,
+}
+
+/// `[impact]`: how impact analysis maps files to what they affect (README.md, "Impact
+/// analysis").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactSection {
+    /// `false` drops the shipped default rules.
+    pub defaults: Option<bool>,
+    #[serde(rename = "recording-max-age")]
+    pub recording_max_age: Option<Spanned<i64>>,
+    #[serde(rename = "inert-actions", default)]
+    pub inert_actions: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub rules: Vec<Spanned<RawRule>>,
+}
+
+/// One rule as written: `{ paths = [..], packages = [..] }`, `{ paths = [..], affects =
+/// "nothing" | "all" }` or `{ paths = [..], also = [..] }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub paths: Spanned<Vec<Spanned<String>>>,
+    pub packages: Option<Spanned<Vec<Spanned<String>>>>,
+    pub also: Option<Spanned<Vec<Spanned<String>>>>,
+    pub affects: Option<Spanned<String>>,
+    pub reason: Option<String>,
+}
+
+/// The `[impact]` table alone, read by serde (its types above).
+#[derive(Deserialize)]
+struct ImpactOnly {
+    impact: Option<ImpactSection>,
 }
 
 impl LanesFile {
@@ -75,7 +112,6 @@ impl LanesFile {
     }
 
     /// Phase one: the shape of the file (keys, types), failing on any problem.
-    #[cfg(test)]
     pub fn parse(path: &Path, text: String) -> Result<LanesFile, Failure> {
         match LanesFile::parse_collecting(path, text)? {
             (file, diagnostics) if diagnostics.is_empty() => Ok(file),
@@ -83,7 +119,11 @@ impl LanesFile {
         }
     }
 
-    fn parse_collecting(path: &Path, text: String) -> Result<(LanesFile, Vec<Located>), Failure> {
+    /// Phase one, collecting: the file and every shape problem found in it.
+    pub fn parse_collecting(
+        path: &Path,
+        text: String,
+    ) -> Result<(LanesFile, Vec<Located>), Failure> {
         let (mut doc, root) = Doc::parse(path, &text)?;
         doc.reject_unknown_keys(root.get_ref(), TOP_KEYS, "lanes.toml");
         let mut critical = Vec::new();
@@ -91,26 +131,34 @@ impl LanesFile {
             critical = doc.string_list(value, "`critical`").unwrap_or_default();
         }
         let mut lanes = Vec::new();
-        match root.get_ref().get("lanes") {
-            None => doc.error(0..0, "no `[lanes.NAME]` tables", "define at least one lane"),
-            Some(value) => {
-                if let Some(table) = doc.table(value, "`lanes`") {
-                    for (name, value) in in_file_order(table) {
-                        let name = Spanned::new(name.span(), name.get_ref().to_string());
-                        if let Some(lane) = parse_lane(&mut doc, name, value) {
-                            lanes.push(lane);
-                        }
-                    }
+        // A file without lanes is a valid shape (impact analysis reads `[impact]` alone);
+        // running lanes needs one, which `crate::workspace::load` checks.
+        if let Some(value) = root.get_ref().get("lanes")
+            && let Some(table) = doc.table(value, "`lanes`")
+        {
+            for (name, value) in in_file_order(table) {
+                let name = Spanned::new(name.span(), name.get_ref().to_string());
+                if let Some(lane) = parse_lane(&mut doc, name, value) {
+                    lanes.push(lane);
                 }
             }
         }
+        let mut diagnostics = doc.diagnostics;
+        let impact = match toml::from_str::<ImpactOnly>(&text) {
+            Ok(only) => only.impact,
+            Err(e) => {
+                diagnostics.push(Located::from_toml(path, &text, &e));
+                None
+            }
+        };
         let file = LanesFile {
             path: path.to_path_buf(),
             text: text.clone(),
             critical,
             lanes,
+            impact,
         };
-        Ok((file, doc.diagnostics))
+        Ok((file, diagnostics))
     }
 
     pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Located {
@@ -118,11 +166,7 @@ impl LanesFile {
     }
 }
 
-fn parse_lane(
-    doc: &mut Doc<'_>,
-    name: Spanned<String>,
-    value: &super::fields::Value<'_>,
-) -> Option<Lane> {
+fn parse_lane(doc: &mut Doc<'_>, name: Spanned<String>, value: &Value<'_>) -> Option<Lane> {
     let context = format!("lane `{}`", name.get_ref());
     let table = doc.table(value, &context)?;
     doc.reject_unknown_keys(table, LANE_KEYS, &context);
@@ -437,9 +481,31 @@ mod tests {
     }
 
     #[test]
-    fn the_impact_table_is_left_to_impact_analysis() {
-        let file = parse("[lanes.fast]\n[impact]\nanything = { goes = 1 }\n").unwrap();
+    fn the_impact_table_is_read_into_the_same_type() {
+        let file = parse(
+            "[lanes.fast]\n[impact]\nrecording-max-age = 7\nrules = [{ paths = [\"docs/**\"], affects = \"nothing\" }]\n",
+        )
+        .unwrap();
         assert_eq!(file.lanes.len(), 1);
+        let impact = file.impact.expect("an [impact] table");
+        assert_eq!(impact.recording_max_age.map(|a| *a.get_ref()), Some(7));
+        assert_eq!(impact.rules.len(), 1);
+        // Nothing but `[impact]` is a valid file for impact analysis.
+        assert!(
+            parse("[impact]\ndefaults = false\n")
+                .unwrap()
+                .lanes
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_unknown_impact_key_is_located_with_the_lanes_problems() {
+        let failure =
+            parse("[lanes.fast]\nslow = 1\n[impact]\nanything = { goes = 1 }\n").unwrap_err();
+        let locations: Vec<String> = failure.located.iter().map(|l| l.location()).collect();
+        assert_eq!(locations, ["lanes.toml:2:8", "lanes.toml:4:1"], "{failure}");
+        assert!(failure.located[1].message.contains("anything"), "{failure}");
     }
 
     #[test]
