@@ -1,12 +1,12 @@
 //! `lanes.toml` as one type, [`LanesFile`], for every reader: the lanes (parsed with spans, then
 //! resolved against `deps-groups.toml`, the workspace members and `.config/nextest.toml` by
-//! [`resolve`]), `critical`, and the `[impact]` table impact analysis turns into rules. Every
-//! problem found is reported at once, each pointing at `file:line:col`.
+//! [`resolve`]) and `critical`; impact analysis reads the file through it too and turns its
+//! `[impact]` table into rules (`impact::rules`). Every problem found is reported at once, each
+//! pointing at `file:line:col`.
 
 use std::path::{Path, PathBuf};
 
 use depgroups::GroupsFile;
-use serde::Deserialize;
 use support::{Failure, Located};
 use toml::Spanned;
 use toml::de::DeValue;
@@ -61,41 +61,6 @@ pub struct LanesFile {
     /// Crates `cargo xtask preflight` compiles, in order.
     pub critical: Vec<Spanned<String>>,
     pub lanes: Vec<Lane>,
-    /// `[impact]` as written: impact analysis validates it into its rules.
-    pub impact: Option<ImpactSection>,
-}
-
-/// `[impact]`: how impact analysis maps files to what they affect (README.md, "Impact
-/// analysis").
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImpactSection {
-    /// `false` drops the shipped default rules.
-    pub defaults: Option<bool>,
-    #[serde(rename = "recording-max-age")]
-    pub recording_max_age: Option<Spanned<i64>>,
-    #[serde(rename = "inert-actions", default)]
-    pub inert_actions: Vec<Spanned<String>>,
-    #[serde(default)]
-    pub rules: Vec<Spanned<RawRule>>,
-}
-
-/// One rule as written: `{ paths = [..], packages = [..] }`, `{ paths = [..], affects =
-/// "nothing" | "all" }` or `{ paths = [..], also = [..] }`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRule {
-    pub paths: Spanned<Vec<Spanned<String>>>,
-    pub packages: Option<Spanned<Vec<Spanned<String>>>>,
-    pub also: Option<Spanned<Vec<Spanned<String>>>>,
-    pub affects: Option<Spanned<String>>,
-    pub reason: Option<String>,
-}
-
-/// The `[impact]` table alone, read by serde (its types above).
-#[derive(Deserialize)]
-struct ImpactOnly {
-    impact: Option<ImpactSection>,
 }
 
 impl LanesFile {
@@ -143,22 +108,13 @@ impl LanesFile {
                 }
             }
         }
-        let mut diagnostics = doc.diagnostics;
-        let impact = match toml::from_str::<ImpactOnly>(&text) {
-            Ok(only) => only.impact,
-            Err(e) => {
-                diagnostics.push(Located::from_toml(path, &text, &e));
-                None
-            }
-        };
         let file = LanesFile {
             path: path.to_path_buf(),
             text: text.clone(),
             critical,
             lanes,
-            impact,
         };
-        Ok((file, diagnostics))
+        Ok((file, doc.diagnostics))
     }
 
     pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Located {
@@ -481,31 +437,15 @@ mod tests {
     }
 
     #[test]
-    fn the_impact_table_is_read_into_the_same_type() {
-        let file = parse(
-            "[lanes.fast]\n[impact]\nrecording-max-age = 7\nrules = [{ paths = [\"docs/**\"], affects = \"nothing\" }]\n",
-        )
-        .unwrap();
+    fn the_impact_table_is_left_to_impact_analysis_and_a_file_of_it_alone_is_valid() {
+        let file = parse("[lanes.fast]\n[impact]\nanything = { goes = 1 }\n").unwrap();
         assert_eq!(file.lanes.len(), 1);
-        let impact = file.impact.expect("an [impact] table");
-        assert_eq!(impact.recording_max_age.map(|a| *a.get_ref()), Some(7));
-        assert_eq!(impact.rules.len(), 1);
-        // Nothing but `[impact]` is a valid file for impact analysis.
         assert!(
             parse("[impact]\ndefaults = false\n")
                 .unwrap()
                 .lanes
                 .is_empty()
         );
-    }
-
-    #[test]
-    fn an_unknown_impact_key_is_located_with_the_lanes_problems() {
-        let failure =
-            parse("[lanes.fast]\nslow = 1\n[impact]\nanything = { goes = 1 }\n").unwrap_err();
-        let locations: Vec<String> = failure.located.iter().map(|l| l.location()).collect();
-        assert_eq!(locations, ["lanes.toml:2:8", "lanes.toml:4:1"], "{failure}");
-        assert!(failure.located[1].message.contains("anything"), "{failure}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Test lanes as data: `lanes.toml` ([`LanesFile`], the one type every reader uses: lanes,
-//! preflight, the release lane and impact analysis's `[impact]` rules), the release-lane
+//! preflight, the release lane, and impact analysis before it reads its `[impact]` rules), the release-lane
 //! manifest ([`ReleaseLaneManifest`]), and each lane resolved against its workspace into a
 //! [`LaneSelection`]: the packages to build and one effective filterset,
 //! `(lane filter) & (package terms) & (exact tests) & not slow`. Terms are and-ed, never
@@ -17,7 +17,7 @@ pub mod fields;
 pub mod release_lane;
 pub mod workspace;
 
-pub use config::{Features, ImpactSection, Lane, LaneSelection, LanesFile, RawRule, resolve};
+pub use config::{Features, Lane, LaneSelection, LanesFile, resolve};
 pub use release_lane::ReleaseLaneManifest;
 pub use workspace::{Lanes, Workspace, load, nextest_profiles, selection};
 
