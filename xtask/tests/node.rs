@@ -569,6 +569,7 @@ fn the_node_policy_outlives_the_flags_that_set_it() {
     );
     assert_eq!(
         json(&out)["policy"],
-        serde_json::json!({"require_signature": false, "require_artifacts": false})
+        serde_json::json!({"require_signature": false, "require_artifacts": false,
+            "require_provenance": false, "require_tests": false})
     );
 }

@@ -12,6 +12,7 @@
 //! - [`policy`]: the node's own policy file (signatures, artifacts), applied to every ingest.
 
 pub mod artifacts;
+pub mod audit;
 pub mod error;
 pub mod hash;
 pub mod history;
@@ -24,6 +25,6 @@ pub use error::IngestError;
 pub use history::{Action, HistoryEntry, UnitRef};
 pub use store::{
     IngestOptions, IngestOutcome, IngestRequest, InstallReport, InstallStep, InstalledRelease,
-    NodePolicy, NodeStatus, NodeStore, ReleaseRef, SignatureVerifier, UnitCheck, UnitStatus,
-    VerificationRecord,
+    NodePolicy, NodeStatus, NodeStore, ReleaseRef, SignatureVerifier, StatementRecord,
+    StatementRejection, UnitCheck, UnitStatus, VerificationRecord, VerifiedStatement,
 };

@@ -72,6 +72,44 @@ pub trait SignatureVerifier {
     /// `Ok(key_id)` when `envelope` is a valid signature of `manifest_bytes` by a trusted key;
     /// `Err(reason)` otherwise (unknown key, bad signature, payload mismatch, unparsable envelope).
     fn verify(&self, manifest_bytes: &[u8], envelope: &[u8]) -> Result<String, String>;
+
+    /// A signed in-toto statement (a DSSE envelope): its payload and the builder keys whose
+    /// signatures over it verify. At least one builder signature is required.
+    fn verify_statement(&self, envelope: &[u8]) -> Result<VerifiedStatement, StatementRejection>;
+}
+
+/// A statement whose envelope verified: the payload as signed and who signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedStatement {
+    pub payload: Vec<u8>,
+    /// Builder key ids with a valid signature.
+    pub builders: Vec<String>,
+}
+
+/// Why a statement envelope does not count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementRejection {
+    /// Not an envelope of an in-toto statement.
+    Malformed(String),
+    /// Signatures that verify, but none by a key holding the builder role.
+    NotBuilderSigned(String),
+    /// No signature verifies by a trusted key (unknown key, bad signature, unsigned).
+    Rejected(String),
+}
+
+/// A statement ingest verified, as the history records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRecord {
+    /// `https://slsa.dev/provenance/v1` or `https://in-toto.io/attestation/test-result/v0.1`.
+    pub predicate_type: String,
+    /// `sha256:` of the envelope's bytes.
+    pub envelope: String,
+    /// Builder key ids whose signatures verified.
+    pub signed_by: Vec<String>,
+    /// For a test result: how many tests passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests_passed: Option<usize>,
 }
 
 /// What this node demands of a release beyond the always-on checks (kept in the node's
@@ -82,6 +120,11 @@ pub struct NodePolicy {
     pub require_signature: bool,
     /// Refuse releases whose unit artifacts are not all present in the artifacts directory.
     pub require_artifacts: bool,
+    /// Refuse releases without a provenance statement about them signed by a builder key.
+    pub require_provenance: bool,
+    /// Refuse releases without a PASSED test-result statement for their source commit and
+    /// kernel digest signed by a builder key.
+    pub require_tests: bool,
 }
 
 /// The release on offer.
@@ -95,6 +138,9 @@ pub struct IngestRequest<'a> {
     pub signature: Option<&'a [u8]>,
     /// Where unit artifacts are mirrored locally (see [`crate::artifacts`]).
     pub artifacts_dir: Option<&'a Path>,
+    /// Signed in-toto statements (DSSE envelopes) offered with the release: its provenance,
+    /// the test result of its source commit.
+    pub statements: &'a [Vec<u8>],
 }
 
 /// A point in an install, reported to [`IngestOptions::observer`] as it is reached.
@@ -171,6 +217,8 @@ pub struct InstallReport {
     /// The release that was current before, if any.
     pub replaced: Option<ReleaseRef>,
     pub signed_by: Option<String>,
+    /// The statements verified with the release.
+    pub statements: Vec<StatementRecord>,
     pub units: Vec<UnitCheck>,
     pub warm: Vec<ReleaseRef>,
     pub history_index: u64,
@@ -222,6 +270,9 @@ pub struct VerificationRecord {
     pub verified_at: String,
     pub signed_by: Option<String>,
     pub units: Vec<UnitCheck>,
+    /// The statements verified with the release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<StatementRecord>,
 }
 
 /// A release kept in the store, every file of it checked against its history line.
@@ -430,6 +481,7 @@ impl NodeStore {
             verified_at: time::format_rfc3339(now),
             signed_by: checked.signed_by.clone(),
             units: checked.units.clone(),
+            statements: checked.statements.clone(),
         };
 
         let record_json = serde_json::to_vec_pretty(&record).expect("records serialize");
@@ -452,6 +504,7 @@ impl NodeStore {
                 .collect(),
             record: sha256_digest(&record_json),
             signature: request.signature.map(sha256_digest),
+            statements: checked.statements.clone(),
         };
         let line = history::encode(&entry);
         if line.text.len() > history::MAX_LINE_BYTES {
@@ -574,6 +627,7 @@ impl NodeStore {
             rollback_of: offered.rollback_of.clone(),
             replaced: loaded.current.as_ref().map(InstalledRelease::release_ref),
             signed_by: checked.signed_by,
+            statements: checked.statements,
             units: checked.units,
             warm,
             history_index: index as u64,

@@ -490,6 +490,8 @@ mod tests {
             carry_forward: false,
             artifacts: ArtifactLocator::default(),
             now: 0,
+            kernel_digest: None,
+            source: None,
         })
         .unwrap()
         .release
