@@ -555,11 +555,12 @@ pub fn check_test_result(
             commit: source.commit.clone(),
         });
     }
+    // A run on a dirty tree is no evidence about the commit: its subject says so.
     let has = |algorithm: &str, value: &str| {
-        statement
-            .subject
-            .iter()
-            .any(|s| s.digest.get(algorithm).map(String::as_str) == Some(value))
+        statement.subject.iter().any(|s| {
+            s.digest.get(algorithm).map(String::as_str) == Some(value)
+                && s.annotations.get("dirty") != Some(&Value::Bool(true))
+        })
     };
     if !has("gitCommit", &source.commit) || !has("sha256", hex_of(kernel)) {
         return Err(AttestationProblem::TestSubject {
@@ -584,9 +585,14 @@ fn subject_names(statement: &Statement) -> Vec<String> {
         .iter()
         .map(|s| {
             let digests: Vec<String> = s.digest.iter().map(|(a, h)| format!("{a}:{h}")).collect();
+            let dirty = if s.annotations.get("dirty") == Some(&Value::Bool(true)) {
+                " (dirty)"
+            } else {
+                ""
+            };
             match &s.name {
-                Some(name) => format!("{name} {}", digests.join(" ")),
-                None => digests.join(" "),
+                Some(name) => format!("{name} {}{dirty}", digests.join(" ")),
+                None => format!("{}{dirty}", digests.join(" ")),
             }
         })
         .collect()
