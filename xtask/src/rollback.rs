@@ -142,8 +142,17 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
     let rollback = chain::rollback_release(target, latest, now, expires_in_days);
 
     let path = dir.join(chain::release_file_name(rollback.release_seq));
+    let name = |release: &ReleaseManifest| chain::release_file_name(release.release_seq);
+    let provenance = release::attest::rollback_provenance_statement(
+        &rollback,
+        &name(&rollback),
+        (target, &name(target)),
+        (latest, &name(latest)),
+    )
+    .to_bytes();
     if !args.dry_run {
-        crate::output::report_stale(chain::publish(&dir, &rollback)?.removed_stale);
+        let published = chain::publish_with(&dir, &rollback, &[("provenance", &provenance)])?;
+        crate::output::report_stale(published.removed_stale);
     }
     if json {
         let summary = json!({

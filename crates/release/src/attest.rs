@@ -37,6 +37,10 @@ pub const TEST_RESULT_PREDICATE: &str = "https://in-toto.io/attestation/test-res
 pub const FEDERATE_BUILD_TYPE: &str = "urn:model-release:federate:v1";
 /// `builder.id` of `cargo xtask federate`.
 pub const FEDERATE_BUILDER_ID: &str = "urn:model-release:builder:cargo-xtask-federate";
+/// `buildType` of a rollback release.
+pub const ROLLBACK_BUILD_TYPE: &str = "urn:model-release:rollback:v1";
+/// `builder.id` of `cargo xtask rollback`.
+pub const ROLLBACK_BUILDER_ID: &str = "urn:model-release:builder:cargo-xtask-rollback";
 /// The largest statement read (a provenance lists a few hundred inputs at most).
 pub const MAX_BYTES: u64 = 4 << 20;
 
@@ -204,6 +208,70 @@ pub fn provenance_statement(
                 .annotate("input", "kernel-file")
         }));
     }
+    dependencies.extend(recorded_inputs(release));
+    let provider_files: Map<String, Value> = providers
+        .iter()
+        .map(|(provider, file)| (provider.clone(), Value::from(file.name.as_str())))
+        .collect();
+    let external_parameters = json!({
+        "gates": {
+            "file": inputs.gates.as_ref().map(|g| g.name.as_str()),
+            "thresholds": release.gates,
+            "policy_digest": release.policy_digest,
+            "expires_after_days": inputs.expires_after_days,
+        },
+        "providers": provider_files,
+        "carry_forward": inputs.carry_forward,
+        "previous_release": release.previous_release,
+    });
+    provenance_of(
+        release,
+        file_name,
+        FEDERATE_BUILD_TYPE,
+        FEDERATE_BUILDER_ID,
+        external_parameters,
+        dependencies,
+    )
+}
+
+/// The provenance of a rollback release (`cargo xtask rollback`): built from the release whose
+/// units it restores (`target`) on top of the newest release (`latest`), both by file name and
+/// digest; the kernel, source and training inputs it carries are the target's.
+pub fn rollback_provenance_statement(
+    rollback: &ReleaseManifest,
+    file_name: &str,
+    target: (&ReleaseManifest, &str),
+    latest: (&ReleaseManifest, &str),
+) -> Statement {
+    let release_descriptor = |(release, name): (&ReleaseManifest, &str), input: &str| {
+        ResourceDescriptor::named(name, "sha256", hex_of(&release.digest))
+            .annotate("input", input)
+            .annotate("release_seq", release.release_seq)
+    };
+    let mut dependencies = vec![
+        release_descriptor(target, "restored-release"),
+        release_descriptor(latest, "previous-release"),
+    ];
+    dependencies.extend(recorded_inputs(rollback));
+    let external_parameters = json!({
+        "rollback_of": rollback.rollback_of,
+        "previous_release": rollback.previous_release,
+        "expires": rollback.expires,
+    });
+    provenance_of(
+        rollback,
+        file_name,
+        ROLLBACK_BUILD_TYPE,
+        ROLLBACK_BUILDER_ID,
+        external_parameters,
+        dependencies,
+    )
+}
+
+/// What a release itself records about its inputs, as descriptors: the kernel digest, the
+/// source commit, and per unit its datasets, training configuration and training code.
+fn recorded_inputs(release: &ReleaseManifest) -> Vec<ResourceDescriptor> {
+    let mut dependencies = Vec::new();
     if let Some(kernel) = &release.kernel_digest {
         dependencies.push(
             ResourceDescriptor::named("kernel", "sha256", hex_of(kernel))
@@ -248,30 +316,26 @@ pub fn provenance_statement(
             ));
         }
     }
-    let provider_files: Map<String, Value> = providers
-        .iter()
-        .map(|(provider, file)| (provider.clone(), Value::from(file.name.as_str())))
-        .collect();
-    let external_parameters = json!({
-        "gates": {
-            "file": inputs.gates.as_ref().map(|g| g.name.as_str()),
-            "thresholds": release.gates,
-            "policy_digest": release.policy_digest,
-            "expires_after_days": inputs.expires_after_days,
-        },
-        "providers": provider_files,
-        "carry_forward": inputs.carry_forward,
-        "previous_release": release.previous_release,
-    });
+    dependencies
+}
+
+fn provenance_of(
+    release: &ReleaseManifest,
+    file_name: &str,
+    build_type: &str,
+    builder_id: &str,
+    external_parameters: Value,
+    resolved_dependencies: Vec<ResourceDescriptor>,
+) -> Statement {
     let provenance = Provenance {
         build_definition: BuildDefinition {
-            build_type: FEDERATE_BUILD_TYPE.to_owned(),
+            build_type: build_type.to_owned(),
             external_parameters,
-            resolved_dependencies: dependencies,
+            resolved_dependencies,
         },
         run_details: RunDetails {
             builder: Builder {
-                id: FEDERATE_BUILDER_ID.to_owned(),
+                id: builder_id.to_owned(),
             },
             metadata: BuildMetadata {
                 started_on: release.generated_at.clone(),
@@ -611,4 +675,69 @@ pub fn provenance_path(release_path: &Path) -> std::path::PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     release_path.with_file_name(format!("{stem}.provenance.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::rollback_release;
+    use crate::manifest::tests::sample;
+
+    fn inputs() -> FederationInputs {
+        FederationInputs {
+            providers: vec![("hf".into(), InputFile::of_bytes("hf.json", b"{}"))],
+            gates: Some(InputFile::of_bytes("gates.toml", b"")),
+            kernel: None,
+            carry_forward: false,
+            expires_after_days: 30,
+        }
+    }
+
+    #[test]
+    fn a_provenance_vouches_for_its_release_only_and_reads_back() {
+        let release = sample();
+        let statement = provenance_statement(&release, "release-000001.json", &inputs());
+        let text = String::from_utf8(statement.to_bytes()).unwrap();
+        let back = Statement::parse(Path::new("p.json"), &text).unwrap();
+        assert_eq!(back.to_bytes(), statement.to_bytes());
+        check_provenance(&back, &release).unwrap();
+        assert_eq!(
+            statement.subject[0].digest["sha256"],
+            release.digest.trim_start_matches("sha256:")
+        );
+        let mut other = release.clone();
+        other.release_seq = 2;
+        other.seal();
+        assert_eq!(
+            check_provenance(&back, &other).unwrap_err().kind(),
+            "provenance-subject-mismatch"
+        );
+        assert_eq!(
+            check_test_result(&back, &release).unwrap_err().kind(),
+            "statement-malformed",
+            "a provenance is no test result"
+        );
+    }
+
+    #[test]
+    fn a_rollback_has_its_own_provenance_naming_the_releases_it_was_built_from() {
+        let first = sample();
+        let mut second = first.clone();
+        second.release_seq = 2;
+        second.previous_release = Some(first.digest.clone());
+        second.seal();
+        let rollback = rollback_release(&first, &second, 86_400, 30);
+        let statement = rollback_provenance_statement(
+            &rollback,
+            "release-000003.json",
+            (&first, "release-000001.json"),
+            (&second, "release-000002.json"),
+        );
+        check_provenance(&statement, &rollback).unwrap();
+        let provenance = statement.provenance().unwrap();
+        assert_eq!(provenance.build_definition.build_type, ROLLBACK_BUILD_TYPE);
+        let restored = &provenance.build_definition.resolved_dependencies[0];
+        assert_eq!(restored.name.as_deref(), Some("release-000001.json"));
+        assert_eq!(restored.digest["sha256"], hex_of(&first.digest));
+    }
 }
