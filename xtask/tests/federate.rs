@@ -441,6 +441,25 @@ fn original_flags_keep_working() {
         fused["gates"],
         json!({"min_quality": 0.75, "min_safety": 0.95, "max_latency_ms_p95": 250, "max_cost_per_1k_tokens": 1.5})
     );
+    // The provenance goes next to the output, about it, without a gate policy file.
+    let provenance: Value = serde_json::from_str(
+        &fs::read_to_string(ws.path().join("out/nested/fused.provenance.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(provenance["subject"][0]["name"], "fused.json");
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            provenance["subject"][0]["digest"]["sha256"]
+                .as_str()
+                .unwrap()
+        ),
+        fused["digest"].as_str().unwrap()
+    );
+    assert_eq!(
+        provenance["predicate"]["buildDefinition"]["externalParameters"]["gates"]["file"],
+        Value::Null
+    );
 
     // Threshold flags: a value exactly at the threshold passes, just beyond fails.
     let at = [&args[..], &["--max-latency-ms-p95", "140"]].concat();
