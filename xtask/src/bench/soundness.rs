@@ -100,7 +100,7 @@ const MUTATIONS: &[Mutation] = &[
         "readme-loses-the-test-command",
         RUNTIME,
         "README.md",
-        Replace(
+        ReplaceAll(
             "cargo nextest run --workspace --all-features",
             "cargo nextest run --workspace",
         ),
