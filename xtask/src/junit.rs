@@ -1,13 +1,14 @@
 //! The test outcomes in a JUnit file as cargo-nextest writes it: which tests passed and which
-//! failed, by `binary-id test-name`. Only `<testcase>` elements and their `<failure>` and
-//! `<error>` children are read; nextest escapes `<` in captured output, so no test's output
-//! can pass for an element.
+//! failed, as `(binary id, test name)` (`classname`, `name`). Only `<testcase>` elements and
+//! their `<failure>` and `<error>` children are read; nextest escapes `<` in captured output,
+//! so no test's output can pass for an element. The release lane's test-result statement and
+//! `cargo xtask bench soundness` both read JUnit through here.
 
-/// Tests by `binary-id test-name`, in file order.
+/// Tests as `(binary id, test name)`, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcomes {
-    pub passed: Vec<String>,
-    pub failed: Vec<String>,
+    pub passed: Vec<(String, String)>,
+    pub failed: Vec<(String, String)>,
 }
 
 /// Reads every `<testcase>` of `text`.
@@ -20,10 +21,9 @@ pub fn outcomes(text: &str) -> Outcomes {
             break;
         };
         let tag = &rest[..tag_end];
-        let name = format!(
-            "{} {}",
+        let name = (
             attribute(tag, "classname").unwrap_or_default(),
-            attribute(tag, "name").unwrap_or_default()
+            attribute(tag, "name").unwrap_or_default(),
         );
         let failed = if tag.ends_with('/') {
             false
@@ -77,14 +77,15 @@ mod tests {
         <testcase name="smoke_&quot;q&quot;" classname="alpha::smoke" time="0.1"/>
     </testsuite>
 </testsuites>"#;
+        let id = |binary: &str, name: &str| (binary.to_owned(), name.to_owned());
         assert_eq!(
             outcomes(text),
             Outcomes {
                 passed: vec![
-                    "alpha tests::doubles".into(),
-                    "alpha::smoke smoke_\"q\"".into()
+                    id("alpha", "tests::doubles"),
+                    id("alpha::smoke", "smoke_\"q\"")
                 ],
-                failed: vec!["alpha tests::breaks".into()],
+                failed: vec![id("alpha", "tests::breaks")],
             }
         );
     }

@@ -460,8 +460,8 @@ fn write_test_result(
         source,
         kernel_digest,
         configuration: release::attest::InputFile::of_bytes(MANIFEST, manifest.text.as_bytes()),
-        passed: outcomes.passed,
-        failed: outcomes.failed,
+        passed: outcomes.passed.iter().map(shown_test).collect(),
+        failed: outcomes.failed.iter().map(shown_test).collect(),
     });
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)
@@ -470,6 +470,11 @@ fn write_test_result(
     support::atomic::write_atomic(out, &statement.to_bytes())
         .map_err(|err| Failure::environment(format!("writing {}: {err}", out.display())))?;
     Ok(format!("test result: {}", out.display()))
+}
+
+/// `binary-id test-name`, as nextest prints a test.
+fn shown_test((binary, name): &(String, String)) -> String {
+    format!("{binary} {name}")
 }
 
 /// `cargo xtask <args>`, quoted for pasting.
