@@ -195,13 +195,11 @@ fn evidence_of(
             source,
             outcome: verifier.verify_statement(&bytes),
         },
-        (true, None) => StatementEvidence::Checked {
+        (true, None) => StatementEvidence::Unchecked {
             source,
-            outcome: Err(node::StatementRejection::Rejected(
-                "signatures not checked: pass --trusted-keys FILE (xtask built with \
-                 `--features signing`)"
-                    .into(),
-            )),
+            why: "its signatures were not checked: pass --trusted-keys FILE (xtask built with \
+                  `--features signing`)"
+                .into(),
         },
         (false, _) => StatementEvidence::Unverified {
             source,

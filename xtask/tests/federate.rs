@@ -1356,3 +1356,76 @@ fn control_characters_in_artifact_ids_are_printed_escaped() {
         text(&failed.stderr)
     );
 }
+
+#[test]
+fn the_committed_example_audits_with_its_provenance_and_names_what_an_unsigned_release_lacks() {
+    let root = repo_root();
+    let audit = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("audit-release")
+            .args(args)
+            .current_dir(&root)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = audit(&[
+        "--release",
+        "manifests/releases/release-000001.json",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&out, 1);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<(&str, bool, Option<&str>)> = doc["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["link"].as_str().unwrap(),
+                l["ok"] == true,
+                l["kind"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("source commit", true, None),
+            ("release lane", false, Some("test-result-missing")),
+            ("kernel digest", true, None),
+            ("provenance", false, Some("statement-unsigned")),
+            ("unit aws", true, None),
+            ("unit gcp", true, None),
+            ("unit hf", true, None),
+            ("approvals", false, Some("signature-missing")),
+        ],
+        "{}",
+        text(&out.stdout)
+    );
+    // The bare provenance found next to the release is about it: only its signature is missing.
+    let provenance = doc["links"][3]["detail"].as_str().unwrap();
+    assert!(provenance.contains("about this release"), "{provenance}");
+
+    // An envelope this run cannot check is named as such, never taken on trust.
+    let dir = tempfile::tempdir().unwrap();
+    let envelope = dir.path().join("provenance.dsse.json");
+    fs::write(
+        &envelope,
+        r#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#,
+    )
+    .unwrap();
+    let out = audit(&[
+        "--release",
+        "manifests/releases/release-000001.json",
+        "--statement",
+        envelope.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 1);
+    assert!(
+        text(&out.stderr).contains("provenance.dsse.json (no-verifier)"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -29,6 +29,9 @@ pub enum StatementEvidence {
         payload: Vec<u8>,
         why: String,
     },
+    /// An envelope that could not be checked at all (no verifier in this build or no trusted
+    /// keys given).
+    Unchecked { source: String, why: String },
     /// Verified by the node at install (its history line records it).
     Recorded(StatementRecord),
 }
@@ -95,6 +98,11 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
     for item in &evidence.statements {
         match item {
             StatementEvidence::Recorded(record) => recorded.push(record),
+            StatementEvidence::Unchecked { source, why } => links.push(Link::broken(
+                format!("statement {source}"),
+                "no-verifier",
+                why.clone(),
+            )),
             StatementEvidence::Checked { source, outcome } => match outcome {
                 Ok(verified) => match parse(&verified.payload) {
                     Ok(statement) => read.push(Read {
