@@ -3,10 +3,11 @@
 //! read a changed file that the decision selected neither whole binary nor test of.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use impact::recording::{self, Recording};
-use impact::{Options, Report};
+use impact::Options;
+use impact::recording::Recording;
+use impact::replay::{Replayed, replay};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
@@ -22,37 +23,6 @@ struct Row {
     with_all: bool,
     misses: Vec<(String, String)>,
     misses_without: usize,
-}
-
-/// One commit decided against its parent: without a recording, and with it when one is given.
-pub struct Replayed {
-    pub without: Report,
-    pub with: Option<Report>,
-}
-
-/// Decides `parent..commit` with `base_options` (its own recording setting ignored), then again
-/// with `recording` (used whatever commit it was made at) when one is given.
-pub fn replay(
-    base_options: &Options,
-    parent: &str,
-    commit: &str,
-    recording: Option<&Path>,
-) -> Result<Replayed, Failure> {
-    let mut options = base_options.clone();
-    options.base = Some(parent.to_owned());
-    options.head = Some(commit.to_owned());
-    options.recording = None;
-    let without = impact::analyze(&options)?;
-    let with = match recording {
-        Some(path) => {
-            options.recording = Some(path.to_path_buf());
-            options.recording_explicit = true;
-            options.recording_any_commit = true;
-            Some(impact::analyze(&options)?)
-        }
-        None => None,
-    };
-    Ok(Replayed { without, with })
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
@@ -135,12 +105,12 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         rows.push(Row {
             commit: commit.chars().take(10).collect(),
             files: with.changed_files.len(),
-            without: recording::selected_binaries(&without).len(),
+            without: without.selected_binaries().len(),
             without_all: without.all,
-            with: recording::selected_binaries(&with).len(),
+            with: with.selected_binaries().len(),
             with_all: with.all,
-            misses: recording::misses(&with, &recording),
-            misses_without: recording::misses(&without, &recording).len(),
+            misses: with.misses(&recording),
+            misses_without: without.misses(&recording).len(),
         });
         eprint!(".");
     }

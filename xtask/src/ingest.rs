@@ -20,8 +20,6 @@ use node::{
 use serde_json::{Value, json};
 use support::{Exit, Failure};
 
-use crate::output;
-
 const USAGE: &str = "\
 usage: cargo xtask ingest --release FILE --node-dir DIR [--artifacts DIR] [--signature FILE]
                           [--statement FILE]... [--trusted-keys FILE] [--require-signature]
@@ -485,7 +483,7 @@ pub struct ProgressPrinter {
 impl ProgressPrinter {
     pub fn new() -> ProgressPrinter {
         ProgressPrinter {
-            plain: output::plain(),
+            plain: support::render::plain(),
             printed: Mutex::new(false),
         }
     }

@@ -30,7 +30,6 @@ mod impact;
 mod impact_history;
 mod impact_record;
 mod ingest;
-mod junit;
 mod kernel;
 mod lanes;
 mod nextest;

@@ -125,6 +125,14 @@ fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
         }
     };
     files += 3;
+    // `[impact]` in lanes.toml belongs to impact analysis, which reads it on every decision;
+    // a mistake in it fails here first, next to every other configuration problem.
+    let lanes_path = root.join(lanes::LANES_FILE);
+    if let Ok(text) = std::fs::read_to_string(&lanes_path)
+        && let Err(problems) = impact::rules::Rules::parse(&lanes_path, &text)
+    {
+        diagnostics.extend(problems);
+    }
     if !root.join(NEXTEST_CONFIG).exists() {
         diagnostics.push(
             Located::file(root.join(NEXTEST_CONFIG), "missing nextest configuration").with_help(
@@ -163,9 +171,7 @@ fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
             let parsed = if kind == Some("json") {
                 support::json::parse::<serde_json::Value>(shown, &text).map(drop)
             } else {
-                toml::from_str::<toml::Table>(&text)
-                    .map(drop)
-                    .map_err(|e| Located::from_toml(shown, &text, &e))
+                support::config::Doc::parse(shown, &text).map(drop)
             };
             if let Err(located) = parsed {
                 diagnostics.push(located);

@@ -176,8 +176,8 @@ impl ReleaseLaneManifest {
             .map(|e| {
                 format!(
                     "(binary_id({}) & test({}))",
-                    nextest::exact(e.binary_id.get_ref()),
-                    nextest::exact(e.name.get_ref())
+                    support::shell::filterset_exact(e.binary_id.get_ref()),
+                    support::shell::filterset_exact(e.name.get_ref())
                 )
             })
             .collect();
@@ -455,7 +455,7 @@ fn write_test_result(
         return Ok("no test-result statement: kernel files missing".to_owned());
     };
     let text = support::input::read_text(junit, 256 << 20, "JUnit report")?;
-    let outcomes = crate::junit::outcomes(&text);
+    let outcomes = support::junit::outcomes(&text);
     let statement = release::attest::test_result_statement(&release::attest::LaneRun {
         source,
         kernel_digest,

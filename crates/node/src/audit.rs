@@ -12,7 +12,8 @@ use release::ReleaseManifest;
 use release::attest::{self, Statement};
 
 use crate::history::HistoryEntry;
-use crate::store::{StatementRecord, StatementRejection, VerifiedStatement};
+use crate::record::StatementRecord;
+use crate::request::{StatementRejection, VerifiedStatement};
 
 /// A statement as the auditor has it.
 #[derive(Debug, Clone)]

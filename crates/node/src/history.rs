@@ -57,7 +57,7 @@ pub struct HistoryEntry {
     pub signature: Option<String>,
     /// The signed statements (provenance, test result) ingest verified for this release.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub statements: Vec<crate::store::StatementRecord>,
+    pub statements: Vec<crate::record::StatementRecord>,
 }
 
 /// Which artifact a unit is: two units are the same artifact when all four agree.

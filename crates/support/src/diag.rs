@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::config::Code;
 use crate::exit::Exit;
 
 /// A problem in a file the user wrote: what, where (file:line:col) and how to fix it.
@@ -16,6 +17,9 @@ pub struct Located {
     pub line_col: Option<(usize, usize)>,
     pub message: String,
     pub help: Option<String>,
+    /// What kind of configuration problem this is, when it is one (README.md, "Configuration
+    /// diagnostics"); front ends print it and tests match on it.
+    pub code: Option<Code>,
     /// Text and byte range, kept so a front end can show the offending line.
     source: Option<Box<(String, std::ops::Range<usize>)>>,
 }
@@ -28,6 +32,7 @@ impl Located {
             line_col: None,
             message: message.into(),
             help: None,
+            code: None,
             source: None,
         }
     }
@@ -46,6 +51,7 @@ impl Located {
             line_col: Some(line_col(text, start)),
             message: message.into(),
             help: None,
+            code: None,
             source: Some(Box::new((text.to_owned(), start..start + len))),
         }
     }
@@ -89,6 +95,11 @@ impl Located {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = Some(code);
         self
     }
 

@@ -2,6 +2,9 @@
 //!
 //! - [`exit`]: the one place where exit codes get their meaning.
 //! - [`diag`]: errors that point at `file:line:col` in the text the user wrote.
+//! - [`render`]: how every binary prints them (terminal, plain, GitHub Actions annotations).
+//! - [`config`]: TOML configuration parsed once with spans, then validated collecting every
+//!   problem, each with a stable code.
 //! - [`atomic`]: writes that leave either the old file or the new one, never a partial one.
 //! - [`input`]: input files read with a size limit.
 //! - [`json`]: strict JSON reading (no BOM, no duplicate keys), located errors.
@@ -9,13 +12,17 @@
 //! - [`text`]: control characters in text from files escaped before printing.
 //! - [`nested`]: what an outer cargo or nextest run must not pass on to one started inside it.
 //! - [`shell`]: commands printed so they can be pasted into a shell.
+//! - [`junit`]: which tests passed and failed in a JUnit report as cargo-nextest writes it.
 
 pub mod atomic;
+pub mod config;
 pub mod diag;
 pub mod exit;
 pub mod input;
 pub mod json;
+pub mod junit;
 pub mod nested;
+pub mod render;
 pub mod shell;
 pub mod stdout;
 pub mod text;

@@ -2,7 +2,7 @@
 //! failed, as `(binary id, test name)` (`classname`, `name`). Only `<testcase>` elements and
 //! their `<failure>` and `<error>` children are read; nextest escapes `<` in captured output,
 //! so no test's output can pass for an element. The release lane's test-result statement and
-//! `cargo xtask bench soundness` both read JUnit through here.
+//! the soundness bench both read JUnit through here.
 
 /// Tests as `(binary id, test name)`, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
