@@ -22,10 +22,12 @@ use support::{Exit, Failure};
 
 const USAGE: &str = "\
 usage: cargo xtask ingest --release FILE --node-dir DIR [--artifacts DIR] [--signature FILE]
-                          [--trusted-keys FILE] [--require-signature] [--require-artifacts] [--allow-replaced-units]
-                          [--jobs N] [--format json]
+                          [--statement FILE]... [--trusted-keys FILE] [--require-signature]
+                          [--require-artifacts] [--require-provenance] [--require-tests]
+                          [--allow-replaced-units] [--jobs N] [--format json]
        cargo xtask ingest --status --node-dir DIR [--format json]
        cargo xtask ingest --set-policy --node-dir DIR [--require-signature] [--require-artifacts]
+                          [--require-provenance] [--require-tests]
 
 Verifies, in order: manifest digest, signature (when required or given), release_seq above the
 installed one, expiry, unit policy and mix-and-match, then each unit's artifact (size and sha256)
@@ -34,7 +36,10 @@ atomically under the node's lock. The node's policy (DIR/policy.json) is written
 install from --require-signature/--require-artifacts (requiring signatures if that install was
 signed) and applies to every later ingest; the flags only add to it. --set-policy replaces it
 with exactly the flags given. Signatures (DSSE envelopes, ed25519) are checked against
---trusted-keys, which needs xtask built with the `signing` feature:
+--trusted-keys, which needs xtask built with the `signing` feature. Each --statement is a DSSE
+envelope of an in-toto statement signed by a `builder` key (`governance attest`): the release's
+provenance, or the PASSED test result of its source commit; --require-provenance and
+--require-tests make them mandatory (README.md, section Provenance):
   cargo run -p xtask --features signing -- ingest --trusted-keys trust.toml ...
 
 exit codes: 0 installed or already current, 1 refused, 2 invalid input, 3 environment (node
@@ -50,9 +55,12 @@ struct Args {
     node_dir: Option<PathBuf>,
     artifacts: Option<PathBuf>,
     signature: Option<PathBuf>,
+    statements: Vec<PathBuf>,
     trusted_keys: Option<PathBuf>,
     require_signature: bool,
     require_artifacts: bool,
+    require_provenance: bool,
+    require_tests: bool,
     allow_replaced_units: bool,
     jobs: usize,
     status: bool,
@@ -77,6 +85,9 @@ fn parse_lexopt(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
             Long("trusted-keys") => parsed.trusted_keys = Some(parser.value()?.into()),
             Long("require-signature") => parsed.require_signature = true,
             Long("require-artifacts") => parsed.require_artifacts = true,
+            Long("require-provenance") => parsed.require_provenance = true,
+            Long("require-tests") => parsed.require_tests = true,
+            Long("statement") => parsed.statements.push(parser.value()?.into()),
             Long("allow-replaced-units") => parsed.allow_replaced_units = true,
             Long("jobs") | Short('j') => parsed.jobs = parser.value()?.parse()?,
             Long("status") => parsed.status = true,
@@ -129,6 +140,11 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
         )?),
         None => None,
     };
+    let statements = args
+        .statements
+        .iter()
+        .map(|path| support::input::read_bounded(path, MAX_SIGNATURE_BYTES, "statement envelope"))
+        .collect::<Result<Vec<_>, _>>()?;
     let verifier = match &args.trusted_keys {
         Some(path) => Some(load_verifier(path)?),
         None => None,
@@ -136,10 +152,7 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
     let progress = ProgressPrinter::new();
     let report = |p: Progress<'_>| progress.report(p);
     let options = IngestOptions {
-        policy: NodePolicy {
-            require_signature: args.require_signature,
-            require_artifacts: args.require_artifacts,
-        },
+        policy: policy_of(args),
         allow_replaced_units: args.allow_replaced_units,
         verifier: verifier.as_deref(),
         jobs: args.jobs,
@@ -152,6 +165,7 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
             manifest_path: Some(release),
             signature: signature.as_deref(),
             artifacts_dir: args.artifacts.as_deref(),
+            statements: &statements,
         },
         &options,
     );
@@ -198,7 +212,7 @@ fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<
 
 /// The trusted keys and approval policy that signatures are checked against.
 #[cfg(feature = "signing")]
-fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
+pub(crate) fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
     let trust = governance::TrustFile::load(path)?;
     Ok(Box::new(governance::Verifier::new(trust)))
 }
@@ -206,7 +220,7 @@ fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failur
 /// Signature checks (ed25519) live in the enterprise governance crate, which a default build
 /// of this core front end does not compile.
 #[cfg(not(feature = "signing"))]
-fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
+pub(crate) fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
     Err(Failure::environment(format!(
         "--trusted-keys {}: this xtask was built without signature checks; rerun as \
          `cargo run -p xtask --features signing -- ingest ...`",
@@ -267,6 +281,13 @@ fn describe_outcome(store: &NodeStore, outcome: &IngestOutcome) -> String {
             if let Some(key) = &report.signed_by {
                 lines.push(format!("  signed by {key}"));
             }
+            for statement in &report.statements {
+                lines.push(format!(
+                    "  statement {} verified, signed by builder {}",
+                    statement.predicate_type,
+                    statement.signed_by.join(", ")
+                ));
+            }
             for unit in &report.units {
                 let status = serde_json::to_value(unit.status).expect("statuses serialize");
                 lines.push(format!(
@@ -287,20 +308,28 @@ fn describe_outcome(store: &NodeStore, outcome: &IngestOutcome) -> String {
     }
 }
 
+fn policy_of(args: &Args) -> NodePolicy {
+    NodePolicy {
+        require_signature: args.require_signature,
+        require_artifacts: args.require_artifacts,
+        require_provenance: args.require_provenance,
+        require_tests: args.require_tests,
+    }
+}
+
 fn describe_policy(policy: NodePolicy) -> String {
     let yes_no = |on: bool| if on { "required" } else { "not required" };
     format!(
-        "signatures {}, artifacts {}",
+        "signatures {}, artifacts {}, provenance {}, test result {}",
         yes_no(policy.require_signature),
-        yes_no(policy.require_artifacts)
+        yes_no(policy.require_artifacts),
+        yes_no(policy.require_provenance),
+        yes_no(policy.require_tests)
     )
 }
 
 fn set_policy(store: &NodeStore, args: &Args) -> Result<Exit, Failure> {
-    let policy = NodePolicy {
-        require_signature: args.require_signature,
-        require_artifacts: args.require_artifacts,
-    };
+    let policy = policy_of(args);
     store
         .set_policy(policy)
         .map_err(|err| failure_of(err, store.dir()))?;

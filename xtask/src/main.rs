@@ -22,6 +22,7 @@ macro_rules! eprintln {
     ($($arg:tt)*) => { $crate::output::print_err(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+mod audit_release;
 mod bench;
 mod deps;
 mod federate;
@@ -60,6 +61,7 @@ commands:
   kernel                list or check the kernel manifest
   ingest                install a release into a node directory
   rollback              publish a rollback release
+  audit-release         the chain of a release: source, tests, kernel, provenance, units, approvals, node
   bench all|impact|artifacts|history|soundness  rerunnable measurements, printed as a table
 
 exit codes: 0 success, 1 a check failed, 2 invalid input or usage, 3 environment failure
@@ -92,6 +94,7 @@ fn main() {
         Some("kernel") => kernel::run(args),
         Some("ingest") => ingest::run(args),
         Some("rollback") => rollback::run(args),
+        Some("audit-release") => audit_release::run(args),
         Some("bench") => bench::run(args),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");

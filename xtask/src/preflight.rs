@@ -200,6 +200,16 @@ fn typed_loader(relative: &str) -> Option<Loader> {
     };
     if in_dir("manifests/providers/", ".json") {
         Some(|p| release::ProviderManifest::load(p).map(drop))
+    } else if in_dir("manifests/releases/", ".dsse.json") {
+        // A signed statement next to a release: governance checks its signatures.
+        Some(|p| read_json(p).map(drop))
+    } else if in_dir("manifests/releases/", ".json") && is_attachment(relative) {
+        Some(|p| {
+            let text = read_json(p)?;
+            release::attest::Statement::parse(p, &text)
+                .map(drop)
+                .map_err(|l| vec![l])
+        })
     } else if in_dir("manifests/releases/", ".json") {
         Some(|p| release::ReleaseManifest::load(p).map(drop))
     } else if relative == "manifests/gates.toml" {
@@ -215,6 +225,22 @@ fn typed_loader(relative: &str) -> Option<Loader> {
     } else {
         None
     }
+}
+
+/// A release's attachment (`release-000001.provenance.json`), not a release.
+fn is_attachment(relative: &str) -> bool {
+    relative
+        .rsplit('/')
+        .next()
+        .is_some_and(release::chain::is_release_attachment)
+}
+
+/// A JSON file read strictly; its text.
+fn read_json(path: &Path) -> Result<String, Vec<Located>> {
+    let text = support::input::read_text(path, release::attest::MAX_BYTES, "statement")
+        .map_err(|l| vec![l])?;
+    support::json::parse::<serde_json::Value>(path, &text).map_err(|l| vec![l])?;
+    Ok(text)
 }
 
 /// Loaders see absolute paths; diagnostics read better relative to the workspace root.

@@ -261,14 +261,74 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
             message: Some(format!("missing release-lane tests: {}", names.join(", "))),
         });
     }
-    let count = lanes::run_lane(root, &lane, &Source::Build, None, &run_ignored)?;
     let junit = lanes
         .workspace
         .target_directory
         .join("nextest")
         .join(&lane.profile)
         .join("junit.xml");
-    Ok(format!("{count} tests passed; JUnit: {}", junit.display()))
+    // A JUnit file of an earlier run must not stand for this one.
+    let _ = std::fs::remove_file(&junit);
+    let ran = lanes::run_lane(root, &lane, &Source::Build, None, &run_ignored);
+    let statement = write_test_result(
+        root,
+        &manifest,
+        &junit,
+        &lanes.workspace.target_directory.join(TEST_RESULT_FILE),
+    );
+    let count = ran?;
+    Ok(format!(
+        "{count} tests passed; JUnit: {}; {}",
+        junit.display(),
+        statement?
+    ))
+}
+
+/// Where the release lane writes its test-result statement, under the target directory.
+pub const TEST_RESULT_FILE: &str = "release-lane/test-result.json";
+
+/// The in-toto test-result statement of this run (README.md, section Provenance): subject the
+/// source commit and the kernel digest, the release-lane manifest as configuration, every test
+/// by name from the JUnit file. Written whether the tests passed or not; a workspace that is
+/// not a clean git checkout, or has no kernel manifest, gets no statement (said in the detail).
+fn write_test_result(
+    root: &Path,
+    manifest: &ReleaseLaneManifest,
+    junit: &Path,
+    out: &Path,
+) -> Result<String, Failure> {
+    let Some(source) = release::source::of_checkout(root).map_err(Failure::environment)? else {
+        return Ok("no test-result statement: not a git checkout".to_owned());
+    };
+    let kernel_path = root.join(release::repo::KERNEL_FILE);
+    if !kernel_path.is_file() {
+        return Ok("no test-result statement: no kernel manifest".to_owned());
+    }
+    let kernel = release::KernelManifest::load(&kernel_path).map_err(Failure::located)?;
+    let Some(kernel_digest) = kernel.inspect(root).map_err(Failure::from)?.digest() else {
+        return Ok("no test-result statement: kernel files missing".to_owned());
+    };
+    let text = support::input::read_text(junit, 256 << 20, "JUnit report")?;
+    let outcomes = support::junit::outcomes(&text);
+    let statement = release::attest::test_result_statement(&release::attest::LaneRun {
+        source,
+        kernel_digest,
+        configuration: release::attest::InputFile::of_bytes(MANIFEST, manifest.text.as_bytes()),
+        passed: outcomes.passed.iter().map(shown_test).collect(),
+        failed: outcomes.failed.iter().map(shown_test).collect(),
+    });
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|err| Failure::environment(format!("{}: {err}", parent.display())))?;
+    }
+    support::atomic::write_atomic(out, &statement.to_bytes())
+        .map_err(|err| Failure::environment(format!("writing {}: {err}", out.display())))?;
+    Ok(format!("test result: {}", out.display()))
+}
+
+/// `binary-id test-name`, as nextest prints a test.
+fn shown_test((binary, name): &(String, String)) -> String {
+    format!("{binary} {name}")
 }
 
 /// `cargo xtask <args>`, quoted for pasting.

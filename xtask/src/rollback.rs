@@ -104,8 +104,19 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
     let (latest, target, rollback) = (plan.rolls_back, plan.restores, &plan.release);
 
     let path = dir.join(chain::release_file_name(rollback.release_seq));
+    let name = |release: &release::manifest::ReleaseManifest| {
+        chain::release_file_name(release.release_seq)
+    };
+    let provenance = release::attest::rollback_provenance_statement(
+        rollback,
+        &name(rollback),
+        (target, &name(target)),
+        (latest, &name(latest)),
+    )
+    .to_bytes();
     if !args.dry_run {
-        crate::output::report_stale(chain::publish(&dir, rollback)?.removed_stale);
+        let published = chain::publish_with(&dir, rollback, &[("provenance", &provenance)])?;
+        crate::output::report_stale(published.removed_stale);
     }
     if json {
         let summary = json!({

@@ -5,6 +5,9 @@
 //! governance sign --manifest FILE --secret-key FILE --keyid ID --envelope FILE
 //!                                                          create the envelope, or add an approval
 //! governance verify --manifest FILE --envelope FILE --trust FILE [--format json]
+//! governance attest --statement FILE --secret-key FILE --keyid ID --envelope FILE
+//!                                                          sign an in-toto statement (DSSE)
+//! governance verify-statement --envelope FILE --trust FILE [--format json]
 //! ```
 //!
 //! Exit codes: 0 ok (verify: approved), 1 not approved, 2 invalid input or usage, 3 environment.
@@ -28,7 +31,9 @@ const SECRET_KEY_BYTES: u64 = 1024;
 const USAGE: &str = "usage:
   governance keygen --secret-key FILE
   governance sign --manifest FILE --secret-key FILE --keyid ID --envelope FILE
-  governance verify --manifest FILE --envelope FILE --trust FILE [--format json]";
+  governance verify --manifest FILE --envelope FILE --trust FILE [--format json]
+  governance attest --statement FILE --secret-key FILE --keyid ID --envelope FILE
+  governance verify-statement --envelope FILE --trust FILE [--format json]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
@@ -38,6 +43,8 @@ fn main() -> ExitCode {
         Some("keygen") => keygen(rest),
         Some("sign") => sign(rest),
         Some("verify") => verify(rest),
+        Some("attest") => attest(rest),
+        Some("verify-statement") => verify_statement(rest),
         Some("--help" | "-h") => {
             println!("{USAGE}");
             Ok(Exit::Success)
@@ -129,10 +136,7 @@ fn sign(args: Vec<OsString>) -> Result<Exit, Failure> {
     let envelope_path = required(envelope_path, "envelope")?;
 
     let manifest_bytes = read(&manifest, "release manifest", MAX_MANIFEST_BYTES)?;
-    let secret_text =
-        String::from_utf8(read(&secret, "secret key", SECRET_KEY_BYTES)?).unwrap_or_default();
-    let key = signing_key_from_hex(&secret_text)
-        .map_err(|why| Located::file(&secret, format!("not a secret key: {why}")))?;
+    let key = load_secret(&secret)?;
 
     let envelope = if envelope_path.exists() {
         let bytes = read(&envelope_path, "signature envelope", MAX_SIGNATURE_BYTES)?;
@@ -165,22 +169,116 @@ fn sign(args: Vec<OsString>) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
+/// Signs an in-toto statement as a DSSE envelope (`application/vnd.in-toto+json`), or adds a
+/// signature to the envelope already there. The statement is read as Statement v1 first, so
+/// nothing else is signed as one.
+fn attest(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let [statement, secret, keyid, envelope_path] = <[_; 4]>::try_from(parse_options(
+        args,
+        &["statement", "secret-key", "keyid", "envelope"],
+    )?)
+    .unwrap();
+    let statement = required(statement, "statement")?;
+    let secret = required(secret, "secret-key")?;
+    let keyid = required(keyid, "keyid")?.to_string_lossy().into_owned();
+    let envelope_path = required(envelope_path, "envelope")?;
+    let bytes = read(&statement, "statement", release::attest::MAX_BYTES)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|err| Located::file(&statement, format!("statement is not UTF-8 text: {err}")))?;
+    release::attest::Statement::parse(&statement, text)?;
+    let key = load_secret(&secret)?;
+    let envelope = if envelope_path.exists() {
+        let existing = read(&envelope_path, "statement envelope", MAX_SIGNATURE_BYTES)?;
+        let mut envelope =
+            Envelope::load_typed(&envelope_path, &existing, release::attest::PAYLOAD_TYPE)?;
+        if envelope.payload_bytes() != Ok(bytes.clone()) {
+            return Err(
+                Located::file(&envelope_path, "the envelope holds another statement")
+                    .with_help(
+                        "sign the statement the envelope was made for, or start a new envelope",
+                    )
+                    .into(),
+            );
+        }
+        envelope
+            .add_signature(&keyid, &key)
+            .map_err(|err| Located::file(&envelope_path, err.to_string()))?;
+        envelope
+    } else {
+        Envelope::sign_statement(&bytes, &keyid, &key)
+    };
+    support::atomic::write_atomic(&envelope_path, &envelope.to_json()).map_err(|err| {
+        Failure::environment(format!("writing {}: {err}", envelope_path.display()))
+    })?;
+    eprintln!(
+        "governance: statement {} signed by '{keyid}' ({} signature(s) in {})",
+        statement.display(),
+        envelope.signatures.len(),
+        envelope_path.display()
+    );
+    Ok(Exit::Success)
+}
+
+/// Checks a statement envelope against a trust file: exit 0 when a builder key signed it.
+fn verify_statement(args: Vec<OsString>) -> Result<Exit, Failure> {
+    let [envelope, trust, format] =
+        <[_; 3]>::try_from(parse_options(args, &["envelope", "trust", "format"])?).unwrap();
+    let json_output = json_format(format)?;
+    let envelope = required(envelope, "envelope")?;
+    let trust = TrustFile::load(&required(trust, "trust")?)?;
+    let bytes = read(&envelope, "statement envelope", MAX_SIGNATURE_BYTES)?;
+    let parsed = Envelope::load_typed(&envelope, &bytes, release::attest::PAYLOAD_TYPE)?;
+    let result = Verifier::new(trust).verify_statement_envelope(&parsed);
+    let (signed_by, error) = match &result {
+        Ok((_, report)) => (report.signed_by.clone(), None),
+        Err(err) => (Vec::new(), Some(err.to_string())),
+    };
+    if json_output {
+        print_result(
+            &json!({"version": 1, "verified": error.is_none(), "signed_by": signed_by, "error": error})
+                .to_string(),
+        );
+    } else {
+        match &error {
+            Some(err) => print_result(&format!("NOT VERIFIED: {err}")),
+            None => print_result(&format!(
+                "verified: signed by builder {}",
+                signed_by.join(", ")
+            )),
+        }
+    }
+    Ok(if error.is_none() {
+        Exit::Success
+    } else {
+        Exit::CheckFailed
+    })
+}
+
+fn json_format(format: Option<OsString>) -> Result<bool, Failure> {
+    match format.as_ref().map(|f| f.to_string_lossy()) {
+        None => Ok(false),
+        Some(f) if f == "json" => Ok(true),
+        Some(f) if f == "human" => Ok(false),
+        Some(other) => Err(Failure::invalid_input(format!(
+            "--format must be 'human' or 'json', not '{other}'"
+        ))),
+    }
+}
+
+fn load_secret(secret: &Path) -> Result<SigningKey, Failure> {
+    let secret_text =
+        String::from_utf8(read(secret, "secret key", SECRET_KEY_BYTES)?).unwrap_or_default();
+    Ok(signing_key_from_hex(&secret_text)
+        .map_err(|why| Located::file(secret, format!("not a secret key: {why}")))?)
+}
+
 fn verify(args: Vec<OsString>) -> Result<Exit, Failure> {
     let [manifest, envelope, trust, format] = <[_; 4]>::try_from(parse_options(
         args,
         &["manifest", "envelope", "trust", "format"],
     )?)
     .unwrap();
-    let json_output = match format.as_ref().map(|f| f.to_string_lossy()) {
-        None => false,
-        Some(f) if f == "json" => true,
-        Some(f) if f == "human" => false,
-        Some(other) => {
-            return Err(Failure::invalid_input(format!(
-                "--format must be 'human' or 'json', not '{other}'"
-            )));
-        }
-    };
+    let json_output = json_format(format)?;
     let manifest = required(manifest, "manifest")?;
     let envelope = required(envelope, "envelope")?;
     let trust = TrustFile::load(&required(trust, "trust")?)?;

@@ -19,6 +19,22 @@ pub fn release_file_name(release_seq: u64) -> String {
     format!("release-{release_seq:06}.json")
 }
 
+/// True for a file that belongs to a release rather than being one: `release-NNNNNN.WHAT.json`
+/// (its provenance `release-000001.provenance.json`, a signed statement
+/// `release-000001.provenance.dsse.json`). [`load_releases`] leaves these alone.
+pub fn is_release_attachment(file_name: &str) -> bool {
+    let Some(rest) = file_name.strip_prefix("release-") else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && rest[digits..].starts_with('.') && rest[digits + 1..].contains('.')
+}
+
+/// `release-000042.provenance.json`: a file that belongs to release 42.
+pub fn attachment_file_name(release_seq: u64, what: &str) -> String {
+    format!("release-{release_seq:06}.{what}.json")
+}
+
 /// A release with the file it was read from.
 #[derive(Debug, Clone)]
 pub struct StoredRelease {
@@ -26,7 +42,8 @@ pub struct StoredRelease {
     pub manifest: ReleaseManifest,
 }
 
-/// Reads every `*.json` in `dir` (a missing directory is an empty chain), sorted by `release_seq`.
+/// Reads every `*.json` in `dir` but release attachments ([`is_release_attachment`]; a missing
+/// directory is an empty chain), sorted by `release_seq`.
 /// Invalid files are invalid input; chain problems are reported by [`verify_chain`].
 pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
     let paths = match support::input::json_files(dir) {
@@ -47,7 +64,11 @@ pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
     };
     let mut releases = Vec::new();
     let mut problems = Vec::new();
-    for path in paths {
+    let attachment = |path: &Path| {
+        path.file_name()
+            .is_some_and(|name| is_release_attachment(&name.to_string_lossy()))
+    };
+    for path in paths.into_iter().filter(|p| !attachment(p)) {
         match ReleaseManifest::load(&path) {
             Ok(manifest) => releases.push(StoredRelease { path, manifest }),
             Err(mut found) => problems.append(&mut found),
@@ -334,6 +355,18 @@ impl From<PublishError> for support::Failure {
 /// file is linked into place from a fsynced temp file, so even a writer that ignores the lock
 /// cannot be overwritten. Of two concurrent writers exactly one succeeds.
 pub fn publish(dir: &Path, release: &ReleaseManifest) -> Result<Published, PublishError> {
+    publish_with(dir, release, &[])
+}
+
+/// [`publish`], then, under the same lock, each attachment `(WHAT, bytes)` as
+/// `release-NNNNNN.WHAT.json` next to the release, never replacing a file. The release is
+/// linked first: a writer killed in between leaves a release without its attachment (which
+/// `cargo xtask audit-release` names), never an attachment without its release.
+pub fn publish_with(
+    dir: &Path,
+    release: &ReleaseManifest,
+    attachments: &[(&str, &[u8])],
+) -> Result<Published, PublishError> {
     let io_error = |path: &Path| {
         let path = path.to_owned();
         move |err| PublishError::Io { path, err }
@@ -377,6 +410,21 @@ pub fn publish(dir: &Path, release: &ReleaseManifest) -> Result<Published, Publi
             }
         }
     })?;
+    for (what, bytes) in attachments {
+        let attachment = dir.join(attachment_file_name(release.release_seq, what));
+        support::atomic::write_new(&attachment, bytes).map_err(|err| {
+            if err.kind() == io::ErrorKind::AlreadyExists {
+                PublishError::Exists {
+                    path: attachment.clone(),
+                }
+            } else {
+                PublishError::Io {
+                    path: attachment.clone(),
+                    err,
+                }
+            }
+        })?;
+    }
     drop(lock);
     Ok(Published {
         path,
@@ -452,6 +500,27 @@ mod tests {
         release.generated_at = time::format_rfc3339(seq as i64);
         release.seal();
         release
+    }
+
+    #[test]
+    fn attachments_are_written_with_their_release_and_never_read_as_releases() {
+        assert!(is_release_attachment("release-000001.provenance.json"));
+        assert!(is_release_attachment("release-000001.provenance.dsse.json"));
+        assert!(!is_release_attachment("release-000001.json"));
+        assert!(!is_release_attachment("release-.x.json"));
+        assert!(!is_release_attachment("notes.json"));
+        let dir = tempfile::tempdir().unwrap();
+        let first = sample(1, None);
+        publish_with(dir.path(), &first, &[("provenance", b"{}\n")]).unwrap();
+        assert_eq!(
+            fs::read(dir.path().join("release-000001.provenance.json")).unwrap(),
+            b"{}\n"
+        );
+        let releases = load_releases(dir.path()).unwrap();
+        assert_eq!(releases.len(), 1);
+        // A stray file that is not an attachment is still read, and refused.
+        fs::write(dir.path().join("notes.json"), b"{}").unwrap();
+        assert!(load_releases(dir.path()).is_err());
     }
 
     #[test]

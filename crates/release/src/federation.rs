@@ -14,7 +14,7 @@ use support::Located;
 
 use crate::gates::Thresholds;
 use crate::jsonpos::Seg;
-use crate::manifest::{ReleaseManifest, SCHEMA, Unit};
+use crate::manifest::{ReleaseManifest, SCHEMA, SourceRevision, Unit};
 use crate::provider::{Provider, ProviderManifest};
 use crate::select::{self, Evaluation};
 use crate::time;
@@ -199,6 +199,10 @@ pub struct Inputs {
     pub artifacts: ArtifactLocator,
     /// Epoch seconds for `generated_at` (see [`time::now_epoch`]).
     pub now: i64,
+    /// Recorded in the release: the kernel digest of the workspace federated in.
+    pub kernel_digest: Option<String>,
+    /// Recorded in the release: the commit federated from (see [`crate::source`]).
+    pub source: Option<SourceRevision>,
 }
 
 /// What a run decided.
@@ -226,6 +230,8 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
         carry_forward,
         artifacts,
         now,
+        kernel_digest,
+        source,
     } = inputs;
     let by_provider = key_by_provider(manifests)?;
     let mut problems = Vec::new();
@@ -287,6 +293,7 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
                     verdict: judged.verdict.clone(),
                     carried_forward: false,
                     carried_from: None,
+                    inputs: judged.artifact.inputs.clone(),
                 },
             );
             continue;
@@ -322,6 +329,8 @@ pub fn federate(inputs: Inputs) -> Result<Outcome, Vec<Located>> {
             providers: units.keys().cloned().collect(),
             gates: thresholds,
             units,
+            kernel_digest,
+            source,
             digest: String::new(),
         };
         release.seal();

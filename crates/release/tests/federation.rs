@@ -42,6 +42,8 @@ fn inputs(values: [Value; 3]) -> Inputs {
         carry_forward: false,
         artifacts: ArtifactLocator::default(),
         now: EPOCH,
+        kernel_digest: None,
+        source: None,
     }
 }
 
