@@ -53,6 +53,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Publish a release that restores an earlier one
     Rollback(RollbackArgs),
+    /// The chain of a release: source, tests, kernel, provenance, units, approvals, node
+    AuditRelease(AuditReleaseArgs),
     /// Rerunnable measurements, printed as a table: all, impact, artifacts, history, soundness,
     /// federate (everything after `bench` goes to the bench unchanged)
     Bench(BenchArgs),
@@ -401,7 +403,9 @@ pub struct KernelArgs {
     given), release_seq above the installed one, expiry, unit policy and mix-and-match, then \
     each unit's artifact under --artifacts. Installs atomically under the node's lock. The \
     node's policy (DIR/policy.json) is written by its first install and only added to later; \
-    --set-policy replaces it. --trusted-keys needs xtask built with the `signing` feature: \
+    --set-policy replaces it. Statements (in-toto, DSSE envelopes) are checked against \
+    --trusted-keys too; --require-provenance and --require-tests make them mandatory (README.md, \
+    \"Provenance\"). --trusted-keys needs xtask built with the `signing` feature: \
     cargo run -p xtask --features signing -- ingest ..."
 )]
 pub struct IngestArgs {
@@ -417,6 +421,10 @@ pub struct IngestArgs {
     /// The release's signature envelope (DSSE)
     #[arg(long, value_name = "FILE")]
     pub signature: Option<PathBuf>,
+    /// A statement envelope signed by a `builder` key (`governance attest`): the release's
+    /// provenance, or the PASSED test result of its source commit (repeatable)
+    #[arg(long = "statement", value_name = "FILE")]
+    pub statements: Vec<PathBuf>,
     /// Trust file of the keys that may sign releases (needs the `signing` feature)
     #[arg(long, value_name = "FILE")]
     pub trusted_keys: Option<PathBuf>,
@@ -426,6 +434,13 @@ pub struct IngestArgs {
     /// Refuse a release whose artifacts are not all present and intact (added to the policy)
     #[arg(long)]
     pub require_artifacts: bool,
+    /// Refuse a release without a valid signed provenance statement (added to the policy)
+    #[arg(long)]
+    pub require_provenance: bool,
+    /// Refuse a release without a signed PASSED test result of its source commit (added to the
+    /// policy)
+    #[arg(long)]
+    pub require_tests: bool,
     /// Accept a release that replaces units of the installed one
     #[arg(long)]
     pub allow_replaced_units: bool,
@@ -462,6 +477,39 @@ pub struct RollbackArgs {
     /// Show the release that would be written, write nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    group(clap::ArgGroup::new("subject").args(["release", "node_dir"]).required(true)),
+    after_help = "Prints the chain of a release: source commit -> release lane passed (N tests) \
+    -> kernel digest -> provenance -> per-unit training inputs and gate verdicts -> approvals -> \
+    installed on a node. With --release, statements are the --statement files (DSSE envelopes \
+    signed by a builder, or bare statements), or else the provenance next to the release \
+    (release-NNNNNN.provenance.dsse.json, then release-NNNNNN.provenance.json); signatures are \
+    checked against --trusted-keys (xtask built with `--features signing`). With --node-dir, the \
+    node's current release and what its history recorded at install. Exit 1 names each broken \
+    link."
+)]
+pub struct AuditReleaseArgs {
+    /// The release manifest to audit
+    #[arg(long, value_name = "FILE")]
+    pub release: Option<PathBuf>,
+    /// Audit the release installed in this node directory, with what its history recorded
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["statements", "signature", "trusted_keys"])]
+    pub node_dir: Option<PathBuf>,
+    /// A statement: a DSSE envelope signed by a builder, or a bare statement (repeatable)
+    /// [default: the provenance next to the release]
+    #[arg(long = "statement", value_name = "FILE")]
+    pub statements: Vec<PathBuf>,
+    /// The release's signature envelope (DSSE), whose approvals are checked
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+    /// Trust file of the keys signatures are checked against (needs the `signing` feature)
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -556,10 +604,15 @@ mod tests {
         } else {
             flag
         };
-        if arg.is_required_set() {
+        let word = if arg.is_required_set() {
             word
         } else {
             format!("[{word}]")
+        };
+        if matches!(arg.get_action(), clap::ArgAction::Append) {
+            format!("{word}...")
+        } else {
+            word
         }
     }
 
@@ -746,5 +799,11 @@ mod tests {
             "{reference}"
         );
         assert!(reference.contains("[-- NEXTEST_ARGS...]"), "{reference}");
+        assert!(
+            reference.contains(
+                "cargo xtask audit-release [--release FILE] [--node-dir DIR] [--statement FILE]..."
+            ),
+            "{reference}"
+        );
     }
 }

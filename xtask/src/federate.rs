@@ -11,9 +11,12 @@
 
 use std::path::{Path, PathBuf};
 
+use release::attest::{self, FederationInputs, InputFile};
 use release::chain::{self, StoredRelease};
 use release::federation::{self, ArtifactLocator, Inputs};
-use release::{GatePolicy, ProviderManifest, repo, report, time};
+use release::kernel::KernelEntry;
+use release::{GatePolicy, KernelManifest, ProviderManifest, ReleaseManifest, SourceRevision};
+use release::{repo, report, time};
 use serde_json::json;
 use support::{Exit, Failure, Located};
 
@@ -39,6 +42,16 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
 
     // Phase 1: read every input, collecting every diagnostic.
     let (policy, manifests, history) = read_inputs(args, &root, &releases_dir, original_form)?;
+    // Hashed before the manifests move into federation (they can be large: no copy is kept).
+    let provider_files: Vec<(String, InputFile)> = manifests
+        .iter()
+        .map(|m| {
+            (
+                m.provider.name().to_owned(),
+                InputFile::of_bytes(name_in(&root, &m.path), m.text.as_bytes()),
+            )
+        })
+        .collect();
     let broken = chain::verify_chain(&history);
     if !broken.is_empty() {
         return Err(Failure {
@@ -52,6 +65,8 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
         crate::output::report_stale(chain::clean_stale_temp_files(&releases_dir)?);
     }
 
+    let recorded = record_workspace(&root)?;
+
     // Phase 2: judge and build.
     let outcome = federation::federate(Inputs {
         manifests,
@@ -64,8 +79,29 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
             dir: args.artifacts.clone(),
         },
         now,
+        kernel_digest: recorded.kernel.as_ref().map(|k| k.digest.clone()),
+        source: recorded.source.clone(),
     })
     .map_err(Failure::located)?;
+    let provenance = match &outcome.release {
+        Some(release) => {
+            let gates_file = match (&args.gates, original_form) {
+                (None, true) => None,
+                (gates, _) => Some(gates.clone().unwrap_or_else(|| root.join(repo::GATES_FILE))),
+            };
+            Some(provenance_bytes(
+                release,
+                &target_name(args, &releases_dir, release),
+                &root,
+                provider_files.clone(),
+                gates_file.as_deref(),
+                &recorded,
+                &policy,
+                args.carry_forward,
+            )?)
+        }
+        None => None,
+    };
 
     // Phase 3: report, then write (or not).
     let target = match (&args.output, &outcome.release) {
@@ -81,12 +117,15 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
     }
     let written = match &outcome.release {
         Some(release) if !args.dry_run => {
+            let provenance = provenance.as_deref().expect("built for every release");
             let path = if original_form {
                 let path = target.clone().expect("a release always has a target");
                 write_output(&path, &release.to_bytes())?;
+                write_output(&attest::provenance_path(&path), provenance)?;
                 path
             } else {
-                let published = chain::publish(&releases_dir, release)?;
+                let published =
+                    chain::publish_with(&releases_dir, release, &[("provenance", provenance)])?;
                 crate::output::report_stale(published.removed_stale);
                 published.path
             };
@@ -105,6 +144,14 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
             (
                 "written",
                 json!(written.as_ref().map(|p| p.display().to_string())),
+            ),
+            (
+                "provenance",
+                json!(
+                    written
+                        .as_ref()
+                        .map(|p| attest::provenance_path(p).display().to_string())
+                ),
             ),
         ];
         report::write_json(&outcome, extra, &mut |chunk| print!("{chunk}"));
@@ -125,6 +172,8 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
                     "release_seq {} digest {}",
                     release.release_seq, release.digest
                 );
+                println!("provenance {}", attest::provenance_path(path).display());
+                println!("{}", describe_source(release));
             }
             None => println!(
                 "dry run: would write {} (release_seq {}, digest {}, {})",
@@ -328,4 +377,130 @@ fn verify_chain(dir: &Path, as_json: bool) -> Result<Exit, Failure> {
         );
     }
     Ok(Exit::Success)
+}
+
+/// What federation records about the workspace it runs in: the source commit (when it is a
+/// git checkout) and the kernel (when it has a kernel manifest).
+struct Recorded {
+    source: Option<SourceRevision>,
+    kernel: Option<RecordedKernel>,
+}
+
+struct RecordedKernel {
+    digest: String,
+    manifest: InputFile,
+    entries: Vec<KernelEntry>,
+}
+
+/// An incomplete kernel is refused (exit 1, naming each missing file): a release must not
+/// claim a kernel digest that does not exist.
+fn record_workspace(root: &Path) -> Result<Recorded, Failure> {
+    let source = release::source::of_checkout(root).map_err(Failure::environment)?;
+    let kernel_path = root.join(repo::KERNEL_FILE);
+    if !kernel_path.exists() {
+        return Ok(Recorded {
+            source,
+            kernel: None,
+        });
+    }
+    let kernel = KernelManifest::load(&kernel_path).map_err(Failure::located)?;
+    let state = kernel.inspect(root).map_err(|located| Failure {
+        exit: Exit::Environment,
+        located: vec![located],
+        message: None,
+    })?;
+    let Some(digest) = state.digest() else {
+        return Err(Failure {
+            exit: Exit::CheckFailed,
+            located: state
+                .missing
+                .iter()
+                .map(|file| kernel.missing_file(root, file))
+                .collect(),
+            message: Some("the kernel is incomplete, so the release cannot record its digest; no release written".into()),
+        });
+    };
+    let bytes =
+        support::input::read_bounded(&kernel_path, release::kernel::MAX_BYTES, "kernel manifest")?;
+    Ok(Recorded {
+        source,
+        kernel: Some(RecordedKernel {
+            digest,
+            manifest: InputFile::of_bytes(name_in(root, &kernel_path), &bytes),
+            entries: state.entries,
+        }),
+    })
+}
+
+/// The file name a release is (or would be) written under, its provenance's subject name.
+fn target_name(args: &FederateArgs, releases_dir: &Path, release: &ReleaseManifest) -> String {
+    let path = args
+        .output
+        .clone()
+        .unwrap_or_else(|| releases_dir.join(chain::release_file_name(release.release_seq)));
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The provenance statement of `release`, as stored.
+#[allow(clippy::too_many_arguments)]
+fn provenance_bytes(
+    release: &ReleaseManifest,
+    file_name: &str,
+    root: &Path,
+    providers: Vec<(String, InputFile)>,
+    gates_file: Option<&Path>,
+    recorded: &Recorded,
+    policy: &GatePolicy,
+    carry_forward: bool,
+) -> Result<Vec<u8>, Failure> {
+    let gates = match gates_file {
+        Some(path) => {
+            let bytes =
+                support::input::read_bounded(path, release::gates::MAX_BYTES, "gate policy")?;
+            Some(InputFile::of_bytes(name_in(root, path), &bytes))
+        }
+        None => None,
+    };
+    let inputs = FederationInputs {
+        providers,
+        gates,
+        kernel: recorded
+            .kernel
+            .as_ref()
+            .map(|k| (k.manifest.clone(), k.entries.clone())),
+        carry_forward,
+        expires_after_days: policy.expires_after_days,
+    };
+    Ok(attest::provenance_statement(release, file_name, &inputs).to_bytes())
+}
+
+/// A path as provenance names it: workspace-relative with `/` when inside the workspace,
+/// else as given.
+fn name_in(root: &Path, path: &Path) -> String {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+    let full = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    match full.strip_prefix(&root) {
+        Ok(relative) => relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// "source abc123... (clean), kernel sha256:..." for the summary.
+fn describe_source(release: &ReleaseManifest) -> String {
+    let source = match &release.source {
+        Some(s) if s.dirty => format!("source {} (dirty)", s.commit),
+        Some(s) => format!("source {} (clean)", s.commit),
+        None => "source not recorded (not a git checkout)".to_owned(),
+    };
+    let kernel = match &release.kernel_digest {
+        Some(k) => format!("kernel {k}"),
+        None => "kernel not recorded (no manifests/kernel.toml)".to_owned(),
+    };
+    format!("{source}, {kernel}")
 }

@@ -22,7 +22,7 @@ use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
 use crate::cli::RecordArgs;
-use crate::{lanes, nextest};
+use crate::nextest;
 
 /// Environment of the trace runner, set by `record` for the nextest run.
 const TRACE_DIR: &str = "IMPACT_TRACE_DIR";
@@ -108,7 +108,7 @@ pub fn run(args: RecordArgs) -> Result<Exit, Failure> {
     let mut filterset = None;
     match &lane {
         Some(name) => {
-            let selection = lanes::selection(&workspace, name)?;
+            let selection = lanes_config::selection(&workspace, name)?;
             args.extend(["--profile".to_owned(), selection.profile.clone()]);
             args.extend(selection.build_args());
             args.extend(["-E".to_owned(), selection.filterset.clone()]);

@@ -57,6 +57,11 @@ fn ingest(
         )?),
         None => None,
     };
+    let statements = args
+        .statements
+        .iter()
+        .map(|path| support::input::read_bounded(path, MAX_SIGNATURE_BYTES, "statement envelope"))
+        .collect::<Result<Vec<_>, _>>()?;
     let verifier = match &args.trusted_keys {
         Some(path) => Some(load_verifier(path)?),
         None => None,
@@ -64,10 +69,7 @@ fn ingest(
     let progress = ProgressPrinter::new();
     let report = |p: Progress<'_>| progress.report(p);
     let options = IngestOptions {
-        policy: NodePolicy {
-            require_signature: args.require_signature,
-            require_artifacts: args.require_artifacts,
-        },
+        policy: policy_of(args),
         allow_replaced_units: args.allow_replaced_units,
         verifier: verifier.as_deref(),
         jobs: args.jobs,
@@ -80,6 +82,7 @@ fn ingest(
             manifest_path: Some(release),
             signature: signature.as_deref(),
             artifacts_dir: args.artifacts.as_deref(),
+            statements: &statements,
         },
         &options,
     );
@@ -126,7 +129,7 @@ fn ingest(
 
 /// The trusted keys and approval policy that signatures are checked against.
 #[cfg(feature = "signing")]
-fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
+pub(crate) fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
     let trust = governance::TrustFile::load(path)?;
     Ok(Box::new(governance::Verifier::new(trust)))
 }
@@ -134,7 +137,7 @@ fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failur
 /// Signature checks (ed25519) live in the enterprise governance crate, which a default build
 /// of this core front end does not compile.
 #[cfg(not(feature = "signing"))]
-fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
+pub(crate) fn load_verifier(path: &Path) -> Result<Box<dyn node::SignatureVerifier>, Failure> {
     Err(Failure::environment(format!(
         "--trusted-keys {}: this xtask was built without signature checks; rerun as \
          `cargo run -p xtask --features signing -- ingest ...`",
@@ -195,6 +198,13 @@ fn describe_outcome(store: &NodeStore, outcome: &IngestOutcome) -> String {
             if let Some(key) = &report.signed_by {
                 lines.push(format!("  signed by {key}"));
             }
+            for statement in &report.statements {
+                lines.push(format!(
+                    "  statement {} verified, signed by builder {}",
+                    statement.predicate_type,
+                    statement.signed_by.join(", ")
+                ));
+            }
             for unit in &report.units {
                 let status = serde_json::to_value(unit.status).expect("statuses serialize");
                 lines.push(format!(
@@ -215,20 +225,28 @@ fn describe_outcome(store: &NodeStore, outcome: &IngestOutcome) -> String {
     }
 }
 
+fn policy_of(args: &IngestArgs) -> NodePolicy {
+    NodePolicy {
+        require_signature: args.require_signature,
+        require_artifacts: args.require_artifacts,
+        require_provenance: args.require_provenance,
+        require_tests: args.require_tests,
+    }
+}
+
 fn describe_policy(policy: NodePolicy) -> String {
     let yes_no = |on: bool| if on { "required" } else { "not required" };
     format!(
-        "signatures {}, artifacts {}",
+        "signatures {}, artifacts {}, provenance {}, test result {}",
         yes_no(policy.require_signature),
-        yes_no(policy.require_artifacts)
+        yes_no(policy.require_artifacts),
+        yes_no(policy.require_provenance),
+        yes_no(policy.require_tests)
     )
 }
 
 fn set_policy(store: &NodeStore, args: &IngestArgs) -> Result<Exit, Failure> {
-    let policy = NodePolicy {
-        require_signature: args.require_signature,
-        require_artifacts: args.require_artifacts,
-    };
+    let policy = policy_of(args);
     store
         .set_policy(policy)
         .map_err(|err| failure_of(err, store.dir()))?;

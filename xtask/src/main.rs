@@ -23,6 +23,7 @@ macro_rules! eprintln {
     ($($arg:tt)*) => { $crate::output::print_err(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+mod audit_release;
 mod bench;
 mod cli;
 mod deps;
@@ -67,6 +68,7 @@ fn main() {
                 Command::Kernel(args) => kernel::run(&args),
                 Command::Ingest(args) => ingest::run(&args),
                 Command::Rollback(args) => rollback::run(&args),
+                Command::AuditRelease(args) => audit_release::run(&args),
                 Command::Bench(args) => bench::run(args.args),
                 Command::TraceRunner(args) => impact_record::trace_runner(args.args),
             };

@@ -11,8 +11,10 @@ use support::{Exit, Failure, Located};
 use walkdir::WalkDir;
 
 use crate::cli::PreflightArgs;
-use crate::lanes::{self, NEXTEST_CONFIG};
+
 use crate::nextest;
+use lanes_config::NEXTEST_CONFIG;
+use lanes_config::release_lane::{MANIFEST, ReleaseLaneManifest};
 
 /// What a passing preflight checked.
 pub struct Report {
@@ -100,13 +102,13 @@ fn cmd_check(sh: &xshell::Shell, cargo: &str, packages: &[String]) -> xshell::Re
 
 /// Parses and validates every configuration and manifest file; returns how many were read.
 /// Every diagnostic from every file is collected before reporting.
-fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
+fn validate_files(root: &Path) -> Result<(usize, lanes_config::Lanes), Failure> {
     let mut diagnostics: Vec<Located> = Vec::new();
     let mut files = 0;
 
     // lanes.toml, and through it deps-groups.toml, .config/nextest.toml and the release-lane
     // manifest (checked against each other: groups, members, profiles).
-    let lanes = match lanes::load(root) {
+    let lanes = match lanes_config::load(root) {
         Ok(lanes) => Some(lanes),
         Err(failure) if failure.located.is_empty() => return Err(failure),
         Err(failure) => {
@@ -117,7 +119,7 @@ fn validate_files(root: &Path) -> Result<(usize, lanes::Lanes), Failure> {
     files += 3;
     // `[impact]` in lanes.toml belongs to impact analysis, which reads it on every decision;
     // a mistake in it fails here first, next to every other configuration problem.
-    let lanes_path = root.join(lanes::LANES_FILE);
+    let lanes_path = root.join(lanes_config::LANES_FILE);
     if let Ok(text) = std::fs::read_to_string(&lanes_path)
         && let Err(problems) = impact::rules::Rules::parse(&lanes_path, &text)
     {
@@ -189,21 +191,47 @@ fn typed_loader(relative: &str) -> Option<Loader> {
     };
     if in_dir("manifests/providers/", ".json") {
         Some(|p| release::ProviderManifest::load(p).map(drop))
+    } else if in_dir("manifests/releases/", ".dsse.json") {
+        // A signed statement next to a release: governance checks its signatures.
+        Some(|p| read_json(p).map(drop))
+    } else if in_dir("manifests/releases/", ".json") && is_attachment(relative) {
+        Some(|p| {
+            let text = read_json(p)?;
+            release::attest::Statement::parse(p, &text)
+                .map(drop)
+                .map_err(|l| vec![l])
+        })
     } else if in_dir("manifests/releases/", ".json") {
         Some(|p| release::ReleaseManifest::load(p).map(drop))
     } else if relative == "manifests/gates.toml" {
         Some(|p| release::GatePolicy::load(p).map(drop))
     } else if relative == "manifests/kernel.toml" {
         Some(|p| release::KernelManifest::load(p).map(drop))
-    } else if relative == crate::release_lane::MANIFEST {
+    } else if relative == MANIFEST {
         Some(|p| {
-            crate::release_lane::ReleaseLaneManifest::load(p)
+            ReleaseLaneManifest::load(p)
                 .map(drop)
                 .map_err(|f| f.located)
         })
     } else {
         None
     }
+}
+
+/// A release's attachment (`release-000001.provenance.json`), not a release.
+fn is_attachment(relative: &str) -> bool {
+    relative
+        .rsplit('/')
+        .next()
+        .is_some_and(release::chain::is_release_attachment)
+}
+
+/// A JSON file read strictly; its text.
+fn read_json(path: &Path) -> Result<String, Vec<Located>> {
+    let text = support::input::read_text(path, release::attest::MAX_BYTES, "statement")
+        .map_err(|l| vec![l])?;
+    support::json::parse::<serde_json::Value>(path, &text).map_err(|l| vec![l])?;
+    Ok(text)
 }
 
 /// Loaders see absolute paths; diagnostics read better relative to the workspace root.

@@ -128,7 +128,9 @@ fn repository_form_writes_the_next_release_and_chains_it() {
         [
             ".release.lock",
             "release-000001.json",
-            "release-000002.json"
+            "release-000001.provenance.json",
+            "release-000002.json",
+            "release-000002.provenance.json"
         ]
     );
 
@@ -143,11 +145,16 @@ fn same_inputs_and_source_date_epoch_give_byte_identical_releases_and_one_metric
     let (a, b) = (workspace(), workspace());
     assert_exit(&federate(a.path(), EPOCH, &[]), 0);
     assert_exit(&federate(b.path(), EPOCH, &[]), 0);
-    let file = "manifests/releases/release-000001.json";
-    assert_eq!(
-        fs::read(a.path().join(file)).unwrap(),
-        fs::read(b.path().join(file)).unwrap()
-    );
+    for file in [
+        "manifests/releases/release-000001.json",
+        "manifests/releases/release-000001.provenance.json",
+    ] {
+        assert_eq!(
+            fs::read(a.path().join(file)).unwrap(),
+            fs::read(b.path().join(file)).unwrap(),
+            "{file}"
+        );
+    }
 
     let c = workspace();
     let mut gcp = provider("gcp");
@@ -160,16 +167,115 @@ fn same_inputs_and_source_date_epoch_give_byte_identical_releases_and_one_metric
     );
 }
 
-#[test]
-fn committed_example_release_is_what_the_command_produces() {
+/// The kernel of the example workspace: what gets promoted, and against which gates.
+const EXAMPLE_KERNEL: &str = "version = 1\nfiles = [\n  \"manifests/providers/hf.json\",\n  \"manifests/providers/gcp.json\",\n  \"manifests/providers/aws.json\",\n  \"manifests/gates.toml\",\n]\n";
+
+fn git(root: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .env("GIT_AUTHOR_NAME", "Release Engineering")
+        .env("GIT_AUTHOR_EMAIL", "release@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-11-23T00:00:00Z")
+        .env("GIT_COMMITTER_NAME", "Release Engineering")
+        .env("GIT_COMMITTER_EMAIL", "release@example.com")
+        .env("GIT_COMMITTER_DATE", "2026-11-23T00:00:00Z")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        text(&output.stderr)
+    );
+}
+
+/// The workspace the committed example release is federated in: the repository's providers
+/// and gates, a kernel manifest naming them, committed once with fixed dates (so the commit id
+/// is the same on every machine).
+fn example_workspace() -> tempfile::TempDir {
     let ws = workspace();
+    fs::write(ws.path().join("manifests/kernel.toml"), EXAMPLE_KERNEL).unwrap();
+    git(
+        ws.path(),
+        &["init", "-q", "--object-format=sha1", "-b", "main"],
+    );
+    git(ws.path(), &["add", "manifests"]);
+    git(ws.path(), &["commit", "-q", "-m", "example training runs"]);
+    ws
+}
+
+#[test]
+fn committed_example_release_and_its_provenance_are_what_the_command_produces() {
+    let ws = example_workspace();
     assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
-    let committed = repo_root().join("manifests/releases/release-000001.json");
-    assert_eq!(
-        text(&fs::read(ws.path().join("manifests/releases/release-000001.json")).unwrap()),
-        text(&fs::read(&committed).unwrap()),
-        "{} is stale: regenerate it with the command in README.md, section Federation",
-        committed.display()
+    for name in ["release-000001.json", "release-000001.provenance.json"] {
+        let produced = ws.path().join("manifests/releases").join(name);
+        let committed = repo_root().join("manifests/releases").join(name);
+        if std::env::var_os("BLESS_EXAMPLE_RELEASE").is_some() {
+            fs::copy(&produced, &committed).unwrap();
+        }
+        assert_eq!(
+            text(&fs::read(&produced).unwrap()),
+            text(&fs::read(&committed).unwrap_or_default()),
+            "{} is stale: regenerate it as README.md, section Federation, says",
+            committed.display()
+        );
+    }
+    let release = release(ws.path(), 1);
+    assert_eq!(release["source"]["dirty"], json!(false));
+    assert_eq!(release["source"]["commit"].as_str().unwrap().len(), 40);
+}
+
+#[test]
+fn a_release_records_the_kernel_digest_and_the_source_commit_or_says_dirty() {
+    let ws = example_workspace();
+    let kernel = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["kernel", "--format", "json"])
+        .env("XTASK_WORKSPACE_ROOT", ws.path())
+        .output()
+        .unwrap();
+    assert_exit(&kernel, 0);
+    let kernel: Value = serde_json::from_slice(&kernel.stdout).unwrap();
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    let head = text(&head.stdout).trim().to_owned();
+    // The release directory is not committed: a tree with an untracked file is dirty.
+    fs::write(ws.path().join("notes.txt"), "uncommitted").unwrap();
+    let dirty = federate(ws.path(), EPOCH, &[]);
+    assert_exit(&dirty, 0);
+    assert!(
+        text(&dirty.stdout).contains(&format!("source {head} (dirty)")),
+        "{}",
+        text(&dirty.stdout)
+    );
+    let first = release(ws.path(), 1);
+    assert_eq!(first["kernel_digest"], kernel["digest"]);
+    assert_eq!(first["source"], json!({"commit": head, "dirty": true}));
+
+    // A kernel file gone: no release claims a kernel digest that does not exist.
+    fs::remove_file(ws.path().join("manifests/gates.toml")).unwrap();
+    fs::copy(
+        repo_root().join("manifests/gates.toml"),
+        ws.path().join("gates.toml"),
+    )
+    .unwrap();
+    let incomplete = federate(ws.path(), "1795482000", &["--gates", "gates.toml"]);
+    assert_exit(&incomplete, 1);
+    let stderr = text(&incomplete.stderr);
+    assert!(
+        stderr.contains("kernel file \"manifests/gates.toml\" does not exist"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no release written"), "{stderr}");
+    assert!(
+        !ws.path()
+            .join("manifests/releases/release-000002.json")
+            .exists()
     );
 }
 
@@ -197,7 +303,14 @@ fn gate_failure_exits_1_names_the_gate_and_leaves_the_previous_release_intact() 
         "{}",
         text(&failed.stdout)
     );
-    assert_eq!(listing(&releases), [".release.lock", "release-000001.json"]);
+    assert_eq!(
+        listing(&releases),
+        [
+            ".release.lock",
+            "release-000001.json",
+            "release-000001.provenance.json"
+        ]
+    );
     assert_eq!(
         fs::read(releases.join("release-000001.json")).unwrap(),
         before
@@ -327,6 +440,25 @@ fn original_flags_keep_working() {
     assert_eq!(
         fused["gates"],
         json!({"min_quality": 0.75, "min_safety": 0.95, "max_latency_ms_p95": 250, "max_cost_per_1k_tokens": 1.5})
+    );
+    // The provenance goes next to the output, about it, without a gate policy file.
+    let provenance: Value = serde_json::from_str(
+        &fs::read_to_string(ws.path().join("out/nested/fused.provenance.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(provenance["subject"][0]["name"], "fused.json");
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            provenance["subject"][0]["digest"]["sha256"]
+                .as_str()
+                .unwrap()
+        ),
+        fused["digest"].as_str().unwrap()
+    );
+    assert_eq!(
+        provenance["predicate"]["buildDefinition"]["externalParameters"]["gates"]["file"],
+        Value::Null
     );
 
     // Threshold flags: a value exactly at the threshold passes, just beyond fails.
@@ -576,7 +708,11 @@ fn a_tampered_release_fails_chain_verification_and_blocks_the_next_release() {
     );
     assert_eq!(
         listing(&ws.path().join("manifests/releases")),
-        [".release.lock", "release-000001.json"]
+        [
+            ".release.lock",
+            "release-000001.json",
+            "release-000001.provenance.json"
+        ]
     );
 }
 
@@ -773,7 +909,7 @@ fn slow_concurrent_writers_never_lose_or_misreport_a_release() {
     }
     let on_disk: Vec<String> = listing(&ws.path().join("manifests/releases"))
         .into_iter()
-        .filter(|name| name.ends_with(".json"))
+        .filter(|name| name.ends_with(".json") && !name.ends_with(".provenance.json"))
         .collect();
     assert_eq!(on_disk.len(), claimed.len(), "{on_disk:?}");
     let verify = federate(ws.path(), &epoch.to_string(), &["--verify-chain"]);
@@ -807,7 +943,9 @@ fn temp_files_of_a_killed_writer_are_removed_by_the_next_run() {
         [
             ".release.lock",
             "release-000001.json",
-            "release-000002.json"
+            "release-000001.provenance.json",
+            "release-000002.json",
+            "release-000002.provenance.json"
         ]
     );
 }
@@ -862,7 +1000,11 @@ fn flags_take_the_same_ranges_as_gates_toml() {
     }
     assert_eq!(
         listing(&ws.path().join("manifests/releases")),
-        [".release.lock", "release-000001.json"]
+        [
+            ".release.lock",
+            "release-000001.json",
+            "release-000001.provenance.json"
+        ]
     );
 }
 
@@ -1212,5 +1354,78 @@ fn control_characters_in_artifact_ids_are_printed_escaped() {
         text(&failed.stderr).contains("evil\\u{1b}[2J\\0id: quality"),
         "{}",
         text(&failed.stderr)
+    );
+}
+
+#[test]
+fn the_committed_example_audits_with_its_provenance_and_names_what_an_unsigned_release_lacks() {
+    let root = repo_root();
+    let audit = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("audit-release")
+            .args(args)
+            .current_dir(&root)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = audit(&[
+        "--release",
+        "manifests/releases/release-000001.json",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&out, 1);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<(&str, bool, Option<&str>)> = doc["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["link"].as_str().unwrap(),
+                l["ok"] == true,
+                l["kind"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("source commit", true, None),
+            ("release lane", false, Some("test-result-missing")),
+            ("kernel digest", true, None),
+            ("provenance", false, Some("statement-unsigned")),
+            ("unit aws", true, None),
+            ("unit gcp", true, None),
+            ("unit hf", true, None),
+            ("approvals", false, Some("signature-missing")),
+        ],
+        "{}",
+        text(&out.stdout)
+    );
+    // The bare provenance found next to the release is about it: only its signature is missing.
+    let provenance = doc["links"][3]["detail"].as_str().unwrap();
+    assert!(provenance.contains("about this release"), "{provenance}");
+
+    // An envelope this run cannot check is named as such, never taken on trust.
+    let dir = tempfile::tempdir().unwrap();
+    let envelope = dir.path().join("provenance.dsse.json");
+    fs::write(
+        &envelope,
+        r#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#,
+    )
+    .unwrap();
+    let out = audit(&[
+        "--release",
+        "manifests/releases/release-000001.json",
+        "--statement",
+        envelope.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 1);
+    assert!(
+        text(&out.stderr).contains("provenance.dsse.json (no-verifier)"),
+        "{}",
+        text(&out.stderr)
     );
 }

@@ -137,6 +137,28 @@ fn ingest_rollback_and_status_end_to_end() {
     assert_eq!(rollback["rollback_of"], ws.manifest(2)["digest"]);
     assert_eq!(rollback["previous_release"], ws.manifest(3)["digest"]);
     assert_eq!(rollback["units"], ws.manifest(2)["units"]);
+    // A rollback carries its own provenance: about it, built from releases 2 and 3.
+    let provenance: Value = serde_json::from_slice(
+        &fs::read(
+            ws.root()
+                .join("manifests/releases/release-000004.provenance.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            provenance["subject"][0]["digest"]["sha256"]
+                .as_str()
+                .unwrap()
+        ),
+        rollback["digest"].as_str().unwrap()
+    );
+    assert_eq!(
+        provenance["predicate"]["buildDefinition"]["resolvedDependencies"][0]["name"],
+        "release-000002.json"
+    );
     // The chain still verifies with the rollback in it.
     let out = ws.xtask(EPOCH + 7200 + 60, &["federate", "--verify-chain"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -569,6 +591,7 @@ fn the_node_policy_outlives_the_flags_that_set_it() {
     );
     assert_eq!(
         json(&out)["policy"],
-        serde_json::json!({"require_signature": false, "require_artifacts": false})
+        serde_json::json!({"require_signature": false, "require_artifacts": false,
+            "require_provenance": false, "require_tests": false})
     );
 }

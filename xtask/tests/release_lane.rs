@@ -37,10 +37,47 @@ fn steps(run: &common::Run) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Commits everything in the fixture (build outputs ignored) with fixed dates.
+fn commit(fixture: &Fixture) -> String {
+    fixture.write(
+        ".gitignore",
+        "target/\nmarkers/\nstep-summary.md\nCargo.lock\n",
+    );
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "fixture"],
+    ] {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(fixture.root())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    }
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(fixture.root())
+        .output()
+        .unwrap();
+    String::from_utf8(head.stdout).unwrap().trim().to_owned()
+}
+
 #[test]
 fn slow_the_release_lane_runs_exactly_the_listed_tests_and_writes_junit() {
     let fixture = Fixture::new();
     fixture.write("manifests/release-lane.toml", LISTED);
+    fixture.write(
+        "manifests/kernel.toml",
+        "version = 1\nfiles = [\"manifests/release-lane.toml\"]\n",
+    );
+    let head = commit(&fixture);
     let summary = fixture.root().join("step-summary.md");
     let output = fixture
         .xtask(&["release-lane", "--format", "json"])
@@ -74,6 +111,33 @@ fn slow_the_release_lane_runs_exactly_the_listed_tests_and_writes_junit() {
     );
     let summary = std::fs::read_to_string(summary).expect("step summary");
     assert!(summary.contains("| release tests |"), "{summary}");
+
+    // The test-result statement: subject the commit and the kernel, the tests by name.
+    let statement: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.root().join("target/release-lane/test-result.json"))
+            .expect("test-result statement"),
+    )
+    .unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        statement["predicateType"],
+        "https://in-toto.io/attestation/test-result/v0.1"
+    );
+    assert_eq!(
+        statement["subject"][0]["digest"]["gitCommit"],
+        head.as_str()
+    );
+    assert_eq!(statement["subject"][0]["annotations"]["dirty"], false);
+    assert_eq!(statement["predicate"]["result"], "PASSED");
+    assert_eq!(
+        statement["predicate"]["passedTests"],
+        serde_json::json!([
+            "alpha tests::doubles",
+            "alpha::smoke smoke_end_to_end",
+            "beta tests::adds"
+        ])
+    );
+    assert_eq!(statement["predicate"]["failedTests"], serde_json::json!([]));
 }
 
 #[test]

@@ -720,7 +720,7 @@ impl Bench {
     /// cargo in the clone, building into the bench's target directory, with nothing of the
     /// cargo or nextest run we may be inside of.
     fn cargo(&self) -> Command {
-        let mut command = Command::new(crate::cargo());
+        let mut command = Command::new(support::shell::cargo());
         support::nested::isolate(&mut command);
         command
             .current_dir(&self.repo)
@@ -1051,41 +1051,7 @@ fn check(report: &Value, broken: &BTreeSet<TestId>) -> Checked {
 /// Failed tests of a nextest JUnit report: each `<testcase>` holding a `<failure>` or
 /// `<error>`, as (classname = binary id, name).
 fn junit_failures(xml: &str) -> BTreeSet<TestId> {
-    let mut failed = BTreeSet::new();
-    let mut rest = xml;
-    while let Some(start) = rest.find("<testcase ") {
-        rest = &rest[start..];
-        let open_end = rest.find('>').unwrap_or(rest.len());
-        let open = &rest[..open_end];
-        let (body, next) = if open.ends_with('/') {
-            ("", &rest[open_end..])
-        } else {
-            let close = rest.find("</testcase>").unwrap_or(rest.len());
-            (&rest[open_end..close], &rest[close..])
-        };
-        if (body.contains("<failure") || body.contains("<error"))
-            && let (Some(name), Some(class)) =
-                (attribute(open, "name"), attribute(open, "classname"))
-        {
-            failed.insert((class, name));
-        }
-        rest = &next[next.len().min(1)..];
-    }
-    failed
-}
-
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let key = format!(" {name}=\"");
-    let start = tag.find(&key)? + key.len();
-    let end = tag[start..].find('"')? + start;
-    Some(
-        tag[start..end]
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
+    support::junit::outcomes(xml).failed.into_iter().collect()
 }
 
 #[cfg(test)]

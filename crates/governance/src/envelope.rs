@@ -49,8 +49,12 @@ pub struct EnvelopeSignature {
 pub enum EnvelopeError {
     /// Not JSON, or not the envelope shape.
     Malformed(String),
-    /// `payloadType` is not [`PAYLOAD_TYPE`].
-    WrongPayloadType(String),
+    /// `payloadType` is not the one expected ([`PAYLOAD_TYPE`] for a release,
+    /// [`release::attest::PAYLOAD_TYPE`] for a statement).
+    WrongPayloadType {
+        found: String,
+        expected: &'static str,
+    },
     /// `payload` is not valid base64.
     BadPayload(String),
     /// The payload is not byte for byte the manifest being installed.
@@ -67,9 +71,9 @@ impl fmt::Display for EnvelopeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EnvelopeError::Malformed(why) => write!(f, "signature envelope is malformed: {why}"),
-            EnvelopeError::WrongPayloadType(found) => write!(
+            EnvelopeError::WrongPayloadType { found, expected } => write!(
                 f,
-                "signature envelope has payloadType '{found}', expected '{PAYLOAD_TYPE}'"
+                "signature envelope has payloadType '{found}', expected '{expected}'"
             ),
             EnvelopeError::BadPayload(why) => {
                 write!(f, "signature envelope payload is not valid: {why}")
@@ -114,9 +118,14 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 impl Envelope {
     /// An envelope around `manifest_bytes` with no signatures yet.
     pub fn unsigned(manifest_bytes: &[u8]) -> Envelope {
+        Envelope::unsigned_typed(PAYLOAD_TYPE, manifest_bytes)
+    }
+
+    /// An envelope around `payload` of type `payload_type` with no signatures yet.
+    pub fn unsigned_typed(payload_type: &str, payload: &[u8]) -> Envelope {
         Envelope {
-            payload_type: PAYLOAD_TYPE.to_owned(),
-            payload: base64_encode(manifest_bytes),
+            payload_type: payload_type.to_owned(),
+            payload: base64_encode(payload),
             signatures: Vec::new(),
         }
     }
@@ -125,6 +134,14 @@ impl Envelope {
     pub fn sign(manifest_bytes: &[u8], keyid: &str, key: &SigningKey) -> Envelope {
         let mut envelope = Envelope::unsigned(manifest_bytes);
         envelope.push_signature(manifest_bytes, keyid, key);
+        envelope
+    }
+
+    /// An in-toto statement's bytes in an envelope (`application/vnd.in-toto+json`) signed by
+    /// one key.
+    pub fn sign_statement(statement_bytes: &[u8], keyid: &str, key: &SigningKey) -> Envelope {
+        let mut envelope = Envelope::unsigned_typed(release::attest::PAYLOAD_TYPE, statement_bytes);
+        envelope.push_signature(statement_bytes, keyid, key);
         envelope
     }
 
@@ -152,16 +169,33 @@ impl Envelope {
     /// Reads an envelope and checks its shape: strict JSON, the payload type, at most
     /// [`MAX_SIGNATURES`] signatures, no key id twice. Nothing is verified yet.
     pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        Envelope::parse_typed(bytes, PAYLOAD_TYPE)
+    }
+
+    /// [`Envelope::parse`] for an envelope of another payload type.
+    pub fn parse_typed(
+        bytes: &[u8],
+        payload_type: &'static str,
+    ) -> Result<Envelope, EnvelopeError> {
         let text = std::str::from_utf8(bytes)
             .map_err(|err| EnvelopeError::Malformed(format!("not UTF-8 text: {err}")))?;
         let envelope: Envelope = support::json::parse(Path::new("<envelope>"), text)
             .map_err(|err| EnvelopeError::Malformed(located_message(&err)))?;
-        envelope.check_shape().map_err(|(_, err)| err)?;
+        envelope.check_shape(payload_type).map_err(|(_, err)| err)?;
         Ok(envelope)
     }
 
     /// [`Envelope::parse`] for a file the user named: every problem at `path:line:col`.
     pub fn load(path: &Path, bytes: &[u8]) -> Result<Envelope, Located> {
+        Envelope::load_typed(path, bytes, PAYLOAD_TYPE)
+    }
+
+    /// [`Envelope::load`] for an envelope of another payload type.
+    pub fn load_typed(
+        path: &Path,
+        bytes: &[u8],
+        payload_type: &'static str,
+    ) -> Result<Envelope, Located> {
         let text = std::str::from_utf8(bytes).map_err(|err| {
             Located::file(path, format!("signature envelope is not UTF-8 text: {err}"))
         })?;
@@ -172,17 +206,23 @@ impl Envelope {
             )
         })?;
         envelope
-            .check_shape()
+            .check_shape(payload_type)
             .map_err(|(segs, err)| located_at(path, text, &segs, err.to_string()))?;
         Ok(envelope)
     }
 
     /// The shape checks, each with where in the JSON it fails.
-    fn check_shape(&self) -> Result<(), (Vec<Seg<'static>>, EnvelopeError)> {
-        if self.payload_type != PAYLOAD_TYPE {
+    fn check_shape(
+        &self,
+        payload_type: &'static str,
+    ) -> Result<(), (Vec<Seg<'static>>, EnvelopeError)> {
+        if self.payload_type != payload_type {
             return Err((
                 vec![Seg::Key("payloadType")],
-                EnvelopeError::WrongPayloadType(self.payload_type.clone()),
+                EnvelopeError::WrongPayloadType {
+                    found: self.payload_type.clone(),
+                    expected: payload_type,
+                },
             ));
         }
         if self.signatures.len() > MAX_SIGNATURES {
@@ -253,7 +293,7 @@ mod tests {
         let other = br#"{"payloadType":"text/plain","payload":"","signatures":[]}"#;
         assert!(matches!(
             Envelope::parse(other),
-            Err(EnvelopeError::WrongPayloadType(found)) if found == "text/plain"
+            Err(EnvelopeError::WrongPayloadType { found, .. }) if found == "text/plain"
         ));
         assert!(matches!(
             Envelope::parse(b"{\"payload\":1}"),

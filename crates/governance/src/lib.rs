@@ -19,8 +19,11 @@ pub mod verify;
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use envelope::{Envelope, EnvelopeError, EnvelopeSignature, MAX_SIGNATURES, PAYLOAD_TYPE, pae};
-pub use trust::{ApprovalPolicy, TrustFile, TrustedKey};
-pub use verify::{RejectedSignature, Rejection, VerificationReport, Verifier, VerifyError};
+pub use trust::{ApprovalPolicy, BUILDER_ROLE, TrustFile, TrustedKey};
+pub use verify::{
+    RejectedSignature, Rejection, StatementError, StatementReport, VerificationReport, Verifier,
+    VerifyError,
+};
 
 /// A signing key from its 32-byte seed written as 64 hex digits (how keys are kept on disk).
 pub fn signing_key_from_hex(seed_hex: &str) -> Result<SigningKey, String> {

@@ -5,6 +5,9 @@
 //! governance sign --manifest FILE --secret-key FILE --keyid ID --envelope FILE
 //!                                                          create the envelope, or add an approval
 //! governance verify --manifest FILE --envelope FILE --trust FILE [--format json]
+//! governance attest --statement FILE --secret-key FILE --keyid ID --envelope FILE
+//!                                                          sign an in-toto statement (DSSE)
+//! governance verify-statement --envelope FILE --trust FILE [--format json]
 //! ```
 //!
 //! Exit codes: 0 ok (verify: approved), 1 not approved, 2 invalid input or usage, 3 environment.
@@ -25,7 +28,8 @@ use support::{Exit, Failure, Located};
 /// A secret key file holds 64 hex digits and a newline.
 const SECRET_KEY_BYTES: u64 = 1024;
 
-/// Make signing keys, sign release manifests, and check them against a trust file.
+/// Make signing keys, sign release manifests and in-toto statements, and check them against a
+/// trust file.
 #[derive(Debug, Parser)]
 #[command(
     name = "governance",
@@ -77,6 +81,33 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Sign an in-toto statement (DSSE): create the envelope, or add a signature to it
+    Attest {
+        /// The statement to sign (in-toto Statement v1)
+        #[arg(long, value_name = "FILE")]
+        statement: PathBuf,
+        /// The signer's secret key (made by `keygen`)
+        #[arg(long, value_name = "FILE")]
+        secret_key: PathBuf,
+        /// The signer's key id in the trust file
+        #[arg(long, value_name = "ID")]
+        keyid: String,
+        /// The statement envelope to create or add to
+        #[arg(long, value_name = "FILE")]
+        envelope: PathBuf,
+    },
+    /// Check that a builder key of a trust file signed a statement envelope
+    VerifyStatement {
+        /// The statement envelope
+        #[arg(long, value_name = "FILE")]
+        envelope: PathBuf,
+        /// The trust file: keys and their roles
+        #[arg(long, value_name = "FILE")]
+        trust: PathBuf,
+        /// What to print: text for people, or one JSON document on stdout
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -115,6 +146,17 @@ fn main() -> ExitCode {
             trust,
             format,
         } => verify(&manifest, &envelope, &trust, format == Format::Json),
+        Command::Attest {
+            statement,
+            secret_key,
+            keyid,
+            envelope,
+        } => attest(&statement, &secret_key, &keyid, &envelope),
+        Command::VerifyStatement {
+            envelope,
+            trust,
+            format,
+        } => verify_statement(&envelope, &trust, format == Format::Json),
     };
     let exit = result.unwrap_or_else(|failure| {
         let style = support::render::Style::detect();
@@ -170,10 +212,7 @@ fn sign(
     envelope_path: &Path,
 ) -> Result<Exit, Failure> {
     let manifest_bytes = read(manifest, "release manifest", MAX_MANIFEST_BYTES)?;
-    let secret_text =
-        String::from_utf8(read(secret, "secret key", SECRET_KEY_BYTES)?).unwrap_or_default();
-    let key = signing_key_from_hex(&secret_text)
-        .map_err(|why| Located::file(secret, format!("not a secret key: {why}")))?;
+    let key = load_secret(secret)?;
 
     let envelope = if envelope_path.exists() {
         let bytes = read(envelope_path, "signature envelope", MAX_SIGNATURE_BYTES)?;
@@ -204,6 +243,90 @@ fn sign(
         envelope_path.display()
     );
     Ok(Exit::Success)
+}
+
+/// Signs an in-toto statement as a DSSE envelope (`application/vnd.in-toto+json`), or adds a
+/// signature to the envelope already there. The statement is read as Statement v1 first, so
+/// nothing else is signed as one.
+fn attest(
+    statement: &Path,
+    secret: &Path,
+    keyid: &str,
+    envelope_path: &Path,
+) -> Result<Exit, Failure> {
+    let bytes = read(statement, "statement", release::attest::MAX_BYTES)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|err| Located::file(statement, format!("statement is not UTF-8 text: {err}")))?;
+    release::attest::Statement::parse(statement, text)?;
+    let key = load_secret(secret)?;
+    let envelope = if envelope_path.exists() {
+        let existing = read(envelope_path, "statement envelope", MAX_SIGNATURE_BYTES)?;
+        let mut envelope =
+            Envelope::load_typed(envelope_path, &existing, release::attest::PAYLOAD_TYPE)?;
+        if envelope.payload_bytes() != Ok(bytes.clone()) {
+            return Err(
+                Located::file(envelope_path, "the envelope holds another statement")
+                    .with_help(
+                        "sign the statement the envelope was made for, or start a new envelope",
+                    )
+                    .into(),
+            );
+        }
+        envelope
+            .add_signature(keyid, &key)
+            .map_err(|err| Located::file(envelope_path, err.to_string()))?;
+        envelope
+    } else {
+        Envelope::sign_statement(&bytes, keyid, &key)
+    };
+    support::atomic::write_atomic(envelope_path, &envelope.to_json()).map_err(|err| {
+        Failure::environment(format!("writing {}: {err}", envelope_path.display()))
+    })?;
+    eprintln!(
+        "governance: statement {} signed by '{keyid}' ({} signature(s) in {})",
+        statement.display(),
+        envelope.signatures.len(),
+        envelope_path.display()
+    );
+    Ok(Exit::Success)
+}
+
+/// Checks a statement envelope against a trust file: exit 0 when a builder key signed it.
+fn verify_statement(envelope: &Path, trust: &Path, json_output: bool) -> Result<Exit, Failure> {
+    let trust = TrustFile::load(trust)?;
+    let bytes = read(envelope, "statement envelope", MAX_SIGNATURE_BYTES)?;
+    let parsed = Envelope::load_typed(envelope, &bytes, release::attest::PAYLOAD_TYPE)?;
+    let result = Verifier::new(trust).verify_statement_envelope(&parsed);
+    let (signed_by, error) = match &result {
+        Ok((_, report)) => (report.signed_by.clone(), None),
+        Err(err) => (Vec::new(), Some(err.to_string())),
+    };
+    if json_output {
+        print_result(
+            &json!({"version": 1, "verified": error.is_none(), "signed_by": signed_by, "error": error})
+                .to_string(),
+        );
+    } else {
+        match &error {
+            Some(err) => print_result(&format!("NOT VERIFIED: {err}")),
+            None => print_result(&format!(
+                "verified: signed by builder {}",
+                signed_by.join(", ")
+            )),
+        }
+    }
+    Ok(if error.is_none() {
+        Exit::Success
+    } else {
+        Exit::CheckFailed
+    })
+}
+
+fn load_secret(secret: &Path) -> Result<SigningKey, Failure> {
+    let secret_text =
+        String::from_utf8(read(secret, "secret key", SECRET_KEY_BYTES)?).unwrap_or_default();
+    Ok(signing_key_from_hex(&secret_text)
+        .map_err(|why| Located::file(secret, format!("not a secret key: {why}")))?)
 }
 
 fn verify(

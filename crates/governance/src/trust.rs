@@ -13,7 +13,8 @@
 //!
 //! [keys.ci-builder]
 //! public-key = "..."
-//! roles = ["builder"]                   # trusted, but its signature is not an approval
+//! roles = ["builder"]                   # signs statements (provenance, test results);
+//!                                       # its signature is not an approval
 //! ```
 //!
 //! Loading parses, then validates everything and reports every problem at once, each located
@@ -294,6 +295,16 @@ impl TrustFile {
         }
         doc.finish(TrustFile { policy, keys })
             .map_err(Failure::located)
+    }
+}
+
+/// The role of keys that sign statements (provenance, test results): CI, not people.
+pub const BUILDER_ROLE: &str = "builder";
+
+impl TrustedKey {
+    /// Whether a signature by this key counts on a statement ([`BUILDER_ROLE`]).
+    pub fn is_builder(&self) -> bool {
+        self.roles.iter().any(|role| role == BUILDER_ROLE)
     }
 }
 

@@ -42,6 +42,8 @@ pub enum Rejection {
     BadSignature,
     /// The signature is valid, but the key holds no approver role.
     NotAnApprover,
+    /// On a statement: the signature is valid, but the key holds no builder role.
+    NotABuilder,
 }
 
 impl fmt::Display for Rejection {
@@ -50,6 +52,7 @@ impl fmt::Display for Rejection {
             Rejection::UnknownKey => "unknown key",
             Rejection::BadSignature => "signature does not verify",
             Rejection::NotAnApprover => "key holds no approver role",
+            Rejection::NotABuilder => "key holds no builder role",
         })
     }
 }
@@ -187,6 +190,111 @@ impl Verifier {
     }
 }
 
+/// A statement envelope whose signatures were checked: the builders whose signatures count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementReport {
+    pub signed_by: Vec<String>,
+    pub rejected: Vec<RejectedSignature>,
+}
+
+/// Why a statement envelope does not count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementError {
+    Envelope(EnvelopeError),
+    /// Signatures verify, but none is by a builder key.
+    NotBuilderSigned(StatementReport),
+    /// No signature verifies by a trusted key.
+    NoValidSignature(StatementReport),
+}
+
+impl fmt::Display for StatementError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rejected = |report: &StatementReport| {
+            report
+                .rejected
+                .iter()
+                .map(|r| format!("'{}': {}", r.keyid, r.reason))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            StatementError::Envelope(err) => err.fmt(f),
+            StatementError::NotBuilderSigned(report) => write!(
+                f,
+                "no signature on the statement is by a builder key ({})",
+                rejected(report)
+            ),
+            StatementError::NoValidSignature(report) => write!(
+                f,
+                "no signature on the statement verifies by a trusted key ({})",
+                rejected(report)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StatementError {}
+
+impl Verifier {
+    /// Checks a statement envelope (`application/vnd.in-toto+json`): the signatures that verify
+    /// by keys holding the `builder` role. Returns the payload as signed. The shape limits of
+    /// release envelopes apply.
+    pub fn verify_statement(
+        &self,
+        envelope_bytes: &[u8],
+    ) -> Result<(Vec<u8>, StatementReport), StatementError> {
+        let envelope = Envelope::parse_typed(envelope_bytes, release::attest::PAYLOAD_TYPE)
+            .map_err(StatementError::Envelope)?;
+        self.verify_statement_envelope(&envelope)
+    }
+
+    /// [`Verifier::verify_statement`] for an envelope already read.
+    pub fn verify_statement_envelope(
+        &self,
+        envelope: &Envelope,
+    ) -> Result<(Vec<u8>, StatementReport), StatementError> {
+        let payload = envelope.payload_bytes().map_err(StatementError::Envelope)?;
+        if envelope.signatures.is_empty() {
+            return Err(StatementError::Envelope(EnvelopeError::Unsigned));
+        }
+        let signed = pae(&envelope.payload_type, &payload);
+        let mut report = StatementReport {
+            signed_by: Vec::new(),
+            rejected: Vec::new(),
+        };
+        let mut any_valid = false;
+        for signature in &envelope.signatures {
+            let reason = match self.trust.keys.get(&signature.keyid) {
+                None => Some(Rejection::UnknownKey),
+                Some(key) => {
+                    let valid = decode_signature(&signature.sig)
+                        .is_some_and(|sig| key.public_key.verify_strict(&signed, &sig).is_ok());
+                    any_valid |= valid;
+                    if !valid {
+                        Some(Rejection::BadSignature)
+                    } else if !key.is_builder() {
+                        Some(Rejection::NotABuilder)
+                    } else {
+                        None
+                    }
+                }
+            };
+            match reason {
+                None => report.signed_by.push(signature.keyid.clone()),
+                Some(reason) => report.rejected.push(RejectedSignature {
+                    keyid: signature.keyid.clone(),
+                    reason,
+                }),
+            }
+        }
+        match (report.signed_by.is_empty(), any_valid) {
+            (false, _) => Ok((payload, report)),
+            (true, true) => Err(StatementError::NotBuilderSigned(report)),
+            (true, false) => Err(StatementError::NoValidSignature(report)),
+        }
+    }
+}
+
 fn decode_signature(sig: &str) -> Option<Signature> {
     let bytes = base64_decode(sig).ok()?;
     Signature::from_slice(&bytes).ok()
@@ -199,5 +307,26 @@ impl node::SignatureVerifier for Verifier {
         self.verify_manifest(manifest_bytes, envelope)
             .map(|report| report.approved_by.join(", "))
             .map_err(|err| err.to_string())
+    }
+
+    fn verify_statement(
+        &self,
+        envelope: &[u8],
+    ) -> Result<node::VerifiedStatement, node::StatementRejection> {
+        match Verifier::verify_statement(self, envelope) {
+            Ok((payload, report)) => Ok(node::VerifiedStatement {
+                payload,
+                builders: report.signed_by,
+            }),
+            Err(err @ StatementError::Envelope(_)) => {
+                Err(node::StatementRejection::Malformed(err.to_string()))
+            }
+            Err(err @ StatementError::NotBuilderSigned(_)) => {
+                Err(node::StatementRejection::NotBuilderSigned(err.to_string()))
+            }
+            Err(err @ StatementError::NoValidSignature(_)) => {
+                Err(node::StatementRejection::Rejected(err.to_string()))
+            }
+        }
     }
 }

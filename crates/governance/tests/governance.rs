@@ -656,6 +656,8 @@ fn governance_crypto_integration_path_signed_release_installs_and_tampered_is_re
                 dir: Some(artifacts.clone()),
             },
             now: NOW,
+            kernel_digest: None,
+            source: None,
         })
         .unwrap();
         outcome.release.expect("every provider passes its gates")
@@ -673,6 +675,7 @@ fn governance_crypto_integration_path_signed_release_installs_and_tampered_is_re
         policy: NodePolicy {
             require_signature: true,
             require_artifacts: true,
+            ..NodePolicy::default()
         },
         verifier: Some(&verifier),
         now_unix: Some(NOW),
@@ -685,6 +688,7 @@ fn governance_crypto_integration_path_signed_release_installs_and_tampered_is_re
                 manifest_path: None,
                 signature,
                 artifacts_dir: Some(&artifacts),
+                statements: &[],
             },
             &options,
         )

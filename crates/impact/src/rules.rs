@@ -10,6 +10,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use lanes_config::LanesFile;
 use support::Located;
 use support::config::{Code, Doc, Table};
 use toml::Spanned;
@@ -143,10 +144,12 @@ impl Rules {
         }
     }
 
-    /// Parses the `[impact]` section of `lanes.toml` text (other sections are ignored), then
-    /// validates every rule, collecting every problem.
+    /// Reads `lanes.toml` text as [`LanesFile`] (the one type for the file, so a problem in its
+    /// lanes is reported here too), then its `[impact]` section, validating every rule and
+    /// collecting every problem.
     pub fn parse(path: &Path, text: &str) -> Result<Rules, Vec<Located>> {
-        let (mut doc, root) = Doc::parse(path, text).map_err(|located| vec![located])?;
+        let file = LanesFile::parse(path, text.to_owned()).map_err(|failure| failure.located)?;
+        let (mut doc, root) = Doc::parse(path, &file.text).map_err(|located| vec![located])?;
         let Some(section) = root.get_ref().get("impact") else {
             return Ok(Rules::defaults());
         };

@@ -48,6 +48,7 @@ fn every_job_of_this_repository_ci_runs_tests_and_says_how() {
         ("fast", "cargo xtask lane"),
         ("federation-integration", "cargo xtask lane"),
         ("release-lane", "cargo xtask release-lane"),
+        ("attestation-interop", "cargo xtask lane"),
         ("impact", "cargo xtask test"),
         ("impact-record", "cargo xtask impact record"),
         ("extended-archive", "cargo xtask lane"),

@@ -215,6 +215,8 @@ impl Node {
             carry_forward: false,
             artifacts: release::federation::ArtifactLocator::default(),
             now: NOW,
+            kernel_digest: None,
+            source: None,
         })
         .unwrap();
         outcome.release.expect("every provider passes its gates")
@@ -227,6 +229,7 @@ impl Node {
                 manifest_path: None,
                 signature: None,
                 artifacts_dir: None,
+                statements: &[],
             },
             &node::IngestOptions {
                 now_unix: Some(NOW),

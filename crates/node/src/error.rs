@@ -20,6 +20,21 @@ pub enum IngestError {
     NoVerifier,
     /// The verifier refused the signature (unknown key, bad signature, wrong payload).
     SignatureRejected { reason: String },
+    /// A statement envelope is not a signed in-toto statement this node checks.
+    StatementMalformed { reason: String },
+    /// No signature on a statement verifies by a trusted key.
+    StatementRejected { reason: String },
+    /// A statement's valid signatures are by keys without the builder role.
+    StatementNotBuilder { reason: String },
+    /// The node's policy requires a provenance statement and none came with the release.
+    ProvenanceMissing,
+    /// The node's policy requires a test-result statement and none came with the release.
+    TestResultMissing,
+    /// A statement does not vouch for this release (another release, another commit, a
+    /// failed test run, a dataset changed after federation); its kind is the problem's.
+    Attestation {
+        problem: release::attest::AttestationProblem,
+    },
     /// The offered release is older than the installed one: a rollback attack.
     RollbackAttack {
         offered_seq: u64,
@@ -134,6 +149,12 @@ impl IngestError {
             IngestError::SignatureMissing => "signature-missing",
             IngestError::NoVerifier => "no-verifier",
             IngestError::SignatureRejected { .. } => "signature-rejected",
+            IngestError::StatementMalformed { .. } => "statement-malformed",
+            IngestError::StatementRejected { .. } => "statement-rejected",
+            IngestError::StatementNotBuilder { .. } => "statement-not-builder",
+            IngestError::ProvenanceMissing => "provenance-missing",
+            IngestError::TestResultMissing => "test-result-missing",
+            IngestError::Attestation { problem } => problem.kind(),
             IngestError::RollbackAttack { .. } => "rollback-attack",
             IngestError::SeqConflict { .. } => "seq-conflict",
             IngestError::Expired { .. } => "expired",
@@ -216,6 +237,28 @@ impl fmt::Display for IngestError {
             IngestError::SignatureRejected { reason } => {
                 write!(f, "signature rejected: {reason}")
             }
+            IngestError::StatementMalformed { reason } => write!(f, "statement refused: {reason}"),
+            IngestError::StatementRejected { reason } => {
+                write!(f, "statement signature rejected: {reason}")
+            }
+            IngestError::StatementNotBuilder { reason } => write!(
+                f,
+                "statement not signed by a builder: {reason}; statements count only when a key \
+                 with the `builder` role in the trust file signed them"
+            ),
+            IngestError::ProvenanceMissing => write!(
+                f,
+                "this node requires a provenance statement signed by a builder and none came \
+                 with the release (pass the signed release-NNNNNN.provenance.dsse.json with \
+                 --statement FILE)"
+            ),
+            IngestError::TestResultMissing => write!(
+                f,
+                "this node requires a PASSED test-result statement for the release's source \
+                 commit signed by a builder and none came with the release (pass the signed \
+                 release-lane statement with --statement FILE)"
+            ),
+            IngestError::Attestation { problem } => problem.fmt(f),
             IngestError::RollbackAttack {
                 offered_seq,
                 installed_seq,

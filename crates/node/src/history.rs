@@ -55,6 +55,9 @@ pub struct HistoryEntry {
     pub record: String,
     /// `sha256:` of the release directory's `signature`, when one came with the release.
     pub signature: Option<String>,
+    /// The signed statements (provenance, test result) ingest verified for this release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<crate::record::StatementRecord>,
 }
 
 /// Which artifact a unit is: two units are the same artifact when all four agree.

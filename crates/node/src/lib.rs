@@ -14,6 +14,7 @@
 //! - [`record`]: what the store keeps about each release it holds.
 
 pub mod artifacts;
+pub mod audit;
 pub mod error;
 pub mod hash;
 pub mod history;
@@ -27,6 +28,11 @@ mod verify;
 pub use error::IngestError;
 pub use history::{Action, HistoryEntry, UnitRef};
 pub use policy::NodePolicy;
-pub use record::{InstalledRelease, ReleaseRef, UnitCheck, UnitStatus, VerificationRecord};
-pub use request::{IngestOptions, IngestRequest, InstallStep, SignatureVerifier};
+pub use record::{
+    InstalledRelease, ReleaseRef, StatementRecord, UnitCheck, UnitStatus, VerificationRecord,
+};
+pub use request::{
+    IngestOptions, IngestRequest, InstallStep, SignatureVerifier, StatementRejection,
+    VerifiedStatement,
+};
 pub use store::{IngestOutcome, InstallReport, NodeStatus, NodeStore};

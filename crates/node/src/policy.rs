@@ -2,8 +2,12 @@
 //! whatever flags a later ingest is run with.
 //!
 //! ```json
-//! {"schema": "node-policy/v1", "require_signature": true, "require_artifacts": false}
+//! {"schema": "node-policy/v1", "require_signature": true, "require_artifacts": false,
+//!  "require_provenance": true, "require_tests": true}
 //! ```
+//!
+//! `require_provenance` and `require_tests` (attested releases, README.md "Provenance") are
+//! written only when set, so a policy without them reads the same in builds that predate them.
 //!
 //! The first install writes it from the flags it ran with (and requires signatures from then on
 //! when that install was signed); `NodeStore::set_policy` replaces it explicitly. An ingest
@@ -25,6 +29,11 @@ pub struct NodePolicy {
     pub require_signature: bool,
     /// Refuse releases whose unit artifacts are not all present in the artifacts directory.
     pub require_artifacts: bool,
+    /// Refuse releases without a provenance statement about them signed by a builder key.
+    pub require_provenance: bool,
+    /// Refuse releases without a PASSED test-result statement for their source commit and
+    /// kernel digest signed by a builder key.
+    pub require_tests: bool,
 }
 
 pub const POLICY_SCHEMA: &str = "node-policy/v1";
@@ -38,6 +47,14 @@ struct PolicyFile {
     schema: String,
     require_signature: bool,
     require_artifacts: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    require_provenance: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    require_tests: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// Parses a policy file's text; every problem is located.
@@ -63,6 +80,8 @@ pub fn parse(path: &Path, text: &str) -> Result<NodePolicy, Vec<Located>> {
     Ok(NodePolicy {
         require_signature: file.require_signature,
         require_artifacts: file.require_artifacts,
+        require_provenance: file.require_provenance,
+        require_tests: file.require_tests,
     })
 }
 
@@ -72,6 +91,8 @@ pub fn to_bytes(policy: NodePolicy) -> Vec<u8> {
         schema: POLICY_SCHEMA.to_owned(),
         require_signature: policy.require_signature,
         require_artifacts: policy.require_artifacts,
+        require_provenance: policy.require_provenance,
+        require_tests: policy.require_tests,
     })
     .expect("policies serialize");
     bytes.push(b'\n');
@@ -84,6 +105,8 @@ impl NodePolicy {
         NodePolicy {
             require_signature: self.require_signature || other.require_signature,
             require_artifacts: self.require_artifacts || other.require_artifacts,
+            require_provenance: self.require_provenance || other.require_provenance,
+            require_tests: self.require_tests || other.require_tests,
         }
     }
 }
@@ -96,10 +119,21 @@ mod tests {
     fn round_trips_and_refuses_unknown_keys_and_newer_schemas_with_locations() {
         let policy = NodePolicy {
             require_signature: true,
-            require_artifacts: false,
+            ..NodePolicy::default()
         };
         let text = String::from_utf8(to_bytes(policy)).unwrap();
         assert_eq!(parse(Path::new("policy.json"), &text).unwrap(), policy);
+        assert!(!text.contains("require_provenance"), "{text}");
+        let attested = NodePolicy {
+            require_provenance: true,
+            require_tests: true,
+            ..policy
+        };
+        let attested_text = String::from_utf8(to_bytes(attested)).unwrap();
+        assert_eq!(
+            parse(Path::new("policy.json"), &attested_text).unwrap(),
+            attested
+        );
 
         let unknown = text.replace(
             "\"require_artifacts\": false",

@@ -52,6 +52,24 @@ pub struct VerificationRecord {
     pub verified_at: String,
     pub signed_by: Option<String>,
     pub units: Vec<UnitCheck>,
+    /// The statements verified with the release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<StatementRecord>,
+}
+
+/// A statement ingest verified, as the history records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRecord {
+    /// `https://slsa.dev/provenance/v1` or `https://in-toto.io/attestation/test-result/v0.1`.
+    pub predicate_type: String,
+    /// `sha256:` of the envelope's bytes.
+    pub envelope: String,
+    /// Builder key ids whose signatures verified.
+    pub signed_by: Vec<String>,
+    /// For a test result: how many tests passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests_passed: Option<usize>,
 }
 
 /// A release kept in the store, every file of it checked against its history line.

@@ -14,6 +14,29 @@ pub trait SignatureVerifier {
     /// `Ok(key_id)` when `envelope` is a valid signature of `manifest_bytes` by a trusted key;
     /// `Err(reason)` otherwise (unknown key, bad signature, payload mismatch, unparsable envelope).
     fn verify(&self, manifest_bytes: &[u8], envelope: &[u8]) -> Result<String, String>;
+
+    /// A signed in-toto statement (a DSSE envelope): its payload and the builder keys whose
+    /// signatures over it verify. At least one builder signature is required.
+    fn verify_statement(&self, envelope: &[u8]) -> Result<VerifiedStatement, StatementRejection>;
+}
+
+/// A statement whose envelope verified: the payload as signed and who signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedStatement {
+    pub payload: Vec<u8>,
+    /// Builder key ids with a valid signature.
+    pub builders: Vec<String>,
+}
+
+/// Why a statement envelope does not count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementRejection {
+    /// Not an envelope of an in-toto statement.
+    Malformed(String),
+    /// Signatures that verify, but none by a key holding the builder role.
+    NotBuilderSigned(String),
+    /// No signature verifies by a trusted key (unknown key, bad signature, unsigned).
+    Rejected(String),
 }
 
 /// The release on offer.
@@ -27,6 +50,9 @@ pub struct IngestRequest<'a> {
     pub signature: Option<&'a [u8]>,
     /// Where unit artifacts are mirrored locally (see [`crate::artifacts`]).
     pub artifacts_dir: Option<&'a Path>,
+    /// Signed in-toto statements (DSSE envelopes) offered with the release: its provenance,
+    /// the test result of its source commit.
+    pub statements: &'a [Vec<u8>],
 }
 
 /// A point in an install, reported to [`IngestOptions::observer`] as it is reached.

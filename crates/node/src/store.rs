@@ -37,7 +37,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::IngestError;
 use crate::history::{self, Action, HistoryEntry, StoredLine, UnitRef, Who};
 use crate::policy::{self, NodePolicy};
-use crate::record::{InstalledRelease, MANIFEST_FILE, ReleaseRef, UnitCheck, VerificationRecord};
+use crate::record::{
+    InstalledRelease, MANIFEST_FILE, ReleaseRef, StatementRecord, UnitCheck, VerificationRecord,
+};
 use crate::request::{IngestOptions, IngestRequest, InstallStep};
 use crate::{manifest, verify};
 use release::canonical::sha256_digest;
@@ -83,6 +85,8 @@ pub struct InstallReport {
     /// The release that was current before, if any.
     pub replaced: Option<ReleaseRef>,
     pub signed_by: Option<String>,
+    /// The statements verified with the release.
+    pub statements: Vec<StatementRecord>,
     pub units: Vec<UnitCheck>,
     pub warm: Vec<ReleaseRef>,
     pub history_index: u64,
@@ -275,6 +279,7 @@ impl NodeStore {
             verified_at: time::format_rfc3339(now),
             signed_by: checked.signed_by.clone(),
             units: checked.units.clone(),
+            statements: checked.statements.clone(),
         };
 
         let record_json = serde_json::to_vec_pretty(&record).expect("records serialize");
@@ -297,6 +302,7 @@ impl NodeStore {
                 .collect(),
             record: sha256_digest(&record_json),
             signature: request.signature.map(sha256_digest),
+            statements: checked.statements.clone(),
         };
         let line = history::encode(&entry);
         if line.text.len() > history::MAX_LINE_BYTES {
@@ -419,6 +425,7 @@ impl NodeStore {
             rollback_of: offered.rollback_of.clone(),
             replaced: loaded.current.as_ref().map(InstalledRelease::release_ref),
             signed_by: checked.signed_by,
+            statements: checked.statements,
             units: checked.units,
             warm,
             history_index: index as u64,

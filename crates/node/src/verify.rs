@@ -12,8 +12,8 @@ use crate::error::IngestError;
 use crate::history::{Action, HistoryEntry, UnitRef};
 use crate::manifest::{self, same_artifact};
 use crate::policy::NodePolicy;
-use crate::record::{InstalledRelease, UnitCheck, UnitStatus};
-use crate::request::{IngestOptions, IngestRequest};
+use crate::record::{InstalledRelease, StatementRecord, UnitCheck, UnitStatus};
+use crate::request::{IngestOptions, IngestRequest, StatementRejection};
 use crate::{artifacts, hash};
 
 pub(crate) enum Checked {
@@ -25,6 +25,7 @@ pub(crate) enum Checked {
 pub(crate) struct Fresh {
     pub manifest: ReleaseManifest,
     pub signed_by: Option<String>,
+    pub statements: Vec<StatementRecord>,
     pub units: Vec<UnitCheck>,
 }
 
@@ -81,6 +82,10 @@ pub(crate) fn check(
         }
     };
 
+    // 2b. Attestations: every statement offered verifies and vouches for this release, and
+    //     the policy's requirements are met.
+    let statements = check_statements(&offered, request, options, policy)?;
+
     // 3. Anti-rollback.
     if let Some(current) = current {
         if offered.release_seq < current.release_seq {
@@ -120,8 +125,84 @@ pub(crate) fn check(
     Ok(Checked::Fresh(Fresh {
         manifest: offered,
         signed_by,
+        statements,
         units,
     }))
+}
+
+/// Each statement envelope: signed by a builder, an in-toto statement, and, by its predicate,
+/// the provenance of this release or a PASSED test result of its clean source commit and
+/// kernel. Then what the policy requires must be among them.
+fn check_statements(
+    offered: &ReleaseManifest,
+    request: IngestRequest<'_>,
+    options: &IngestOptions<'_>,
+    policy: NodePolicy,
+) -> Result<Vec<StatementRecord>, IngestError> {
+    use release::attest::{self, Statement};
+    let mut records = Vec::new();
+    for envelope in request.statements {
+        let verifier = options.verifier.ok_or(IngestError::NoVerifier)?;
+        let verified =
+            verifier
+                .verify_statement(envelope)
+                .map_err(|rejection| match rejection {
+                    StatementRejection::Malformed(reason) => {
+                        IngestError::StatementMalformed { reason }
+                    }
+                    StatementRejection::NotBuilderSigned(reason) => {
+                        IngestError::StatementNotBuilder { reason }
+                    }
+                    StatementRejection::Rejected(reason) => {
+                        IngestError::StatementRejected { reason }
+                    }
+                })?;
+        let text = std::str::from_utf8(&verified.payload).map_err(|err| {
+            IngestError::StatementMalformed {
+                reason: format!("the payload is not UTF-8 text: {err}"),
+            }
+        })?;
+        let statement = Statement::parse(Path::new("<statement>"), text).map_err(|located| {
+            IngestError::StatementMalformed {
+                reason: located.to_string(),
+            }
+        })?;
+        let problem = |problem| IngestError::Attestation { problem };
+        let tests_passed = match statement.predicate_type.as_str() {
+            attest::PROVENANCE_PREDICATE => {
+                attest::check_provenance(&statement, offered).map_err(problem)?;
+                None
+            }
+            attest::TEST_RESULT_PREDICATE => Some(
+                attest::check_test_result(&statement, offered)
+                    .map_err(problem)?
+                    .passed_tests
+                    .len(),
+            ),
+            other => {
+                return Err(IngestError::StatementMalformed {
+                    reason: format!(
+                        "predicateType {other:?} is not one this node checks (SLSA provenance \
+                         v1, in-toto test result v0.1)"
+                    ),
+                });
+            }
+        };
+        records.push(StatementRecord {
+            predicate_type: statement.predicate_type,
+            envelope: release::canonical::sha256_digest(envelope),
+            signed_by: verified.builders,
+            tests_passed,
+        });
+    }
+    let has = |predicate: &str| records.iter().any(|r| r.predicate_type == predicate);
+    if policy.require_provenance && !has(release::attest::PROVENANCE_PREDICATE) {
+        return Err(IngestError::ProvenanceMissing);
+    }
+    if policy.require_tests && !has(release::attest::TEST_RESULT_PREDICATE) {
+        return Err(IngestError::TestResultMissing);
+    }
+    Ok(records)
 }
 
 /// Every unit judged again with the code federation judged it with ([`release::select::rejudge`]):

@@ -126,6 +126,7 @@ fn unit(provider: Provider, thresholds: Thresholds) -> impl Strategy<Value = Uni
                     verdict: verdict(&thresholds, q, s, l, c),
                     carried_forward,
                     carried_from: carried_from.filter(|_| carried_forward),
+                    inputs: None,
                 }
             },
         )
@@ -173,6 +174,8 @@ pub fn release_manifest() -> impl Strategy<Value = ReleaseManifest> {
                     providers: names,
                     gates,
                     units,
+                    kernel_digest: None,
+                    source: None,
                     digest: String::new(),
                 };
                 manifest.seal();

@@ -1,6 +1,9 @@
 //! The release chain in a directory: every release names its predecessor's digest, so history
 //! can be audited and rollbacks traced (a rollback is a newer release with `rollback_of`).
+//! [`plan_rollback`] decides which release a rollback restores, and [`publish`] is the one
+//! writer of a releases directory: locked, re-checked against the head, never replacing a file.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::{self, File, TryLockError};
 use std::io;
@@ -16,6 +19,22 @@ pub fn release_file_name(release_seq: u64) -> String {
     format!("release-{release_seq:06}.json")
 }
 
+/// True for a file that belongs to a release rather than being one: `release-NNNNNN.WHAT.json`
+/// (its provenance `release-000001.provenance.json`, a signed statement
+/// `release-000001.provenance.dsse.json`). [`load_releases`] leaves these alone.
+pub fn is_release_attachment(file_name: &str) -> bool {
+    let Some(rest) = file_name.strip_prefix("release-") else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && rest[digits..].starts_with('.') && rest[digits + 1..].contains('.')
+}
+
+/// `release-000042.provenance.json`: a file that belongs to release 42.
+pub fn attachment_file_name(release_seq: u64, what: &str) -> String {
+    format!("release-{release_seq:06}.{what}.json")
+}
+
 /// A release with the file it was read from.
 #[derive(Debug, Clone)]
 pub struct StoredRelease {
@@ -23,7 +42,8 @@ pub struct StoredRelease {
     pub manifest: ReleaseManifest,
 }
 
-/// Reads every `*.json` in `dir` (a missing directory is an empty chain), sorted by `release_seq`.
+/// Reads every `*.json` in `dir` but release attachments ([`is_release_attachment`]; a missing
+/// directory is an empty chain), sorted by `release_seq`.
 /// Invalid files are invalid input; chain problems are reported by [`verify_chain`].
 pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
     let paths = match support::input::json_files(dir) {
@@ -44,7 +64,11 @@ pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
     };
     let mut releases = Vec::new();
     let mut problems = Vec::new();
-    for path in paths {
+    let attachment = |path: &Path| {
+        path.file_name()
+            .is_some_and(|name| is_release_attachment(&name.to_string_lossy()))
+    };
+    for path in paths.into_iter().filter(|p| !attachment(p)) {
         match ReleaseManifest::load(&path) {
             Ok(manifest) => releases.push(StoredRelease { path, manifest }),
             Err(mut found) => problems.append(&mut found),
@@ -121,6 +145,112 @@ pub fn rollback_release(
     release.rollback_of = Some(target.digest.clone());
     release.seal();
     release
+}
+
+/// A rollback decided: the release it restores, the one it rolls back, and the new release
+/// that does it (see [`plan_rollback`]).
+#[derive(Debug, Clone)]
+pub struct RollbackPlan<'a> {
+    /// The release whose units come back (`rollback_of`).
+    pub restores: &'a ReleaseManifest,
+    /// The latest release, which the rollback chains to.
+    pub rolls_back: &'a ReleaseManifest,
+    pub release: ReleaseManifest,
+}
+
+/// Why there is no rollback to write.
+#[derive(Debug)]
+pub enum RollbackRefused {
+    /// The directory holds no release.
+    NoReleases,
+    /// The chain does not verify: it is not extended.
+    ChainBroken(Vec<Located>),
+    /// No release has the digest or `release_seq` asked for.
+    NoSuchRelease(String),
+    /// The release asked for has the latest release's units: nothing would change.
+    SameUnits { release_seq: u64 },
+    /// The latest release has no stable release before it.
+    NothingStable { release_seq: u64, digest: String },
+}
+
+impl RollbackRefused {
+    /// No release or no such release is invalid input (2); the rest are failed checks (1).
+    pub fn exit(&self) -> Exit {
+        match self {
+            RollbackRefused::NoReleases | RollbackRefused::NoSuchRelease(_) => Exit::InvalidInput,
+            _ => Exit::CheckFailed,
+        }
+    }
+}
+
+/// Decides a rollback of the chain `releases` (as [`load_releases`] returns it): to the release
+/// whose digest or `release_seq` is `to`, else to the last stable one before the latest
+/// ([`previous_stable`]). The new release restores its units on top of the latest
+/// ([`rollback_release`]), dated `now`, expiring `expires_after_days` later.
+pub fn plan_rollback<'a>(
+    releases: &'a [StoredRelease],
+    to: Option<&str>,
+    now: i64,
+    expires_after_days: u32,
+) -> Result<RollbackPlan<'a>, RollbackRefused> {
+    let Some(latest) = releases.last().map(|r| &r.manifest) else {
+        return Err(RollbackRefused::NoReleases);
+    };
+    let broken = verify_chain(releases);
+    if !broken.is_empty() {
+        return Err(RollbackRefused::ChainBroken(broken));
+    }
+    let restores = match to {
+        Some(to) => {
+            let target = find_release(releases, to)
+                .ok_or_else(|| RollbackRefused::NoSuchRelease(to.to_owned()))?;
+            if target.units == latest.units {
+                return Err(RollbackRefused::SameUnits {
+                    release_seq: target.release_seq,
+                });
+            }
+            target
+        }
+        None => previous_stable(releases).ok_or_else(|| RollbackRefused::NothingStable {
+            release_seq: latest.release_seq,
+            digest: latest.digest.clone(),
+        })?,
+    };
+    Ok(RollbackPlan {
+        restores,
+        rolls_back: latest,
+        release: rollback_release(restores, latest, now, expires_after_days),
+    })
+}
+
+/// The release whose digest is `of`, or whose `release_seq` `of` is.
+pub fn find_release<'a>(releases: &'a [StoredRelease], of: &str) -> Option<&'a ReleaseManifest> {
+    releases
+        .iter()
+        .map(|r| &r.manifest)
+        .find(|m| m.digest == of || of.parse::<u64>().is_ok_and(|seq| seq == m.release_seq))
+}
+
+/// The newest release before the latest that is stable: no rollback undid it (a rollback to
+/// release T undoes every release after T and before the rollback), and its units differ from
+/// the latest's (returning to the same units would change nothing).
+pub fn previous_stable(releases: &[StoredRelease]) -> Option<&ReleaseManifest> {
+    let manifests: Vec<&ReleaseManifest> = releases.iter().map(|r| &r.manifest).collect();
+    let (latest, earlier) = manifests.split_last()?;
+    let mut undone = BTreeSet::new();
+    for (index, release) in manifests.iter().enumerate() {
+        let Some(restored) = release.rollback_of.as_deref() else {
+            continue;
+        };
+        if let Some(at) = manifests[..index].iter().position(|m| m.digest == restored) {
+            undone.extend(manifests[at + 1..index].iter().map(|m| m.digest.as_str()));
+        }
+    }
+    earlier
+        .iter()
+        .rev()
+        .find(|m| !undone.contains(m.digest.as_str()) && m.units != latest.units)
+        .copied()
 }
 
 /// The lock file in a releases directory. Every writer (federate, rollback) holds it from
@@ -225,6 +355,18 @@ impl From<PublishError> for support::Failure {
 /// file is linked into place from a fsynced temp file, so even a writer that ignores the lock
 /// cannot be overwritten. Of two concurrent writers exactly one succeeds.
 pub fn publish(dir: &Path, release: &ReleaseManifest) -> Result<Published, PublishError> {
+    publish_with(dir, release, &[])
+}
+
+/// [`publish`], then, under the same lock, each attachment `(WHAT, bytes)` as
+/// `release-NNNNNN.WHAT.json` next to the release, never replacing a file. The release is
+/// linked first: a writer killed in between leaves a release without its attachment (which
+/// `cargo xtask audit-release` names), never an attachment without its release.
+pub fn publish_with(
+    dir: &Path,
+    release: &ReleaseManifest,
+    attachments: &[(&str, &[u8])],
+) -> Result<Published, PublishError> {
     let io_error = |path: &Path| {
         let path = path.to_owned();
         move |err| PublishError::Io { path, err }
@@ -268,6 +410,21 @@ pub fn publish(dir: &Path, release: &ReleaseManifest) -> Result<Published, Publi
             }
         }
     })?;
+    for (what, bytes) in attachments {
+        let attachment = dir.join(attachment_file_name(release.release_seq, what));
+        support::atomic::write_new(&attachment, bytes).map_err(|err| {
+            if err.kind() == io::ErrorKind::AlreadyExists {
+                PublishError::Exists {
+                    path: attachment.clone(),
+                }
+            } else {
+                PublishError::Io {
+                    path: attachment.clone(),
+                    err,
+                }
+            }
+        })?;
+    }
     drop(lock);
     Ok(Published {
         path,
@@ -343,6 +500,27 @@ mod tests {
         release.generated_at = time::format_rfc3339(seq as i64);
         release.seal();
         release
+    }
+
+    #[test]
+    fn attachments_are_written_with_their_release_and_never_read_as_releases() {
+        assert!(is_release_attachment("release-000001.provenance.json"));
+        assert!(is_release_attachment("release-000001.provenance.dsse.json"));
+        assert!(!is_release_attachment("release-000001.json"));
+        assert!(!is_release_attachment("release-.x.json"));
+        assert!(!is_release_attachment("notes.json"));
+        let dir = tempfile::tempdir().unwrap();
+        let first = sample(1, None);
+        publish_with(dir.path(), &first, &[("provenance", b"{}\n")]).unwrap();
+        assert_eq!(
+            fs::read(dir.path().join("release-000001.provenance.json")).unwrap(),
+            b"{}\n"
+        );
+        let releases = load_releases(dir.path()).unwrap();
+        assert_eq!(releases.len(), 1);
+        // A stray file that is not an attachment is still read, and refused.
+        fs::write(dir.path().join("notes.json"), b"{}").unwrap();
+        assert!(load_releases(dir.path()).is_err());
     }
 
     #[test]

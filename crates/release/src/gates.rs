@@ -250,8 +250,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let problems = GatePolicy::load(&dir.path().join("gates.toml")).unwrap_err();
         assert_eq!(problems[0].code, Some(Code::Unreadable), "{}", problems[0]);
-        let problems = crate::KernelManifest::load(&dir.path().join("kernel.toml")).unwrap_err();
-        assert_eq!(problems[0].code, Some(Code::Unreadable), "{}", problems[0]);
     }
 
     #[test]

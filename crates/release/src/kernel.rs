@@ -194,6 +194,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_kernel_file_that_cannot_be_read_is_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let problems = KernelManifest::load(&dir.path().join("kernel.toml")).unwrap_err();
+        assert_eq!(problems[0].code, Some(Code::Unreadable), "{}", problems[0]);
+    }
+
+    #[test]
     fn kernel_paths_are_validated_with_locations() {
         let text = "version = 1\nfiles = [\n  \"a.txt\",\n  \"../etc/passwd\",\n  \"a.txt\",\n]\n";
         let problems = KernelManifest::parse(Path::new("kernel.toml"), text).unwrap_err();

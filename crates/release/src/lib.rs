@@ -8,6 +8,7 @@
 //! [`ProviderManifest::load`], [`GatePolicy::load`], [`KernelManifest::load`],
 //! [`ReleaseManifest::load`], and [`repo::validate_manifests`] for all of them at once.
 
+pub mod attest;
 pub mod canonical;
 pub mod chain;
 pub mod federation;
@@ -19,9 +20,13 @@ pub mod provider;
 pub mod repo;
 pub mod report;
 pub mod select;
+pub mod source;
 pub mod time;
+pub mod uri;
 
 pub use gates::{GatePolicy, Thresholds};
 pub use kernel::KernelManifest;
-pub use manifest::{GateVerdict, ReleaseManifest, Unit, Verdict};
+pub use manifest::{
+    Dataset, GateVerdict, ReleaseManifest, SourceRevision, TrainingInputs, Unit, Verdict,
+};
 pub use provider::{Provider, ProviderManifest};

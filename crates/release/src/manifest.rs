@@ -61,8 +61,49 @@ pub struct ReleaseManifest {
     pub gates: Thresholds,
     /// The promoted artifact per provider.
     pub units: BTreeMap<String, Unit>,
+    /// The kernel digest (`cargo xtask kernel`) of the workspace the release was federated in,
+    /// when it has a kernel manifest. Absent in releases made before it was recorded, and then
+    /// absent from the digested JSON too, so those releases keep their digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_digest: Option<String>,
+    /// The source commit the release was federated from, when federated in a git checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRevision>,
     /// `sha256:` of the canonical JSON of everything above.
     pub digest: String,
+}
+
+/// The commit a release was federated from, and whether the working tree differed from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRevision {
+    /// The full commit id (`git rev-parse HEAD`).
+    pub commit: String,
+    /// True when tracked or untracked files differed from the commit: the release was not
+    /// made from that commit alone.
+    pub dirty: bool,
+}
+
+/// What a training run consumed, as its provider run manifest declares it (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingInputs {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<Dataset>,
+    /// Lowercase hex sha256 of the training configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_sha256: Option<String>,
+    /// The commit of the training code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_commit: Option<String>,
+}
+
+/// One training dataset: where it is and the sha256 (lowercase hex) of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dataset {
+    pub uri: String,
+    pub sha256: String,
 }
 
 /// The artifact promoted for one provider.
@@ -86,6 +127,9 @@ pub struct Unit {
     pub carried_forward: bool,
     /// Digest of the release the unit was carried from, when `carried_forward`.
     pub carried_from: Option<String>,
+    /// The training inputs the provider declared for this artifact, when it declared any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<TrainingInputs>,
 }
 
 /// The per-gate verdict for one artifact.
@@ -234,9 +278,35 @@ impl ReleaseManifest {
                 unit.carried_from.as_ref(),
             );
         }
+        digest_field(
+            &[Seg::Key("kernel_digest")],
+            manifest.kernel_digest.as_ref(),
+        );
         let mut problem = |segs: &[Seg<'_>], message: String| {
             problems.push(located_at(path, text, segs, message))
         };
+        if let Some(source) = manifest
+            .source
+            .as_ref()
+            .filter(|s| !is_commit_id(&s.commit))
+        {
+            problem(
+                &[Seg::Key("source"), Seg::Key("commit")],
+                format!(
+                    "{:?} is not a commit id (40 or 64 lowercase hex digits)",
+                    source.commit
+                ),
+            );
+        }
+        for (name, unit) in &manifest.units {
+            if let Some(inputs) = &unit.inputs
+                && let Err((segs, message)) = inputs.check()
+            {
+                let mut full = vec![Seg::Key("units"), Seg::Key(name), Seg::Key("inputs")];
+                full.extend(segs);
+                problem(&full, message);
+            }
+        }
         for key in ["generated_at", "expires"] {
             let value = if key == "expires" {
                 &manifest.expires
@@ -272,6 +342,60 @@ impl ReleaseManifest {
     }
 }
 
+/// True for a full git commit id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
+pub fn is_commit_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && is_lower_hex(text)
+}
+
+/// True for a lowercase hex sha256: 64 digits.
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && is_lower_hex(text)
+}
+
+fn is_lower_hex(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl TrainingInputs {
+    /// Every field in its form; the first problem with where (inside `inputs`) it is.
+    pub fn check(&self) -> Result<(), (Vec<Seg<'static>>, String)> {
+        for (index, dataset) in self.datasets.iter().enumerate() {
+            let at = |key| vec![Seg::Key("datasets"), Seg::Index(index), Seg::Key(key)];
+            if let Err(reason) = crate::uri::check_uri(&dataset.uri) {
+                return Err((
+                    at("uri"),
+                    format!("dataset uri {:?} is refused: {reason}", dataset.uri),
+                ));
+            }
+            if !is_sha256_hex(&dataset.sha256) {
+                return Err((
+                    at("sha256"),
+                    format!(
+                        "dataset sha256 {:?} is not 64 lowercase hex digits",
+                        dataset.sha256
+                    ),
+                ));
+            }
+        }
+        if let Some(config) = self.config_sha256.as_ref().filter(|c| !is_sha256_hex(c)) {
+            return Err((
+                vec![Seg::Key("config_sha256")],
+                format!("config_sha256 {config:?} is not 64 lowercase hex digits"),
+            ));
+        }
+        if let Some(commit) = self.source_commit.as_ref().filter(|c| !is_commit_id(c)) {
+            return Err((
+                vec![Seg::Key("source_commit")],
+                format!(
+                    "source_commit {commit:?} is not a commit id (40 or 64 lowercase hex digits)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -303,6 +427,7 @@ pub(crate) mod tests {
             },
             carried_forward: false,
             carried_from: None,
+            inputs: None,
         };
         let gates = Thresholds::default();
         let mut manifest = ReleaseManifest {
@@ -317,6 +442,8 @@ pub(crate) mod tests {
             providers: vec!["hf".into()],
             gates,
             units: BTreeMap::from([("hf".to_owned(), unit)]),
+            kernel_digest: None,
+            source: None,
             digest: String::new(),
         };
         manifest.seal();

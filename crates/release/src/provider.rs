@@ -3,6 +3,11 @@
 //! `{"provider":"gcp","artifacts":[{"id":"...","role":"embed","metrics":{...},"uri":"gs://..."}]}`
 //! Unknown keys are ignored (jobs add their own); what federation reads is validated with
 //! `file:line:col` locations. Metrics are checked when an artifact is judged (see [`crate::select`]).
+//!
+//! An artifact may declare what its training consumed, carried into its release unit and the
+//! release's provenance; manifests without it stay valid:
+//! `"inputs":{"datasets":[{"uri":"s3://b/d","sha256":"<64 hex>"}],"config_sha256":"<64 hex>",
+//! "source_commit":"<40 hex>"}`. Inside `inputs` unknown keys are refused.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -11,6 +16,7 @@ use serde_json::{Map, Value};
 use support::Located;
 
 use crate::jsonpos::{Seg, located_at};
+use crate::manifest::TrainingInputs;
 
 /// The largest provider run manifest read (16 MiB; about 80,000 artifacts as training jobs
 /// write them). Larger files are refused before they are read.
@@ -66,6 +72,8 @@ pub struct Artifact {
     pub uri: Option<String>,
     /// Verbatim; numeric checks happen when the artifact is judged.
     pub metrics: Map<String, Value>,
+    /// The training inputs, when the run manifest declares them (`inputs`).
+    pub inputs: Option<TrainingInputs>,
 }
 
 impl Artifact {
@@ -169,7 +177,7 @@ impl ProviderManifest {
                         Ok(a) => artifacts.push(a),
                         Err((segs, message)) => {
                             let mut full = vec![Seg::Key("artifacts"), Seg::Index(index)];
-                            full.extend(segs.iter().map(|s| Seg::Key(s)));
+                            full.extend(segs);
                             problems.push(here(&full, format!("artifacts[{index}]: {message}")));
                         }
                     }
@@ -198,7 +206,36 @@ impl ProviderManifest {
 }
 
 /// Reads one artifact; on failure, the key path (inside the artifact) and the problem.
-fn artifact(item: Value, index: usize) -> Result<Artifact, (Vec<&'static str>, String)> {
+fn artifact(item: Value, index: usize) -> Result<Artifact, (Vec<Seg<'static>>, String)> {
+    let key = |segs: Vec<&'static str>| segs.into_iter().map(Seg::Key).collect::<Vec<_>>();
+    let (mut artifact, inputs) = artifact_fields(item, index).map_err(|(s, m)| (key(s), m))?;
+    if let Some(inputs) = inputs {
+        let id = artifact.id.clone();
+        let parsed: TrainingInputs = serde_json::from_value(inputs).map_err(|err| {
+            (
+                vec![Seg::Key("inputs")],
+                format!(
+                    "`inputs` {err} (artifact {id:?}); expected {{\"datasets\": [{{\"uri\", \
+                     \"sha256\"}}], \"config_sha256\", \"source_commit\"}}"
+                ),
+            )
+        })?;
+        parsed.check().map_err(|(segs, message)| {
+            let mut full = vec![Seg::Key("inputs")];
+            full.extend(segs);
+            (full, format!("{message} (artifact {id:?})"))
+        })?;
+        artifact.inputs = Some(parsed);
+    }
+    Ok(artifact)
+}
+
+/// The artifact without its inputs, and its raw `inputs` value.
+#[allow(clippy::type_complexity)]
+fn artifact_fields(
+    item: Value,
+    index: usize,
+) -> Result<(Artifact, Option<Value>), (Vec<&'static str>, String)> {
     let Value::Object(mut map) = item else {
         return Err((
             vec![],
@@ -242,13 +279,18 @@ fn artifact(item: Value, index: usize) -> Result<Artifact, (Vec<&'static str>, S
             ));
         }
     };
-    Ok(Artifact {
-        index,
-        id,
-        role,
-        uri,
-        metrics,
-    })
+    let inputs = map.remove("inputs").filter(|v| !v.is_null());
+    Ok((
+        Artifact {
+            index,
+            id,
+            role,
+            uri,
+            metrics,
+            inputs: None,
+        },
+        inputs,
+    ))
 }
 
 fn supported_help() -> String {
@@ -285,6 +327,39 @@ mod tests {
         assert_eq!(m.artifacts[0].uri.as_deref(), Some("gs://b/a"));
         assert_eq!(m.artifacts[1].uri, None);
         assert_eq!(m.artifacts[1].index, 1);
+    }
+
+    #[test]
+    fn training_inputs_are_optional_read_and_located_when_malformed() {
+        let hex = "a".repeat(64);
+        let m = parse(&format!(
+            r#"{{"provider":"hf","artifacts":[{{"id":"a","role":"textgen","metrics":{{}},"inputs":{{"datasets":[{{"uri":"s3://b/d","sha256":"{hex}"}}],"config_sha256":"{hex}","source_commit":"{}"}}}}]}}"#,
+            "b".repeat(40)
+        ))
+        .unwrap();
+        let inputs = m.artifacts[0].inputs.as_ref().unwrap();
+        assert_eq!(inputs.datasets[0].uri, "s3://b/d");
+        assert_eq!(inputs.source_commit.as_deref(), Some(&*"b".repeat(40)));
+
+        let text = format!(
+            "{{\"provider\":\"hf\",\"artifacts\":[{{\"id\":\"a\",\"role\":\"textgen\",\"metrics\":{{}},\n\"inputs\":{{\"datasets\":[{{\"uri\":\"s3://b/d\",\n\"sha256\":\"{}\"}}]}}}}]}}",
+            "A".repeat(64)
+        );
+        let problems = parse(&text).unwrap_err();
+        assert!(
+            problems[0].starts_with("p.json:3:10: artifacts[0]: dataset sha256"),
+            "{problems:#?}"
+        );
+        let problems = parse(r#"{"provider":"hf","artifacts":[{"id":"a","role":"textgen","metrics":{},"inputs":{"dataset":[]}}]}"#).unwrap_err();
+        assert!(
+            problems[0].contains("unknown field `dataset`"),
+            "{problems:#?}"
+        );
+        let problems = parse(r#"{"provider":"hf","artifacts":[{"id":"a","role":"textgen","metrics":{},"inputs":{"datasets":[{"uri":"/etc/passwd","sha256":"x"}]}}]}"#).unwrap_err();
+        assert!(
+            problems[0].contains("dataset uri \"/etc/passwd\" is refused"),
+            "{problems:#?}"
+        );
     }
 
     #[test]

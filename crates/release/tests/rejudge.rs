@@ -29,6 +29,8 @@ fn federated() -> ReleaseManifest {
         carry_forward: false,
         artifacts: ArtifactLocator::default(),
         now: 0,
+        kernel_digest: None,
+        source: None,
     })
     .unwrap()
     .release

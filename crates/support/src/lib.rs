@@ -12,6 +12,7 @@
 //! - [`text`]: control characters in text from files escaped before printing.
 //! - [`nested`]: what an outer cargo or nextest run must not pass on to one started inside it.
 //! - [`shell`]: commands printed so they can be pasted into a shell.
+//! - [`junit`]: which tests passed and failed in a JUnit report as cargo-nextest writes it.
 
 pub mod atomic;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod diag;
 pub mod exit;
 pub mod input;
 pub mod json;
+pub mod junit;
 pub mod nested;
 pub mod render;
 pub mod shell;

@@ -261,6 +261,7 @@ fn a_node_dir_that_is_a_file_is_named_as_such() {
                     manifest_path: None,
                     signature: None,
                     artifacts_dir: None,
+                    statements: &[],
                 },
                 &options(),
             )

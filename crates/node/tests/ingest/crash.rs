@@ -39,6 +39,7 @@ fn run_through(node_dir: &str, manifest: &str, artifacts: &str) {
             manifest_path: None,
             signature: None,
             artifacts_dir: Some(Path::new(artifacts)),
+            statements: &[],
         },
         &options(),
     );
@@ -85,6 +86,7 @@ fn crash_child_process() {
                 manifest_path: None,
                 signature: None,
                 artifacts_dir: Some(Path::new(artifacts)),
+                statements: &[],
             },
             &IngestOptions {
                 observer: Some(&observer),

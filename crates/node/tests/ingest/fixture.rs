@@ -103,6 +103,7 @@ impl Fixture {
                 manifest_path: None,
                 signature,
                 artifacts_dir: Some(&self.artifacts),
+                statements: &[],
             },
             options,
         )
@@ -240,6 +241,30 @@ impl SignatureVerifier for KeyedHashVerifier {
             ));
         }
         Ok(key_id.to_owned())
+    }
+
+    /// `{"keyid", "payload", "sig": sha256(secret || payload)}`; keys named `builder*` are
+    /// builders.
+    fn verify_statement(
+        &self,
+        envelope: &[u8],
+    ) -> Result<node::VerifiedStatement, node::StatementRejection> {
+        use node::StatementRejection::{Malformed, NotBuilderSigned};
+        let envelope: Value = serde_json::from_slice(envelope)
+            .map_err(|e| Malformed(format!("unreadable envelope: {e}")))?;
+        let payload = envelope["payload"]
+            .as_str()
+            .ok_or_else(|| Malformed("envelope has no payload".into()))?;
+        let key_id = self
+            .verify(payload.as_bytes(), &serde_json::to_vec(&envelope).unwrap())
+            .map_err(node::StatementRejection::Rejected)?;
+        if !key_id.starts_with("builder") {
+            return Err(NotBuilderSigned(format!("`{key_id}` is not a builder")));
+        }
+        Ok(node::VerifiedStatement {
+            payload: payload.as_bytes().to_vec(),
+            builders: vec![key_id],
+        })
     }
 }
 

@@ -56,6 +56,7 @@ fn units_without_local_artifacts_install_and_say_so() {
                 manifest_path: None,
                 signature: None,
                 artifacts_dir: None,
+                statements: &[],
             },
             &options(),
         )

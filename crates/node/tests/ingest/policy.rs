@@ -26,7 +26,7 @@ fn a_node_that_installed_a_signed_release_refuses_an_unsigned_one_without_the_fl
         fx.store.policy().unwrap(),
         Some(NodePolicy {
             require_signature: true,
-            require_artifacts: false
+            ..NodePolicy::default()
         })
     );
     let before = fx.snapshot();
