@@ -19,7 +19,6 @@ use governance::{
     signing_key_from_hex,
 };
 use node::manifest::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES};
-use serde_json::json;
 use support::{Exit, Failure, Located};
 
 /// A secret key file holds 64 hex digits and a newline.
@@ -202,15 +201,8 @@ fn verify(args: Vec<OsString>) -> Result<Exit, Failure> {
         Err(err) => (Exit::CheckFailed, None, Some(err)),
     };
     if json_output {
-        let body = json!({
-            "version": 1,
-            "approved": exit == Exit::Success,
-            "approved_by": report.map(|r| r.approved_by.clone()).unwrap_or_default(),
-            "required": report.map(|r| r.required),
-            "rejected": report.map(|r| r.rejected.clone()).unwrap_or_default(),
-            "error": error.map(|e| e.to_string()),
-        });
-        print_result(&body.to_string());
+        let body = governance::verify::shape(&result);
+        print_result(&serde_json::to_string(&body).expect("report shapes serialize"));
     } else {
         match (report, error) {
             (_, Some(err)) => print_result(&format!("NOT APPROVED: {err}")),

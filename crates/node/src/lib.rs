@@ -17,6 +17,7 @@ pub mod hash;
 pub mod history;
 pub mod manifest;
 pub mod policy;
+pub mod report;
 pub mod store;
 mod verify;
 
