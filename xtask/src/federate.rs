@@ -337,7 +337,7 @@ fn shown(root: &Path, path: &Path) -> PathBuf {
 
 /// `*.json` in `dir`, sorted; an empty or missing directory is invalid input.
 fn provider_files(dir: &Path) -> Result<Vec<PathBuf>, Located> {
-    let paths = repo::json_files(dir)
+    let paths = support::input::json_files(dir)
         .map_err(|err| Located::file(dir, format!("cannot list provider manifests: {err}")))?;
     if paths.is_empty() {
         return Err(

@@ -3,10 +3,11 @@
 //! read a changed file that the decision selected neither whole binary nor test of.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use impact::recording::{self, Recording};
-use impact::{Options, Report};
+use impact::Options;
+use impact::recording::Recording;
+use impact::replay::{Replayed, replay};
 use output_types::Shape;
 use output_types::impact::{
     HistoryCommit, HistoryRecording, HistoryTotals, ImpactHistory, Miss, Selection,
@@ -16,37 +17,6 @@ use xshell::{Shell, cmd};
 
 const USAGE: &str = "usage: cargo xtask impact history [--commits N] [--recording FILE] \
 [--manifest-path PATH/Cargo.toml] [--format human|json]";
-
-/// One commit decided against its parent: without a recording, and with it when one is given.
-pub struct Replayed {
-    pub without: Report,
-    pub with: Option<Report>,
-}
-
-/// Decides `parent..commit` with `base_options` (its own recording setting ignored), then again
-/// with `recording` (used whatever commit it was made at) when one is given.
-pub fn replay(
-    base_options: &Options,
-    parent: &str,
-    commit: &str,
-    recording: Option<&Path>,
-) -> Result<Replayed, Failure> {
-    let mut options = base_options.clone();
-    options.base = Some(parent.to_owned());
-    options.head = Some(commit.to_owned());
-    options.recording = None;
-    let without = impact::analyze(&options)?;
-    let with = match recording {
-        Some(path) => {
-            options.recording = Some(path.to_path_buf());
-            options.recording_explicit = true;
-            options.recording_any_commit = true;
-            Some(impact::analyze(&options)?)
-        }
-        None => None,
-    };
-    Ok(Replayed { without, with })
-}
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     use lexopt::prelude::*;
@@ -129,18 +99,19 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             commit: commit.chars().take(10).collect(),
             changed_files: with.changed_files.len(),
             without: Selection {
-                binaries: recording::selected_binaries(&without).len(),
+                binaries: without.selected_binaries().len(),
                 all: without.all,
             },
             with: Selection {
-                binaries: recording::selected_binaries(&with).len(),
+                binaries: with.selected_binaries().len(),
                 all: with.all,
             },
-            misses: recording::misses(&with, &recording)
+            misses: with
+                .misses(&recording)
                 .into_iter()
                 .map(|(test, file)| Miss { test, file })
                 .collect(),
-            misses_without: recording::misses(&without, &recording).len(),
+            misses_without: without.misses(&recording).len(),
         });
         eprint!(".");
     }

@@ -224,16 +224,3 @@ pub fn run_with_env(
         .status()
         .map_err(|e| Failure::environment(format!("cannot run `cargo nextest`: {e}")))
 }
-
-/// A nextest filterset string literal for an exact match (`=...`), escaping what must be.
-pub fn exact(value: &str) -> String {
-    let mut escaped = String::with_capacity(value.len() + 1);
-    escaped.push('=');
-    for c in value.chars() {
-        if matches!(c, ')' | ',' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}

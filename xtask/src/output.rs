@@ -2,58 +2,14 @@
 //! message on terminals, one greppable line each otherwise, GitHub annotations under Actions),
 //! no colour when `NO_COLOR` is set or stderr is not a terminal.
 
-use std::fmt::{self, Write as _};
-use std::io::{self, IsTerminal, Write};
+use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use support::{Failure, Located};
 
-/// What became of stdout: `None` while writes succeed.
-static STDOUT_LOST: Mutex<Option<io::Error>> = Mutex::new(None);
-
-/// Writes to stdout (what `print!`/`println!` do in this crate). Once a write fails, later
-/// output is dropped: a reader that went away (broken pipe) ends it quietly, any other error
-/// is reported by [`finish`].
-pub fn print_out(args: fmt::Arguments<'_>) {
-    let mut lost = STDOUT_LOST
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if lost.is_some() {
-        return;
-    }
-    if let Err(err) = io::stdout().lock().write_fmt(args) {
-        *lost = Some(err);
-    }
-}
-
-/// Writes to stderr (what `eprint!`/`eprintln!` do in this crate); a closed stderr is ignored.
-pub fn print_err(args: fmt::Arguments<'_>) {
-    let _ = io::stderr().lock().write_fmt(args);
-}
-
-/// Flushes stdout before exit and says, on stderr, if output was lost for a reason other
-/// than the reader going away. The exit code stays what the work done makes it: a release
-/// written is written even when the line saying so could not be.
-pub fn finish() {
-    let mut lost = STDOUT_LOST
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if lost.is_none()
-        && let Err(err) = io::stdout().lock().flush()
-    {
-        *lost = Some(err);
-    }
-    match lost.as_ref() {
-        Some(err) if err.kind() != io::ErrorKind::BrokenPipe => {
-            print_err(format_args!(
-                "warning: standard output could not be written ({err}); the exit code \
-                 still reports what was done\n"
-            ));
-        }
-        _ => {}
-    }
-}
+// The writers behind this crate's `print!`/`eprint!` (main.rs); shared with the bench binary.
+pub use support::stdout::{finish, print_err, print_out};
 
 /// True when output should be plain text (no colour, no snippets).
 pub fn plain() -> bool {

@@ -175,8 +175,8 @@ impl ReleaseLaneManifest {
             .map(|e| {
                 format!(
                     "(binary_id({}) & test({}))",
-                    nextest::exact(e.binary_id.get_ref()),
-                    nextest::exact(e.name.get_ref())
+                    support::shell::filterset_exact(e.binary_id.get_ref()),
+                    support::shell::filterset_exact(e.name.get_ref())
                 )
             })
             .collect();

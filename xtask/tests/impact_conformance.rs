@@ -1,21 +1,20 @@
 //! Conformance suite for `cargo xtask impact` (README.md, "Impact analysis"). Every scenario is a real
 //! temporary git repository with a small Cargo workspace and a change; the real `xtask` binary
 //! decides, and the scenario says which packages and test binaries must and must not be
-//! selected. The table is `xtask/src/bench/scenarios.rs` and the repository builder
-//! `xtask/src/bench/scenario_repo.rs` (shared with `cargo xtask bench all`, which runs other
-//! tools on the same repositories); the runner and checks are in `impact_conformance/harness.rs`.
+//! selected. The table is `impact_scenarios::table` and the repository builder
+//! `impact_scenarios::repo` (`crates/impact-scenarios`, shared with `cargo xtask bench all`,
+//! which runs other tools on the same repositories); the runner and checks are in
+//! `impact_conformance/harness.rs`.
 //!
 //! Each scenario prints one `impact-conformance:` line with its selected-package count; see
 //! them with `cargo nextest run -p xtask --test impact_conformance --no-capture`.
 
 #[path = "impact_conformance/harness.rs"]
 mod harness;
-#[path = "../src/bench/scenario_repo.rs"]
-mod scenario_repo;
-#[path = "../src/bench/scenarios.rs"]
-mod scenarios;
 
-use scenarios::{SCENARIOS, Scenario};
+use harness::RunXtask;
+use impact_scenarios::repo as scenario_repo;
+use impact_scenarios::table::{SCENARIOS, Scenario};
 use xshell::cmd;
 
 fn scenario(name: &str) -> &'static Scenario {

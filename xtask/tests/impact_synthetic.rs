@@ -2,12 +2,9 @@
 //! itself would accept and write, and on random graphs with random changes the real engine's
 //! selection equals the brute-force reference closure.
 
-#[path = "../src/bench/synthetic.rs"]
-#[allow(dead_code)]
-mod synthetic;
-
 use std::collections::BTreeSet;
 
+use impact_scenarios::synthetic;
 use xshell::{Shell, cmd};
 
 #[test]

@@ -12,7 +12,7 @@ use crate::graph::{
     self, EdgeKind, Graph, ResolutionChangeKind, Snapshot, TargetKindLite, normalize_join, relative,
 };
 use crate::includes::{self, IncludeKind};
-use crate::manifest_diff;
+use crate::manifest_diff::{self, ManifestEffect};
 use crate::recording::{self, Recording, UsableRecording};
 use crate::report::{AffectedPackage, Reason, Report, Stats, Targets};
 use crate::rules::{self, Affects, Rules};
@@ -1608,13 +1608,6 @@ fn filterable_test_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
-}
-
-/// What the manifest diff reports into.
-pub enum ManifestEffect {
-    All(String),
-    Package(usize, Reason),
-    Nothing(Reason),
 }
 
 fn decision_sink(decision: &mut Decision) -> impl FnMut(ManifestEffect) + '_ {

@@ -361,10 +361,10 @@ impl Repo {
                         .flat_map(|p| p.bytes().chain([0]))
                         .collect();
                     let _ = support::atomic::write_atomic(file, &raw);
-                    crate::graph::prune_cache(
+                    crate::cache::prune(
                         file.parent().expect("cache file has a directory"),
                         "txt",
-                        crate::graph::CACHE_ENTRIES,
+                        crate::cache::ENTRIES,
                     );
                 }
                 candidates

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use support::{Failure, Located};
 use xshell::{Shell, cmd};
 
+use crate::cache;
 use crate::git::Repo;
 
 /// The kind of a dependency edge, as cargo resolves it.
@@ -733,7 +734,7 @@ pub fn load(
             let dir = file.parent().expect("cache file has a directory");
             let _ = std::fs::create_dir_all(dir);
             let _ = support::atomic::write_atomic(file, &bytes);
-            prune_cache(dir, "json", CACHE_ENTRIES);
+            cache::prune(dir, "json", cache::ENTRIES);
         }
     }
     lap("write cache", &mut phases);
@@ -743,29 +744,6 @@ pub fn load(
         from_cache: false,
         phases,
     })
-}
-
-/// How many cached graphs to keep: enough for every branch a developer switches between.
-pub(crate) const CACHE_ENTRIES: usize = 64;
-
-/// Removes the least recently written cache entries beyond `keep`.
-/// Keeps the `keep` newest cache files with extension `extension` in `dir`.
-pub(crate) fn prune_cache(dir: &Path, extension: &str, keep: usize) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut graphs: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == extension))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    if graphs.len() <= keep {
-        return;
-    }
-    graphs.sort();
-    for (_, path) in &graphs[..graphs.len() - keep] {
-        let _ = std::fs::remove_file(path);
-    }
 }
 
 fn write_file(

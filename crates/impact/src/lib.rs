@@ -7,6 +7,7 @@
 //! file reads), [`closure::affected`] (the dependency closure), and [`render`] (outputs).
 
 pub mod analyze;
+pub mod cache;
 pub mod closure;
 pub mod git;
 pub mod graph;
@@ -14,6 +15,7 @@ pub mod includes;
 pub mod manifest_diff;
 pub mod recording;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod workflows;

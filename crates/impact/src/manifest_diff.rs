@@ -4,9 +4,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::{Table, Value};
 
-use crate::analyze::ManifestEffect;
 use crate::graph::{Graph, Snapshot};
 use crate::report::Reason;
+
+/// What the diff of a manifest means for the selection; the decision applies each.
+pub enum ManifestEffect {
+    /// Everything is affected, for this reason.
+    All(String),
+    /// The member with this graph index is affected.
+    Package(usize, Reason),
+    /// The change affects nothing.
+    Nothing(Reason),
+}
 
 /// Keys of a package manifest: a change to one of them in a root package affects that package.
 const PACKAGE_KEYS: &[&str] = &[

@@ -1,12 +1,13 @@
 //! The analysis result. Its JSON shape is `output_types::impact::ImpactReport`
 //! (`impact-report/v1`, made by `render::json`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Serialize, Serializer};
 
 use crate::git::ChangedFile;
 use crate::graph::Graph;
+use crate::recording::{Recording, TestId, UsableRecording};
 
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -30,7 +31,7 @@ pub struct Report {
     /// Things the user should know that do not change the shape (printed to stderr).
     pub warnings: Vec<String>,
     /// The run-time recording used as evidence, if any.
-    pub recording: Option<crate::recording::UsableRecording>,
+    pub recording: Option<UsableRecording>,
 }
 
 /// How the decision was made, for benchmarks and `--verbose` output.
@@ -134,5 +135,86 @@ impl Report {
         } else {
             terms.join(" | ")
         }
+    }
+}
+
+/// What a decision selects, and what it missed against a run-time recording.
+impl Report {
+    /// Test binaries a report selects whole, expanded to nextest binary ids (binaries of which only
+    /// some tests are selected are in [`Report::selected_tests`]).
+    pub fn selected_binaries(&self) -> BTreeSet<String> {
+        let report = self;
+        let mut selected = BTreeSet::new();
+        for package in &report.packages {
+            match &package.targets {
+                Targets::All => {
+                    if let Some(index) = report.graph.find(&package.name) {
+                        selected.extend(
+                            report.graph.packages[index]
+                                .targets
+                                .iter()
+                                .filter_map(|t| t.binary_id.clone()),
+                        );
+                    }
+                }
+                Targets::Some(ids) => selected.extend(ids.iter().cloned()),
+            }
+        }
+        selected
+    }
+
+    /// Single tests a report selects, as `(binary id, test name)`, beyond whole binaries.
+    pub fn selected_tests(&self) -> BTreeSet<(String, String)> {
+        self.packages
+            .iter()
+            .flat_map(|p| &p.tests)
+            .flat_map(|(id, tests)| tests.iter().map(move |t| (id.clone(), t.clone())))
+            .collect()
+    }
+
+    /// Every test binary of the report's head workspace members.
+    pub fn all_binaries(&self) -> BTreeSet<String> {
+        self.graph
+            .members()
+            .flat_map(|(_, p)| p.targets.iter().filter_map(|t| t.binary_id.clone()))
+            .collect()
+    }
+
+    /// Misses of a decision against a recording: `(test, changed file)` where the recording says
+    /// the test read the file (or listed the directory a file appeared in or left), its binary
+    /// exists at the head, and the decision selected neither the binary nor the test. A test is
+    /// `binary-id test-name`, or the binary id alone for processes without a test name.
+    pub fn misses(&self, recording: &Recording) -> Vec<(String, String)> {
+        let report = self;
+        let binaries = self.selected_binaries();
+        let tests = self.selected_tests();
+        let existing = self.all_binaries();
+        let mut missed = BTreeSet::new();
+        for file in &report.changed_files {
+            for path in std::iter::once(&file.path).chain(&file.old_path) {
+                let mut readers: Vec<TestId<'_>> = recording.readers(path);
+                if file.status != crate::git::Status::Modified {
+                    readers.extend(
+                        recording
+                            .listing_readers(path)
+                            .into_iter()
+                            .map(|(_, test)| test),
+                    );
+                }
+                for (id, test) in readers {
+                    let selected =
+                        binaries.contains(id) || tests.contains(&(id.to_owned(), test.to_owned()));
+                    if existing.contains(id) && !selected {
+                        let who = if test.is_empty() {
+                            id.to_owned()
+                        } else {
+                            format!("{id} {test}")
+                        };
+                        missed.insert((who, path.clone()));
+                    }
+                }
+            }
+        }
+        missed.into_iter().collect()
     }
 }

@@ -194,7 +194,7 @@ regex = "1"
 /// Effects of changing the fixture's root manifest from `ROOT` to `new_root`: `mid` inherits
 /// `serde` and `version`, `top` inherits `regex` (as a dev-dependency) and `edition`.
 fn root_effects(new_root: &str) -> (Vec<String>, Vec<String>, usize) {
-    use impact::analyze::ManifestEffect;
+    use impact::manifest_diff::ManifestEffect;
     use impact::manifest_diff::{Sides, root_manifest};
     use std::collections::BTreeMap;
     let graph = fixture();
@@ -1230,7 +1230,7 @@ fn rule_targets_are_packages_or_test_binaries_and_unknown_ones_are_located() {
 
 /// Effects of a `members` change when the head graph is `head` (the base is the fixture).
 fn membership_effects(head: &Graph) -> (Vec<String>, Vec<String>) {
-    use impact::analyze::ManifestEffect;
+    use impact::manifest_diff::ManifestEffect;
     use impact::manifest_diff::{Sides, root_manifest};
     use std::collections::BTreeMap;
     let new_root = ROOT.replace(

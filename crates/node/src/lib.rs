@@ -10,6 +10,8 @@
 //! - [`artifacts`]: how unit URIs map to files in an artifacts directory.
 //! - [`manifest`]: the offered manifest, read through the `release` crate, and input limits.
 //! - [`policy`]: the node's own policy file (signatures, artifacts), applied to every ingest.
+//! - [`request`]: what an ingest is asked ([`IngestRequest`], [`IngestOptions`]).
+//! - [`record`]: what the store keeps about each release it holds.
 
 pub mod artifacts;
 pub mod error;
@@ -17,14 +19,15 @@ pub mod hash;
 pub mod history;
 pub mod manifest;
 pub mod policy;
+pub mod record;
 pub mod report;
+pub mod request;
 pub mod store;
 mod verify;
 
 pub use error::IngestError;
 pub use history::{Action, HistoryEntry, UnitRef};
-pub use store::{
-    IngestOptions, IngestOutcome, IngestRequest, InstallReport, InstallStep, InstalledRelease,
-    NodePolicy, NodeStatus, NodeStore, ReleaseRef, SignatureVerifier, UnitCheck, UnitStatus,
-    VerificationRecord,
-};
+pub use policy::NodePolicy;
+pub use record::{InstalledRelease, ReleaseRef, UnitCheck, UnitStatus, VerificationRecord};
+pub use request::{IngestOptions, IngestRequest, InstallStep, SignatureVerifier};
+pub use store::{IngestOutcome, InstallReport, NodeStatus, NodeStore};

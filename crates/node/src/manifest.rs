@@ -8,7 +8,7 @@ use release::manifest::Unit;
 use support::Located;
 
 use crate::error::IngestError;
-use crate::store::IngestRequest;
+use crate::request::IngestRequest;
 
 /// Largest release manifest accepted (a release holds a handful of units; about 2 KiB each).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;

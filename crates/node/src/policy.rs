@@ -17,7 +17,15 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use support::Located;
 
-use crate::store::NodePolicy;
+/// What this node demands of a release beyond the always-on checks (kept in the node's
+/// policy file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NodePolicy {
+    /// Refuse releases that come without a signature the verifier accepts.
+    pub require_signature: bool,
+    /// Refuse releases whose unit artifacts are not all present in the artifacts directory.
+    pub require_artifacts: bool,
+}
 
 pub const POLICY_SCHEMA: &str = "node-policy/v1";
 pub const POLICY_FILE: &str = "policy.json";

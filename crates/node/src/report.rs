@@ -3,10 +3,9 @@
 use output_types::node as out;
 use output_types::{ReleaseRef as OutRef, Shape};
 
-use crate::IngestError;
-use crate::history::{Action, HistoryEntry, UnitRef};
-use crate::store::{
-    IngestOutcome, InstalledRelease, NodePolicy, NodeStatus, ReleaseRef, UnitCheck, UnitStatus,
+use crate::{
+    Action, HistoryEntry, IngestError, IngestOutcome, InstalledRelease, NodePolicy, NodeStatus,
+    ReleaseRef, UnitCheck, UnitRef, UnitStatus,
 };
 
 /// `node-ingest/v1` for an ingest that was not refused.

@@ -35,10 +35,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::IngestError;
-use crate::hash::ProgressFn;
 use crate::history::{self, Action, HistoryEntry, StoredLine, UnitRef, Who};
-use crate::{manifest, policy, verify};
-use release::ReleaseManifest;
+use crate::policy::{self, NodePolicy};
+use crate::record::{InstalledRelease, MANIFEST_FILE, ReleaseRef, UnitCheck, VerificationRecord};
+use crate::request::{IngestOptions, IngestRequest, InstallStep};
+use crate::{manifest, verify};
 use release::canonical::sha256_digest;
 use release::time;
 
@@ -55,7 +56,6 @@ const RACE_RETRIES: usize = 3;
 pub const LOCK_PATIENCE: Duration = Duration::from_millis(250);
 
 const RELEASES_DIR: &str = "releases";
-const MANIFEST_FILE: &str = "manifest.json";
 const SIGNATURE_FILE: &str = "signature";
 const RECORD_FILE: &str = "verification.json";
 /// `current.json` holds one history line and a few names.
@@ -63,94 +63,6 @@ const MAX_CURRENT_BYTES: u64 = 2 * history::MAX_LINE_BYTES as u64 + 4096;
 /// `verification.json` holds one line per unit.
 const MAX_RECORD_BYTES: u64 = 1 << 20;
 const STAGING_PREFIX: &str = ".staging-";
-
-/// Checks a detached signature over the exact manifest bytes and names the key that made it.
-///
-/// Core only defines the seam; the governance crate implements it (ed25519 envelopes), so core
-/// builds never compile signing code.
-pub trait SignatureVerifier {
-    /// `Ok(key_id)` when `envelope` is a valid signature of `manifest_bytes` by a trusted key;
-    /// `Err(reason)` otherwise (unknown key, bad signature, payload mismatch, unparsable envelope).
-    fn verify(&self, manifest_bytes: &[u8], envelope: &[u8]) -> Result<String, String>;
-}
-
-/// What this node demands of a release beyond the always-on checks (kept in the node's
-/// policy file, see [`crate::policy`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct NodePolicy {
-    /// Refuse releases that come without a signature the verifier accepts.
-    pub require_signature: bool,
-    /// Refuse releases whose unit artifacts are not all present in the artifacts directory.
-    pub require_artifacts: bool,
-}
-
-/// The release on offer.
-#[derive(Debug, Clone, Copy)]
-pub struct IngestRequest<'a> {
-    /// The manifest file's exact bytes (what a signature covers).
-    pub manifest: &'a [u8],
-    /// Where the manifest came from, for diagnostics (`file:line:col`).
-    pub manifest_path: Option<&'a Path>,
-    /// A detached signature envelope over `manifest`, when one came with it.
-    pub signature: Option<&'a [u8]>,
-    /// Where unit artifacts are mirrored locally (see [`crate::artifacts`]).
-    pub artifacts_dir: Option<&'a Path>,
-}
-
-/// A point in an install, reported to [`IngestOptions::observer`] as it is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum InstallStep {
-    /// The store lock is held.
-    Locked,
-    /// Every check passed; nothing is written yet.
-    Verified,
-    /// The staging directory holds the manifest.
-    StagedManifest,
-    /// The staging directory is complete and flushed.
-    Staged,
-    /// The staging directory was renamed into `releases/`.
-    Published,
-    /// `current.json` names the new release: the install is committed.
-    Committed,
-    /// The history line `current.json` holds is appended to `history.jsonl`.
-    HistoryAppended,
-    /// Releases that are neither current nor warm were removed.
-    Pruned,
-}
-
-impl InstallStep {
-    pub const ALL: [InstallStep; 8] = [
-        InstallStep::Locked,
-        InstallStep::Verified,
-        InstallStep::StagedManifest,
-        InstallStep::Staged,
-        InstallStep::Published,
-        InstallStep::Committed,
-        InstallStep::HistoryAppended,
-        InstallStep::Pruned,
-    ];
-}
-
-/// How to run one ingest.
-#[derive(Clone, Copy, Default)]
-pub struct IngestOptions<'a> {
-    /// Demands for this ingest on top of the node's policy file (they never loosen it). The
-    /// first install writes the file from them.
-    pub policy: NodePolicy,
-    pub verifier: Option<&'a dyn SignatureVerifier>,
-    /// Hashing threads; 0 means one per core.
-    pub jobs: usize,
-    /// Progress of large artifacts, from hashing threads.
-    pub progress: Option<ProgressFn<'a>>,
-    /// Called at each [`InstallStep`] (crash tests stop the process here).
-    pub observer: Option<&'a dyn Fn(InstallStep)>,
-    /// Overrides "now" for the expiry check (default: `SOURCE_DATE_EPOCH` or the clock).
-    pub now_unix: Option<i64>,
-    /// Accept an ordinary release that brings back an artifact a newer kept release replaced
-    /// (federation re-selected it on purpose). Off by default: such a unit is refused as
-    /// mix-and-match unless the release is a rollback.
-    pub allow_replaced_units: bool,
-}
 
 /// The result of an ingest that was not refused.
 #[derive(Debug, Clone, Serialize)]
@@ -179,78 +91,6 @@ pub struct InstallReport {
     /// What went wrong after the commit point (the install stands): a history line left for
     /// the next ingest to append, a directory not synced, releases not pruned.
     pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseRef {
-    pub release_seq: u64,
-    pub digest: String,
-}
-
-/// What ingest established about one unit's artifact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnitCheck {
-    pub provider: String,
-    pub uri: Option<String>,
-    pub path: Option<PathBuf>,
-    pub status: UnitStatus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UnitStatus {
-    /// Size and digest match the local file.
-    Verified,
-    /// The manifest has a size but no digest; the size matches.
-    SizeOnly,
-    /// The manifest has neither digest nor size for this unit: nothing to compare.
-    NothingDeclared,
-    /// No local file at the mapped path.
-    Absent,
-    /// No artifacts directory was given.
-    NotChecked,
-    /// The unit has no URI.
-    NoUri,
-}
-
-/// The verification record kept next to each installed manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerificationRecord {
-    pub schema: String,
-    pub release_seq: u64,
-    pub digest: String,
-    pub verified_at: String,
-    pub signed_by: Option<String>,
-    pub units: Vec<UnitCheck>,
-}
-
-/// A release kept in the store, every file of it checked against its history line.
-#[derive(Debug, Clone)]
-pub struct InstalledRelease {
-    pub release_seq: u64,
-    pub digest: String,
-    pub dir: PathBuf,
-    /// The manifest as stored, parsed; its digest was re-checked when it was read.
-    pub manifest: ReleaseManifest,
-    /// `verification.json`, whose bytes hash to what the history line committed.
-    pub record: VerificationRecord,
-}
-
-impl InstalledRelease {
-    pub fn manifest_path(&self) -> PathBuf {
-        self.dir.join(MANIFEST_FILE)
-    }
-
-    pub fn manifest_bytes(&self) -> io::Result<Vec<u8>> {
-        fs::read(self.manifest_path())
-    }
-
-    pub fn release_ref(&self) -> ReleaseRef {
-        ReleaseRef {
-            release_seq: self.release_seq,
-            digest: self.digest.clone(),
-        }
-    }
 }
 
 /// Everything a status view shows.
@@ -407,7 +247,12 @@ impl NodeStore {
             Some(now) => now,
             None => time::now_epoch().map_err(|message| IngestError::BadClock { message })?,
         };
-        let checked = match verify::check(offered, request, options, policy, &loaded, now)? {
+        let held = verify::Held {
+            history: &loaded.entries,
+            current: loaded.current.as_ref(),
+            warm: &loaded.warm,
+        };
+        let checked = match verify::check(offered, request, options, policy, held, now)? {
             verify::Checked::AlreadyCurrent(manifest) => {
                 return Ok(IngestOutcome::AlreadyCurrent {
                     release_seq: manifest.release_seq,

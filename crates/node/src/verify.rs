@@ -11,9 +11,9 @@ use release::select::Misjudged;
 use crate::error::IngestError;
 use crate::history::{Action, HistoryEntry, UnitRef};
 use crate::manifest::{self, same_artifact};
-use crate::store::{
-    IngestOptions, IngestRequest, InstalledRelease, Loaded, NodePolicy, UnitCheck, UnitStatus,
-};
+use crate::policy::NodePolicy;
+use crate::record::{InstalledRelease, UnitCheck, UnitStatus};
+use crate::request::{IngestOptions, IngestRequest};
 use crate::{artifacts, hash};
 
 pub(crate) enum Checked {
@@ -46,17 +46,28 @@ pub(crate) fn read_offered(request: IngestRequest<'_>) -> Result<ReleaseManifest
     Ok(offered)
 }
 
+/// What the node holds, read under the lock: what the offered release is checked against.
+pub(crate) struct Held<'a> {
+    /// Committed history, the pending line included.
+    pub history: &'a [HistoryEntry],
+    pub current: Option<&'a InstalledRelease>,
+    pub warm: &'a [InstalledRelease],
+}
+
 /// Steps 2 onwards, under the lock, against what the node holds.
 pub(crate) fn check(
     offered: ReleaseManifest,
     request: IngestRequest<'_>,
     options: &IngestOptions<'_>,
     policy: NodePolicy,
-    loaded: &Loaded,
+    held: Held<'_>,
     now: i64,
 ) -> Result<Checked, IngestError> {
-    let current = &loaded.current;
-    let warm = &loaded.warm;
+    let Held {
+        history,
+        current,
+        warm,
+    } = held;
     // 2. The signature, when required or offered.
     let signed_by = match (request.signature, policy.require_signature) {
         (None, true) => return Err(IngestError::SignatureMissing),
@@ -101,9 +112,9 @@ pub(crate) fn check(
     // 5. Units: judged again and agreeing with their verdicts, not mixed in from other
     //    releases, and matching their artifacts.
     check_judgement(&offered)?;
-    let kept: Vec<&InstalledRelease> = current.iter().chain(warm).collect();
+    let kept: Vec<&InstalledRelease> = current.into_iter().chain(warm).collect();
     check_carried_units(&offered, &kept)?;
-    check_units_against_history(&offered, &loaded.entries, options.allow_replaced_units)?;
+    check_units_against_history(&offered, history, options.allow_replaced_units)?;
     let units = check_artifacts(&offered, request, options, policy.require_artifacts)?;
 
     Ok(Checked::Fresh(Fresh {

@@ -26,7 +26,7 @@ pub struct StoredRelease {
 /// Reads every `*.json` in `dir` (a missing directory is an empty chain), sorted by `release_seq`.
 /// Invalid files are invalid input; chain problems are reported by [`verify_chain`].
 pub fn load_releases(dir: &Path) -> Result<Vec<StoredRelease>, Vec<Located>> {
-    let paths = match crate::repo::json_files(dir) {
+    let paths = match support::input::json_files(dir) {
         Ok(paths) => paths,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(_) if dir.exists() && !dir.is_dir() => {

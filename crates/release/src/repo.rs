@@ -1,7 +1,7 @@
 //! Where the release domain's files live in a workspace, and one call that validates them all
 //! (what `cargo xtask preflight` runs before compiling anything).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use support::Located;
 
@@ -19,26 +19,13 @@ pub const RELEASES_DIR: &str = "manifests/releases";
 /// The kernel manifest.
 pub const KERNEL_FILE: &str = "manifests/kernel.toml";
 
-/// Entries named `*.json` directly in `dir`, sorted by name. Whatever they are (a dangling
-/// symlink, a directory, a symlink loop) they are listed, so that reading them names the one
-/// that cannot be read instead of skipping it.
-pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
-
 /// Parses and validates every release-domain file under `root`: provider manifests, gates,
 /// kernel manifest and releases. Returns every problem (all are invalid input, exit 2).
 /// Chain links and digests are checks, not syntax: see [`chain::verify_chain`].
 pub fn validate_manifests(root: &Path) -> Vec<Located> {
     let mut problems = Vec::new();
     let providers = root.join(PROVIDERS_DIR);
-    match json_files(&providers) {
+    match support::input::json_files(&providers) {
         Ok(paths) if paths.is_empty() => problems.push(Located::file(
             &providers,
             "no provider run manifests (*.json) found",

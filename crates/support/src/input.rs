@@ -1,9 +1,10 @@
 //! Reading an input file with a documented size limit: a file over the limit is refused with
-//! its size and the limit, without being read into memory whole.
+//! its size and the limit, without being read into memory whole; and the input files of a
+//! directory, listed so that none is skipped.
 
 use std::fs::File;
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::diag::Located;
 
@@ -59,6 +60,19 @@ pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, Located>
         )
         .with_help("save the file as UTF-8")
     })
+}
+
+/// Entries named `*.json` directly in `dir`, sorted by name. Whatever they are (a dangling
+/// symlink, a directory, a symlink loop) they are listed, so that reading them names the one
+/// that cannot be read instead of skipping it.
+pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
 }
 
 #[cfg(test)]

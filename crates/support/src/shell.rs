@@ -1,5 +1,6 @@
 //! Commands as a person would type them. Every command a front end prints goes through
-//! [`command_line`], so it can be pasted into a POSIX shell as it is.
+//! [`command_line`], so it can be pasted into a POSIX shell as it is; names put into nextest
+//! filtersets go through [`filterset_exact`].
 
 use std::borrow::Cow;
 
@@ -22,6 +23,19 @@ pub fn command_line<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> String
         .map(|word| quote(word.as_ref()).into_owned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A nextest filterset string literal for an exact match (`=...`), escaping what must be.
+pub fn filterset_exact(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len() + 1);
+    escaped.push('=');
+    for c in value.chars() {
+        if matches!(c, ')' | ',' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 #[cfg(test)]
@@ -67,5 +81,11 @@ mod tests {
             .expect("sh");
         let printed = String::from_utf8(output.stdout).unwrap();
         assert_eq!(printed.lines().collect::<Vec<_>>(), words);
+    }
+
+    #[test]
+    fn filterset_literals_escape_what_ends_or_splits_them() {
+        assert_eq!(filterset_exact("node::ingest"), "=node::ingest");
+        assert_eq!(filterset_exact(r"a)b,c\d"), r"=a\)b\,c\\d");
     }
 }

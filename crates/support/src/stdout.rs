@@ -5,7 +5,9 @@
 //! and returns any other write error for the caller to report without changing what its exit
 //! code says about the work itself.
 
+use std::fmt;
 use std::io::{self, Write};
+use std::sync::Mutex;
 
 /// Writes `text` and a newline to stdout and flushes. `Ok` when written or when the reader
 /// closed the pipe; `Err` for any other failure (a full disk, a closed descriptor).
@@ -24,4 +26,50 @@ pub fn print(text: &str) -> io::Result<()> {
 /// A warning on stderr that cannot panic: when stderr is gone too, there is no one to tell.
 pub fn warn(program: &str, message: &str) {
     let _ = writeln!(io::stderr().lock(), "{program}: warning: {message}");
+}
+
+/// What became of stdout: `None` while writes succeed.
+static STDOUT_LOST: Mutex<Option<io::Error>> = Mutex::new(None);
+
+/// Writes to stdout (what a front end's `print!`/`println!` call). Once a write fails, later
+/// output is dropped: a reader that went away (broken pipe) ends it quietly, any other error
+/// is reported by [`finish`].
+pub fn print_out(args: fmt::Arguments<'_>) {
+    let mut lost = STDOUT_LOST
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if lost.is_some() {
+        return;
+    }
+    if let Err(err) = io::stdout().lock().write_fmt(args) {
+        *lost = Some(err);
+    }
+}
+
+/// Writes to stderr (what a front end's `eprint!`/`eprintln!` call); a closed stderr is ignored.
+pub fn print_err(args: fmt::Arguments<'_>) {
+    let _ = io::stderr().lock().write_fmt(args);
+}
+
+/// Flushes stdout before exit and says, on stderr, if output was lost for a reason other
+/// than the reader going away. The exit code stays what the work done makes it: a release
+/// written is written even when the line saying so could not be.
+pub fn finish() {
+    let mut lost = STDOUT_LOST
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if lost.is_none()
+        && let Err(err) = io::stdout().lock().flush()
+    {
+        *lost = Some(err);
+    }
+    match lost.as_ref() {
+        Some(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+            print_err(format_args!(
+                "warning: standard output could not be written ({err}); the exit code \
+                 still reports what was done\n"
+            ));
+        }
+        _ => {}
+    }
 }

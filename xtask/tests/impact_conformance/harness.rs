@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use xshell::{Shell, cmd};
 
-use crate::scenario_repo::Prepared;
-use crate::scenarios::{Checkout, Expect, Scenario, selector_package};
+use impact_scenarios::repo::Prepared;
+use impact_scenarios::table::{Checkout, Expect, Scenario, selector_package};
 
 /// What the user sees of a checkout: HEAD, `git status`, and every file except `.git/` and
 /// `target/` directories with its contents.
@@ -108,42 +108,32 @@ pub fn xtask_binary() -> PathBuf {
 
 /// Builds the scenario's repository; recording scenarios record with the xtask under test.
 pub fn prepare(scenario: &Scenario) -> Prepared {
-    crate::scenario_repo::prepare(scenario, &xtask_binary())
+    impact_scenarios::repo::prepare(scenario, &xtask_binary())
 }
 
-impl Prepared {
+/// The xtask under test, run on a prepared scenario.
+pub trait RunXtask {
+    fn invoke(&self, extra: &[&str], format: &str, env: &[(&str, &Path)]) -> Outcome;
+    fn xtask(&self, args: &[String], env: &[(&str, &Path)]) -> Outcome;
+}
+
+impl RunXtask for Prepared {
     /// Runs `xtask impact --manifest-path .. --base .. [--head ..] <extra> --format <format>`
     /// with `env` added to a clean environment.
-    pub fn invoke(&self, extra: &[&str], format: &str, env: &[(&str, &Path)]) -> Outcome {
+    fn invoke(&self, extra: &[&str], format: &str, env: &[(&str, &Path)]) -> Outcome {
         let mut args = self.revision_args("impact");
         args.extend(extra.iter().map(|a| a.to_string()));
         args.extend(["--format".into(), format.into()]);
         self.xtask(&args, env)
     }
 
-    /// `<command> --manifest-path .. --base .. [--head ..]` for this scenario.
-    pub fn revision_args(&self, command: &str) -> Vec<String> {
-        let mut args: Vec<String> = command.split(' ').map(str::to_owned).collect();
-        args.extend([
-            "--manifest-path".into(),
-            self.manifest.display().to_string(),
-        ]);
-        if self.pass_base {
-            args.extend(["--base".into(), self.base_sha.clone()]);
-        }
-        if let Some(head) = &self.head_sha {
-            args.extend(["--head".into(), head.clone()]);
-        }
-        args
-    }
-
     /// Runs the xtask under test in the scenario's checkout with `env` added to a clean
     /// environment.
-    pub fn xtask(&self, args: &[String], env: &[(&str, &Path)]) -> Outcome {
+    fn xtask(&self, args: &[String], env: &[(&str, &Path)]) -> Outcome {
         let bin = xtask_binary();
         let sh = &self.repo.sh;
         let _cd = sh.push_dir(&self.workdir);
-        let mut command = crate::scenario_repo::isolated(cmd!(sh, "{bin} {args...}"))
+        let mut command = impact_scenarios::repo::isolated(cmd!(sh, "{bin} {args...}"))
             .env(
                 "CARGO_TARGET_DIR",
                 self.manifest.parent().unwrap().join("target"),

@@ -1,7 +1,7 @@
 //! `cargo xtask bench impact [--sizes 50,500,2000,10000] [--seed N] [--warm-runs N] [--dir DIR]
 //! [--this-workspace] [--json FILE]`
 //!
-//! For each size, generates a synthetic workspace (see `synthetic.rs`) and times the real
+//! For each size, generates a synthetic workspace (see `impact_scenarios::synthetic`) and times the real
 //! decision, `xtask impact --base <base> --head <head> --format json`, run as a child process of
 //! this very binary: cold (a freshly generated repository, nothing cached, so `cargo metadata`
 //! runs) and warm (the same call again, answered from the metadata cache). Peak memory is the
@@ -27,10 +27,11 @@ use serde::Serialize;
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
-use super::synthetic;
+use impact_scenarios::synthetic;
+
+use crate::measure::{GNU_TIME, ScratchDir, default_scratch_parent};
 
 const DEFAULT_SIZES: &[usize] = &[50, 500, 2000, 10000];
-pub(super) const GNU_TIME: &str = "/usr/bin/time";
 
 pub(super) struct Options {
     pub sizes: Vec<usize>,
@@ -39,15 +40,6 @@ pub(super) struct Options {
     pub json: Option<PathBuf>,
     pub dir: PathBuf,
     pub this_workspace: bool,
-}
-
-pub(super) fn default_scratch_parent() -> PathBuf {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    }
 }
 
 pub(super) fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
@@ -119,7 +111,7 @@ pub(super) struct Row {
     pub reference: Option<usize>,
     /// The determinator on the same change, end to end (`bench all` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub determinator: Option<super::anchors::Anchors>,
+    pub determinator: Option<crate::anchors::Anchors>,
 }
 
 #[derive(Serialize)]
@@ -135,7 +127,7 @@ struct Report {
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let options = parse(args)?;
-    let (engine, profile) = super::this_xtask()?;
+    let (engine, profile) = crate::this_xtask()?;
     let measure_memory = Path::new(GNU_TIME).exists();
     eprintln!(
         "engine: {} impact (the `cargo xtask impact` CLI, {profile} build), workspaces in {}, \
@@ -265,9 +257,9 @@ pub(super) fn bench_size(
     }
     let determinator = anchors
         .map(|(binary, limit)| {
-            super::anchors::run(
+            crate::anchors::run(
                 binary,
-                &super::anchors::Change {
+                &crate::anchors::Change {
                     manifest: &workspace.manifest,
                     base: &workspace.base,
                     head: Some(&workspace.head),
@@ -394,31 +386,6 @@ fn cold_then_warm(
     }
     warm.sort_by_key(|d| d.elapsed);
     Ok((cold, warm))
-}
-
-/// A scratch directory under the system temp dir, removed on drop. (`tempfile` stays a
-/// dev-dependency: the xtask binary keeps its dependency list short.)
-pub(super) struct ScratchDir(pub PathBuf);
-
-impl ScratchDir {
-    pub fn new(parent: &Path, crates: usize) -> Result<ScratchDir, Failure> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = parent.join(format!(
-            "impact-bench-{}-{crates}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&path)
-            .map_err(|e| Failure::environment(format!("cannot create {}: {e}", path.display())))?;
-        Ok(ScratchDir(path))
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 pub(super) struct Decision {

@@ -7,7 +7,7 @@
 //! sparse checkout holding only the workspace manifest) into a scratch directory, and every
 //! decision reads git objects. Per commit:
 //!
-//! - **ours**: `impact::analyze` through `impact_history::replay` (the code `cargo xtask impact`
+//! - **ours**: `impact::analyze` through `impact::replay` (the code `cargo xtask impact`
 //!   runs), without a recording, and with `--recording FILE` a second time with it;
 //! - **determinator**, **rdeps()** and the **lower bound**: the `impact-anchors` binary
 //!   (`anchors.rs`). The lower bound comes from guppy's graphs and git alone, not from the
@@ -37,9 +37,9 @@ use serde::Serialize;
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
-use super::anchors::{self, Change};
-use super::impact::ScratchDir;
-use crate::impact_history::{Replayed, replay};
+use crate::anchors::{self, Change};
+use crate::measure::ScratchDir;
+use impact::replay::{Replayed, replay};
 
 const USAGE: &str = "usage: cargo xtask bench history --repo PATH [--commits N] [--recording FILE] \
 [--json FILE] [--reuse FILE] [--manifest REL/Cargo.toml] [--anchor-limit SECS] [--dir DIR]";
@@ -93,7 +93,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
             Long("reuse") => {
                 parsed.reuse = Some(parser.value().map_err(crate::usage_error)?.into())
             }
-            Long("manifest") => parsed.manifest = crate::impact::string(&mut parser)?,
+            Long("manifest") => parsed.manifest = crate::string(&mut parser)?,
             Long("anchor-limit") => {
                 let secs = number(
                     parser.value().map_err(crate::usage_error)?,
@@ -132,9 +132,9 @@ impl Ours {
     fn from(report: &Report) -> Ours {
         Ours {
             packages: report.packages.iter().map(|p| p.name.clone()).collect(),
-            binaries: recording::selected_binaries(report).len(),
-            binaries_in_head: recording::all_binaries(report).len(),
-            tests: recording::selected_tests(report).len(),
+            binaries: report.selected_binaries().len(),
+            binaries_in_head: report.all_binaries().len(),
+            tests: report.selected_tests().len(),
             all: report.all,
             all_reasons: report
                 .all_reasons
@@ -610,7 +610,7 @@ fn with_recording(
     })?;
     let recording = &usable.recording;
     let ours = Ours::from(report);
-    let binary_misses = recording::misses(report, recording);
+    let binary_misses = report.misses(recording);
     let mut lower_bound = bound.cloned().unwrap_or_default();
     let packages_of: BTreeMap<String, String> = report
         .graph
@@ -809,7 +809,7 @@ fn table(
             info.lane.as_deref().unwrap_or("all")
         ));
     }
-    text.push_str(&super::aligned_table(&lines));
+    text.push_str(&crate::aligned_table(&lines));
     let percent = |x: f64| format!("{:.0}%", x * 100.0);
     text.push_str(&format!(
         "\ntotal over {} compared commits ({} ours failed, {} anchors failed):\n",

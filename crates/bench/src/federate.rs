@@ -13,8 +13,7 @@ use std::time::Instant;
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
-use super::anchors::peak_mib;
-use super::impact::GNU_TIME;
+use crate::measure::{GNU_TIME, peak_mib};
 
 struct Row {
     case: String,
@@ -32,8 +31,8 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             arg.to_string_lossy()
         )));
     }
-    let (engine, profile) = super::this_xtask()?;
-    let scratch = super::impact::default_scratch_parent()
+    let (engine, profile) = crate::this_xtask()?;
+    let scratch = crate::measure::default_scratch_parent()
         .join(format!("bench-federate-{}", std::process::id()));
     let result = bench_in(&engine, profile, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);

@@ -1,12 +1,12 @@
 //! `cargo xtask bench all [--quick] [--json FILE] [--only LIST] [--commits N] [--sizes LIST]
 //! [--anchor-limit SECS] [--dir DIR]`: the product against its anchors, side by side, in one run and one table.
 //!
-//! - **precision**: every conformance scenario (`scenarios.rs`, built by `scenario_repo.rs`
+//! - **precision**: every conformance scenario (`impact_scenarios::table`, built by `impact_scenarios::repo`
 //!   exactly as the suite builds it) and the last `--commits` commits of this repository
 //!   (`HEAD~k+1..HEAD~k`): the packages our decision, guppy's determinator and nextest
 //!   `rdeps()` select (see `anchors.rs` and the `impact-anchors` crate);
 //! - **speed**: our decision cold and warm against the determinator end to end, with peak memory,
-//!   on synthetic workspaces (`synthetic.rs`); a determinator run longer than `--anchor-limit`
+//!   on synthetic workspaces (`impact_scenarios::synthetic`); a determinator run longer than `--anchor-limit`
 //!   (600 s) is stopped and its time reported as a lower bound;
 //! - **artifacts**: `node::hash` against `sha256sum` on the same files (`artifacts.rs`);
 //! - **preflight**: `xtask preflight` failing on an injected syntax error against the `fast`
@@ -27,9 +27,11 @@ use serde_json::json;
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
-use super::anchors::{self, Change};
-use super::scenarios::{Checkout, SCENARIOS, selector_package};
-use super::{artifacts, impact, scenario_repo};
+use crate::anchors::{self, Change};
+use crate::measure::{GNU_TIME, ScratchDir};
+use crate::{artifacts, impact};
+use impact_scenarios::repo as scenario_repo;
+use impact_scenarios::table::{Checkout, SCENARIOS, selector_package};
 
 const SECTIONS: &[&str] = &[
     "scenarios",
@@ -59,7 +61,7 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
         only: SECTIONS.iter().map(|s| s.to_string()).collect(),
         commits: 50,
         sizes: vec![50, 500, 2000, 10000],
-        dir: impact::default_scratch_parent(),
+        dir: crate::measure::default_scratch_parent(),
         anchor_limit: Duration::from_secs(600),
     };
     let (mut commits, mut sizes) = (None, None);
@@ -210,13 +212,10 @@ struct Build {
 
 pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let options = parse(args)?;
-    let (engine, profile) = super::this_xtask()?;
-    let measure_memory = Path::new(impact::GNU_TIME).exists();
+    let (engine, profile) = crate::this_xtask()?;
+    let measure_memory = Path::new(GNU_TIME).exists();
     if !measure_memory {
-        eprintln!(
-            "{} not found: peak memory is not measured",
-            impact::GNU_TIME
-        );
+        eprintln!("{} not found: peak memory is not measured", GNU_TIME);
     }
     let wants = |section: &str| options.only.contains(section);
     let needs_anchors = wants("scenarios") || wants("history") || wants("speed");
@@ -644,7 +643,7 @@ fn render(lines: &[Line]) -> String {
         ]
     }))
     .collect();
-    super::aligned_table(&rows)
+    crate::aligned_table(&rows)
 }
 
 /// Our decision on one change, as a child process: the selected packages.
@@ -813,7 +812,7 @@ fn history(
             ),
         ));
     }
-    let scratch = impact::ScratchDir::new(&options.dir, 1)?;
+    let scratch = ScratchDir::new(&options.dir, 1)?;
     let target = scratch.0.join("target");
     for pair in shas.windows(2) {
         let (head, base) = (pair[0], pair[1]);
@@ -997,7 +996,7 @@ fn build(options: &Options) -> Result<Build, Failure> {
     let clean_build_s = if options.quick {
         None
     } else {
-        let scratch = impact::ScratchDir::new(&options.dir, 2)?;
+        let scratch = ScratchDir::new(&options.dir, 2)?;
         eprintln!("build: cargo build -p xtask in a fresh target directory");
         let started = Instant::now();
         cmd!(sh, "cargo build --quiet -p xtask")

@@ -11,7 +11,7 @@ use serde::Serialize;
 use support::Failure;
 use xshell::{Shell, cmd};
 
-use super::impact::GNU_TIME;
+use crate::measure::{GNU_TIME, peak_mib};
 
 /// Builds the anchors binary (release profile, this workspace's target directory) and returns
 /// its path.
@@ -152,13 +152,4 @@ pub fn run(
         phases: json["phases"].clone(),
         timed_out: false,
     })
-}
-
-/// GNU time's "Maximum resident set size (kbytes): 12345", in MiB.
-pub fn peak_mib(stderr: &str) -> Option<f64> {
-    stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
-        .and_then(|kb| kb.trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
 }

@@ -1,7 +1,5 @@
-//! Builds a conformance scenario (`scenarios.rs`) as a real git repository: the base workspace
-//! committed, then the change, as a commit or left in the working tree. Shared by the impact
-//! conformance suite (`xtask/tests/impact_conformance.rs`, which includes this file) and
-//! `cargo xtask bench all`, which puts the same repositories in front of other tools.
+//! Builds a conformance scenario ([`crate::table`]) as a real git repository: the base workspace
+//! committed, then the change, as a commit or left in the working tree.
 //!
 //! A scenario that cannot be built is a bug in the table or a broken git/cargo, so building
 //! panics with the step that failed, in the suite and in the bench alike.
@@ -11,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use xshell::{Shell, cmd};
 
-use super::scenarios::{Base, Checkout, Head, Op, Scenario};
+use crate::table::{Base, Checkout, Head, Op, Scenario};
 
 /// `command` without the variables of the cargo or nextest run we may be inside of (a
 /// scenario's cargo and nextest must run as they would for a person: `support::nested`).
@@ -260,11 +258,29 @@ pub struct Prepared {
     pub pass_base: bool,
 }
 
+impl Prepared {
+    /// `<command> --manifest-path .. --base .. [--head ..]` for this scenario.
+    pub fn revision_args(&self, command: &str) -> Vec<String> {
+        let mut args: Vec<String> = command.split(' ').map(str::to_owned).collect();
+        args.extend([
+            "--manifest-path".into(),
+            self.manifest.display().to_string(),
+        ]);
+        if self.pass_base {
+            args.extend(["--base".into(), self.base_sha.clone()]);
+        }
+        if let Some(head) = &self.head_sha {
+            args.extend(["--head".into(), head.clone()]);
+        }
+        args
+    }
+}
+
 /// Builds `scenario`; `xtask` is the binary that records the base when the scenario asks for a
 /// recording.
 pub fn prepare(scenario: &Scenario, xtask: &Path) -> Prepared {
     let repo = Repo::new();
-    let files = super::scenarios::base_files(scenario.base);
+    let files = crate::table::base_files(scenario.base);
     if matches!(
         scenario.base,
         Base::WorkspaceGitDep | Base::TransitiveGitDep
@@ -284,7 +300,7 @@ pub fn prepare(scenario: &Scenario, xtask: &Path) -> Prepared {
         repo.write(rel, text);
     }
     repo.git(&["init", "-q", "-b", "main"]);
-    let manifest = repo.root.join(super::scenarios::manifest_of(scenario.base));
+    let manifest = repo.root.join(crate::table::manifest_of(scenario.base));
     if manifest.exists() {
         repo.sync_lockfile(&manifest);
     }
@@ -322,7 +338,7 @@ pub fn prepare(scenario: &Scenario, xtask: &Path) -> Prepared {
             clone
         }
     };
-    let manifest = workdir.join(super::scenarios::manifest_of(scenario.base));
+    let manifest = workdir.join(crate::table::manifest_of(scenario.base));
     Prepared {
         repo,
         workdir,

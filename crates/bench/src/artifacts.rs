@@ -63,7 +63,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let json = args
         .format
         .as_deref()
-        .map_or(Ok(false), crate::output::json_format)?;
+        .map_or(Ok(false), crate::json_format)?;
     if args.files == 0 || args.runs == 0 || args.size_mib == 0 || args.file_size_mib == 0 {
         return Err(Failure::invalid_input(
             "--size-mib, --files, --file-size-mib and --runs must be at least 1",

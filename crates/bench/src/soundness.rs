@@ -100,7 +100,7 @@ const MUTATIONS: &[Mutation] = &[
         "readme-loses-the-test-command",
         RUNTIME,
         "README.md",
-        Replace(
+        ReplaceAll(
             "cargo nextest run --workspace --all-features",
             "cargo nextest run --workspace",
         ),
@@ -303,7 +303,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
             Long("target-dir") => options.target_dir = Some(absolute(path(&mut parser)?)),
             Long("json") => options.json = Some(path(&mut parser)?),
             Long("only") => {
-                let names: Vec<String> = crate::impact::string(&mut parser)?
+                let names: Vec<String> = crate::string(&mut parser)?
                     .split(',')
                     .map(|s| s.trim().to_owned())
                     .collect();
@@ -432,7 +432,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         return Ok(Exit::Success);
     };
     let started = Instant::now();
-    let (engine, _) = super::this_xtask()?;
+    let (engine, _) = crate::this_xtask()?;
     let source = crate::project_root();
     let bench = Bench::new(&options, &source, engine)?;
     let commit = bench.git(&["rev-parse", "HEAD"])?;
@@ -495,8 +495,8 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             .map(|(binary, name)| {
                 format!(
                     "(binary_id({}) & test({}))",
-                    crate::nextest::exact(binary),
-                    crate::nextest::exact(name)
+                    support::shell::filterset_exact(binary),
+                    support::shell::filterset_exact(name)
                 )
             })
             .collect::<Vec<_>>()
@@ -720,7 +720,7 @@ impl Bench {
     /// cargo in the clone, building into the bench's target directory, with nothing of the
     /// cargo or nextest run we may be inside of.
     fn cargo(&self) -> Command {
-        let mut command = Command::new(crate::nextest::cargo());
+        let mut command = Command::new(crate::cargo());
         support::nested::isolate(&mut command);
         command
             .current_dir(&self.repo)
@@ -872,7 +872,7 @@ impl Bench {
             .partition(|id| selections.iter().all(|report| selects(report, id)));
         let any_of = |ids: &[&String]| {
             ids.iter()
-                .map(|id| format!("binary_id({})", crate::nextest::exact(id)))
+                .map(|id| format!("binary_id({})", support::shell::filterset_exact(id)))
                 .collect::<Vec<_>>()
                 .join(" | ")
         };
@@ -982,7 +982,7 @@ impl Bench {
         };
         if !text.contains(from) {
             return Err(Failure::invalid_input(format!(
-                "mutation {} no longer applies: {} does not contain {from:?}\nhelp: update the table in xtask/src/bench/soundness.rs",
+                "mutation {} no longer applies: {} does not contain {from:?}\nhelp: update the table in crates/bench/src/soundness.rs",
                 mutation.name, mutation.file
             )));
         }

@@ -1,0 +1,45 @@
+//! The bench names the xtask binary it times only through `$XTASK_BIN`: run without it (or with
+//! a path that is no file), a bench that times xtask refuses with exit 2 and says how to run it.
+
+use std::process::Command;
+
+fn bench(args: &[&str], xtask_bin: Option<&str>) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bench"));
+    command.args(args).env_remove("XTASK_PROFILE");
+    match xtask_bin {
+        Some(path) => command.env("XTASK_BIN", path),
+        None => command.env_remove("XTASK_BIN"),
+    };
+    let output = command.output().expect("run the bench binary");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bench_of_xtask_without_xtask_bin_says_how_to_run_it() {
+    let (code, stderr) = bench(&["federate"], None);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("$XTASK_BIN is not set"), "{stderr}");
+    assert!(stderr.contains("cargo xtask bench"), "{stderr}");
+}
+
+#[test]
+fn xtask_bin_must_name_a_file() {
+    let dir = std::env::temp_dir();
+    let (code, stderr) = bench(&["federate"], Some(dir.to_str().unwrap()));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("which is not a file"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_bench_is_a_usage_error() {
+    let (code, stderr) = bench(&["no-such-bench"], None);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr
+            .contains("usage: cargo xtask bench <all|impact|artifacts|history|soundness|federate>"),
+        "{stderr}"
+    );
+}
