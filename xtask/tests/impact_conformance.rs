@@ -331,6 +331,39 @@ fn slow_filterset_of_two_recorded_tests_runs_two_tests() {
     );
 }
 
+/// `impact history --format json` replays the head commit against its parent with and
+/// without the recording and prints `impact-history/v1`: the changed fixture's reader is
+/// selected with the recording, so nothing is missed.
+#[test]
+fn slow_history_replays_the_head_commit_as_its_schema_says() {
+    if harness::skip_when_traced("slow_history_replays_the_head_commit_as_its_schema_says") {
+        return;
+    }
+    let prepared = harness::prepare(scenario("slow_recorded_fixture_read_selects_its_reader"));
+    let recording = prepared.workdir.join("target/impact-recording.json");
+    let args: Vec<String> = [
+        "impact",
+        "history",
+        "--manifest-path",
+        &prepared.manifest.display().to_string(),
+        "--recording",
+        &recording.display().to_string(),
+        "--commits",
+        "1",
+        "--format",
+        "json",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let history = prepared.xtask(&args, &[]);
+    assert_eq!(history.exit, 0, "{}", history.stderr);
+    let json = output_types::validate::document(&history.stdout);
+    assert_eq!(json["schema"], "impact-history/v1");
+    assert_eq!(json["totals"]["commits"], 1, "{json:#}");
+    assert_eq!(json["commits"][0]["with"]["all"], false, "{json:#}");
+    assert_eq!(json["totals"]["misses"], 0, "{json:#}");
+}
+
 /// A test that fails under the tracer is reported, not hidden: `record` exits 1 naming it,
 /// and the recording (still written) counts that binary as not fully known.
 #[test]
