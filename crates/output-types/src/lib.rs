@@ -12,6 +12,7 @@
 //! Document formats with their own schema (release manifests, recordings, node state files)
 //! are not here: they are data, not reports.
 
+pub mod bench;
 pub mod chain;
 pub mod deps;
 pub mod federation;

@@ -28,6 +28,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         // The manifest is a document with a format of its own: any JSON value here.
         generate::<crate::node_api::Release<Value>>(),
         generate::<crate::node_api::Error>(),
+        generate::<crate::bench::BenchArtifacts>(),
     ]
 }
 
