@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::{lanes, nextest, output};
+use crate::{nextest, output};
 use impact::{Options, Report};
 use support::{Exit, Failure};
 
@@ -263,7 +263,7 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
     let affected = (!report.all).then(|| report.filterset.clone());
     match &lane {
         Some(name) => {
-            let selection = lanes::selection(&root, name)?;
+            let selection = lanes_config::selection(&root, name)?;
             args.extend(["--profile".to_owned(), selection.profile.clone()]);
             args.extend(selection.build_args());
             eprintln!(

@@ -21,7 +21,7 @@ use impact::recording::{self, Invocation, Recording};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
-use crate::{lanes, nextest};
+use crate::nextest;
 
 const USAGE: &str = "usage: cargo xtask impact record [--lane NAME] [--manifest-path PATH/Cargo.toml] \
 [--output FILE] [--no-install] [--no-seccomp-bpf] [-- NEXTEST_ARGS...]";
@@ -131,7 +131,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let mut filterset = None;
     match &lane {
         Some(name) => {
-            let selection = lanes::selection(&workspace, name)?;
+            let selection = lanes_config::selection(&workspace, name)?;
             args.extend(["--profile".to_owned(), selection.profile.clone()]);
             args.extend(selection.build_args());
             args.extend(["-E".to_owned(), selection.filterset.clone()]);

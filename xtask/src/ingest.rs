@@ -19,8 +19,6 @@ use node::{
 };
 use support::{Exit, Failure};
 
-use crate::output;
-
 const USAGE: &str = "\
 usage: cargo xtask ingest --release FILE --node-dir DIR [--artifacts DIR] [--signature FILE]
                           [--trusted-keys FILE] [--require-signature] [--require-artifacts] [--allow-replaced-units]
@@ -414,7 +412,7 @@ pub struct ProgressPrinter {
 impl ProgressPrinter {
     pub fn new() -> ProgressPrinter {
         ProgressPrinter {
-            plain: output::plain(),
+            plain: support::render::plain(),
             printed: Mutex::new(false),
         }
     }

@@ -18,10 +18,7 @@ pub fn install_command() -> String {
     format!("cargo install --locked cargo-nextest --version {PINNED_VERSION}")
 }
 
-/// The cargo that started us (`$CARGO` under `cargo xtask`), else the one on `PATH`.
-pub fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
+pub use support::shell::cargo;
 
 pub fn shell(root: &Path) -> Result<Shell, Failure> {
     let sh =
@@ -70,12 +67,7 @@ pub fn ensure(no_install: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A test as nextest names it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TestId {
-    pub binary_id: String,
-    pub name: String,
-}
+pub use lanes_config::release_lane::TestId;
 
 #[derive(Deserialize)]
 struct ListOutput {

@@ -1,4 +1,6 @@
-//! `cargo xtask rollback`: publish a rollback as TUF wants it, as a NEW release.
+//! `cargo xtask rollback`: publish a rollback as TUF wants it, as a NEW release. The decisions
+//! (which release it restores, what it refuses) are `release::chain::plan_rollback`'s, the
+//! write is `release::chain::publish`'s; this is their front end.
 //!
 //! The rollback release has the next `release_seq` (never a lower number, which nodes refuse as
 //! a rollback attack), chains to the latest release with `previous_release`, and carries the
@@ -9,15 +11,14 @@
 //! Exit codes: 0 written (or shown with `--dry-run`); 1 the chain does not verify or has no
 //! stable release to return to; 2 invalid input (unreadable releases, bad flags); 3 I/O.
 
-use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use output_types::chain::Rollback;
 use output_types::{ReleaseRef, Shape};
-use release::chain::{self, StoredRelease};
+use release::chain::{self, RollbackRefused};
 use release::repo::{GATES_FILE, RELEASES_DIR};
-use release::{GatePolicy, ReleaseManifest, time};
+use release::{GatePolicy, time};
 use support::{Exit, Failure};
 
 const USAGE: &str = "\
@@ -90,47 +91,6 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
         crate::output::report_stale(chain::clean_stale_temp_files(&dir)?);
     }
     let releases = chain::load_releases(&dir).map_err(Failure::located)?;
-    if releases.is_empty() {
-        return Err(Failure::invalid_input(format!(
-            "no releases in {}: nothing to roll back",
-            dir.display()
-        )));
-    }
-    let broken = chain::verify_chain(&releases);
-    if !broken.is_empty() {
-        return Err(Failure {
-            exit: Exit::CheckFailed,
-            located: broken,
-            message: Some(
-                "the release chain does not verify; refusing to extend it with a rollback".into(),
-            ),
-        });
-    }
-    let latest = &releases.last().expect("not empty").manifest;
-    let target = match &args.to {
-        Some(to) => {
-            let target = find(&releases, to).ok_or_else(|| {
-                Failure::invalid_input(format!(
-                    "--to {to}: no release in {} has that digest or release_seq",
-                    dir.display()
-                ))
-            })?;
-            if target.units == latest.units {
-                return Err(Failure::check_failed(format!(
-                    "release_seq {} has the same units as the latest release; nothing to roll back",
-                    target.release_seq
-                )));
-            }
-            target
-        }
-        None => previous_stable(&releases).ok_or_else(|| {
-            Failure::check_failed(format!(
-                "the latest release (release_seq {}, {}) has no stable release before it to \
-                 roll back to",
-                latest.release_seq, latest.digest
-            ))
-        })?,
-    };
     let expires_in_days = match args.expires_in_days {
         Some(days) => days,
         None => GatePolicy::load(&root.join(GATES_FILE))
@@ -138,11 +98,13 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
             .unwrap_or_else(|_| GatePolicy::default().expires_after_days),
     };
     let now = time::now_epoch().map_err(Failure::invalid_input)?;
-    let rollback = chain::rollback_release(target, latest, now, expires_in_days);
+    let plan = chain::plan_rollback(&releases, args.to.as_deref(), now, expires_in_days)
+        .map_err(|refused| refusal(refused, &dir, args.to.as_deref()))?;
+    let (latest, target, rollback) = (plan.rolls_back, plan.restores, &plan.release);
 
     let path = dir.join(chain::release_file_name(rollback.release_seq));
     if !args.dry_run {
-        crate::output::report_stale(chain::publish(&dir, &rollback)?.removed_stale);
+        crate::output::report_stale(chain::publish(&dir, rollback)?.removed_stale);
     }
     if json {
         let summary = Rollback {
@@ -181,31 +143,44 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn find<'a>(releases: &'a [StoredRelease], of: &str) -> Option<&'a ReleaseManifest> {
-    releases
-        .iter()
-        .map(|r| &r.manifest)
-        .find(|m| m.digest == of || of.parse::<u64>().is_ok_and(|seq| seq == m.release_seq))
-}
-
-/// The newest release before the latest that is stable: no rollback undid it (a rollback to
-/// release T undoes every release after T and before the rollback), and its units differ from
-/// the latest's (returning to the same units would change nothing).
-fn previous_stable(releases: &[StoredRelease]) -> Option<&ReleaseManifest> {
-    let manifests: Vec<&ReleaseManifest> = releases.iter().map(|r| &r.manifest).collect();
-    let (latest, earlier) = manifests.split_last()?;
-    let mut undone = BTreeSet::new();
-    for (index, release) in manifests.iter().enumerate() {
-        let Some(restored) = release.rollback_of.as_deref() else {
-            continue;
-        };
-        if let Some(at) = manifests[..index].iter().position(|m| m.digest == restored) {
-            undone.extend(manifests[at + 1..index].iter().map(|m| m.digest.as_str()));
-        }
+/// The library's refusal in this command's words (its flags, its directory).
+fn refusal(refused: RollbackRefused, dir: &Path, to: Option<&str>) -> Failure {
+    let exit = refused.exit();
+    match refused {
+        RollbackRefused::ChainBroken(broken) => Failure {
+            exit,
+            located: broken,
+            message: Some(
+                "the release chain does not verify; refusing to extend it with a rollback".into(),
+            ),
+        },
+        RollbackRefused::NoReleases => Failure::new(
+            exit,
+            format!("no releases in {}: nothing to roll back", dir.display()),
+        ),
+        RollbackRefused::NoSuchRelease(_) => Failure::new(
+            exit,
+            format!(
+                "--to {}: no release in {} has that digest or release_seq",
+                to.unwrap_or_default(),
+                dir.display()
+            ),
+        ),
+        RollbackRefused::SameUnits { release_seq } => Failure::new(
+            exit,
+            format!(
+                "release_seq {release_seq} has the same units as the latest release; nothing to roll back"
+            ),
+        ),
+        RollbackRefused::NothingStable {
+            release_seq,
+            digest,
+        } => Failure::new(
+            exit,
+            format!(
+                "the latest release (release_seq {release_seq}, {digest}) has no stable release \
+                 before it to roll back to"
+            ),
+        ),
     }
-    earlier
-        .iter()
-        .rev()
-        .find(|m| !undone.contains(m.digest.as_str()) && m.units != latest.units)
-        .copied()
 }

@@ -408,7 +408,7 @@ fn bad_inputs_exit_2_with_file_line_and_column_and_write_nothing() {
             "gates TOML missing a gate",
             "gates.toml",
             "version = 1\n[gates]\nmin_quality = 0.7\n",
-            "gates.toml:2:1: missing field `min_safety`",
+            "gates.toml:2:1: [gates] has no `min_safety`",
         ),
     ];
     for (what, file, contents, expected) in cases {

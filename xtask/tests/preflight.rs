@@ -44,7 +44,7 @@ fn preflight_reports_every_bad_file_at_once() {
     assert_eq!(run.code, 2, "{run}");
     for expected in [
         "manifests/providers/gcp.json:2:16:",
-        "manifests/kernel.toml:1:13: unclosed array",
+        "error[config::syntax]: manifests/kernel.toml:1:13: unclosed array",
         "lanes.toml:24:15: `allow-empty` must be `true` or `false`",
     ] {
         assert!(
@@ -68,7 +68,7 @@ fn preflight_reports_every_bad_file_at_once() {
     assert_eq!(run.code, 2, "{run}");
     for expected in [
         "\n::error file=manifests/providers/gcp.json,line=2,col=16::",
-        "\n::error file=manifests/kernel.toml,line=1,col=13::unclosed array",
+        "\n::error file=manifests/kernel.toml,line=1,col=13::[config::syntax] unclosed array",
         "\n::error file=lanes.toml,line=24,col=15::`allow-empty` must be `true` or `false`",
     ] {
         assert!(
@@ -85,6 +85,125 @@ fn preflight_reports_every_bad_file_at_once() {
         (Some("preflight/v1"), Some("failed"))
     );
     assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 3, "{doc}");
+}
+
+/// Every TOML file kind preflight reads, each with a misspelt key, a value of the wrong type
+/// and a missing key: all reported in one run with their codes and `file:line:col` (exit 2),
+/// and under GitHub Actions each is an annotation on its file.
+#[test]
+fn preflight_reports_every_configuration_problem_with_its_code() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "manifests/gates.toml",
+        "version = 1\n[gates]\nmin_quality = \"high\"\nmin_safty = 0.9\n\
+         max_latency_ms_p95 = 250\nmax_cost_per_1k_tokens = 1.5\n",
+    );
+    fixture.write(
+        "manifests/kernel.toml",
+        "version = \"1\"\nfile = [\"manifests/gates.toml\"]\n",
+    );
+    // Any other TOML under manifests/ is checked for syntax, with the same code.
+    fixture.write("manifests/notes.toml", "a = [1\n");
+    let groups = std::fs::read_to_string(fixture.root().join("deps-groups.toml")).unwrap();
+    let groups = format!("{groups}\n[[exception]]\nfrom = \"alpha\"\nto = 3\nreson = \"typo\"\n");
+    fixture.write("deps-groups.toml", &groups);
+    let groups_line = |needle: &str| groups[..groups.find(needle).unwrap()].lines().count() + 1;
+    let lanes = common::LANES.replace(
+        "recording-max-age = 50",
+        "recording-max-age = \"old\"\n\n[[impact.rules]]\npath = [\"docs/**\"]\n\
+         affects = \"nothing\"",
+    );
+    fixture.write("lanes.toml", &lanes);
+    let lanes_line = |needle: &str| lanes[..lanes.find(needle).unwrap()].lines().count() + 1;
+    let run = fixture.run(&["preflight"]);
+    assert_eq!(run.code, 2, "{run}");
+    let expected = [
+        "error[config::wrong-type]: manifests/gates.toml:3:15: ".to_owned(),
+        "error[config::missing-key]: manifests/gates.toml:2:1: [gates] has no `min_safety`"
+            .to_owned(),
+        "error[config::unknown-key]: manifests/gates.toml:4:1: unknown key `min_safty` in [gates] \
+         (help: did you mean `min_safety`?"
+            .to_owned(),
+        "error[config::wrong-type]: manifests/kernel.toml:1:11: ".to_owned(),
+        "error[config::syntax]: manifests/notes.toml:1:".to_owned(),
+        "error[config::missing-key]: manifests/kernel.toml:1:1: ".to_owned(),
+        "error[config::unknown-key]: manifests/kernel.toml:2:1: unknown key `file` in the kernel \
+         manifest (help: did you mean `files`?"
+            .to_owned(),
+        format!(
+            "deps-groups.toml:{}:1: an `[[exception]]` entry has no `reason`",
+            groups_line("[[exception]]")
+        ),
+        format!(
+            "deps-groups.toml:{}:6: `to` must be a string",
+            groups_line("to =")
+        ),
+        format!(
+            "deps-groups.toml:{}:1: unknown key `reson` in an `[[exception]]` entry (help: did you mean `reason`?",
+            groups_line("reson")
+        ),
+        format!(
+            "lanes.toml:{}:21: `recording-max-age` must be a whole number",
+            lanes_line("recording-max-age")
+        ),
+        format!(
+            "lanes.toml:{}:1: an `[[impact.rules]]` entry has no `paths`",
+            lanes_line("[[impact.rules]]")
+        ),
+        format!(
+            "lanes.toml:{}:1: unknown key `path` in an `[[impact.rules]]` entry (help: did you mean `paths`?",
+            lanes_line("path =")
+        ),
+    ];
+    for expected in &expected {
+        assert!(
+            run.stderr.contains(expected.as_str()),
+            "missing `{expected}` in:\n{run}"
+        );
+    }
+    let codes = [
+        "config::wrong-type",
+        "config::missing-key",
+        "config::unknown-key",
+    ];
+    for file in [
+        "manifests/gates.toml",
+        "manifests/kernel.toml",
+        "deps-groups.toml",
+        "lanes.toml",
+    ] {
+        for code in codes {
+            assert!(
+                run.stderr
+                    .lines()
+                    .any(|line| line.starts_with(&format!("error[{code}]: "))
+                        && line.contains(&format!("{file}:"))),
+                "no {code} for {file} in:\n{run}"
+            );
+        }
+    }
+
+    let output = fixture
+        .xtask(&["preflight"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", fixture.root())
+        .output()
+        .unwrap();
+    let run = common::Run::from(output);
+    assert_eq!(run.code, 2, "{run}");
+    for expected in [
+        "\n::error file=manifests/gates.toml,line=4,col=1::[config::unknown-key] ".to_owned(),
+        "\n::error file=manifests/kernel.toml,line=1,col=11::[config::wrong-type] ".to_owned(),
+        format!(
+            "\n::error file=lanes.toml,line={},col=1::[config::unknown-key] ",
+            lanes_line("path =")
+        ),
+    ] {
+        assert!(
+            run.stderr.contains(&expected),
+            "missing `{expected}` in:\n{run}"
+        );
+    }
 }
 
 fn repo_root() -> PathBuf {

@@ -147,10 +147,6 @@ fn json_format(value: impl AsRef<std::ffi::OsStr>) -> Result<bool, Failure> {
     }
 }
 
-/// The cargo that runs us (`$CARGO`), else `cargo` on the PATH.
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
 /// Rows as left-aligned columns two spaces apart, each line ending without trailing spaces.
 fn aligned_table<R: AsRef<[String]>>(rows: &[R]) -> String {
     let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);

@@ -720,7 +720,7 @@ impl Bench {
     /// cargo in the clone, building into the bench's target directory, with nothing of the
     /// cargo or nextest run we may be inside of.
     fn cargo(&self) -> Command {
-        let mut command = Command::new(crate::cargo());
+        let mut command = Command::new(support::shell::cargo());
         support::nested::isolate(&mut command);
         command
             .current_dir(&self.repo)

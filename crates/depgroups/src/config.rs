@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use support::config::{Code, Doc, Table, unknown_name_help};
 use support::{Failure, Located};
 use toml::Spanned;
 
@@ -21,17 +21,12 @@ pub struct GroupsFile {
     pub exceptions: Vec<Exception>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Group {
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub members: Vec<Spanned<String>>,
-    #[serde(default)]
     pub may_depend_on: Vec<Spanned<String>>,
     /// External crates only this group (and groups that may depend on it) may use.
-    #[serde(default)]
     pub reserved: Vec<Spanned<String>>,
 }
 
@@ -39,13 +34,11 @@ pub struct Group {
 ///
 /// An exception never allows a default or no-default build to reach `to`: optional
 /// property/enterprise dependencies must stay behind features nobody gets by default.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Exception {
     pub from: Spanned<String>,
     pub to: Spanned<String>,
     /// When set, only this feature of `from` may bring `to` in.
-    #[serde(default)]
     pub feature: Option<Spanned<String>>,
     pub reason: Spanned<String>,
 }
@@ -57,34 +50,28 @@ impl Exception {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    groups: BTreeMap<String, Group>,
-    #[serde(default, rename = "exception")]
-    exceptions: Vec<Exception>,
-}
-
 impl GroupsFile {
     /// Reads and parses the file; every problem found is returned (exit 2).
     pub fn load(path: &Path) -> Result<GroupsFile, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Located::file(path, format!("cannot read dependency groups: {e}"))
+                .with_code(Code::Unreadable)
                 .with_help("create deps-groups.toml at the workspace root (see README)")
         })?;
         GroupsFile::parse(path, text)
     }
 
+    /// Parses, then validates what was read even when part of it was malformed, reporting
+    /// every problem at once (only a syntax error stops before validation).
     pub fn parse(path: &Path, text: String) -> Result<GroupsFile, Failure> {
-        let raw: RawFile =
-            toml::from_str(&text).map_err(|e| Located::from_toml(path, &text, &e))?;
+        let (shape, mut problems) = read(path, &text).map_err(Failure::from)?;
         let file = GroupsFile {
             path: path.to_path_buf(),
             text,
-            groups: raw.groups,
-            exceptions: raw.exceptions,
+            groups: shape.groups,
+            exceptions: shape.exceptions,
         };
-        let problems = file.validate();
+        problems.extend(file.validate());
         if problems.is_empty() {
             Ok(file)
         } else {
@@ -94,7 +81,7 @@ impl GroupsFile {
 
     fn validate(&self) -> Vec<Located> {
         let mut problems = Vec::new();
-        let known = self.groups.keys().cloned().collect::<Vec<_>>().join(", ");
+        let known: Vec<&String> = self.groups.keys().collect();
         let mut reserved_by: BTreeMap<&str, &str> = BTreeMap::new();
         for (name, group) in &self.groups {
             for target in &group.may_depend_on {
@@ -107,7 +94,12 @@ impl GroupsFile {
                                 target.get_ref()
                             ),
                         )
-                        .with_help(format!("known groups: {known}")),
+                        .with_code(Code::UnknownName)
+                        .with_help(unknown_name_help(
+                            target.get_ref(),
+                            &known,
+                            "groups",
+                        )),
                     );
                 } else if target.get_ref() == name {
                     problems.push(
@@ -115,6 +107,7 @@ impl GroupsFile {
                             target.span(),
                             format!("group `{name}` lists itself in may-depend-on"),
                         )
+                        .with_code(Code::InvalidValue)
                         .with_help(
                             "a group may always depend on its own members; remove the entry",
                         ),
@@ -131,6 +124,7 @@ impl GroupsFile {
                                 krate.get_ref()
                             ),
                         )
+                        .with_code(Code::Duplicate)
                         .with_help("an external crate can be reserved for one group only"),
                     );
                 }
@@ -140,6 +134,7 @@ impl GroupsFile {
             if exception.reason.get_ref().trim().is_empty() {
                 problems.push(
                     self.at(exception.reason.span(), "an exception needs a reason")
+                        .with_code(Code::InvalidValue)
                         .with_help(
                             "say why this dependency is acceptable, so reviewers can judge it",
                         ),
@@ -195,6 +190,89 @@ impl GroupsFile {
     }
 }
 
+/// What phase one could read: every group and every complete exception.
+struct Shape {
+    groups: BTreeMap<String, Group>,
+    exceptions: Vec<Exception>,
+}
+
+/// Phase one: the shape of the file (keys and types), with every problem found in it.
+fn read(path: &Path, text: &str) -> Result<(Shape, Vec<Located>), Located> {
+    let (mut doc, root) = Doc::parse(path, text)?;
+    let mut top = doc.root(&root, "deps-groups.toml");
+    let mut groups = BTreeMap::new();
+    let example = "[groups.core]\nmembers = [\"crate\"]";
+    if let Some(table) = top
+        .require(&mut doc, "groups", example)
+        .and_then(|v| doc.table(v, "`groups`"))
+    {
+        for (name, value) in table.entries() {
+            let context = format!("group `{}`", name.get_ref());
+            if let Some(table) = doc.table(value, &context) {
+                groups.insert(name.get_ref().to_string(), read_group(&mut doc, table));
+            }
+        }
+    }
+    let mut exceptions = Vec::new();
+    if let Some(list) = top.get("exception") {
+        for table in doc.table_list(list, "an `[[exception]]` entry") {
+            exceptions.extend(read_exception(&mut doc, table));
+        }
+    }
+    top.finish(&mut doc);
+    let shape = Shape { groups, exceptions };
+    Ok((shape, doc.into_diagnostics()))
+}
+
+fn read_group(doc: &mut Doc<'_>, mut table: Table<'_, '_>) -> Group {
+    let mut list = |table: &mut Table<'_, '_>, key: &'static str| {
+        table
+            .get(key)
+            .and_then(|v| doc.string_list(v, &format!("`{key}`")))
+            .unwrap_or_default()
+    };
+    let group = Group {
+        description: None,
+        members: list(&mut table, "members"),
+        may_depend_on: list(&mut table, "may-depend-on"),
+        reserved: list(&mut table, "reserved"),
+    };
+    let description = table
+        .get("description")
+        .and_then(|v| doc.string(v, "`description`"))
+        .map(Spanned::into_inner);
+    table.finish(doc);
+    Group {
+        description,
+        ..group
+    }
+}
+
+fn read_exception(doc: &mut Doc<'_>, mut table: Table<'_, '_>) -> Option<Exception> {
+    let mut required = |table: &mut Table<'_, '_>, key: &'static str, example: &str| {
+        table
+            .require(doc, key, example)
+            .and_then(|v| doc.string(v, &format!("`{key}`")))
+    };
+    let from = required(&mut table, "from", "from = \"member\"");
+    let to = required(&mut table, "to", "to = \"crate\"");
+    let reason = required(
+        &mut table,
+        "reason",
+        "reason = \"why this dependency is acceptable\"",
+    );
+    let feature = table
+        .get("feature")
+        .and_then(|v| doc.string(v, "`feature`"));
+    table.finish(doc);
+    Some(Exception {
+        from: from?,
+        to: to?,
+        feature,
+        reason: reason?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,12 +294,46 @@ mod tests {
         assert!(!file.may_reach("core", "enterprise"));
     }
 
+    fn codes(failure: &Failure) -> Vec<String> {
+        failure
+            .located
+            .iter()
+            .map(|l| format!("{} {}", l.location(), l.code.map_or("-", |c| c.as_str())))
+            .collect()
+    }
+
     #[test]
-    fn unknown_keys_point_into_the_file() {
-        let text = "[groups.core]\nmembrs = [\"a\"]\n";
+    fn every_shape_problem_is_reported_with_its_code_and_position() {
+        let text = "[groups.core]\nmembrs = [\"a\"]\nreserved = \"ring\"\n\n[[exception]]\nfrom = \"a\"\nreason = \"r\"\n";
         let err = parse(text).unwrap_err();
-        assert!(
-            err.located[0].location().starts_with("deps-groups.toml:2:"),
+        assert_eq!(
+            codes(&err),
+            [
+                "deps-groups.toml:2:1 config::unknown-key",
+                "deps-groups.toml:3:12 config::wrong-type",
+                "deps-groups.toml:5:1 config::missing-key",
+            ],
+            "{err}"
+        );
+        assert_eq!(
+            err.located[0].help.as_deref(),
+            Some(
+                "did you mean `members`? group `core` takes `members`, `may-depend-on`, \
+                 `reserved`, `description`"
+            )
+        );
+    }
+
+    #[test]
+    fn shape_and_meaning_problems_are_reported_in_one_run() {
+        let text = "[groups.core]\nmembers = 3\nmay-depend-on = [\"nope\"]\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(
+            codes(&err),
+            [
+                "deps-groups.toml:2:11 config::wrong-type",
+                "deps-groups.toml:3:18 config::unknown-name",
+            ],
             "{err}"
         );
     }
@@ -231,10 +343,7 @@ mod tests {
         let text = "[groups.core]\nmembers = [\"a\"]\n\n[[exception]]\nfrom = \"a\"\nto = \"b\"\n";
         let err = parse(text).unwrap_err();
         assert!(err.to_string().contains("reason"), "{err}");
-        assert!(
-            err.located[0].location().starts_with("deps-groups.toml:4:"),
-            "{err}"
-        );
+        assert_eq!(codes(&err), ["deps-groups.toml:4:1 config::missing-key"]);
 
         let blank = "[groups.core]\nmembers = [\"a\"]\n\n[[exception]]\nfrom = \"a\"\nto = \"b\"\nreason = \" \"\n";
         let err = parse(blank).unwrap_err();
@@ -245,10 +354,12 @@ mod tests {
     fn every_structural_problem_is_reported_at_once() {
         let text = "[groups.core]\nmay-depend-on = [\"nope\"]\nreserved = [\"ring\"]\n[groups.enterprise]\nreserved = [\"ring\"]\n";
         let err = parse(text).unwrap_err();
-        let locations: Vec<String> = err.located.iter().map(Located::location).collect();
         assert_eq!(
-            locations,
-            ["deps-groups.toml:2:18", "deps-groups.toml:5:13"],
+            codes(&err),
+            [
+                "deps-groups.toml:2:18 config::unknown-name",
+                "deps-groups.toml:5:13 config::duplicate"
+            ],
             "{err}"
         );
     }

@@ -44,10 +44,8 @@ fn main() -> ExitCode {
         _ => Err(Failure::invalid_input(USAGE)),
     };
     let exit = result.unwrap_or_else(|failure| {
-        eprintln!("governance: {failure}");
-        for help in failure.located.iter().filter_map(|l| l.help.as_deref()) {
-            eprintln!("  help: {help}");
-        }
+        let style = support::render::Style::detect();
+        eprint!("{}", support::render::failure(&failure, &style));
         failure.exit
     });
     ExitCode::from(exit.code() as u8)

@@ -23,8 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use ed25519_dalek::VerifyingKey;
-use serde::Deserialize;
-use support::{Failure, Located};
+use support::Failure;
+use support::config::{Code, Doc};
 use toml::Spanned;
 
 use crate::encoding::hex_32;
@@ -57,28 +57,76 @@ pub struct ApprovalPolicy {
     pub approver_roles: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawTrustFile {
-    version: Spanned<i64>,
-    policy: RawPolicy,
-    #[serde(default)]
-    keys: BTreeMap<Spanned<String>, RawKey>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawPolicy {
-    min_approvals: Spanned<i64>,
-    approver_roles: Spanned<Vec<Spanned<String>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+/// A `[keys.ID]` table as read.
 struct RawKey {
-    public_key: Spanned<String>,
-    #[serde(default)]
+    keyid: Spanned<String>,
+    public_key: Option<Spanned<String>>,
     roles: Vec<Spanned<String>>,
+}
+
+/// The trust file as read, before its values are checked.
+struct RawTrust {
+    version: Option<Spanned<i64>>,
+    min_approvals: Option<Spanned<i64>>,
+    approver_roles: Option<Spanned<Vec<Spanned<String>>>>,
+    keys: Vec<RawKey>,
+}
+
+/// Phase one: the shape of the file (keys and types), every problem collected in `doc`.
+fn read<'t>(doc: &mut Doc<'t>, root: &Spanned<toml::de::DeTable<'t>>) -> RawTrust {
+    let mut top = doc.root(root, "the trust file");
+    let version = top
+        .require(doc, "version", "version = 1")
+        .and_then(|v| doc.integer(v, "`version`"));
+    let (mut min_approvals, mut approver_roles) = (None, None);
+    let policy = top.require(doc, "policy", "[policy]");
+    if let Some(mut policy) = policy.and_then(|v| doc.table(v, "[policy]")) {
+        min_approvals = policy
+            .require(doc, "min-approvals", "min-approvals = 2")
+            .and_then(|v| doc.integer(v, "`min-approvals`"));
+        approver_roles = policy
+            .require(
+                doc,
+                "approver-roles",
+                "approver-roles = [\"release-approver\"]",
+            )
+            .and_then(|v| {
+                Some(Spanned::new(
+                    v.span(),
+                    doc.string_list(v, "`approver-roles`")?,
+                ))
+            });
+        policy.finish(doc);
+    }
+    let mut keys = Vec::new();
+    if let Some(table) = top.get("keys").and_then(|v| doc.table(v, "[keys]")) {
+        for (keyid, value) in table.entries() {
+            let context = format!("key `{}`", keyid.get_ref());
+            let Some(mut key) = doc.table(value, &context) else {
+                continue;
+            };
+            let public_key = key
+                .require(doc, "public-key", "public-key = \"<64 hex digits>\"")
+                .and_then(|v| doc.string(v, "`public-key`"));
+            let roles = key
+                .get("roles")
+                .and_then(|v| doc.string_list(v, "`roles`"))
+                .unwrap_or_default();
+            key.finish(doc);
+            keys.push(RawKey {
+                keyid: Spanned::new(keyid.span(), keyid.get_ref().to_string()),
+                public_key,
+                roles,
+            });
+        }
+    }
+    top.finish(doc);
+    RawTrust {
+        version,
+        min_approvals,
+        approver_roles,
+        keys,
+    }
 }
 
 impl TrustFile {
@@ -86,98 +134,110 @@ impl TrustFile {
     /// reported (exit 2).
     pub fn load(path: &Path) -> Result<TrustFile, Failure> {
         let bytes = support::input::read_bounded(path, MAX_TRUST_FILE_BYTES, "trust file")
-            .map_err(|err| err.with_help("pass the path of a governance trust file (TOML)"))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|err| Located::file(path, format!("trust file is not UTF-8 text: {err}")))?;
+            .map_err(|err| {
+                err.with_code(Code::Unreadable)
+                    .with_help("pass the path of a governance trust file (TOML)")
+            })?;
+        let text = String::from_utf8(bytes).map_err(|err| {
+            support::Located::file(path, format!("trust file is not UTF-8 text: {err}"))
+                .with_code(Code::Unreadable)
+        })?;
         TrustFile::parse(path, &text)
     }
 
     /// Parses and validates trust file `text`, read from `path` (used in diagnostics).
     pub fn parse(path: &Path, text: &str) -> Result<TrustFile, Failure> {
-        let raw: RawTrustFile =
-            toml::from_str(text).map_err(|err| Located::from_toml(path, text, &err))?;
-        let mut problems = Vec::new();
-        let at =
-            |span: std::ops::Range<usize>, message: String| Located::at(path, text, span, message);
+        let (mut doc, root) = Doc::parse(path, text)?;
+        let RawTrust {
+            version,
+            min_approvals,
+            approver_roles,
+            keys: raw_keys,
+        } = read(&mut doc, &root);
 
-        if *raw.version.get_ref() != TRUST_FILE_VERSION {
-            problems.push(
-                at(
-                    raw.version.span(),
-                    format!("unsupported trust file version {}", raw.version.get_ref()),
-                )
-                .with_help(format!("this build reads version = {TRUST_FILE_VERSION}")),
+        if let Some(version) = &version
+            && *version.get_ref() != TRUST_FILE_VERSION
+        {
+            doc.error(
+                Code::InvalidValue,
+                version.span(),
+                format!("unsupported trust file version {}", version.get_ref()),
+                format!("this build reads version = {TRUST_FILE_VERSION}"),
             );
         }
-
-        let min_approvals = *raw.policy.min_approvals.get_ref();
-        if min_approvals < 1 {
-            problems.push(
-                at(
-                    raw.policy.min_approvals.span(),
-                    format!("min-approvals must be at least 1, found {min_approvals}"),
-                )
-                .with_help("a node that needs no approvals should not require signatures at all"),
+        if let Some(min) = &min_approvals
+            && *min.get_ref() < 1
+        {
+            doc.error(
+                Code::OutOfRange,
+                min.span(),
+                format!("min-approvals must be at least 1, found {}", min.get_ref()),
+                "a node that needs no approvals should not require signatures at all",
             );
         }
-        let approver_roles: Vec<String> = raw
-            .policy
-            .approver_roles
-            .get_ref()
+        if let Some(roles) = &approver_roles
+            && roles.get_ref().is_empty()
+        {
+            doc.error(
+                Code::InvalidValue,
+                roles.span(),
+                "approver-roles is empty, so no key could ever approve a release",
+                "name the role(s) whose keys may approve, e.g. [\"release-approver\"]",
+            );
+        }
+        let all_roles = approver_roles
             .iter()
-            .map(|role| role.get_ref().clone())
+            .flat_map(|roles| roles.get_ref())
+            .chain(raw_keys.iter().flat_map(|key| &key.roles));
+        let empty_roles: Vec<_> = all_roles
+            .filter(|role| role.get_ref().trim().is_empty())
+            .map(Spanned::span)
             .collect();
-        if approver_roles.is_empty() {
-            problems.push(
-                at(
-                    raw.policy.approver_roles.span(),
-                    "approver-roles is empty, so no key could ever approve a release".to_owned(),
-                )
-                .with_help("name the role(s) whose keys may approve, e.g. [\"release-approver\"]"),
+        for span in empty_roles {
+            doc.error(
+                Code::InvalidValue,
+                span,
+                "a role name cannot be empty",
+                "write a role such as \"release-approver\", or remove the entry",
             );
-        }
-        for role in raw.policy.approver_roles.get_ref() {
-            if role.get_ref().trim().is_empty() {
-                problems.push(at(role.span(), "a role name cannot be empty".to_owned()));
-            }
         }
 
         let mut keys = BTreeMap::new();
         let mut seen_public_keys: BTreeMap<[u8; 32], String> = BTreeMap::new();
-        for (keyid, raw_key) in &raw.keys {
+        for raw_key in &raw_keys {
+            let keyid = &raw_key.keyid;
             if let Err(why) = check_keyid(keyid.get_ref()) {
-                problems.push(at(keyid.span(), why));
+                doc.error(
+                    Code::InvalidValue,
+                    keyid.span(),
+                    why,
+                    "key ids use letters, digits and . _ @ + -",
+                );
             }
-            for role in &raw_key.roles {
-                if role.get_ref().trim().is_empty() {
-                    problems.push(at(role.span(), "a role name cannot be empty".to_owned()));
-                }
-            }
-            let public_key = match parse_public_key(raw_key.public_key.get_ref()) {
+            let Some(hex) = &raw_key.public_key else {
+                continue;
+            };
+            let public_key = match parse_public_key(hex.get_ref()) {
                 Ok(public_key) => public_key,
                 Err(why) => {
-                    problems.push(
-                        at(
-                            raw_key.public_key.span(),
-                            format!("public-key of '{}': {why}", keyid.get_ref()),
-                        )
-                        .with_help("write the 32-byte ed25519 public key as 64 hex digits"),
+                    doc.error(
+                        Code::InvalidValue,
+                        hex.span(),
+                        format!("public-key of '{}': {why}", keyid.get_ref()),
+                        "write the 32-byte ed25519 public key as 64 hex digits",
                     );
                     continue;
                 }
             };
             if let Some(first) = seen_public_keys.get(public_key.as_bytes()) {
-                problems.push(
-                    at(
-                        raw_key.public_key.span(),
-                        format!(
-                            "key '{}' has the same public key as '{first}'",
-                            keyid.get_ref()
-                        ),
-                    )
-                    .with_help(
-                        "one key under two ids would count twice towards min-approvals; keep one id",
+                doc.error(
+                    Code::Duplicate,
+                    hex.span(),
+                    format!(
+                        "key '{}' has the same public key as '{first}'",
+                        keyid.get_ref()
                     ),
+                    "one key under two ids would count twice towards min-approvals; keep one id",
                 );
                 continue;
             }
@@ -192,42 +252,48 @@ impl TrustFile {
         }
 
         let policy = ApprovalPolicy {
-            min_approvals: usize::try_from(min_approvals).unwrap_or(0),
-            approver_roles,
+            min_approvals: min_approvals
+                .as_ref()
+                .and_then(|min| usize::try_from(*min.get_ref()).ok())
+                .unwrap_or(0),
+            approver_roles: approver_roles
+                .iter()
+                .flat_map(|roles| roles.get_ref())
+                .map(|role| role.get_ref().clone())
+                .collect(),
         };
         let approvers: BTreeSet<&str> = keys
             .iter()
             .filter(|(_, key)| policy.is_approver(key))
             .map(|(keyid, _)| keyid.as_str())
             .collect();
-        if min_approvals >= 1 && approvers.len() < policy.min_approvals {
+        if let Some(min) = &min_approvals
+            && policy.min_approvals >= 1
+            && approvers.len() < policy.min_approvals
+        {
             let holders = if approvers.is_empty() {
                 "none do".to_owned()
             } else {
                 format!(
                     "only {} do ({})",
                     approvers.len(),
-                    approvers.into_iter().collect::<Vec<_>>().join(", ")
+                    approvers.iter().copied().collect::<Vec<_>>().join(", ")
                 )
             };
-            problems.push(
-                at(
-                    raw.policy.min_approvals.span(),
-                    format!(
-                        "min-approvals = {min_approvals} can never be met: it needs {min_approvals} \
-                         keys holding an approver role ({}), {holders}",
-                        policy.approver_roles.join(", ")
-                    ),
-                )
-                .with_help("add approver keys under [keys.ID] or lower min-approvals"),
+            doc.error(
+                Code::Conflict,
+                min.span(),
+                format!(
+                    "min-approvals = {0} can never be met: it needs {0} keys holding an \
+                     approver role ({1}), {holders}",
+                    min.get_ref(),
+                    policy.approver_roles.join(", ")
+                ),
+                "add approver keys under [keys.ID] or lower min-approvals",
             );
         }
-
-        if problems.is_empty() {
-            Ok(TrustFile { policy, keys })
-        } else {
-            Err(Failure::located(problems))
-        }
+        doc.finish(TrustFile { policy, keys })
+            .map_err(Failure::located)
     }
 }
 
@@ -337,14 +403,42 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_and_syntax_errors_are_located() {
-        let problems = messages(
-            parse("version = 1\n[policy]\nmin-approvals = 1\napprover-roles = [\"a\"]\nthreshold = 3\n")
-                .unwrap_err(),
+    fn unknown_keys_wrong_types_and_missing_keys_are_reported_together() {
+        let text = format!(
+            "version = 1\n[policy]\nmin-aprovals = 1\napprover-roles = \"a\"\nthreshold = 3\n\
+             [keys.alice]\npublic-key = \"{}\"\nroles = [\"a\"]\n",
+            public_hex(1)
+        );
+        let failure = parse(&text).unwrap_err();
+        let shown: Vec<String> = failure
+            .located
+            .iter()
+            .map(|p| format!("{} {}", p.location(), p.code.map_or("-", |c| c.as_str())))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "trust.toml:2:1 config::missing-key",
+                "trust.toml:3:1 config::unknown-key",
+                "trust.toml:4:18 config::wrong-type",
+                "trust.toml:5:1 config::unknown-key",
+            ],
+            "{failure}"
         );
         assert!(
-            problems[0].starts_with("trust.toml:5:1: unknown field `threshold`"),
-            "{problems:#?}"
+            failure.located[1]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean `min-approvals`?")),
+            "{failure}"
         );
+        let syntax = parse("version = 1\n[policy\n").unwrap_err();
+        assert_eq!(syntax.located[0].code, Some(Code::Syntax));
+        let dir = tempfile::tempdir().unwrap();
+        let missing = TrustFile::load(&dir.path().join("trust.toml")).unwrap_err();
+        assert_eq!(missing.located[0].code, Some(Code::Unreadable));
+        std::fs::write(dir.path().join("latin1.toml"), b"version = 1 # \xe9\n").unwrap();
+        let binary = TrustFile::load(&dir.path().join("latin1.toml")).unwrap_err();
+        assert_eq!(binary.located[0].code, Some(Code::Unreadable));
     }
 }

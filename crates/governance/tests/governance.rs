@@ -499,6 +499,70 @@ mod cli {
         );
         assert!(governance(&["frobnicate"], dir.path()).status.code() == Some(2));
     }
+
+    /// A trust file with a misspelt key, a value of the wrong type and a missing key: all three
+    /// are reported in one run with their codes and positions (exit 2), and under GitHub
+    /// Actions each is also an annotation on the file.
+    #[test]
+    fn every_trust_file_problem_is_reported_with_its_code() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("trust.toml"),
+            "version = 1\n[policy]\nmin-aprovals = 1\napprover-roles = \"a\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("m.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("e.json"), "{}").unwrap();
+        let args = [
+            "verify",
+            "--manifest",
+            "m.json",
+            "--envelope",
+            "e.json",
+            "--trust",
+            "trust.toml",
+        ];
+        let run = |github: bool| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_governance"));
+            command.args(args).current_dir(dir.path());
+            command.env_remove("GITHUB_ACTIONS").env("NO_COLOR", "1");
+            if github {
+                command
+                    .env("GITHUB_ACTIONS", "true")
+                    .env("GITHUB_WORKSPACE", dir.path());
+            }
+            command.output().expect("run governance")
+        };
+        let output = run(false);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for expected in [
+            "error[config::missing-key]: trust.toml:2:1: [policy] has no `min-approvals`",
+            "error[config::unknown-key]: trust.toml:3:1: unknown key `min-aprovals` in [policy] \
+             (help: did you mean `min-approvals`?",
+            "error[config::wrong-type]: trust.toml:4:18: `approver-roles` must be a list of strings",
+        ] {
+            assert!(
+                stderr.contains(expected),
+                "missing `{expected}` in:\n{stderr}"
+            );
+        }
+        assert!(!stderr.contains("::error"), "{stderr}");
+
+        let output = run(true);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for expected in [
+            "\n::error file=trust.toml,line=2,col=1::[config::missing-key] ",
+            "\n::error file=trust.toml,line=3,col=1::[config::unknown-key] ",
+            "\n::error file=trust.toml,line=4,col=18::[config::wrong-type] ",
+        ] {
+            assert!(
+                stderr.contains(expected),
+                "missing `{expected}` in:\n{stderr}"
+            );
+        }
+    }
 }
 
 /// The governance/crypto integration path, end to end with real crates and files: federation

@@ -10,8 +10,9 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use lanes_config::LanesFile;
 use support::Located;
+use support::config::{Code, Doc, Table};
 use toml::Spanned;
 
 /// What a rule says about the files it matches.
@@ -132,35 +133,6 @@ const DEFAULTS: &[(&[&str], &str, &str)] = &[
     (&[".vscode/**", ".idea/**"], "nothing", "editor settings"),
 ];
 
-#[derive(Deserialize)]
-struct LanesFile {
-    impact: Option<ImpactSection>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImpactSection {
-    defaults: Option<bool>,
-    #[serde(rename = "recording-max-age")]
-    recording_max_age: Option<Spanned<i64>>,
-    #[serde(rename = "inert-actions", default)]
-    inert_actions: Vec<Spanned<String>>,
-    #[serde(default)]
-    rules: Vec<Spanned<RawRule>>,
-}
-
-/// `{ paths = [..], packages = [..] }`, `{ paths = [..], affects = "nothing" | "all" }` or
-/// `{ paths = [..], also = [..] }`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    paths: Spanned<Vec<Spanned<String>>>,
-    packages: Option<Spanned<Vec<Spanned<String>>>>,
-    also: Option<Spanned<Vec<Spanned<String>>>>,
-    affects: Option<Spanned<String>>,
-    reason: Option<String>,
-}
-
 impl Rules {
     /// Only the shipped defaults.
     pub fn defaults() -> Rules {
@@ -172,115 +144,57 @@ impl Rules {
         }
     }
 
-    /// Parses the `[impact]` section of `lanes.toml` text (other sections are ignored), then
-    /// validates every rule, collecting every problem.
+    /// Reads `lanes.toml` text as [`LanesFile`] (the one type for the file, so a problem in its
+    /// lanes is reported here too), then its `[impact]` section, validating every rule and
+    /// collecting every problem.
     pub fn parse(path: &Path, text: &str) -> Result<Rules, Vec<Located>> {
-        let file: LanesFile =
-            toml::from_str(text).map_err(|e| vec![Located::from_toml(path, text, &e)])?;
-        let Some(section) = file.impact else {
+        let file = LanesFile::parse(path, text.to_owned()).map_err(|failure| failure.located)?;
+        let (mut doc, root) = Doc::parse(path, &file.text).map_err(|located| vec![located])?;
+        let Some(section) = root.get_ref().get("impact") else {
             return Ok(Rules::defaults());
         };
-        let mut problems = Vec::new();
-        let mut rules = Vec::new();
+        let Some(mut section) = doc.table(section, "`[impact]`") else {
+            return Err(doc.into_diagnostics());
+        };
         let mut recording_max_age = crate::recording::DEFAULT_MAX_AGE;
-        if let Some(age) = &section.recording_max_age {
-            match u32::try_from(*age.get_ref()) {
-                Ok(age) => recording_max_age = age,
-                Err(_) => problems.push(
-                    Located::at(path, text, age.span(), format!("`recording-max-age = {}` is not a number of commits", age.get_ref()))
-                        .with_help("use a whole number of commits, e.g. recording-max-age = 50 (0: only a recording of the head itself)"),
-                ),
+        if let Some(value) = section.get("recording-max-age") {
+            let what = "`recording-max-age`";
+            if let Some(age) = doc.integer_in(value, what, 0..=i64::MAX) {
+                // An age beyond any history is "any age".
+                recording_max_age = u32::try_from(*age.get_ref()).unwrap_or(u32::MAX);
             }
         }
+        let defaults = section
+            .get("defaults")
+            .and_then(|v| doc.bool(v, "`defaults`"))
+            .unwrap_or(true);
         let mut inert_actions = Vec::new();
-        for action in &section.inert_actions {
+        let actions = section
+            .get("inert-actions")
+            .and_then(|v| doc.string_list(v, "`inert-actions`"));
+        for action in actions.unwrap_or_default() {
             let name = action.get_ref();
             let parts: Vec<&str> = name.split('/').collect();
             if name.contains('@') || parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
-                problems.push(
-                    Located::at(path, text, action.span(), format!("`{name}` is not an action name"))
-                        .with_help("name a GitHub action as `owner/repo` (or `owner/repo/path`), without `@version`, e.g. \"my-org/setup-cache\""),
+                doc.error(
+                    Code::InvalidValue,
+                    action.span(),
+                    format!("`{name}` is not an action name"),
+                    "name a GitHub action as `owner/repo` (or `owner/repo/path`), without `@version`, e.g. \"my-org/setup-cache\"",
                 );
             } else {
                 inert_actions.push(name.clone());
             }
         }
-        for raw in &section.rules {
-            let span = raw.span();
-            let raw = raw.get_ref();
-            let (line, col) = support::diag::line_col(text, span.start);
-            let origin = format!("{}:{line}:{col}", path.display());
-            if raw.paths.get_ref().is_empty() {
-                problems.push(
-                    Located::at(
-                        path,
-                        text,
-                        raw.paths.span(),
-                        "`paths` is empty: this rule matches nothing",
-                    )
-                    .with_help("list at least one glob, e.g. paths = [\"docs/**\"]"),
-                );
+        let mut rules = Vec::new();
+        if let Some(list) = section.get("rules") {
+            for table in doc.table_list(list, "an `[[impact.rules]]` entry") {
+                rules.extend(read_rule(&mut doc, table));
             }
-            let mut globs = Vec::new();
-            for pattern in raw.paths.get_ref() {
-                match Glob::new(pattern.get_ref()) {
-                    Ok(glob) => globs.push(glob),
-                    Err(why) => problems.push(
-                        Located::at(path, text, pattern.span(), format!("invalid glob `{}`: {why}", pattern.get_ref()))
-                            .with_help("globs use `*` within a path segment, `**` across segments, `?` for one character, `[ab]` for one of a set, `{a,b}` for alternatives"),
-                    ),
-                }
-            }
-            let mut package_spans = Vec::new();
-            let mut targets = |key: &str, names: &Spanned<Vec<Spanned<String>>>| -> Vec<String> {
-                if names.get_ref().is_empty() {
-                    problems.push(
-                        Located::at(path, text, names.span(), format!("`{key}` is empty")).with_help(
-                            "name packages (`\"crate\"`) or test binaries (`\"crate::test\"`), or use `affects = \"nothing\"`",
-                        ),
-                    );
-                }
-                package_spans = names.get_ref().iter().map(|n| n.span()).collect();
-                names
-                    .get_ref()
-                    .iter()
-                    .map(|n| n.get_ref().clone())
-                    .collect()
-            };
-            let affects = match (&raw.packages, &raw.also, &raw.affects) {
-                (Some(names), None, None) => Affects::Packages(targets("packages", names)),
-                (None, Some(names), None) => Affects::Also(targets("also", names)),
-                (None, None, Some(word)) => match word.get_ref().as_str() {
-                    "nothing" => Affects::Nothing,
-                    "all" => Affects::All,
-                    other => {
-                        problems.push(
-                            Located::at(path, text, word.span(), format!("`affects = \"{other}\"` is not understood"))
-                                .with_help(format!("use \"nothing\" or \"all\", or `packages = [\"{other}\"]` to name packages")),
-                        );
-                        continue;
-                    }
-                },
-                _ => {
-                    problems.push(
-                        Located::at(path, text, span.clone(), "a rule needs exactly one of `packages`, `also` and `affects`")
-                            .with_help("`packages = [\"name\"]` selects these instead of the file's owner, `also = [\"name\"]` selects them as well, `affects = \"nothing\"` or `\"all\"` decides outright"),
-                    );
-                    continue;
-                }
-            };
-            rules.push(Rule {
-                globs,
-                affects,
-                reason: raw.reason.clone(),
-                origin,
-                package_spans,
-            });
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        if section.defaults.unwrap_or(true) {
+        section.finish(&mut doc);
+        let mut rules = doc.finish(rules)?;
+        if defaults {
             rules.extend(default_rules());
         }
         Ok(Rules {
@@ -320,6 +234,7 @@ impl Rules {
                         span.clone(),
                         format!("no workspace {what} is named `{name}`"),
                     )
+                    .with_code(Code::UnknownName)
                     .with_help(help),
                 );
             }
@@ -346,6 +261,98 @@ impl Rules {
             .filter(|rule| matches!(rule.affects, Affects::Also(_)))
             .filter(move |rule| rule.matches(path))
     }
+}
+
+/// One `{ paths = [..], packages | also | affects = .., reason = ".." }` rule.
+fn read_rule(doc: &mut Doc<'_>, mut table: Table<'_, '_>) -> Option<Rule> {
+    let span = table.span();
+    let (line, col) = support::diag::line_col(doc.text(), span.start);
+    let origin = format!("{}:{line}:{col}", doc.path().display());
+    let paths = table.require(doc, "paths", "paths = [\"docs/**\"]");
+    let paths = paths.and_then(|v| Some((v.span(), doc.string_list(v, "`paths`")?)));
+    let mut globs = Vec::new();
+    if let Some((paths_span, patterns)) = &paths {
+        if patterns.is_empty() {
+            doc.error(
+                Code::InvalidValue,
+                paths_span.clone(),
+                "`paths` is empty: this rule matches nothing",
+                "list at least one glob, e.g. paths = [\"docs/**\"]",
+            );
+        }
+        for pattern in patterns {
+            match Glob::new(pattern.get_ref()) {
+                Ok(glob) => globs.push(glob),
+                Err(why) => doc.error(
+                    Code::InvalidValue,
+                    pattern.span(),
+                    format!("invalid glob `{}`: {why}", pattern.get_ref()),
+                    "globs use `*` within a path segment, `**` across segments, `?` for one character, `[ab]` for one of a set, `{a,b}` for alternatives",
+                ),
+            }
+        }
+    }
+    let mut targets = |key: &'static str, table: &mut Table<'_, '_>| {
+        let value = table.get(key)?;
+        let names = doc.string_list(value, &format!("`{key}`"))?;
+        if names.is_empty() {
+            doc.error(
+                Code::InvalidValue,
+                value.span(),
+                format!("`{key}` is empty"),
+                "name packages (`\"crate\"`) or test binaries (`\"crate::test\"`), or use `affects = \"nothing\"`",
+            );
+        }
+        Some(names)
+    };
+    let packages = targets("packages", &mut table);
+    let also = targets("also", &mut table);
+    let affects = table
+        .get("affects")
+        .and_then(|v| doc.string(v, "`affects`"));
+    let reason = table
+        .get("reason")
+        .and_then(|v| doc.string(v, "`reason`"))
+        .map(Spanned::into_inner);
+    let whole_rule = table.span();
+    table.finish(doc);
+    let spans = |names: &[Spanned<String>]| names.iter().map(Spanned::span).collect();
+    let strings = |names: &[Spanned<String>]| names.iter().map(|n| n.get_ref().clone()).collect();
+    let (affects, package_spans) = match (packages, also, affects) {
+        (Some(names), None, None) => (Affects::Packages(strings(&names)), spans(&names)),
+        (None, Some(names), None) => (Affects::Also(strings(&names)), spans(&names)),
+        (None, None, Some(word)) => {
+            match word.get_ref().as_str() {
+                "nothing" => (Affects::Nothing, Vec::new()),
+                "all" => (Affects::All, Vec::new()),
+                other => {
+                    doc.error(
+                    Code::InvalidValue,
+                    word.span(),
+                    format!("`affects = \"{other}\"` is not understood"),
+                    format!("use \"nothing\" or \"all\", or `packages = [\"{other}\"]` to name packages"),
+                );
+                    return None;
+                }
+            }
+        }
+        _ => {
+            doc.error(
+                Code::Conflict,
+                whole_rule,
+                "a rule needs exactly one of `packages`, `also` and `affects`",
+                "`packages = [\"name\"]` selects these instead of the file's owner, `also = [\"name\"]` selects them as well, `affects = \"nothing\"` or `\"all\"` decides outright",
+            );
+            return None;
+        }
+    };
+    Some(Rule {
+        globs,
+        affects,
+        reason,
+        origin,
+        package_spans,
+    })
 }
 
 impl Rule {

@@ -11,6 +11,7 @@ use impact::graph::{EdgeKind, Graph, normalize_join, relative};
 use impact::includes::{IncludeKind, dep_info_inputs, scan};
 use impact::report::{AffectedPackage, Report, Targets};
 use impact::rules::{Affects, Glob, Rules};
+use support::config::Code;
 
 fn graph_of(text: &str) -> Graph {
     let metadata: cargo_metadata::Metadata = serde_json::from_str(text).expect("fixture parses");
@@ -685,9 +686,43 @@ fn recording_max_age_defaults_to_50_and_is_configurable() {
     .unwrap_err();
     let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     assert!(
-        shown[0]
-            .starts_with("lanes.toml:2:21: `recording-max-age = -3` is not a number of commits"),
+        shown[0].starts_with("lanes.toml:2:21: `recording-max-age` must be at least 0, found -3"),
         "{shown:#?}"
+    );
+    assert_eq!(problems[0].code, Some(Code::OutOfRange));
+}
+
+/// One run reports every problem of the `[impact]` table, each with its code and position.
+#[test]
+fn every_rule_problem_is_reported_with_its_code() {
+    let text = "[lanes.x]\n[impact]\nrecording-max-age = \"old\"\ninert-action = []\n\
+                [[impact.rules]]\npaths = [\"docs/**\"]\npackage = [\"a\"]\n\
+                [[impact.rules]]\naffects = \"all\"\n\
+                [[impact.rules]]\npaths = [\"a/{b\"]\naffects = \"all\"\nalso = [\"x\"]\n";
+    let problems = Rules::parse(Path::new("lanes.toml"), text).unwrap_err();
+    let shown: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{} {}", p.location(), p.code.map_or("-", Code::as_str)))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "lanes.toml:3:21 config::wrong-type",
+            "lanes.toml:4:1 config::unknown-key",
+            "lanes.toml:5:1 config::conflict",
+            "lanes.toml:7:1 config::unknown-key",
+            "lanes.toml:8:1 config::missing-key",
+            "lanes.toml:10:1 config::conflict",
+            "lanes.toml:11:10 config::invalid-value",
+        ],
+        "{problems:#?}"
+    );
+    let typo = &problems[1];
+    assert!(
+        typo.help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("did you mean `inert-actions`?")),
+        "{typo}"
     );
 }
 
@@ -726,14 +761,27 @@ fn every_rule_problem_is_reported_with_its_location() {
 fn unknown_keys_are_located() {
     let text = "[impact]\nrules = [{ path = [\"a\"], affects = \"all\" }]\n";
     let problems = Rules::parse(Path::new("lanes.toml"), text).unwrap_err();
-    assert_eq!(problems.len(), 1);
+    // The misspelt key, and the key it should have been, are both reported.
+    let shown: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{} {}", p.location(), p.code.map_or("-", Code::as_str)))
+        .collect();
     assert_eq!(
-        problems[0].line_col.map(|(l, _)| l),
-        Some(2),
-        "{}",
-        problems[0]
+        shown,
+        [
+            "lanes.toml:2:10 config::missing-key",
+            "lanes.toml:2:12 config::unknown-key"
+        ]
     );
-    assert!(problems[0].message.contains("path"), "{}", problems[0]);
+    assert!(problems[1].message.contains("`path`"), "{}", problems[1]);
+    assert!(
+        problems[1]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("did you mean `paths`?")),
+        "{}",
+        problems[1]
+    );
 }
 
 #[test]

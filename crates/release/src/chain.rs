@@ -1,6 +1,9 @@
 //! The release chain in a directory: every release names its predecessor's digest, so history
 //! can be audited and rollbacks traced (a rollback is a newer release with `rollback_of`).
+//! [`plan_rollback`] decides which release a rollback restores, and [`publish`] is the one
+//! writer of a releases directory: locked, re-checked against the head, never replacing a file.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::{self, File, TryLockError};
 use std::io;
@@ -121,6 +124,112 @@ pub fn rollback_release(
     release.rollback_of = Some(target.digest.clone());
     release.seal();
     release
+}
+
+/// A rollback decided: the release it restores, the one it rolls back, and the new release
+/// that does it (see [`plan_rollback`]).
+#[derive(Debug, Clone)]
+pub struct RollbackPlan<'a> {
+    /// The release whose units come back (`rollback_of`).
+    pub restores: &'a ReleaseManifest,
+    /// The latest release, which the rollback chains to.
+    pub rolls_back: &'a ReleaseManifest,
+    pub release: ReleaseManifest,
+}
+
+/// Why there is no rollback to write.
+#[derive(Debug)]
+pub enum RollbackRefused {
+    /// The directory holds no release.
+    NoReleases,
+    /// The chain does not verify: it is not extended.
+    ChainBroken(Vec<Located>),
+    /// No release has the digest or `release_seq` asked for.
+    NoSuchRelease(String),
+    /// The release asked for has the latest release's units: nothing would change.
+    SameUnits { release_seq: u64 },
+    /// The latest release has no stable release before it.
+    NothingStable { release_seq: u64, digest: String },
+}
+
+impl RollbackRefused {
+    /// No release or no such release is invalid input (2); the rest are failed checks (1).
+    pub fn exit(&self) -> Exit {
+        match self {
+            RollbackRefused::NoReleases | RollbackRefused::NoSuchRelease(_) => Exit::InvalidInput,
+            _ => Exit::CheckFailed,
+        }
+    }
+}
+
+/// Decides a rollback of the chain `releases` (as [`load_releases`] returns it): to the release
+/// whose digest or `release_seq` is `to`, else to the last stable one before the latest
+/// ([`previous_stable`]). The new release restores its units on top of the latest
+/// ([`rollback_release`]), dated `now`, expiring `expires_after_days` later.
+pub fn plan_rollback<'a>(
+    releases: &'a [StoredRelease],
+    to: Option<&str>,
+    now: i64,
+    expires_after_days: u32,
+) -> Result<RollbackPlan<'a>, RollbackRefused> {
+    let Some(latest) = releases.last().map(|r| &r.manifest) else {
+        return Err(RollbackRefused::NoReleases);
+    };
+    let broken = verify_chain(releases);
+    if !broken.is_empty() {
+        return Err(RollbackRefused::ChainBroken(broken));
+    }
+    let restores = match to {
+        Some(to) => {
+            let target = find_release(releases, to)
+                .ok_or_else(|| RollbackRefused::NoSuchRelease(to.to_owned()))?;
+            if target.units == latest.units {
+                return Err(RollbackRefused::SameUnits {
+                    release_seq: target.release_seq,
+                });
+            }
+            target
+        }
+        None => previous_stable(releases).ok_or_else(|| RollbackRefused::NothingStable {
+            release_seq: latest.release_seq,
+            digest: latest.digest.clone(),
+        })?,
+    };
+    Ok(RollbackPlan {
+        restores,
+        rolls_back: latest,
+        release: rollback_release(restores, latest, now, expires_after_days),
+    })
+}
+
+/// The release whose digest is `of`, or whose `release_seq` `of` is.
+pub fn find_release<'a>(releases: &'a [StoredRelease], of: &str) -> Option<&'a ReleaseManifest> {
+    releases
+        .iter()
+        .map(|r| &r.manifest)
+        .find(|m| m.digest == of || of.parse::<u64>().is_ok_and(|seq| seq == m.release_seq))
+}
+
+/// The newest release before the latest that is stable: no rollback undid it (a rollback to
+/// release T undoes every release after T and before the rollback), and its units differ from
+/// the latest's (returning to the same units would change nothing).
+pub fn previous_stable(releases: &[StoredRelease]) -> Option<&ReleaseManifest> {
+    let manifests: Vec<&ReleaseManifest> = releases.iter().map(|r| &r.manifest).collect();
+    let (latest, earlier) = manifests.split_last()?;
+    let mut undone = BTreeSet::new();
+    for (index, release) in manifests.iter().enumerate() {
+        let Some(restored) = release.rollback_of.as_deref() else {
+            continue;
+        };
+        if let Some(at) = manifests[..index].iter().position(|m| m.digest == restored) {
+            undone.extend(manifests[at + 1..index].iter().map(|m| m.digest.as_str()));
+        }
+    }
+    earlier
+        .iter()
+        .rev()
+        .find(|m| !undone.contains(m.digest.as_str()) && m.units != latest.units)
+        .copied()
 }
 
 /// The lock file in a releases directory. Every writer (federate, rollback) holds it from

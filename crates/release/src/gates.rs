@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use support::Located;
-use toml::Spanned;
+use support::config::{Code, Doc};
 
 use crate::canonical;
 
@@ -99,36 +99,12 @@ pub const MAX_BYTES: u64 = 64 << 10;
 /// The supported `version` of gates.toml.
 pub const GATES_FILE_VERSION: i64 = 1;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPolicy {
-    version: Spanned<i64>,
-    gates: RawGates,
-    #[serde(default)]
-    release: RawRelease,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawGates {
-    min_quality: Spanned<f64>,
-    min_safety: Spanned<f64>,
-    max_latency_ms_p95: Spanned<f64>,
-    max_cost_per_1k_tokens: Spanned<f64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawRelease {
-    expires_after_days: Option<Spanned<i64>>,
-}
-
 impl GatePolicy {
     /// Reads and validates a gates file.
     pub fn load(path: &Path) -> Result<GatePolicy, Vec<Located>> {
         let text =
             support::input::read_text(path, MAX_BYTES, "gate policy").map_err(|located| {
-                vec![located.with_help(
+                vec![located.with_code(Code::Unreadable).with_help(
                     "`manifests/gates.toml` holds the promotion gates; see README, Federation",
                 )]
             })?;
@@ -137,55 +113,91 @@ impl GatePolicy {
 
     /// Parses then validates, reporting every problem found.
     pub fn parse(path: &Path, text: &str) -> Result<GatePolicy, Vec<Located>> {
-        let raw: RawPolicy = toml::from_str(text).map_err(|err| {
-            vec![Located::from_toml(path, text, &err).with_help(
+        let (mut doc, root) = Doc::parse(path, text).map_err(|located| {
+            vec![located.with_help(
                 "expected `version = 1`, a [gates] table with min_quality, min_safety, \
                  max_latency_ms_p95, max_cost_per_1k_tokens, and optionally [release] expires_after_days",
             )]
         })?;
-        let mut problems = Vec::new();
-        if *raw.version.get_ref() != GATES_FILE_VERSION {
-            problems.push(
-                Located::at(
-                    path,
-                    text,
-                    raw.version.span(),
-                    format!("unsupported gates file version {}", raw.version.get_ref()),
-                )
-                .with_help(format!("this build reads version {GATES_FILE_VERSION}")),
+        let mut top = doc.root(&root, "the gates file");
+        if let Some(version) = top
+            .require(&mut doc, "version", "version = 1")
+            .and_then(|v| doc.integer(v, "`version`"))
+            && *version.get_ref() != GATES_FILE_VERSION
+        {
+            doc.error(
+                Code::InvalidValue,
+                version.span(),
+                format!("unsupported gates file version {}", version.get_ref()),
+                format!("this build reads version {GATES_FILE_VERSION}"),
             );
         }
-        let mut threshold = |value: &Spanned<f64>, name: &str| -> f64 {
-            let v = *value.get_ref();
-            if let Err(message) = check_threshold(name, v) {
-                problems.push(Located::at(path, text, value.span(), message));
+        let defaults = Thresholds::default();
+        let mut thresholds = defaults;
+        let gates = top.require(&mut doc, "gates", "[gates]");
+        if let Some(mut gates) = gates.and_then(|v| doc.table(v, "[gates]")) {
+            let fields: [(&'static str, f64, &mut f64); 4] = [
+                (
+                    "min_quality",
+                    defaults.min_quality,
+                    &mut thresholds.min_quality,
+                ),
+                (
+                    "min_safety",
+                    defaults.min_safety,
+                    &mut thresholds.min_safety,
+                ),
+                (
+                    "max_latency_ms_p95",
+                    defaults.max_latency_ms_p95,
+                    &mut thresholds.max_latency_ms_p95,
+                ),
+                (
+                    "max_cost_per_1k_tokens",
+                    defaults.max_cost_per_1k_tokens,
+                    &mut thresholds.max_cost_per_1k_tokens,
+                ),
+            ];
+            for (name, example, slot) in fields {
+                let value = gates.require(&mut doc, name, &format!("{name} = {example}"));
+                let Some(value) = value.and_then(|v| doc.float(v, &format!("`{name}`"))) else {
+                    continue;
+                };
+                match check_threshold(name, *value.get_ref()) {
+                    Ok(()) => *slot = *value.get_ref(),
+                    Err(message) => doc.error(
+                        Code::OutOfRange,
+                        value.span(),
+                        message,
+                        "`min_` thresholds are between 0 and 1; the maxima are non-negative",
+                    ),
+                }
             }
-            v
-        };
-        let thresholds = Thresholds {
-            min_quality: threshold(&raw.gates.min_quality, "min_quality"),
-            min_safety: threshold(&raw.gates.min_safety, "min_safety"),
-            max_latency_ms_p95: threshold(&raw.gates.max_latency_ms_p95, "max_latency_ms_p95"),
-            max_cost_per_1k_tokens: threshold(
-                &raw.gates.max_cost_per_1k_tokens,
-                "max_cost_per_1k_tokens",
-            ),
-        };
-        let expires_after_days = match &raw.release.expires_after_days {
-            None => DEFAULT_EXPIRES_AFTER_DAYS,
-            Some(days) => check_expires_after_days(*days.get_ref()).unwrap_or_else(|message| {
-                problems.push(Located::at(path, text, days.span(), message));
-                DEFAULT_EXPIRES_AFTER_DAYS
-            }),
-        };
-        if problems.is_empty() {
-            Ok(GatePolicy {
-                thresholds,
-                expires_after_days,
-            })
-        } else {
-            Err(problems)
+            gates.finish(&mut doc);
         }
+        let mut expires_after_days = DEFAULT_EXPIRES_AFTER_DAYS;
+        if let Some(mut release) = top.get("release").and_then(|v| doc.table(v, "[release]")) {
+            let days = release
+                .get("expires_after_days")
+                .and_then(|v| doc.integer(v, "`expires_after_days`"));
+            if let Some(days) = days {
+                match check_expires_after_days(*days.get_ref()) {
+                    Ok(days) => expires_after_days = days,
+                    Err(message) => doc.error(
+                        Code::OutOfRange,
+                        days.span(),
+                        message,
+                        "a release must be valid for at least a day and at most ten years",
+                    ),
+                }
+            }
+            release.finish(&mut doc);
+        }
+        top.finish(&mut doc);
+        doc.finish(GatePolicy {
+            thresholds,
+            expires_after_days,
+        })
     }
 }
 
@@ -211,6 +223,7 @@ mod tests {
         let problems = GatePolicy::parse(Path::new("gates.toml"), &text).unwrap_err();
         let rendered: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(problems.len(), 3, "{rendered:#?}");
+        assert!(problems.iter().all(|p| p.code == Some(Code::OutOfRange)));
         assert!(
             rendered[0].starts_with("gates.toml:3:15: min_quality must be between 0 and 1"),
             "{rendered:#?}"
@@ -225,16 +238,48 @@ mod tests {
         );
     }
 
+    fn codes(problems: &[Located]) -> Vec<String> {
+        problems
+            .iter()
+            .map(|p| format!("{} {}", p.location(), p.code.map_or("-", |c| c.as_str())))
+            .collect()
+    }
+
+    #[test]
+    fn a_gates_file_that_cannot_be_read_is_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let problems = GatePolicy::load(&dir.path().join("gates.toml")).unwrap_err();
+        assert_eq!(problems[0].code, Some(Code::Unreadable), "{}", problems[0]);
+    }
+
     #[test]
     fn malformed_or_misspelled_gates_file_is_located() {
-        let text = GOOD.replace("min_safety", "min_safty");
+        // A typo, a wrong type and the key the typo left out, all in one run.
+        let text = GOOD
+            .replace("min_safety", "min_safty")
+            .replace("= 250", "= \"fast\"");
         let problems = GatePolicy::parse(Path::new("gates.toml"), &text).unwrap_err();
+        assert_eq!(
+            codes(&problems),
+            [
+                "gates.toml:2:1 config::missing-key",
+                "gates.toml:4:1 config::unknown-key",
+                "gates.toml:5:22 config::wrong-type",
+            ]
+        );
         assert!(
-            problems[0]
+            problems[1]
                 .to_string()
-                .starts_with("gates.toml:4:1: unknown field `min_safty`"),
+                .starts_with("gates.toml:4:1: unknown key `min_safty` in [gates]"),
             "{}",
-            problems[0]
+            problems[1]
+        );
+        assert_eq!(
+            problems[1].help.as_deref(),
+            Some(
+                "did you mean `min_safety`? [gates] takes `min_quality`, `min_safety`, \
+                 `max_latency_ms_p95`, `max_cost_per_1k_tokens`"
+            )
         );
         let problems =
             GatePolicy::parse(Path::new("gates.toml"), "version = 1\n[gates\n").unwrap_err();
@@ -244,5 +289,6 @@ mod tests {
             "{}",
             problems[0]
         );
+        assert_eq!(problems[0].code, Some(Code::Syntax));
     }
 }

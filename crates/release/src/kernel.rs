@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use serde_json::Value;
 use support::Located;
+use support::config::{Code, Doc};
 use toml::Spanned;
 
 use crate::canonical;
@@ -39,13 +39,6 @@ pub struct KernelManifest {
     /// The manifest text and where each file is listed in it, for diagnostics.
     text: String,
     spans: BTreeMap<String, Range<usize>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawKernel {
-    version: Spanned<i64>,
-    files: Spanned<Vec<Spanned<String>>>,
 }
 
 /// One kernel file, hashed.
@@ -92,60 +85,66 @@ pub fn kernel_digest(entries: &[KernelEntry]) -> String {
 impl KernelManifest {
     pub fn load(path: &Path) -> Result<KernelManifest, Vec<Located>> {
         let text = support::input::read_text(path, MAX_BYTES, "kernel manifest")
-            .map_err(|located| vec![located])?;
+            .map_err(|located| vec![located.with_code(Code::Unreadable)])?;
         KernelManifest::parse(path, &text)
     }
 
     /// Parses then validates, reporting every problem with its location.
     pub fn parse(path: &Path, text: &str) -> Result<KernelManifest, Vec<Located>> {
-        let raw: RawKernel = toml::from_str(text).map_err(|err| {
-            vec![
-                Located::from_toml(path, text, &err)
-                    .with_help("expected `version = 1` and `files = [\"path\", ...]`"),
-            ]
+        let (mut doc, root) = Doc::parse(path, text).map_err(|located| {
+            vec![located.with_help("expected `version = 1` and `files = [\"path\", ...]`")]
         })?;
-        let mut problems = Vec::new();
-        if *raw.version.get_ref() != KERNEL_FILE_VERSION {
-            problems.push(
-                Located::at(
-                    path,
-                    text,
-                    raw.version.span(),
-                    format!(
-                        "unsupported kernel manifest version {}",
-                        raw.version.get_ref()
-                    ),
-                )
-                .with_help(format!("this build reads version {KERNEL_FILE_VERSION}")),
+        let mut top = doc.root(&root, "the kernel manifest");
+        let version = top
+            .require(&mut doc, "version", "version = 1")
+            .and_then(|v| doc.integer(v, "`version`"));
+        if let Some(version) = &version
+            && *version.get_ref() != KERNEL_FILE_VERSION
+        {
+            doc.error(
+                Code::InvalidValue,
+                version.span(),
+                format!("unsupported kernel manifest version {}", version.get_ref()),
+                format!("this build reads version {KERNEL_FILE_VERSION}"),
             );
         }
-        if raw.files.get_ref().is_empty() {
-            problems.push(
-                Located::at(path, text, raw.files.span(), "`files` is empty")
-                    .with_help("list the files that define the model surface"),
-            );
-        }
+        let files = top.require(&mut doc, "files", "files = [\"manifests/gates.toml\"]");
         let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
-        for file in raw.files.get_ref() {
-            let name = file.get_ref();
-            if !support::atomic::is_workspace_relative(name) {
-                problems.push(Located::at(path, text, file.span(), format!("{name:?} is not a workspace-relative path"))
-                    .with_help("write paths relative to the workspace root with `/` separators, e.g. \"manifests/gates.toml\""));
-            } else if seen.insert(name.clone(), file.span()).is_some() {
-                problems.push(Located::at(
-                    path,
-                    text,
-                    file.span(),
-                    format!("{name:?} is listed twice"),
-                ));
+        if let Some(value) = files
+            && let Some(files) = doc.string_list(value, "`files`")
+        {
+            if files.is_empty() {
+                doc.error(
+                    Code::InvalidValue,
+                    value.span(),
+                    "`files` is empty",
+                    "list the files that define the model surface",
+                );
+            }
+            for file in files {
+                let name = file.get_ref();
+                if !support::atomic::is_workspace_relative(name) {
+                    doc.error(
+                        Code::InvalidValue,
+                        file.span(),
+                        format!("{name:?} is not a workspace-relative path"),
+                        "write paths relative to the workspace root with `/` separators, e.g. \"manifests/gates.toml\"",
+                    );
+                } else if seen.insert(name.clone(), file.span()).is_some() {
+                    doc.error(
+                        Code::Duplicate,
+                        file.span(),
+                        format!("{name:?} is listed twice"),
+                        "remove one of the entries",
+                    );
+                }
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        top.finish(&mut doc);
+        let version = doc.finish(version)?;
         Ok(KernelManifest {
             path: path.to_owned(),
-            version: *raw.version.get_ref(),
+            version: version.map_or(KERNEL_FILE_VERSION, Spanned::into_inner),
             files: seen.keys().cloned().collect(),
             text: text.to_owned(),
             spans: seen,
@@ -161,7 +160,8 @@ impl KernelManifest {
         };
         let help = "restore the file, or remove it from the kernel manifest if the model surface changed on purpose";
         match self.spans.get(file) {
-            Some(span) => Located::at(&self.path, &self.text, span.clone(), message),
+            Some(span) => Located::at(&self.path, &self.text, span.clone(), message)
+                .with_code(Code::UnknownName),
             None => Located::file(&self.path, message),
         }
         .with_help(help)
@@ -194,6 +194,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_kernel_file_that_cannot_be_read_is_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let problems = KernelManifest::load(&dir.path().join("kernel.toml")).unwrap_err();
+        assert_eq!(problems[0].code, Some(Code::Unreadable), "{}", problems[0]);
+    }
+
+    #[test]
     fn kernel_paths_are_validated_with_locations() {
         let text = "version = 1\nfiles = [\n  \"a.txt\",\n  \"../etc/passwd\",\n  \"a.txt\",\n]\n";
         let problems = KernelManifest::parse(Path::new("kernel.toml"), text).unwrap_err();
@@ -207,6 +214,33 @@ mod tests {
         assert!(
             rendered[1].starts_with("kernel.toml:5:3: \"a.txt\" is listed twice"),
             "{rendered:#?}"
+        );
+    }
+
+    #[test]
+    fn every_kernel_manifest_problem_is_reported_with_its_code() {
+        let text = "verison = 1\nfiles = [\"a.txt\", 7, \"a.txt\"]\n";
+        let problems = KernelManifest::parse(Path::new("kernel.toml"), text).unwrap_err();
+        let shown: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{} {}", p.location(), p.code.map_or("-", |c| c.as_str())))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "kernel.toml:1:1 config::missing-key",
+                "kernel.toml:1:1 config::unknown-key",
+                "kernel.toml:2:19 config::wrong-type",
+            ],
+            "{problems:#?}"
+        );
+        assert!(
+            problems[1]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean `version`?")),
+            "{}",
+            problems[1]
         );
     }
 

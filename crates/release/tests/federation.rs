@@ -577,15 +577,20 @@ fn validate_manifests_reports_every_broken_file() {
         .iter()
         .map(ToString::to_string)
         .collect();
-    assert_eq!(problems.len(), 4, "{problems:#?}");
-    for (problem, file) in problems.iter().zip([
-        "hf.json",
-        "gates.toml",
-        "kernel.toml",
-        "release-000001.json",
-    ]) {
-        assert!(problem.contains(file), "{problem} should name {file}");
-    }
+    // Every broken file is named; the gates file twice (no `[gates]`, an unsupported version).
+    let named = |file: &str| problems.iter().filter(|p| p.contains(file)).count();
+    assert_eq!(
+        [
+            "hf.json",
+            "gates.toml",
+            "kernel.toml",
+            "release-000001.json"
+        ]
+        .map(named),
+        [1, 2, 1, 1],
+        "{problems:#?}"
+    );
+    assert_eq!(problems.len(), 5, "{problems:#?}");
 }
 
 #[test]
@@ -620,4 +625,78 @@ fn the_streamed_json_report_is_byte_for_byte_the_stored_form_of_the_report() {
         release::report::write_json(&outcome, true, None, &mut |chunk| streamed.push_str(chunk));
         assert_eq!(streamed, release::canonical::to_pretty_string(&expected));
     }
+}
+
+/// Federates the next release of `chain` with hf's quality at `quality` (so its units differ
+/// from a release with another quality) and appends it.
+fn extend(chain: &mut Vec<StoredRelease>, quality: f64) {
+    let mut hf = good("hf");
+    hf["artifacts"][0]["metrics"]["quality"] = json!(quality);
+    let mut next = inputs([hf, good("gcp"), good("aws")]);
+    next.previous = chain.last().map(|r| r.manifest.clone());
+    next.now += 3600 * chain.len() as i64;
+    let release = federation::federate(next).unwrap().release.unwrap();
+    chain.push(StoredRelease {
+        path: PathBuf::from(chain::release_file_name(release.release_seq)),
+        manifest: release,
+    });
+}
+
+fn roll_back(
+    chain: &mut Vec<StoredRelease>,
+    to: Option<&str>,
+) -> Result<u64, chain::RollbackRefused> {
+    let plan = chain::plan_rollback(chain, to, EPOCH + 86_400, 30)?;
+    let (restores, release) = (plan.restores.release_seq, plan.release);
+    assert_eq!(release.release_seq, chain.len() as u64 + 1);
+    assert_eq!(release.units, chain[restores as usize - 1].manifest.units);
+    chain.push(StoredRelease {
+        path: PathBuf::from(chain::release_file_name(release.release_seq)),
+        manifest: release,
+    });
+    assert!(
+        chain::verify_chain(chain).is_empty(),
+        "the rollback extends the chain"
+    );
+    Ok(restores)
+}
+
+#[test]
+fn a_rollback_restores_the_last_stable_release_and_never_one_a_rollback_undid() {
+    let mut chain = Vec::new();
+    assert!(matches!(
+        roll_back(&mut chain, None),
+        Err(chain::RollbackRefused::NoReleases)
+    ));
+    extend(&mut chain, 0.80); // 1
+    assert!(matches!(
+        roll_back(&mut chain, None),
+        Err(chain::RollbackRefused::NothingStable { release_seq: 1, .. })
+    ));
+    extend(&mut chain, 0.85); // 2
+    extend(&mut chain, 0.90); // 3
+    // 4 restores 2, undoing 3.
+    assert_eq!(roll_back(&mut chain, None).unwrap(), 2);
+    // From 4 (units of 2): 3 was undone and 2 has the same units, so 1.
+    assert_eq!(roll_back(&mut chain, None).unwrap(), 1);
+    // Asked by digest or release_seq; the latest's own units or an unknown release are refused.
+    let digest_of_3 = chain[2].manifest.digest.clone();
+    assert_eq!(roll_back(&mut chain, Some(&digest_of_3)).unwrap(), 3);
+    let refused = roll_back(&mut chain, Some("3")).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            chain::RollbackRefused::SameUnits { release_seq: 3 }
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(refused.exit(), support::Exit::CheckFailed);
+    let refused = roll_back(&mut chain, Some("99")).unwrap_err();
+    assert_eq!(refused.exit(), support::Exit::InvalidInput);
+    // A chain that does not verify is never extended.
+    chain[1].manifest.units.get_mut("hf").unwrap().score = 0.5;
+    assert!(matches!(
+        roll_back(&mut chain, Some("1")),
+        Err(chain::RollbackRefused::ChainBroken(_))
+    ));
 }

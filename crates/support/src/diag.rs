@@ -16,6 +16,9 @@ pub struct Located {
     pub line_col: Option<(usize, usize)>,
     pub message: String,
     pub help: Option<String>,
+    /// What kind of configuration problem this is, when it is one (README.md, "Configuration
+    /// diagnostics"); front ends print it and tests match on it.
+    pub code: Option<Code>,
     /// Text and byte range, kept so a front end can show the offending line.
     source: Option<Box<(String, std::ops::Range<usize>)>>,
 }
@@ -28,6 +31,7 @@ impl Located {
             line_col: None,
             message: message.into(),
             help: None,
+            code: None,
             source: None,
         }
     }
@@ -46,6 +50,7 @@ impl Located {
             line_col: Some(line_col(text, start)),
             message: message.into(),
             help: None,
+            code: None,
             source: Some(Box::new((text.to_owned(), start..start + len))),
         }
     }
@@ -89,6 +94,11 @@ impl Located {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = Some(code);
         self
     }
 
@@ -240,6 +250,73 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+/// What kind of problem a configuration diagnostic is. The text (`config::unknown-key`) is
+/// stable: tests and scripts match on it, and README.md ("Configuration diagnostics") lists
+/// every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    /// The file cannot be read (missing, too large, not UTF-8).
+    Unreadable,
+    /// The text is not TOML.
+    Syntax,
+    /// A key the table does not take.
+    UnknownKey,
+    /// A required key is absent.
+    MissingKey,
+    /// A value of the wrong TOML type.
+    WrongType,
+    /// A number outside its allowed range.
+    OutOfRange,
+    /// A value of the right type that is not acceptable (a bad path, glob or name; an
+    /// unsupported version; an empty list that must not be).
+    InvalidValue,
+    /// The same entry twice where each must be unique.
+    Duplicate,
+    /// A name that should refer to something (a group, package, profile, test) that does not
+    /// exist.
+    UnknownName,
+    /// Entries that cannot all hold together (two keys of which one is allowed, a threshold
+    /// no set of keys can meet).
+    Conflict,
+}
+
+impl Code {
+    /// Every code, in the order README.md lists them.
+    pub const ALL: &'static [Code] = &[
+        Code::Unreadable,
+        Code::Syntax,
+        Code::UnknownKey,
+        Code::MissingKey,
+        Code::WrongType,
+        Code::OutOfRange,
+        Code::InvalidValue,
+        Code::Duplicate,
+        Code::UnknownName,
+        Code::Conflict,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unreadable => "config::unreadable",
+            Code::Syntax => "config::syntax",
+            Code::UnknownKey => "config::unknown-key",
+            Code::MissingKey => "config::missing-key",
+            Code::WrongType => "config::wrong-type",
+            Code::OutOfRange => "config::out-of-range",
+            Code::InvalidValue => "config::invalid-value",
+            Code::Duplicate => "config::duplicate",
+            Code::UnknownName => "config::unknown-name",
+            Code::Conflict => "config::conflict",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,9 @@
 //!
 //! - [`exit`]: the one place where exit codes get their meaning.
 //! - [`diag`]: errors that point at `file:line:col` in the text the user wrote.
+//! - [`render`]: how every binary prints them (terminal, plain, GitHub Actions annotations).
+//! - [`config`]: TOML configuration parsed once with spans, then validated collecting every
+//!   problem, each with a stable code.
 //! - [`atomic`]: writes that leave either the old file or the new one, never a partial one.
 //! - [`input`]: input files read with a size limit.
 //! - [`json`]: strict JSON reading (no BOM, no duplicate keys), located errors.
@@ -11,11 +14,13 @@
 //! - [`shell`]: commands printed so they can be pasted into a shell.
 
 pub mod atomic;
+pub mod config;
 pub mod diag;
 pub mod exit;
 pub mod input;
 pub mod json;
 pub mod nested;
+pub mod render;
 pub mod shell;
 pub mod stdout;
 pub mod text;

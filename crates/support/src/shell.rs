@@ -25,6 +25,12 @@ pub fn command_line<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> String
         .join(" ")
 }
 
+/// The cargo that started us (`$CARGO` under `cargo run` or a cargo test), else the one on
+/// `PATH`.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
 /// A nextest filterset string literal for an exact match (`=...`), escaping what must be.
 pub fn filterset_exact(value: &str) -> String {
     let mut escaped = String::with_capacity(value.len() + 1);

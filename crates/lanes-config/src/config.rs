@@ -1,6 +1,8 @@
-//! `lanes.toml`: test lanes as data. Parsed with spans, then validated against
-//! `deps-groups.toml`, the workspace members and `.config/nextest.toml`; every problem found
-//! is reported at once, each pointing at `file:line:col`.
+//! `lanes.toml` as one type, [`LanesFile`], for every reader: the lanes (parsed with spans, then
+//! resolved against `deps-groups.toml`, the workspace members and `.config/nextest.toml` by
+//! [`resolve`]) and `critical`; impact analysis reads the file through it too and turns its
+//! `[impact]` table into rules (`impact::rules`). Every problem found is reported at once, each
+//! pointing at `file:line:col`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +11,7 @@ use support::{Failure, Located};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::fields::{Doc, in_file_order};
+use crate::fields::{Doc, Value, in_file_order};
 
 /// Tests whose name (last path segment) starts with `slow_`. A lane with `slow = false` and-s
 /// `not` this with its own filter.
@@ -51,7 +53,7 @@ pub struct Lane {
     pub tests_from: Option<Spanned<String>>,
 }
 
-/// The parsed file. `[impact]` belongs to impact analysis and is not read here.
+/// The parsed file.
 #[derive(Debug, Clone)]
 pub struct LanesFile {
     pub path: PathBuf,
@@ -75,7 +77,6 @@ impl LanesFile {
     }
 
     /// Phase one: the shape of the file (keys, types), failing on any problem.
-    #[cfg(test)]
     pub fn parse(path: &Path, text: String) -> Result<LanesFile, Failure> {
         match LanesFile::parse_collecting(path, text)? {
             (file, diagnostics) if diagnostics.is_empty() => Ok(file),
@@ -83,7 +84,11 @@ impl LanesFile {
         }
     }
 
-    fn parse_collecting(path: &Path, text: String) -> Result<(LanesFile, Vec<Located>), Failure> {
+    /// Phase one, collecting: the file and every shape problem found in it.
+    pub fn parse_collecting(
+        path: &Path,
+        text: String,
+    ) -> Result<(LanesFile, Vec<Located>), Failure> {
         let (mut doc, root) = Doc::parse(path, &text)?;
         doc.reject_unknown_keys(root.get_ref(), TOP_KEYS, "lanes.toml");
         let mut critical = Vec::new();
@@ -91,16 +96,15 @@ impl LanesFile {
             critical = doc.string_list(value, "`critical`").unwrap_or_default();
         }
         let mut lanes = Vec::new();
-        match root.get_ref().get("lanes") {
-            None => doc.error(0..0, "no `[lanes.NAME]` tables", "define at least one lane"),
-            Some(value) => {
-                if let Some(table) = doc.table(value, "`lanes`") {
-                    for (name, value) in in_file_order(table) {
-                        let name = Spanned::new(name.span(), name.get_ref().to_string());
-                        if let Some(lane) = parse_lane(&mut doc, name, value) {
-                            lanes.push(lane);
-                        }
-                    }
+        // A file without lanes is a valid shape (impact analysis reads `[impact]` alone);
+        // running lanes needs one, which `crate::workspace::load` checks.
+        if let Some(value) = root.get_ref().get("lanes")
+            && let Some(table) = doc.table(value, "`lanes`")
+        {
+            for (name, value) in in_file_order(table) {
+                let name = Spanned::new(name.span(), name.get_ref().to_string());
+                if let Some(lane) = parse_lane(&mut doc, name, value) {
+                    lanes.push(lane);
                 }
             }
         }
@@ -118,11 +122,7 @@ impl LanesFile {
     }
 }
 
-fn parse_lane(
-    doc: &mut Doc<'_>,
-    name: Spanned<String>,
-    value: &super::fields::Value<'_>,
-) -> Option<Lane> {
+fn parse_lane(doc: &mut Doc<'_>, name: Spanned<String>, value: &Value<'_>) -> Option<Lane> {
     let context = format!("lane `{}`", name.get_ref());
     let table = doc.table(value, &context)?;
     doc.reject_unknown_keys(table, LANE_KEYS, &context);
@@ -437,9 +437,15 @@ mod tests {
     }
 
     #[test]
-    fn the_impact_table_is_left_to_impact_analysis() {
+    fn the_impact_table_is_left_to_impact_analysis_and_a_file_of_it_alone_is_valid() {
         let file = parse("[lanes.fast]\n[impact]\nanything = { goes = 1 }\n").unwrap();
         assert_eq!(file.lanes.len(), 1);
+        assert!(
+            parse("[impact]\ndefaults = false\n")
+                .unwrap()
+                .lanes
+                .is_empty()
+        );
     }
 
     #[test]

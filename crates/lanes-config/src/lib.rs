@@ -1,0 +1,26 @@
+//! Test lanes as data: `lanes.toml` ([`LanesFile`], the one type every reader uses: lanes,
+//! preflight, the release lane, and impact analysis before it reads its `[impact]` rules), the release-lane
+//! manifest ([`ReleaseLaneManifest`]), and each lane resolved against its workspace into a
+//! [`LaneSelection`]: the packages to build and one effective filterset,
+//! `(lane filter) & (package terms) & (exact tests) & not slow`. Terms are and-ed, never
+//! replaced, so a lane's own filter survives every switch. `cargo xtask lanes`, `lane`,
+//! `release-lane` and `preflight` are the front ends.
+//!
+//! - [`fields`] reads hand-written TOML with spans, every problem collected.
+//! - [`config`] parses `lanes.toml` ([`LanesFile`]) and resolves one lane ([`resolve`]).
+//! - [`release_lane`] reads `manifests/release-lane.toml`.
+//! - [`workspace`] resolves every lane against `cargo metadata`, the dependency groups and
+//!   the nextest profiles ([`load`]).
+
+pub mod config;
+pub mod fields;
+pub mod release_lane;
+pub mod workspace;
+
+pub use config::{Features, Lane, LaneSelection, LanesFile, resolve};
+pub use release_lane::ReleaseLaneManifest;
+pub use workspace::{Lanes, Workspace, load, nextest_profiles, selection};
+
+pub const LANES_FILE: &str = "lanes.toml";
+pub const GROUPS_FILE: &str = "deps-groups.toml";
+pub const NEXTEST_CONFIG: &str = ".config/nextest.toml";
