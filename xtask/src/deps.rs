@@ -77,7 +77,7 @@ fn audit(options: Options) -> Result<Exit, Failure> {
     if options.format == "json" {
         println!(
             "{}",
-            serde_json::to_string_pretty(&audit.to_json()).expect("JSON serializes")
+            serde_json::to_string_pretty(&audit.shape()).expect("report shapes serialize")
         );
         return Ok(if audit.passed() {
             Exit::Success
@@ -114,7 +114,7 @@ fn report(options: Options) -> Result<Exit, Failure> {
     if options.format == "json" {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report.to_json()).expect("JSON serializes")
+            serde_json::to_string_pretty(&report.shape()).expect("report shapes serialize")
         );
     } else {
         print!("{}", report.to_markdown());

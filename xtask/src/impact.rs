@@ -160,7 +160,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     let text = match format {
         Format::Human => impact::render::human(&report),
         Format::Json => {
-            let json = serde_json::to_string_pretty(&report)
+            let json = serde_json::to_string_pretty(&impact::render::json(&report))
                 .map_err(|e| Failure::environment(e.to_string()))?;
             format!("{json}\n")
         }

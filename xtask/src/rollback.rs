@@ -14,10 +14,11 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use output_types::chain::Rollback;
+use output_types::{ReleaseRef, Shape};
 use release::chain::{self, RollbackRefused};
 use release::repo::{GATES_FILE, RELEASES_DIR};
 use release::{GatePolicy, time};
-use serde_json::json;
 use support::{Exit, Failure};
 
 const USAGE: &str = "\
@@ -30,8 +31,6 @@ the last stable release before the latest, skipping releases an earlier rollback
 rollback_of names that release. Expiry defaults to manifests/gates.toml's expires_after_days.
 
 exit codes: 0 written, 1 chain does not verify / nothing to return to, 2 invalid input, 3 I/O";
-
-const ROLLBACK_SCHEMA: &str = "rollback/v1";
 
 #[derive(Default)]
 struct Args {
@@ -119,16 +118,22 @@ fn rollback(args: Args) -> Result<Exit, Failure> {
         crate::output::report_stale(published.removed_stale);
     }
     if json {
-        let summary = json!({
-            "schema": ROLLBACK_SCHEMA,
-            "path": path,
-            "written": !args.dry_run,
-            "release_seq": rollback.release_seq,
-            "digest": rollback.digest,
-            "rolls_back": {"release_seq": latest.release_seq, "digest": latest.digest},
-            "restores": {"release_seq": target.release_seq, "digest": target.digest},
-            "expires": rollback.expires,
-        });
+        let summary = Rollback {
+            schema: Rollback::schema(),
+            path: path.display().to_string(),
+            written: !args.dry_run,
+            release_seq: rollback.release_seq,
+            digest: rollback.digest.clone(),
+            rolls_back: ReleaseRef {
+                release_seq: latest.release_seq,
+                digest: latest.digest.clone(),
+            },
+            restores: ReleaseRef {
+                release_seq: target.release_seq,
+                digest: target.digest.clone(),
+            },
+            expires: rollback.expires.clone(),
+        };
         println!(
             "{}",
             serde_json::to_string_pretty(&summary).expect("JSON values serialize")
