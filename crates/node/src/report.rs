@@ -22,6 +22,16 @@ pub fn ingest(outcome: &IngestOutcome) -> out::NodeIngest {
             warm: report.warm.iter().map(release_ref).collect(),
             history_index: report.history_index,
             policy_created: report.policy_created.map(policy),
+            statements: report
+                .statements
+                .iter()
+                .map(|s| out::VerifiedStatement {
+                    predicate_type: s.predicate_type.clone(),
+                    envelope: s.envelope.clone(),
+                    signed_by: s.signed_by.clone(),
+                    tests_passed: s.tests_passed,
+                })
+                .collect(),
             warnings: report.warnings.clone(),
         }),
         IngestOutcome::AlreadyCurrent {
@@ -150,5 +160,7 @@ fn policy(policy: NodePolicy) -> out::NodePolicy {
     out::NodePolicy {
         require_signature: policy.require_signature,
         require_artifacts: policy.require_artifacts,
+        require_provenance: policy.require_provenance,
+        require_tests: policy.require_tests,
     }
 }

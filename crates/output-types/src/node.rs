@@ -46,6 +46,8 @@ pub struct Installed {
     pub history_index: u64,
     /// The policy file this install wrote, when the node had none.
     pub policy_created: Option<NodePolicy>,
+    /// The statements verified with the release (`--statement`).
+    pub statements: Vec<VerifiedStatement>,
     /// What went wrong after the commit point (the install stands).
     pub warnings: Vec<String>,
 }
@@ -101,6 +103,24 @@ pub enum UnitStatus {
 pub struct NodePolicy {
     pub require_signature: bool,
     pub require_artifacts: bool,
+    /// A provenance statement about the release, signed by a builder key.
+    pub require_provenance: bool,
+    /// A PASSED test-result statement for its source commit and kernel digest.
+    pub require_tests: bool,
+}
+
+/// A statement ingest verified with the release (as the node's history records it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct VerifiedStatement {
+    /// `https://slsa.dev/provenance/v1` or `https://in-toto.io/attestation/test-result/v0.1`.
+    pub predicate_type: String,
+    /// `sha256:` of the envelope's bytes.
+    pub envelope: String,
+    /// Builder key ids whose signatures verified.
+    pub signed_by: Vec<String>,
+    /// For a test result: how many tests passed.
+    pub tests_passed: Option<usize>,
 }
 
 /// `node-status/v2`: the installed release, the warm ones, the policy and the history.

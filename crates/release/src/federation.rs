@@ -19,6 +19,8 @@ use crate::provider::{Provider, ProviderManifest};
 use crate::select::{self, Evaluation};
 use crate::time;
 
+pub use crate::uri::check_uri;
+
 /// Where local copies of artifacts are found, to fill a unit's `digest` and `size`; the one
 /// artifact URI policy, shared by federation and node ingest.
 ///
@@ -36,43 +38,6 @@ use crate::time;
 pub struct ArtifactLocator {
     pub base: PathBuf,
     pub dir: Option<PathBuf>,
-}
-
-/// Checks `uri` against the artifact URI policy; `(scheme, path segments)` when it holds,
-/// else why not.
-pub fn check_uri(uri: &str) -> Result<(&str, Vec<&str>), String> {
-    if let Some(c) = uri.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "it contains the control character U+{:04X}",
-            u32::from(c)
-        ));
-    }
-    let Some((scheme, rest)) = uri.split_once("://") else {
-        return Err("it is not of the form scheme://path".into());
-    };
-    let scheme_ok = !scheme.is_empty()
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    if !scheme_ok {
-        return Err(format!("{scheme:?} is not a URI scheme"));
-    }
-    if rest.starts_with('/') {
-        return Err(
-            "its path is absolute; artifact paths are relative to the artifacts root".into(),
-        );
-    }
-    if rest.contains('\\') {
-        return Err("its path contains a backslash".into());
-    }
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    if segments.iter().any(|s| *s == "." || *s == "..") {
-        return Err("its path has a `.` or `..` segment".into());
-    }
-    if segments.is_empty() {
-        return Err("it names no file".into());
-    }
-    Ok((scheme, segments))
 }
 
 impl ArtifactLocator {

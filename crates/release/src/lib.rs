@@ -22,6 +22,7 @@ pub mod report;
 pub mod select;
 pub mod source;
 pub mod time;
+pub mod uri;
 
 pub use gates::{GatePolicy, Thresholds};
 pub use kernel::KernelManifest;

@@ -362,7 +362,7 @@ impl TrainingInputs {
     pub fn check(&self) -> Result<(), (Vec<Seg<'static>>, String)> {
         for (index, dataset) in self.datasets.iter().enumerate() {
             let at = |key| vec![Seg::Key("datasets"), Seg::Index(index), Seg::Key(key)];
-            if let Err(reason) = crate::federation::check_uri(&dataset.uri) {
+            if let Err(reason) = crate::uri::check_uri(&dataset.uri) {
                 return Err((
                     at("uri"),
                     format!("dataset uri {:?} is refused: {reason}", dataset.uri),
