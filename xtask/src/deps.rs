@@ -26,7 +26,7 @@ fn audit(input: &DepsInput, json: bool) -> Result<Exit, Failure> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&audit.to_json()).expect("JSON serializes")
+            serde_json::to_string_pretty(&audit.shape()).expect("report shapes serialize")
         );
         return Ok(if audit.passed() {
             Exit::Success
@@ -63,7 +63,7 @@ fn report(input: &DepsInput, format: ReportFormat) -> Result<Exit, Failure> {
     if format == ReportFormat::Json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report.to_json()).expect("JSON serializes")
+            serde_json::to_string_pretty(&report.shape()).expect("report shapes serialize")
         );
     } else {
         print!("{}", report.to_markdown());

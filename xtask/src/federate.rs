@@ -11,13 +11,14 @@
 
 use std::path::{Path, PathBuf};
 
+use output_types::Shape;
+use output_types::chain::{ChainRelease, ReleaseChain};
 use release::attest::{self, FederationInputs, InputFile};
 use release::chain::{self, StoredRelease};
 use release::federation::{self, ArtifactLocator, Inputs};
 use release::kernel::KernelEntry;
 use release::{GatePolicy, KernelManifest, ProviderManifest, ReleaseManifest, SourceRevision};
 use release::{repo, report, time};
-use serde_json::json;
 use support::{Exit, Failure, Located};
 
 use crate::cli::FederateArgs;
@@ -139,22 +140,13 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
         _ => None,
     };
     if args.format.json() {
-        let extra = vec![
-            ("dry_run", json!(args.dry_run)),
-            (
-                "written",
-                json!(written.as_ref().map(|p| p.display().to_string())),
-            ),
-            (
-                "provenance",
-                json!(
-                    written
-                        .as_ref()
-                        .map(|p| attest::provenance_path(p).display().to_string())
-                ),
-            ),
-        ];
-        report::write_json(&outcome, extra, &mut |chunk| print!("{chunk}"));
+        let provenance = written
+            .as_ref()
+            .map(|p| attest::provenance_path(p).display().to_string());
+        let written = written.as_ref().map(|p| p.display().to_string());
+        report::write_json(&outcome, args.dry_run, written, provenance, &mut |chunk| {
+            print!("{chunk}")
+        });
     }
     let Some(release) = &outcome.release else {
         return Err(Failure::check_failed(format!(
@@ -341,16 +333,21 @@ fn verify_chain(dir: &Path, as_json: bool) -> Result<Exit, Failure> {
     let releases: Vec<StoredRelease> = chain::load_releases(dir).map_err(Failure::located)?;
     let problems = chain::verify_chain(&releases);
     if as_json {
-        let list: Vec<_> = releases
-            .iter()
-            .map(|r| json!({"path": r.path.display().to_string(), "release_seq": r.manifest.release_seq, "digest": r.manifest.digest, "rollback_of": r.manifest.rollback_of}))
-            .collect();
-        let value = json!({
-            "schema": "release-chain/v1",
-            "ok": problems.is_empty(),
-            "releases": list,
-            "problems": problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        });
+        let chain = ReleaseChain {
+            schema: ReleaseChain::schema(),
+            ok: problems.is_empty(),
+            releases: releases
+                .iter()
+                .map(|r| ChainRelease {
+                    path: r.path.display().to_string(),
+                    release_seq: r.manifest.release_seq,
+                    digest: r.manifest.digest.clone(),
+                    rollback_of: r.manifest.rollback_of.clone(),
+                })
+                .collect(),
+            problems: problems.iter().map(ToString::to_string).collect(),
+        };
+        let value = serde_json::to_value(&chain).expect("report shapes serialize");
         print!("{}", release::canonical::to_pretty_string(&value));
     } else {
         for r in &releases {

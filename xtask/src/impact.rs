@@ -64,7 +64,7 @@ pub fn run(args: &ImpactArgs) -> Result<Exit, Failure> {
     let text = match format {
         ImpactFormat::Human => impact::render::human(&report),
         ImpactFormat::Json => {
-            let json = serde_json::to_string_pretty(&report)
+            let json = serde_json::to_string_pretty(&impact::render::json(&report))
                 .map_err(|e| Failure::environment(e.to_string()))?;
             format!("{json}\n")
         }

@@ -7,21 +7,14 @@ use std::path::PathBuf;
 use impact::Options;
 use impact::recording::Recording;
 use impact::replay::{Replayed, replay};
+use output_types::Shape;
+use output_types::impact::{
+    HistoryCommit, HistoryRecording, HistoryTotals, ImpactHistory, Miss, Selection,
+};
 use support::{Exit, Failure};
 
 use crate::cli::HistoryArgs;
 use xshell::{Shell, cmd};
-
-struct Row {
-    commit: String,
-    files: usize,
-    without: usize,
-    without_all: bool,
-    with: usize,
-    with_all: bool,
-    misses: Vec<(String, String)>,
-    misses_without: usize,
-}
 
 pub fn run(args: &HistoryArgs) -> Result<Exit, Failure> {
     let (commits, json) = (args.commits, args.format.json());
@@ -61,44 +54,51 @@ pub fn run(args: &HistoryArgs) -> Result<Exit, Failure> {
         let Replayed { without, with } =
             replay(&base_options, &parent, commit, Some(&recording_path))?;
         let with = with.expect("a recording was given");
-        rows.push(Row {
+        rows.push(HistoryCommit {
             commit: commit.chars().take(10).collect(),
-            files: with.changed_files.len(),
-            without: without.selected_binaries().len(),
-            without_all: without.all,
-            with: with.selected_binaries().len(),
-            with_all: with.all,
-            misses: with.misses(&recording),
+            changed_files: with.changed_files.len(),
+            without: Selection {
+                binaries: without.selected_binaries().len(),
+                all: without.all,
+            },
+            with: Selection {
+                binaries: with.selected_binaries().len(),
+                all: with.all,
+            },
+            misses: with
+                .misses(&recording)
+                .into_iter()
+                .map(|(test, file)| Miss { test, file })
+                .collect(),
             misses_without: without.misses(&recording).len(),
         });
         eprint!(".");
     }
     eprintln!();
-    let total_without: usize = rows.iter().map(|r| r.without).sum();
-    let total_with: usize = rows.iter().map(|r| r.with).sum();
-    let misses: usize = rows.iter().map(|r| r.misses.len()).sum();
-    let all_without = rows.iter().filter(|r| r.without_all).count();
-    let all_with = rows.iter().filter(|r| r.with_all).count();
-    let misses_without: usize = rows.iter().map(|r| r.misses_without).sum();
+    let totals = HistoryTotals {
+        commits: rows.len(),
+        without: rows.iter().map(|r| r.without.binaries).sum(),
+        with: rows.iter().map(|r| r.with.binaries).sum(),
+        all_without: rows.iter().filter(|r| r.without.all).count(),
+        all_with: rows.iter().filter(|r| r.with.all).count(),
+        misses: rows.iter().map(|r| r.misses.len()).sum(),
+        misses_without: rows.iter().map(|r| r.misses_without).sum(),
+    };
     let short: String = recording.commit.chars().take(10).collect();
     if json {
-        let value = serde_json::json!({
-            "version": 1,
-            "recording": {"path": recording_path.display().to_string(), "commit": recording.commit, "lane": recording.lane},
-            "commits": rows.iter().map(|r| serde_json::json!({
-                "commit": r.commit, "changed_files": r.files,
-                "without": {"binaries": r.without, "all": r.without_all},
-                "with": {"binaries": r.with, "all": r.with_all},
-                "misses": r.misses.iter().map(|(b, f)| serde_json::json!({"test": b, "file": f})).collect::<Vec<_>>(),
-                "misses_without": r.misses_without,
-            })).collect::<Vec<_>>(),
-            "totals": {"commits": rows.len(), "without": total_without, "with": total_with,
-                       "all_without": all_without, "all_with": all_with, "misses": misses,
-                       "misses_without": misses_without},
-        });
+        let history = ImpactHistory {
+            schema: ImpactHistory::schema(),
+            recording: HistoryRecording {
+                path: recording_path.display().to_string(),
+                commit: recording.commit.clone(),
+                lane: recording.lane.clone(),
+            },
+            commits: rows,
+            totals: totals.clone(),
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&value)
+            serde_json::to_string_pretty(&history)
                 .map_err(|e| Failure::environment(e.to_string()))?
         );
     } else {
@@ -121,21 +121,28 @@ pub fn run(args: &HistoryArgs) -> Result<Exit, Failure> {
             println!(
                 "{:<12} {:>6} {:>18} {:>18} {:>7} {:>16}",
                 row.commit,
-                row.files,
-                cell(row.without, row.without_all),
-                cell(row.with, row.with_all),
+                row.changed_files,
+                cell(row.without.binaries, row.without.all),
+                cell(row.with.binaries, row.with.all),
                 row.misses.len(),
                 row.misses_without
             );
-            for (binary, file) in &row.misses {
-                println!("    miss: {binary} read {file}");
+            for miss in &row.misses {
+                println!("    miss: {} read {}", miss.test, miss.file);
             }
         }
         println!(
-            "{} commits: {total_without} binaries selected without the recording ({all_without} all), {total_with} with it ({all_with} all); {misses} misses with it, {misses_without} without it",
-            rows.len()
+            "{} commits: {} binaries selected without the recording ({} all), {} with it ({} all); {} misses with it, {} without it",
+            totals.commits,
+            totals.without,
+            totals.all_without,
+            totals.with,
+            totals.all_with,
+            totals.misses,
+            totals.misses_without
         );
     }
+    let misses = totals.misses;
     if misses > 0 {
         return Err(Failure::check_failed(format!(
             "{misses} miss(es): a binary that read a changed file was not selected"

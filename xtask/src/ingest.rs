@@ -16,14 +16,9 @@ use node::{
     HistoryEntry, IngestError, IngestOptions, IngestOutcome, IngestRequest, InstalledRelease,
     NodePolicy, NodeStatus, NodeStore,
 };
-use serde_json::{Value, json};
 use support::{Exit, Failure};
 
 use crate::cli::IngestArgs;
-
-/// Versioned shapes of `--format json`.
-const INGEST_SCHEMA: &str = "node-ingest/v1";
-const STATUS_SCHEMA: &str = "node-status/v2";
 
 pub fn run(args: &IngestArgs) -> Result<Exit, Failure> {
     let json = args.format.json();
@@ -95,9 +90,7 @@ fn ingest(
                 }
             }
             let text = if json {
-                let mut value = serde_json::to_value(&outcome).expect("outcomes serialize");
-                value["schema"] = INGEST_SCHEMA.into();
-                pretty(&value)
+                pretty(&node::report::ingest(&outcome))
             } else {
                 describe_outcome(store, &outcome)
             };
@@ -116,11 +109,7 @@ fn ingest(
         Err(err) => {
             if json {
                 // The refusal's exit code and stderr message stand even if stdout is gone.
-                let _ = support::stdout::print(&pretty(&json!({
-                    "schema": INGEST_SCHEMA,
-                    "outcome": "refused",
-                    "error": {"kind": err.kind(), "message": err.to_string()},
-                })));
+                let _ = support::stdout::print(&pretty(&node::report::refused(&err)));
             }
             Err(failure_of(err, store.dir()))
         }
@@ -275,7 +264,7 @@ fn status(store: &NodeStore, json: bool) -> Result<Exit, Failure> {
         .status()
         .map_err(|err| Failure::new(err.exit(), format!("{}: {err}", store.dir().display())))?;
     let text = if json {
-        pretty(&status_json(store, &status))
+        pretty(&node::report::status(store.dir(), &status))
     } else {
         describe_status(store, &status)
     };
@@ -284,37 +273,6 @@ fn status(store: &NodeStore, json: bool) -> Result<Exit, Failure> {
         Failure::environment(format!("writing the status to stdout failed: {err}"))
     })?;
     Ok(Exit::Success)
-}
-
-fn release_json(release: &InstalledRelease) -> Value {
-    let record = &release.record;
-    let m = &release.manifest;
-    json!({
-        "release_seq": release.release_seq,
-        "digest": release.digest,
-        "fused_model_id": m.fused_model_id,
-        "generated_at": m.generated_at,
-        "expires": m.expires,
-        "previous_release": m.previous_release,
-        "rollback_of": m.rollback_of,
-        "dir": release.dir,
-        "verified_at": record.verified_at,
-        "signed_by": record.signed_by,
-        "units": record.units,
-    })
-}
-
-fn status_json(store: &NodeStore, status: &NodeStatus) -> Value {
-    json!({
-        "schema": STATUS_SCHEMA,
-        "node_dir": store.dir(),
-        "current": status.current.as_ref().map(release_json),
-        "warm": status.warm.iter().map(release_json).collect::<Vec<_>>(),
-        "policy": status.policy,
-        "history": status.history,
-        "history_verified": true,
-        "history_append_pending": status.history_append_pending,
-    })
 }
 
 fn describe_status(store: &NodeStore, status: &NodeStatus) -> String {
@@ -386,8 +344,8 @@ fn describe_entry(entry: &HistoryEntry) -> String {
     )
 }
 
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).expect("JSON values serialize")
+fn pretty(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("report shapes serialize")
 }
 
 /// Progress of large artifacts on stderr: one updating line on a terminal, a line per step in

@@ -1,9 +1,10 @@
 //! `cargo xtask kernel`: the kernel manifest (`manifests/kernel.toml`), the files that define the
 //! model surface. Lists version, file count and digest; `--check` names each missing file (exit 1);
-//! `--format json` prints `kernel-report/v1`.
+//! `--format json` prints `kernel-report/v2` (`output_types::kernel`).
 
+use output_types::Shape;
+use output_types::kernel::{KernelFile, KernelReport};
 use release::KernelManifest;
-use serde_json::json;
 use support::{Exit, Failure};
 
 use crate::cli::KernelArgs;
@@ -23,21 +24,25 @@ pub fn run(args: &KernelArgs) -> Result<Exit, Failure> {
     })?;
     let digest = state.digest();
     if as_json {
-        let files: Vec<_> = state
-            .entries
-            .iter()
-            .map(|e| json!({"path": e.path, "digest": e.digest, "size": e.size}))
-            .collect();
-        let value = json!({
-            "schema": "kernel-report/v1",
-            "manifest": manifest_path.display().to_string(),
-            "version": kernel.version,
-            "file_count": kernel.files.len(),
-            "digest": digest,
-            "ok": state.missing.is_empty(),
-            "missing": state.missing,
-            "files": files,
-        });
+        let report = KernelReport {
+            schema: KernelReport::schema(),
+            manifest: manifest_path.display().to_string(),
+            kernel_version: kernel.version,
+            file_count: kernel.files.len(),
+            digest: digest.clone(),
+            ok: state.missing.is_empty(),
+            missing: state.missing.clone(),
+            files: state
+                .entries
+                .iter()
+                .map(|e| KernelFile {
+                    path: e.path.clone(),
+                    digest: e.digest.clone(),
+                    size: e.size,
+                })
+                .collect(),
+        };
+        let value = serde_json::to_value(&report).expect("report shapes serialize");
         print!("{}", release::canonical::to_pretty_string(&value));
     } else if check {
         if state.missing.is_empty() {

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use lanes_config::{Features, LANES_FILE, LaneSelection, load};
-use serde_json::json;
 use support::shell::command_line;
 use support::{Exit, Failure};
 
@@ -30,30 +29,33 @@ pub fn list(args: &LanesArgs) -> Result<Exit, Failure> {
     };
     let rows: Vec<(&LaneSelection, Option<usize>)> = lanes.selections.iter().zip(counts).collect();
     if json {
-        let lanes: Vec<_> = rows
+        use output_types::Shape;
+        use output_types::lanes as out;
+        let lanes = rows
             .iter()
-            .map(|(lane, tests)| {
-                json!({
-                    "name": lane.name,
-                    "description": lane.description,
-                    "packages": lane.packages,
-                    "features": match &lane.features {
-                        Features::Default => json!([]),
-                        Features::All => json!("all"),
-                        Features::List(list) => json!(list),
-                    },
-                    "profile": lane.profile,
-                    "slow": lane.slow,
-                    "allow-empty": lane.allow_empty,
-                    "filterset": lane.filterset,
-                    "tests": tests,
-                })
+            .map(|(lane, tests)| out::Lane {
+                name: lane.name.clone(),
+                description: lane.description.clone(),
+                packages: lane.packages.clone(),
+                features: match &lane.features {
+                    Features::Default => out::Features::List(Vec::new()),
+                    Features::All => out::Features::Named(out::FeatureSet::All),
+                    Features::List(list) => out::Features::List(list.clone()),
+                },
+                profile: lane.profile.clone(),
+                slow: lane.slow,
+                allow_empty: lane.allow_empty,
+                filterset: lane.filterset.clone(),
+                tests: *tests,
             })
             .collect();
-        let doc = json!({ "version": 1, "lanes": lanes });
+        let doc = out::Lanes {
+            schema: out::Lanes::schema(),
+            lanes,
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values serialize")
+            serde_json::to_string_pretty(&doc).expect("report shapes serialize")
         );
     } else {
         let width = rows

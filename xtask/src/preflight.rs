@@ -33,22 +33,40 @@ pub fn run(args: &PreflightArgs) -> Result<Exit, Failure> {
     let outcome = check(&crate::project_root());
     let seconds = started.elapsed().as_secs_f64();
     if json {
+        use output_types::lanes::{Preflight, Verdict};
+        use output_types::{Diagnostic, Shape};
         let doc = match &outcome {
-            Ok(report) => serde_json::json!({
-                "version": 1, "verdict": "passed", "exit": 0, "seconds": seconds,
-                "files": report.files, "critical_crates": report.crates, "diagnostics": [],
-            }),
-            Err(failure) => serde_json::json!({
-                "version": 1, "verdict": "failed", "exit": failure.exit.code(), "seconds": seconds,
-                "diagnostics": failure.located.iter().map(|l| serde_json::json!({
-                    "location": l.location(), "message": l.message,
-                })).collect::<Vec<_>>(),
-                "message": failure.message,
-            }),
+            Ok(report) => Preflight {
+                schema: Preflight::schema(),
+                verdict: Verdict::Passed,
+                exit: Exit::Success.code(),
+                seconds,
+                files: Some(report.files),
+                critical_crates: Some(report.crates),
+                diagnostics: Vec::new(),
+                message: None,
+            },
+            Err(failure) => Preflight {
+                schema: Preflight::schema(),
+                verdict: Verdict::Failed,
+                exit: failure.exit.code(),
+                seconds,
+                files: None,
+                critical_crates: None,
+                diagnostics: failure
+                    .located
+                    .iter()
+                    .map(|l| Diagnostic {
+                        location: l.location(),
+                        message: l.message.clone(),
+                    })
+                    .collect(),
+                message: failure.message.clone(),
+            },
         };
         println!(
             "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values serialize")
+            serde_json::to_string_pretty(&doc).expect("report shapes serialize")
         );
     }
     let report = outcome?;

@@ -12,7 +12,6 @@ use std::time::Instant;
 
 use lanes_config::release_lane::{MANIFEST, RELEASE_LANE, TestId};
 use lanes_config::{LaneSelection, ReleaseLaneManifest};
-use serde_json::json;
 use support::shell::command_line;
 use support::{Exit, Failure, Located};
 
@@ -134,21 +133,29 @@ impl Outcome {
 fn print_summary(results: &[StepResult], json: bool) {
     let total: f64 = results.iter().map(|r| r.seconds).sum();
     if json {
-        let steps: Vec<_> = results
+        use output_types::Shape;
+        use output_types::lanes::{ReleaseLane, Step, Verdict};
+        let steps = results
             .iter()
-            .map(|r| {
-                json!({
-                    "name": r.name,
-                    "seconds": r.seconds,
-                    "verdict": r.outcome.verdict(),
-                    "detail": r.outcome.detail(),
-                })
+            .map(|r| Step {
+                name: r.name.clone(),
+                seconds: r.seconds,
+                verdict: match r.outcome {
+                    Outcome::Passed(_) => Verdict::Passed,
+                    Outcome::Failed(_) => Verdict::Failed,
+                    Outcome::Skipped(_) => Verdict::Skipped,
+                },
+                detail: r.outcome.detail(),
             })
             .collect();
-        let doc = json!({"version": 1, "steps": steps, "seconds": total});
+        let doc = ReleaseLane {
+            schema: ReleaseLane::schema(),
+            steps,
+            seconds: total,
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&doc).expect("JSON values serialize")
+            serde_json::to_string_pretty(&doc).expect("report shapes serialize")
         );
     } else {
         println!("\nrelease-lane summary");

@@ -13,15 +13,14 @@
 
 use std::path::Path;
 
+use output_types::chain::Rollback;
+use output_types::{ReleaseRef, Shape};
 use release::chain::{self, RollbackRefused};
 use release::repo::{GATES_FILE, RELEASES_DIR};
 use release::{GatePolicy, time};
-use serde_json::json;
 use support::{Exit, Failure};
 
 use crate::cli::RollbackArgs;
-
-const ROLLBACK_SCHEMA: &str = "rollback/v1";
 
 pub fn run(args: &RollbackArgs) -> Result<Exit, Failure> {
     let json = args.format.json();
@@ -61,16 +60,22 @@ pub fn run(args: &RollbackArgs) -> Result<Exit, Failure> {
         crate::output::report_stale(published.removed_stale);
     }
     if json {
-        let summary = json!({
-            "schema": ROLLBACK_SCHEMA,
-            "path": path,
-            "written": !args.dry_run,
-            "release_seq": rollback.release_seq,
-            "digest": rollback.digest,
-            "rolls_back": {"release_seq": latest.release_seq, "digest": latest.digest},
-            "restores": {"release_seq": target.release_seq, "digest": target.digest},
-            "expires": rollback.expires,
-        });
+        let summary = Rollback {
+            schema: Rollback::schema(),
+            path: path.display().to_string(),
+            written: !args.dry_run,
+            release_seq: rollback.release_seq,
+            digest: rollback.digest.clone(),
+            rolls_back: ReleaseRef {
+                release_seq: latest.release_seq,
+                digest: latest.digest.clone(),
+            },
+            restores: ReleaseRef {
+                release_seq: target.release_seq,
+                digest: target.digest.clone(),
+            },
+            expires: rollback.expires.clone(),
+        };
         println!(
             "{}",
             serde_json::to_string_pretty(&summary).expect("JSON values serialize")

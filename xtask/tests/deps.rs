@@ -38,8 +38,8 @@ fn deps_audit_passes_on_this_repository() {
         "{stdout}\n{}",
         text(&out.stderr)
     );
-    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(json["version"], 1);
+    let json = output_types::validate::document(&stdout);
+    assert_eq!(json["schema"], "deps-audit/v1");
     assert_eq!(json["passed"], true);
     let members = json["members"].as_object().unwrap();
     assert!(members.len() >= 9, "{members:?}");
@@ -157,7 +157,7 @@ fn a_violation_exits_1_with_witness_and_location() {
         "json",
     ]);
     assert_eq!(out.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = output_types::validate::document(&out.stdout);
     assert_eq!(json["violations"][0]["kind"], "forbidden-group");
     assert_eq!(
         json["violations"][0]["location"]["file"],
@@ -190,8 +190,8 @@ fn malformed_groups_file_and_bad_usage_exit_2() {
 fn report_counts_each_group() {
     let out = xtask(&["deps", "report", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["version"], 1);
+    let json = output_types::validate::document(&out.stdout);
+    assert_eq!(json["schema"], "deps-report/v1");
     let groups = json["groups"].as_array().unwrap();
     let property = groups.iter().find(|g| g["name"] == "property").unwrap();
     assert!(

@@ -350,7 +350,7 @@ fn dry_run_and_json_report_every_gate_and_write_nothing() {
     let ws = workspace();
     let output = federate(ws.path(), EPOCH, &["--dry-run", "--format", "json"]);
     assert_exit(&output, 0);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = output_types::validate::document(&output.stdout);
     assert_eq!(report["schema"], json!("federation-report/v1"));
     assert_eq!(
         (
@@ -389,7 +389,7 @@ fn json_report_of_a_gate_failure_names_the_failure_and_exits_1() {
         &["--format", "json", "--min-quality", "0.99"],
     );
     assert_exit(&failed, 1);
-    let report: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    let report = output_types::validate::document(&failed.stdout);
     assert_eq!(report["ok"], json!(false));
     assert_eq!(report["release"], Value::Null);
     assert_eq!(report["gates"]["min_quality"], json!(0.99));
@@ -686,7 +686,7 @@ fn a_tampered_release_fails_chain_verification_and_blocks_the_next_release() {
 
     let verify = federate(ws.path(), EPOCH, &["--verify-chain", "--format", "json"]);
     assert_exit(&verify, 1);
-    let report: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    let report = output_types::validate::document(&verify.stdout);
     assert_eq!(
         (report["schema"].clone(), report["ok"].clone()),
         (json!("release-chain/v1"), json!(false))
@@ -836,7 +836,7 @@ fn slow_concurrent_writers_never_lose_or_misreport_a_release() {
         let stderr = text(&output.stderr);
         match output.status.code() {
             Some(0) => {
-                let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+                let report = output_types::validate::document(&output.stdout);
                 let (path, digest) = if is_rollback {
                     assert_eq!(report["written"], json!(true), "{report}");
                     (

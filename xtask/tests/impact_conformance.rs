@@ -246,8 +246,8 @@ fn slow_explain_names_the_recorded_reader_and_the_selection() {
     let prepared = harness::prepare(scenario("slow_recorded_fixture_read_selects_its_reader"));
     let read = prepared.invoke(&["--explain", "fixtures/golden.txt"], "json", &[]);
     assert_eq!(read.exit, 0, "{}", read.stderr);
-    let json = read.json.expect("--explain --format json prints JSON");
-    assert_eq!(json["version"], 1);
+    let json = output_types::validate::document(&read.stdout);
+    assert_eq!(json["schema"], "impact-explain/v1");
     assert_eq!(json["file"], "fixtures/golden.txt");
     assert_eq!(
         json["recording"]["read_by"],
@@ -256,7 +256,7 @@ fn slow_explain_names_the_recorded_reader_and_the_selection() {
     assert_eq!(json["all"], false);
     assert_eq!(
         json["selects"],
-        serde_json::json!([{"name": "golden", "targets": ["golden::golden"], "tests": {}}]),
+        serde_json::json!([{"name": "golden", "targets": ["golden::golden"]}]),
         "{json:#}"
     );
 
@@ -329,6 +329,39 @@ fn slow_filterset_of_two_recorded_tests_runs_two_tests() {
         stderr.contains("2 tests run: 2 passed"),
         "nextest ran exactly the two recorded readers:\n{stderr}"
     );
+}
+
+/// `impact history --format json` replays the head commit against its parent with and
+/// without the recording and prints `impact-history/v1`: the changed fixture's reader is
+/// selected with the recording, so nothing is missed.
+#[test]
+fn slow_history_replays_the_head_commit_as_its_schema_says() {
+    if harness::skip_when_traced("slow_history_replays_the_head_commit_as_its_schema_says") {
+        return;
+    }
+    let prepared = harness::prepare(scenario("slow_recorded_fixture_read_selects_its_reader"));
+    let recording = prepared.workdir.join("target/impact-recording.json");
+    let args: Vec<String> = [
+        "impact",
+        "history",
+        "--manifest-path",
+        &prepared.manifest.display().to_string(),
+        "--recording",
+        &recording.display().to_string(),
+        "--commits",
+        "1",
+        "--format",
+        "json",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let history = prepared.xtask(&args, &[]);
+    assert_eq!(history.exit, 0, "{}", history.stderr);
+    let json = output_types::validate::document(&history.stdout);
+    assert_eq!(json["schema"], "impact-history/v1");
+    assert_eq!(json["totals"]["commits"], 1, "{json:#}");
+    assert_eq!(json["commits"][0]["with"]["all"], false, "{json:#}");
+    assert_eq!(json["totals"]["misses"], 0, "{json:#}");
 }
 
 /// A test that fails under the tracer is reported, not hidden: `record` exits 1 naming it,

@@ -132,7 +132,7 @@ fn slow_engine_selection_equals_reference_closure_on_random_graphs() {
         .quiet()
         .read()
         .unwrap_or_else(|e| panic!("seed {seed}: xtask impact failed: {e}"));
-        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let json = output_types::validate::document(&out);
         let selected: BTreeSet<String> = json["packages"]
             .as_array()
             .unwrap()

@@ -40,8 +40,7 @@ fn workspace(files: &[(&str, &str)], listed: &[&str]) -> tempfile::TempDir {
 
 fn json_report(root: &Path) -> Value {
     let output = kernel(root, &["--format", "json"]);
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", text(&output.stdout)))
+    output_types::validate::document(&output.stdout)
 }
 
 #[test]
@@ -68,8 +67,8 @@ fn kernel_lists_version_file_count_and_digest() {
 fn kernel_json_is_versioned_and_its_digest_follows_file_contents() {
     let ws = workspace(&[("a.txt", "a"), ("b.txt", "b")], &["a.txt", "b.txt"]);
     let before = json_report(ws.path());
-    assert_eq!(before["schema"], "kernel-report/v1");
-    assert_eq!(before["version"], 1);
+    assert_eq!(before["schema"], "kernel-report/v2");
+    assert_eq!(before["kernel_version"], 1);
     assert_eq!(before["file_count"], 2);
     assert_eq!(before["files"][0]["size"], 1);
     assert_eq!(

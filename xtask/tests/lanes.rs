@@ -14,8 +14,8 @@ fn ids(list: &[&str]) -> BTreeSet<String> {
 fn lane_counts(fixture: &Fixture) -> Vec<(String, u64, String)> {
     let run = fixture.run(&["lanes", "--format", "json"]);
     assert_eq!(run.code, 0, "{run}");
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("lanes JSON");
-    assert_eq!(doc["version"], 1);
+    let doc = output_types::validate::document(&run.stdout);
+    assert_eq!(doc["schema"], "lanes/v1");
     // Lanes that build alike share one build, which says what it builds, pasteably quoted.
     let builds: Vec<&str> = run
         .stderr

@@ -79,10 +79,10 @@ fn preflight_reports_every_bad_file_at_once() {
 
     let run = fixture.run(&["preflight", "--format", "json"]);
     assert_eq!(run.code, 2, "{run}");
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("preflight JSON");
+    let doc = output_types::validate::document(&run.stdout);
     assert_eq!(
-        (doc["version"].as_u64(), doc["verdict"].as_str()),
-        (Some(1), Some("failed"))
+        (doc["schema"].as_str(), doc["verdict"].as_str()),
+        (Some("preflight/v1"), Some("failed"))
     );
     assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 3, "{doc}");
 }

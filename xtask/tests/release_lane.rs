@@ -21,9 +21,8 @@ name = "tests::adds"
 "#;
 
 fn steps(run: &common::Run) -> Vec<(String, String)> {
-    let doc: serde_json::Value =
-        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run}"));
-    assert_eq!(doc["version"], 1);
+    let doc = output_types::validate::document(&run.stdout);
+    assert_eq!(doc["schema"], "release-lane/v1");
     doc["steps"]
         .as_array()
         .unwrap()
@@ -203,7 +202,7 @@ fn a_failed_preflight_skips_every_later_step_and_keeps_its_exit_code() {
         "{run}"
     );
     let steps = steps(&run);
-    assert_eq!(steps[0], ("preflight".to_owned(), "FAILED".to_owned()));
+    assert_eq!(steps[0], ("preflight".to_owned(), "failed".to_owned()));
     assert!(
         steps[1..].iter().all(|(_, verdict)| verdict == "skipped"),
         "{steps:?}"

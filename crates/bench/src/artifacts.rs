@@ -13,7 +13,6 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
@@ -304,30 +303,29 @@ fn report(args: &Args, rows: &[Row], json: bool) {
     let cores = node::hash::effective_jobs(0);
     let peak = peak_rss_kib();
     if json {
-        let rows: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                json!({
-                    "case": r.case,
-                    "files": r.files,
-                    "bytes": r.bytes,
-                    "seconds": r.best.as_secs_f64(),
-                    "mib_per_s": r.mib_per_s(),
+        use output_types::Shape;
+        use output_types::bench::{ArtifactsRow, BenchArtifacts};
+        let value = BenchArtifacts {
+            schema: BenchArtifacts::schema(),
+            build: build.to_owned(),
+            cores,
+            runs: args.runs,
+            buffer_bytes: node::hash::BUFFER_SIZE,
+            peak_rss_kib: peak,
+            rows: rows
+                .iter()
+                .map(|r| ArtifactsRow {
+                    case: r.case.clone(),
+                    files: r.files,
+                    bytes: r.bytes,
+                    seconds: r.best.as_secs_f64(),
+                    mib_per_s: r.mib_per_s(),
                 })
-            })
-            .collect();
-        let value = json!({
-            "schema": "bench-artifacts/v1",
-            "build": build,
-            "cores": cores,
-            "runs": args.runs,
-            "buffer_bytes": node::hash::BUFFER_SIZE,
-            "peak_rss_kib": peak,
-            "rows": rows,
-        });
+                .collect(),
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&value).expect("JSON values serialize")
+            serde_json::to_string_pretty(&value).expect("report shapes serialize")
         );
         return;
     }

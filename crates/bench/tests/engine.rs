@@ -43,3 +43,29 @@ fn an_unknown_bench_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+/// `bench artifacts --format json`, on a few small files, prints `bench-artifacts/v1`.
+#[test]
+fn artifacts_json_matches_its_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args([
+            "artifacts",
+            "--size-mib",
+            "1",
+            "--files",
+            "4",
+            "--file-size-mib",
+            "1",
+        ])
+        .args(["--runs", "1", "--format", "json", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run the bench binary");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json = output_types::validate::document(&output.stdout);
+    assert_eq!(json["schema"], "bench-artifacts/v1");
+    assert_eq!(json["runs"], 1);
+    assert!(!json["rows"].as_array().unwrap().is_empty(), "{json:#}");
+}

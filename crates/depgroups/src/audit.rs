@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-use serde_json::json;
+use output_types::Shape;
+use output_types::deps::DepsAudit;
 use support::{Failure, Located};
 
 use crate::config::GroupsFile;
@@ -12,27 +12,8 @@ use crate::graph::Graph;
 use crate::manifest::dependency_span;
 use crate::resolve::{Build, Hop, Setting, Witness};
 
-/// Version of the JSON shape `Audit::to_json` prints.
-pub const JSON_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ViolationKind {
-    /// A member reaches a member of a group its group may not depend on.
-    ForbiddenGroup,
-    /// A member reaches an external crate reserved for a group its group may not depend on.
-    ReservedCrate,
-    /// An excepted dependency is reached in a default or no-default build.
-    DefaultBuild,
-    /// A workspace member no group lists.
-    UnassignedMember,
-    /// A group lists a crate that is not a workspace member.
-    UnknownMember,
-    /// A member listed more than once.
-    DuplicateMember,
-    /// An exception that matches nothing the audit found.
-    StaleException,
-}
+/// What rule a violation breaks.
+pub use output_types::deps::ViolationKind;
 
 /// One broken rule, with the shortest witness and the place to fix it.
 #[derive(Debug, Clone)]
@@ -51,25 +32,40 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The violation as `deps-audit/v1` shows it.
+    pub fn shape(&self) -> output_types::deps::Violation {
         let (line, column) = self.located.line_col.unzip();
-        json!({
-            "kind": self.kind,
-            "member": self.member,
-            "group": self.group,
-            "target": self.target,
-            "target_group": self.target_group,
-            "settings": self.settings.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "witness": self.witness.as_ref().map(ToString::to_string),
-            "path": self.witness.as_ref().map(|w| &w.hops),
-            "location": {
-                "file": self.located.path,
-                "line": line,
-                "column": column,
+        output_types::deps::Violation {
+            kind: self.kind,
+            member: self.member.clone(),
+            group: self.group.clone(),
+            target: self.target.clone(),
+            target_group: self.target_group.clone(),
+            settings: self.settings.iter().map(ToString::to_string).collect(),
+            witness: self.witness.as_ref().map(ToString::to_string),
+            path: self
+                .witness
+                .as_ref()
+                .map(|w| w.hops.iter().map(hop_shape).collect()),
+            location: output_types::deps::Location {
+                file: self.located.path.display().to_string(),
+                line,
+                column,
             },
-            "message": self.located.message,
-            "help": self.located.help,
-        })
+            message: self.located.message.clone(),
+            help: self.located.help.clone(),
+        }
+    }
+}
+
+fn hop_shape(hop: &Hop) -> output_types::deps::Hop {
+    output_types::deps::Hop {
+        from_name: hop.from_name.clone(),
+        to_name: hop.to_name.clone(),
+        dep_key: hop.dep_key.clone(),
+        kind: hop.kind.to_owned(),
+        features: hop.features.clone(),
+        entry: hop.entry.clone(),
     }
 }
 
@@ -93,17 +89,17 @@ impl Audit {
         self.violations.iter().map(|v| v.located.clone()).collect()
     }
 
-    /// The versioned JSON shape (README, "Dependency groups").
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "version": JSON_VERSION,
-            "workspace_root": self.workspace_root,
-            "groups_file": self.groups_path,
-            "settings": Setting::AUDITED.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "members": self.members,
-            "passed": self.passed(),
-            "violations": self.violations.iter().map(Violation::to_json).collect::<Vec<_>>(),
-        })
+    /// The JSON shape, `deps-audit/v1` (README, "Dependency groups").
+    pub fn shape(&self) -> DepsAudit {
+        DepsAudit {
+            schema: DepsAudit::schema(),
+            workspace_root: self.workspace_root.display().to_string(),
+            groups_file: self.groups_path.display().to_string(),
+            settings: Setting::AUDITED.iter().map(ToString::to_string).collect(),
+            members: self.members.clone(),
+            passed: self.passed(),
+            violations: self.violations.iter().map(Violation::shape).collect(),
+        }
     }
 }
 

@@ -4,37 +4,20 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Serialize;
+use output_types::Shape;
+use output_types::deps::DepsReport;
 use support::Failure;
 
 use crate::config::GroupsFile;
 use crate::graph::{Graph, Kind};
 use crate::resolve::{Build, Setting};
 
-/// Version of the JSON shape `Report::to_json` prints.
-pub const JSON_VERSION: u32 = 1;
+/// One group's figures (external crates counted by name, versions merged; dev-dependencies
+/// left out: this is what building the group's members costs), as `deps-report/v1` shows it.
+pub use output_types::deps::GroupReport;
 
-/// One group's figures. External crates are counted by name (versions merged); dev-dependencies
-/// are left out: this is what building the group's members costs.
-#[derive(Debug, Clone, Serialize)]
-pub struct GroupReport {
-    pub name: String,
-    pub description: Option<String>,
-    pub members: Vec<String>,
-    /// External crates the members declare directly (normal and build dependencies).
-    pub direct_external: BTreeSet<String>,
-    /// External crates built for the members with default features.
-    pub closure_default: BTreeSet<String>,
-    /// External crates built for the members with all features.
-    pub closure_all_features: BTreeSet<String>,
-    /// Crates (external or members of other groups) the group builds with all features that a
-    /// default core build does not.
-    pub adds_over_core: BTreeSet<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Report {
-    pub version: u32,
     pub groups: Vec<GroupReport>,
 }
 
@@ -96,15 +79,16 @@ pub fn report_graph(graph: &Graph, groups: &GroupsFile) -> Report {
             .cloned()
             .collect();
     }
-    Report {
-        version: JSON_VERSION,
-        groups: groups_out,
-    }
+    Report { groups: groups_out }
 }
 
 impl Report {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("the report serializes")
+    /// The JSON shape, `deps-report/v1` (README, "Dependency groups").
+    pub fn shape(&self) -> DepsReport {
+        DepsReport {
+            schema: DepsReport::schema(),
+            groups: self.groups.clone(),
+        }
     }
 
     pub fn to_markdown(&self) -> String {

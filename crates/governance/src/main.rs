@@ -12,6 +12,7 @@
 //!
 //! Exit codes: 0 ok (verify: approved), 1 not approved, 2 invalid input or usage, 3 environment.
 
+use output_types::Shape as _;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,7 +23,6 @@ use governance::{
     signing_key_from_hex,
 };
 use node::manifest::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES};
-use serde_json::json;
 use support::{Exit, Failure, Located};
 
 /// A secret key file holds 64 hex digits and a newline.
@@ -302,10 +302,13 @@ fn verify_statement(envelope: &Path, trust: &Path, json_output: bool) -> Result<
         Err(err) => (Vec::new(), Some(err.to_string())),
     };
     if json_output {
-        print_result(
-            &json!({"version": 1, "verified": error.is_none(), "signed_by": signed_by, "error": error})
-                .to_string(),
-        );
+        let shape = output_types::governance::GovernanceVerifyStatement {
+            schema: output_types::governance::GovernanceVerifyStatement::schema(),
+            verified: error.is_none(),
+            signed_by,
+            error: error.clone(),
+        };
+        print_result(&serde_json::to_string(&shape).expect("a statement verdict serializes"));
     } else {
         match &error {
             Some(err) => print_result(&format!("NOT VERIFIED: {err}")),
@@ -352,15 +355,8 @@ fn verify(
         Err(err) => (Exit::CheckFailed, None, Some(err)),
     };
     if json_output {
-        let body = json!({
-            "version": 1,
-            "approved": exit == Exit::Success,
-            "approved_by": report.map(|r| r.approved_by.clone()).unwrap_or_default(),
-            "required": report.map(|r| r.required),
-            "rejected": report.map(|r| r.rejected.clone()).unwrap_or_default(),
-            "error": error.map(|e| e.to_string()),
-        });
-        print_result(&body.to_string());
+        let body = governance::verify::shape(&result);
+        print_result(&serde_json::to_string(&body).expect("report shapes serialize"));
     } else {
         match (report, error) {
             (_, Some(err)) => print_result(&format!("NOT APPROVED: {err}")),

@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use ed25519_dalek::Signature;
+use output_types::Shape;
+use output_types::governance::GovernanceVerify;
 use serde::Serialize;
 
 use crate::encoding::base64_decode;
@@ -302,6 +304,38 @@ fn decode_signature(sig: &str) -> Option<Signature> {
 
 /// The node's signature seam: a release installs only when the envelope signs its exact
 /// bytes with enough distinct approvals. `Ok` names the approving keys, `Err` says why not.
+/// `governance verify --format json`: the result as `governance-verify/v1`.
+pub fn shape(result: &Result<VerificationReport, VerifyError>) -> GovernanceVerify {
+    use output_types::governance as out;
+    let report = match result {
+        Ok(report) | Err(VerifyError::NotApproved(report)) => Some(report),
+        Err(_) => None,
+    };
+    GovernanceVerify {
+        schema: GovernanceVerify::schema(),
+        approved: result.is_ok(),
+        approved_by: report.map(|r| r.approved_by.clone()).unwrap_or_default(),
+        required: report.map(|r| r.required),
+        rejected: report
+            .map(|r| {
+                r.rejected
+                    .iter()
+                    .map(|rejected| out::RejectedSignature {
+                        keyid: rejected.keyid.clone(),
+                        reason: match rejected.reason {
+                            Rejection::UnknownKey => out::Rejection::UnknownKey,
+                            Rejection::BadSignature => out::Rejection::BadSignature,
+                            Rejection::NotAnApprover => out::Rejection::NotAnApprover,
+                            Rejection::NotABuilder => out::Rejection::NotABuilder,
+                        },
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        error: result.as_ref().err().map(ToString::to_string),
+    }
+}
+
 impl node::SignatureVerifier for Verifier {
     fn verify(&self, manifest_bytes: &[u8], envelope: &[u8]) -> Result<String, String> {
         self.verify_manifest(manifest_bytes, envelope)

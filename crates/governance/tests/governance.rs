@@ -336,8 +336,8 @@ mod cli {
         }
         let output = verify("json");
         assert_eq!(output.status.code(), Some(0), "{output:?}");
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(report["version"], 1);
+        let report = output_types::validate::document(&output.stdout);
+        assert_eq!(report["schema"], "governance-verify/v1");
         assert_eq!(report["approved"], true);
         assert_eq!(report["approved_by"], serde_json::json!(["alice", "bob"]));
 
@@ -347,7 +347,7 @@ mod cli {
         std::fs::write(dir.join("release.json"), tampered).unwrap();
         let output = verify("json");
         assert_eq!(output.status.code(), Some(1));
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let report = output_types::validate::document(&output.stdout);
         assert_eq!(report["approved"], false);
         assert!(
             report["error"]

@@ -14,7 +14,7 @@ use crate::graph::{
 use crate::includes::{self, IncludeKind};
 use crate::manifest_diff::{self, ManifestEffect};
 use crate::recording::{self, Recording, UsableRecording};
-use crate::report::{AffectedPackage, REPORT_VERSION, Reason, Report, Stats, Targets};
+use crate::report::{AffectedPackage, Reason, Report, Stats, Targets};
 use crate::rules::{self, Affects, Rules};
 use crate::workflows::{self, Verdict};
 
@@ -487,7 +487,6 @@ fn everything(
     packages.sort_by(|a, b| a.name.cmp(&b.name));
     let filterset = Report::build_filterset(&packages);
     Report {
-        version: REPORT_VERSION,
         base,
         head,
         all: true,
@@ -764,7 +763,6 @@ impl Decision {
         packages.sort_by(|a, b| a.name.cmp(&b.name));
         let filterset = Report::build_filterset(&packages);
         Report {
-            version: REPORT_VERSION,
             base: Some(base),
             head,
             all: false,

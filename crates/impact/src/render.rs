@@ -4,8 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use output_types::Shape;
+use output_types::impact as out;
+
+use crate::git::Status;
 use crate::recording::TestId;
-use crate::report::{AffectedPackage, Report, Targets};
+use crate::report::{AffectedPackage, Reason, Report, Targets};
 
 fn short(sha: &Option<String>, none: &str) -> String {
     match sha {
@@ -37,8 +41,65 @@ fn test_text((id, test): TestId<'_>) -> String {
     }
 }
 
-fn test_json((id, test): TestId<'_>) -> serde_json::Value {
-    serde_json::json!({"binary_id": id, "test": test})
+fn test_ref((id, test): TestId<'_>) -> out::TestRef {
+    out::TestRef {
+        binary_id: id.to_owned(),
+        test: test.to_owned(),
+    }
+}
+
+/// `impact --format json`: the report as `impact-report/v1`.
+pub fn json(report: &Report) -> out::ImpactReport {
+    out::ImpactReport {
+        schema: out::ImpactReport::schema(),
+        base: report.base.clone(),
+        head: report.head.clone(),
+        all: report.all,
+        all_reasons: report.all_reasons.clone(),
+        changed_files: report
+            .changed_files
+            .iter()
+            .map(|file| out::ChangedFile {
+                path: file.path.clone(),
+                status: match file.status {
+                    Status::Added => out::FileStatus::Added,
+                    Status::Modified => out::FileStatus::Modified,
+                    Status::Deleted => out::FileStatus::Deleted,
+                    Status::Renamed => out::FileStatus::Renamed,
+                },
+                old_path: file.old_path.clone(),
+            })
+            .collect(),
+        packages: report
+            .packages
+            .iter()
+            .map(|p| out::AffectedPackage {
+                name: p.name.clone(),
+                distance: p.distance,
+                targets: targets(&p.targets),
+                tests: p.tests.clone(),
+                reasons: p.reasons.iter().map(reason).collect(),
+            })
+            .collect(),
+        filterset: report.filterset.clone(),
+        unaffecting: report.unaffecting.iter().map(reason).collect(),
+    }
+}
+
+fn targets(targets: &Targets) -> out::Targets {
+    match targets {
+        Targets::All => out::Targets::Every(out::EveryTarget::All),
+        Targets::Some(ids) => out::Targets::Some(ids.clone()),
+    }
+}
+
+fn reason(reason: &Reason) -> out::Reason {
+    out::Reason {
+        summary: reason.summary.clone(),
+        evidence: reason.evidence.clone(),
+        file: reason.file.clone(),
+        chain: reason.chain.clone(),
+    }
 }
 
 /// The human view: changed files, then each affected package with its why-chain.
@@ -321,31 +382,48 @@ pub fn explanation(report: &Report, file: &str) -> String {
     out
 }
 
-/// `impact --explain FILE --format json` (`"version": 1`).
-pub fn explanation_json(report: &Report, file: &str) -> serde_json::Value {
-    let recording = report.recording.as_ref().map(|usable| {
-        let listed: Vec<serde_json::Value> = usable
-            .recording
-            .listing_readers(file)
-            .into_iter()
-            .map(|(dir, (id, test))| serde_json::json!({"dir": dir, "binary_id": id, "test": test}))
-            .collect();
-        serde_json::json!({
-            "path": usable.path.display().to_string(),
-            "commit": usable.recording.commit,
-            "age": usable.age,
-            "read_by": usable.recording.readers(file).into_iter().map(test_json).collect::<Vec<_>>(),
-            "listed_by": listed,
-        })
-    });
-    serde_json::json!({
-        "version": 1,
-        "file": file,
-        "recording": recording,
-        "evidence": reasons_for(report, file),
-        "all": report.all,
-        "all_reasons": report.all_reasons,
-        "selects": report.packages.iter().map(|p| serde_json::json!({"name": p.name, "targets": p.targets, "tests": p.tests})).collect::<Vec<_>>(),
-        "filterset": report.filterset,
-    })
+/// `impact --explain FILE --format json`: `impact-explain/v1`.
+pub fn explanation_json(report: &Report, file: &str) -> out::ImpactExplain {
+    let recording = report
+        .recording
+        .as_ref()
+        .map(|usable| out::ExplainRecording {
+            path: usable.path.display().to_string(),
+            commit: usable.recording.commit.clone(),
+            age: usable.age,
+            read_by: usable
+                .recording
+                .readers(file)
+                .into_iter()
+                .map(test_ref)
+                .collect(),
+            listed_by: usable
+                .recording
+                .listing_readers(file)
+                .into_iter()
+                .map(|(dir, (id, test))| out::ListedBy {
+                    dir,
+                    binary_id: id.to_owned(),
+                    test: test.to_owned(),
+                })
+                .collect(),
+        });
+    out::ImpactExplain {
+        schema: out::ImpactExplain::schema(),
+        file: file.to_owned(),
+        recording,
+        evidence: reasons_for(report, file).into_iter().map(reason).collect(),
+        all: report.all,
+        all_reasons: report.all_reasons.clone(),
+        selects: report
+            .packages
+            .iter()
+            .map(|p| out::Selected {
+                name: p.name.clone(),
+                targets: targets(&p.targets),
+                tests: p.tests.clone(),
+            })
+            .collect(),
+        filterset: report.filterset.clone(),
+    }
 }

@@ -1,4 +1,5 @@
-//! The analysis result and its versioned JSON shape (`"version": 1`).
+//! The analysis result. Its JSON shape is `output_types::impact::ImpactReport`
+//! (`impact-report/v1`, made by `render::json`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,12 +9,8 @@ use crate::git::ChangedFile;
 use crate::graph::Graph;
 use crate::recording::{Recording, TestId, UsableRecording};
 
-/// Version of the JSON shape below; bumped on any incompatible change.
-pub const REPORT_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Report {
-    pub version: u32,
     /// The base commit, or `None` when it could not be read (`--fallback all`).
     pub base: Option<String>,
     /// The head commit, or `None` for the working tree.
@@ -29,15 +26,11 @@ pub struct Report {
     /// Files that were looked at and affect nothing, with the reason (for the human view).
     pub unaffecting: Vec<Reason>,
     /// The head graph, for pictures.
-    #[serde(skip)]
     pub graph: Graph,
-    #[serde(skip)]
     pub stats: Stats,
     /// Things the user should know that do not change the shape (printed to stderr).
-    #[serde(skip)]
     pub warnings: Vec<String>,
     /// The run-time recording used as evidence, if any.
-    #[serde(skip)]
     pub recording: Option<UsableRecording>,
 }
 

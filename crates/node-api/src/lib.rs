@@ -16,6 +16,6 @@ pub mod routes;
 pub mod server;
 pub mod source;
 
-pub use routes::{API_VERSION, Response, respond};
+pub use routes::{Response, respond};
 pub use server::Server;
 pub use source::{InstalledRelease, NodeDirSource, ReleaseSource};

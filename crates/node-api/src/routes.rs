@@ -1,30 +1,31 @@
 //! The API contract: which request gets which status and JSON body.
 //!
-//! Every body is a JSON object with `"version": 1` (the shape version, [`API_VERSION`]).
+//! Every body is one of four shapes (`output_types::node_api`, `schemas/node-api-*.v1.json`),
+//! named by its top-level `"schema"`:
 //!
 //! | request            | status | body                                                        |
 //! |--------------------|--------|-------------------------------------------------------------|
-//! | `GET /healthz`     | 200    | `{"version":1,"status":"alive"}`                            |
-//! | `GET /readyz`      | 200    | `{"version":1,"ready":true,"release":{"digest","release_seq"}}` |
-//! |                    | 503    | `{"version":1,"ready":false,"reason":"..."}`                |
-//! | `GET /v1/release`  | 200    | `{"version":1,"digest","release_seq","rollback_of","verified_at","signed_by","manifest"}` |
-//! |                    | 503    | `{"version":1,"error":"not_ready","reason":"..."}`          |
-//! | unknown path       | 404    | `{"version":1,"error":"not_found","path":"..."}`            |
-//! | other method       | 405    | `{"version":1,"error":"method_not_allowed","method":"...","allow":["GET","HEAD"]}` |
-//! | not HTTP, non-ASCII| 400    | `{"version":1,"error":"bad_request","reason":"..."}`        |
-//! | head too slow      | 408    | `{"version":1,"error":"request_timeout","limit_ms":5000}` |
-//! | head too large     | 431    | `{"version":1,"error":"headers_too_large","limit_bytes":8192}` |
-//! | too many connections | 503  | `{"version":1,"error":"busy","max_connections":64}`         |
+//! | `GET /healthz`     | 200    | `node-api-health/v1`: `{"schema","status":"alive"}`         |
+//! | `GET /readyz`      | 200    | `node-api-ready/v1`: `{"schema","ready":true,"release":{"digest","release_seq"},"reason":null}` |
+//! |                    | 503    | `node-api-ready/v1`: `{"schema","ready":false,"release":null,"reason":"..."}` |
+//! | `GET /v1/release`  | 200    | `node-api-release/v1`: `{"schema","digest","release_seq","rollback_of","verified_at","signed_by","manifest"}` |
+//! |                    | 503    | `node-api-error/v1`: `{"schema","error":"not-ready","reason":"..."}` |
+//! | unknown path       | 404    | `{"schema","error":"not-found","path":"..."}`                |
+//! | other method       | 405    | `{"schema","error":"method-not-allowed","method":"...","allow":["GET","HEAD"]}` |
+//! | not HTTP, non-ASCII| 400    | `{"schema","error":"bad-request","reason":"..."}`            |
+//! | head too slow      | 408    | `{"schema","error":"request-timeout","limit_ms":5000}`       |
+//! | head too large     | 431    | `{"schema","error":"headers-too-large","limit_bytes":8192}`  |
+//! | too many connections | 503  | `{"schema","error":"busy","max_connections":64}`             |
 //!
 //! `HEAD` is answered like `GET` without a body. Query strings are ignored. The last four are
 //! answered by the server (see [`crate::server`]) before a request reaches [`respond`].
 
-use serde_json::{Value, json};
+use output_types::ReleaseRef;
+use output_types::Shape;
+use output_types::node_api::{Error, ErrorKind, Health, Liveness, Ready, Release};
+use serde_json::Value;
 
 use crate::source::ReleaseSource;
-
-/// The version of every response body's shape.
-pub const API_VERSION: u32 = 1;
 
 /// Methods every endpoint accepts (sent in `Allow` with a 405).
 pub const ALLOWED_METHODS: &[&str] = &["GET", "HEAD"];
@@ -39,13 +40,22 @@ pub struct Response {
 }
 
 impl Response {
-    fn json(status: u16, mut body: Value) -> Response {
-        body["version"] = json!(API_VERSION);
+    fn json(status: u16, body: &impl serde::Serialize) -> Response {
         Response {
             status,
-            body,
+            body: serde_json::to_value(body).expect("response shapes serialize"),
             allow: None,
         }
+    }
+
+    fn error(status: u16, error: ErrorKind) -> Response {
+        Response::json(
+            status,
+            &Error {
+                schema: Error::schema(),
+                error,
+            },
+        )
     }
 }
 
@@ -57,73 +67,97 @@ pub fn respond(method: &str, url: &str, source: &dyn ReleaseSource) -> Response 
         "/readyz" => Endpoint::Ready,
         "/v1/release" => Endpoint::Release,
         _ => {
-            return Response::json(404, json!({"error": "not_found", "path": path}));
+            return Response::error(
+                404,
+                ErrorKind::NotFound {
+                    path: path.to_owned(),
+                },
+            );
         }
     };
     if !ALLOWED_METHODS.contains(&method) {
-        let mut response = Response::json(
+        let mut response = Response::error(
             405,
-            json!({"error": "method_not_allowed", "method": method, "allow": ALLOWED_METHODS}),
+            ErrorKind::MethodNotAllowed {
+                method: method.to_owned(),
+                allow: ALLOWED_METHODS.iter().map(|m| (*m).to_owned()).collect(),
+            },
         );
         response.allow = Some(ALLOWED_METHODS);
         return response;
     }
     match endpoint {
-        Endpoint::Health => Response::json(200, json!({"status": "alive"})),
+        Endpoint::Health => Response::json(
+            200,
+            &Health {
+                schema: Health::schema(),
+                status: Liveness::Alive,
+            },
+        ),
         Endpoint::Ready => match source.current() {
             Ok(release) => Response::json(
                 200,
-                json!({
-                    "ready": true,
-                    "release": {"digest": release.digest, "release_seq": release.release_seq},
-                }),
+                &Ready {
+                    schema: Ready::schema(),
+                    ready: true,
+                    release: Some(ReleaseRef {
+                        digest: release.digest,
+                        release_seq: release.release_seq,
+                    }),
+                    reason: None,
+                },
             ),
-            Err(reason) => Response::json(503, json!({"ready": false, "reason": reason})),
+            Err(reason) => Response::json(
+                503,
+                &Ready {
+                    schema: Ready::schema(),
+                    ready: false,
+                    release: None,
+                    reason: Some(reason),
+                },
+            ),
         },
         Endpoint::Release => match source.current() {
             Ok(release) => Response::json(
                 200,
-                json!({
-                    "digest": release.digest,
-                    "release_seq": release.release_seq,
-                    "rollback_of": release.rollback_of,
-                    "verified_at": release.verified_at,
-                    "signed_by": release.signed_by,
-                    "manifest": release.manifest,
-                }),
+                &Release::<Value> {
+                    schema: Release::<Value>::schema(),
+                    digest: release.digest,
+                    release_seq: release.release_seq,
+                    rollback_of: release.rollback_of,
+                    verified_at: release.verified_at,
+                    signed_by: release.signed_by,
+                    manifest: release.manifest,
+                },
             ),
-            Err(reason) => Response::json(503, json!({"error": "not_ready", "reason": reason})),
+            Err(reason) => Response::error(503, ErrorKind::NotReady { reason }),
         },
     }
 }
 
 /// The request line or a header is not HTTP (or not ASCII).
 pub fn bad_request(reason: String) -> Response {
-    Response::json(400, json!({"error": "bad_request", "reason": reason}))
+    Response::error(400, ErrorKind::BadRequest { reason })
 }
 
 /// The request head did not arrive in time.
 pub fn request_timeout(limit: std::time::Duration) -> Response {
-    Response::json(
+    Response::error(
         408,
-        json!({"error": "request_timeout", "limit_ms": limit.as_millis() as u64}),
+        ErrorKind::RequestTimeout {
+            limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+        },
     )
 }
 
 /// The request line and headers are over the limit.
 pub fn headers_too_large(limit_bytes: usize) -> Response {
-    Response::json(
-        431,
-        json!({"error": "headers_too_large", "limit_bytes": limit_bytes}),
-    )
+    Response::error(431, ErrorKind::HeadersTooLarge { limit_bytes })
 }
 
 /// Every connection slot is taken.
 pub fn busy(max_connections: usize) -> Response {
-    Response::json(
-        503,
-        json!({"error": "busy", "max_connections": max_connections}),
-    )
+    Response::error(503, ErrorKind::Busy { max_connections })
 }
 
 enum Endpoint {
@@ -136,6 +170,7 @@ enum Endpoint {
 mod tests {
     use super::*;
     use crate::source::InstalledRelease;
+    use serde_json::json;
 
     struct Fixed(Result<InstalledRelease, String>);
 
@@ -157,7 +192,7 @@ mod tests {
     }
 
     #[test]
-    fn every_body_carries_the_shape_version() {
+    fn every_body_names_its_shape() {
         let empty = Fixed(Err("no release installed".to_owned()));
         for (method, url) in [
             ("GET", "/healthz"),
@@ -167,10 +202,12 @@ mod tests {
             ("POST", "/readyz"),
         ] {
             for source in [&installed(), &empty] {
-                assert_eq!(
-                    respond(method, url, source).body["version"],
-                    1,
-                    "{method} {url}"
+                let body = respond(method, url, source).body;
+                assert!(
+                    body["schema"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("node-api-") && s.ends_with("/v1")),
+                    "{method} {url}: {body}"
                 );
             }
         }

@@ -149,7 +149,8 @@ fn read_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
     }
 }
 
-/// Status, JSON content type, no caching and the versioned shape every response shares.
+/// Status, JSON content type, no caching, and a body that is the shape its `schema` names
+/// (`schemas/node-api-*.v1.json`).
 fn assert_reply(reply: &Reply, status: u16) {
     assert_eq!(reply.status, status, "{reply:#?}");
     assert_eq!(
@@ -162,7 +163,9 @@ fn assert_reply(reply: &Reply, status: u16) {
         Some("application/json"),
         "{reply:#?}"
     );
-    assert_eq!(reply.body["version"], 1, "{reply:#?}");
+    if let Err(err) = output_types::validate::check(&reply.body.to_string()) {
+        panic!("{err}\n{reply:#?}");
+    }
 }
 
 /// 2026-06-01T00:00:00Z: federation's timestamps and the node's expiry check.
@@ -286,11 +289,11 @@ fn api_health_contract_empty_node_is_alive_but_not_ready() {
 
     let release = api.get("/v1/release");
     assert_reply(&release, 503);
-    assert_eq!(release.body["error"], "not_ready");
+    assert_eq!(release.body["error"], "not-ready");
 
     let unknown = api.get("/v2/release?x=1");
     assert_reply(&unknown, 404);
-    assert_eq!(unknown.body["error"], "not_found");
+    assert_eq!(unknown.body["error"], "not-found");
     assert_eq!(unknown.body["path"], "/v2/release");
 
     // HEAD answers like GET, without a body (what load balancer probes send).
@@ -537,6 +540,15 @@ fn status_of(response: &str) -> &str {
     response.get(9..12).unwrap_or(response)
 }
 
+/// The body of a raw response, checked against the schema it names.
+fn checked_body(response: &str) -> &str {
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    if let Err(err) = output_types::validate::check(body) {
+        panic!("{err}\n{response}");
+    }
+    body
+}
+
 /// Threads of a running process (Linux `/proc`).
 fn threads(pid: u32) -> usize {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -568,7 +580,10 @@ fn garbage_oversized_and_slow_requests_get_400_431_and_408_and_the_log_is_escape
     ] {
         let response = raw_request(&addr, garbage);
         assert_eq!(status_of(&response), "400", "{garbage:?}: {response}");
-        assert!(response.contains("\"error\":\"bad_request\""), "{response}");
+        assert!(
+            checked_body(&response).contains("\"error\":\"bad-request\""),
+            "{response}"
+        );
     }
 
     // A header far over the limit: 431, without the server reading it all.
@@ -576,11 +591,13 @@ fn garbage_oversized_and_slow_requests_get_400_431_and_408_and_the_log_is_escape
     huge.resize(40 * 1024, b'a');
     let response = raw_request(&addr, &huge);
     assert_eq!(status_of(&response), "431", "{response}");
+    checked_body(&response);
 
     // A request line that never ends: 408 once the request time is up.
     let started = Instant::now();
     let response = raw_request(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n");
     assert_eq!(status_of(&response), "408", "{response}");
+    checked_body(&response);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -625,7 +642,10 @@ fn slow_half_open_connections_are_capped_and_do_not_grow_threads() {
         let _ = stream.read_to_string(&mut response);
         match status_of(&response) {
             "503" => {
-                assert!(response.contains("\"error\":\"busy\""), "{response}");
+                assert!(
+                    checked_body(&response).contains("\"error\":\"busy\""),
+                    "{response}"
+                );
                 busy += 1;
             }
             "408" => {}

@@ -21,6 +21,7 @@ pub mod history;
 pub mod manifest;
 pub mod policy;
 pub mod record;
+pub mod report;
 pub mod request;
 pub mod store;
 mod verify;

@@ -1,20 +1,18 @@
 //! The per-artifact, per-gate verdict report: a table for people, JSON for machines.
 //!
-//! JSON shape (`federation-report/v1`):
-//! `{"schema","ok","gates":{thresholds},"policy_digest","providers":[{"provider","expected_role",
-//! "selected":id|null,"carried_forward","failure":msg|null,"ignored":[{"id","role"}],
-//! "artifacts":[{"id","role","uri","score","selected","pass","verdict":{gate:{"value","comparison",
-//! "threshold","pass"},...}}]}],"release":{"digest","release_seq","previous_release",
-//! "fused_model_id"}|null}`; front ends add where the release went.
+//! The JSON shape is `output_types::federation::FederationReport` (`federation-report/v1`,
+//! `schemas/federation-report.v1.json`).
 
-use serde_json::{Value, json};
+use output_types::Shape;
+use output_types::federation::{
+    ArtifactReport, FederationReport, Gates, IgnoredArtifact, ProviderReport, ReleaseSummary,
+};
+use serde_json::Value;
 
 use crate::canonical;
 use crate::federation::Outcome;
+use crate::manifest::{GateVerdict, Verdict};
 use crate::select::fmt_num;
-
-/// The versioned name of the JSON report.
-pub const REPORT_SCHEMA: &str = "federation-report/v1";
 
 /// A plain-text table: one row per artifact and gate, then selections and notes.
 pub fn table(outcome: &Outcome) -> String {
@@ -107,30 +105,35 @@ fn table_rows(outcome: &Outcome) -> impl Iterator<Item = [String; 6]> + '_ {
     std::iter::once(header).chain(rows)
 }
 
-/// The same report as versioned JSON.
-pub fn json(outcome: &Outcome) -> Value {
-    let mut value = skeleton(outcome);
-    for (evaluation, provider) in outcome.evaluations.iter().zip(
-        value["providers"]
-            .as_array_mut()
-            .expect("providers is a list"),
-    ) {
-        provider["artifacts"] = Value::Array(artifact_values(evaluation).collect());
+/// The report as its typed JSON shape (`output_types::federation`); `dry_run`, `written` and
+/// `provenance` say what the front end did with the release.
+pub fn report(
+    outcome: &Outcome,
+    dry_run: bool,
+    written: Option<String>,
+    provenance: Option<String>,
+) -> FederationReport {
+    let mut report = skeleton(outcome, dry_run, written, provenance);
+    for (evaluation, provider) in outcome.evaluations.iter().zip(&mut report.providers) {
+        provider.artifacts = artifact_reports(evaluation).collect();
     }
-    value
+    report
 }
 
-/// The JSON report with `extra` top-level keys, in the stored form (sorted keys, two-space
-/// indent, final newline: exactly `canonical::to_pretty_string` of [`json`] plus `extra`),
-/// handed to `emit` piece by piece. Only one artifact's JSON exists at a time, so memory
-/// stays with what the outcome holds, however many artifacts were judged.
-pub fn write_json(outcome: &Outcome, extra: Vec<(&str, Value)>, emit: &mut dyn FnMut(&str)) {
-    let Value::Object(mut top) = skeleton(outcome) else {
+/// [`report`] in the stored form (sorted keys, two-space indent, final newline: exactly
+/// `canonical::to_pretty_string` of it), handed to `emit` piece by piece. Only one
+/// artifact's JSON exists at a time, so memory stays with what the outcome holds, however
+/// many artifacts were judged.
+pub fn write_json(
+    outcome: &Outcome,
+    dry_run: bool,
+    written: Option<String>,
+    provenance: Option<String>,
+    emit: &mut dyn FnMut(&str),
+) {
+    let Value::Object(top) = to_value(&skeleton(outcome, dry_run, written, provenance)) else {
         unreachable!("the report is an object")
     };
-    for (key, value) in extra {
-        top.insert(key.to_owned(), value);
-    }
     let mut entries: Vec<(String, Value)> = top.into_iter().collect();
     entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
     let mut out = String::from("{");
@@ -189,12 +192,12 @@ fn write_provider(
             continue;
         }
         out.push('[');
-        for (a, artifact) in artifact_values(evaluation).enumerate() {
+        for (a, artifact) in artifact_reports(evaluation).enumerate() {
             if a > 0 {
                 out.push(',');
             }
             canonical::newline(out, Some(2), 4);
-            canonical::write_value(out, &artifact, Some(2), 4);
+            canonical::write_value(out, &to_value(&artifact), Some(2), 4);
             if out.len() >= 1 << 16 {
                 emit(out);
                 out.clear();
@@ -207,54 +210,99 @@ fn write_provider(
     out.push('}');
 }
 
+fn to_value(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).expect("report shapes serialize")
+}
+
 /// Each candidate of one provider as it appears in the report.
-fn artifact_values(evaluation: &crate::select::Evaluation) -> impl Iterator<Item = Value> + '_ {
+fn artifact_reports(
+    evaluation: &crate::select::Evaluation,
+) -> impl Iterator<Item = ArtifactReport> + '_ {
     evaluation
         .candidates
         .iter()
         .enumerate()
-        .map(move |(i, judged)| {
-            json!({
-                "id": judged.artifact.id,
-                "role": judged.artifact.role,
-                "uri": judged.artifact.uri,
-                "score": judged.score,
-                "selected": evaluation.selected == Some(i),
-                "pass": judged.verdict.pass,
-                "verdict": judged.verdict,
-            })
+        .map(move |(i, judged)| ArtifactReport {
+            id: judged.artifact.id.clone(),
+            role: judged.artifact.role.clone(),
+            uri: judged.artifact.uri.clone(),
+            score: judged.score,
+            selected: evaluation.selected == Some(i),
+            pass: judged.verdict.pass,
+            verdict: verdict_report(&judged.verdict),
         })
 }
 
+fn verdict_report(verdict: &Verdict) -> output_types::federation::Verdict {
+    let gate = |g: &GateVerdict| output_types::federation::GateVerdict {
+        value: g.value,
+        comparison: g.comparison.clone(),
+        threshold: g.threshold,
+        pass: g.pass,
+    };
+    output_types::federation::Verdict {
+        quality: gate(&verdict.quality),
+        safety: gate(&verdict.safety),
+        latency_ms_p95: gate(&verdict.latency_ms_p95),
+        cost_per_1k_tokens: gate(&verdict.cost_per_1k_tokens),
+        pass: verdict.pass,
+    }
+}
+
 /// The report with every provider's `artifacts` left empty.
-fn skeleton(outcome: &Outcome) -> Value {
-    let providers: Vec<Value> = outcome
+fn skeleton(
+    outcome: &Outcome,
+    dry_run: bool,
+    written: Option<String>,
+    provenance: Option<String>,
+) -> FederationReport {
+    let providers = outcome
         .evaluations
         .iter()
         .map(|evaluation| {
-            let ignored: Vec<Value> = evaluation.ignored.iter().map(|a| json!({"id": a.id, "role": a.role})).collect();
-            json!({
-                "provider": evaluation.provider.name(),
-                "expected_role": evaluation.provider.expected_role(),
-                "selected": evaluation.selected().map(|j| j.artifact.id.clone()),
-                "carried_forward": outcome.carried.contains(&evaluation.provider),
-                "failure": if outcome.carried.contains(&evaluation.provider) { None } else { evaluation.failure_message() },
-                "ignored": ignored,
-                "artifacts": [],
-            })
+            let carried = outcome.carried.contains(&evaluation.provider);
+            ProviderReport {
+                provider: evaluation.provider.name().to_owned(),
+                expected_role: evaluation.provider.expected_role().to_owned(),
+                selected: evaluation.selected().map(|j| j.artifact.id.clone()),
+                carried_forward: carried,
+                failure: if carried {
+                    None
+                } else {
+                    evaluation.failure_message()
+                },
+                ignored: evaluation
+                    .ignored
+                    .iter()
+                    .map(|a| IgnoredArtifact {
+                        id: a.id.clone(),
+                        role: a.role.clone(),
+                    })
+                    .collect(),
+                artifacts: Vec::new(),
+            }
         })
         .collect();
-    json!({
-        "schema": REPORT_SCHEMA,
-        "ok": outcome.release.is_some(),
-        "gates": outcome.thresholds,
-        "policy_digest": outcome.thresholds.policy_digest(),
-        "providers": providers,
-        "release": outcome.release.as_ref().map(|r| json!({
-            "digest": r.digest,
-            "release_seq": r.release_seq,
-            "previous_release": r.previous_release,
-            "fused_model_id": r.fused_model_id,
-        })),
-    })
+    let t = &outcome.thresholds;
+    FederationReport {
+        schema: FederationReport::schema(),
+        ok: outcome.release.is_some(),
+        gates: Gates {
+            min_quality: t.min_quality,
+            min_safety: t.min_safety,
+            max_latency_ms_p95: t.max_latency_ms_p95,
+            max_cost_per_1k_tokens: t.max_cost_per_1k_tokens,
+        },
+        policy_digest: t.policy_digest(),
+        providers,
+        release: outcome.release.as_ref().map(|r| ReleaseSummary {
+            digest: r.digest.clone(),
+            release_seq: r.release_seq,
+            previous_release: r.previous_release.clone(),
+            fused_model_id: r.fused_model_id.clone(),
+        }),
+        dry_run,
+        written,
+        provenance,
+    }
 }

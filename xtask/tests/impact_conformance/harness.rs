@@ -264,7 +264,10 @@ fn check(
         .json
         .as_ref()
         .unwrap_or_else(|| panic!("stdout is not JSON\n{context}"));
-    assert_eq!(json["version"], 1, "schema version\n{context}");
+    if let Err(err) = output_types::validate::check(&outcome.stdout) {
+        panic!("{err}\n{context}");
+    }
+    assert_eq!(json["schema"], "impact-report/v1", "schema\n{context}");
     if let Some(sha) = base_sha {
         assert_eq!(json["base"], sha, "base sha\n{context}");
     }
