@@ -26,6 +26,16 @@ pub fn shell(root: &Path) -> Result<Shell, Failure> {
     Ok(sh)
 }
 
+/// `cargo nextest --version` as run in `root`.
+pub fn version(root: &Path) -> Result<String, Failure> {
+    let sh = shell(root)?;
+    let cargo = cargo();
+    cmd!(sh, "{cargo} nextest --version")
+        .quiet()
+        .read()
+        .map_err(|e| Failure::environment(format!("`cargo nextest --version` failed: {e}")))
+}
+
 pub fn is_installed() -> bool {
     let Ok(sh) = Shell::new() else { return false };
     let cargo = cargo();

@@ -43,6 +43,54 @@ fn lane_counts(fixture: &Fixture) -> Vec<(String, u64, String)> {
 }
 
 #[test]
+fn slow_lane_counts_are_remembered_until_something_they_depend_on_changes() {
+    let fixture = Fixture::new();
+    let first = lane_counts(&fixture);
+    assert!(
+        fixture.root().join("Cargo.lock").exists(),
+        "the first build wrote the lockfile, so its counts were not remembered"
+    );
+    let second = fixture.run(&["lanes", "--format", "json"]);
+    assert!(
+        second.stderr.contains("building the tests of lanes"),
+        "{second}"
+    );
+
+    let again = fixture.run(&["lanes", "--format", "json"]);
+    assert_eq!(again.code, 0, "{again}");
+    assert!(
+        !again.stderr.contains("building the tests of lanes"),
+        "nothing is built when nothing changed: {again}"
+    );
+    assert!(
+        again
+            .stderr
+            .contains("counted before on this exact workspace, toolchain and nextest: core,"),
+        "{again}"
+    );
+    let doc = output_types::validate::document(&again.stdout);
+    let remembered: Vec<u64> = doc["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lane| lane["tests"].as_u64().unwrap())
+        .collect();
+    let counted: Vec<u64> = first.iter().map(|(_, tests, _)| *tests).collect();
+    assert_eq!(remembered, counted);
+
+    // A new test in a core crate: the counts follow the source, not the cache.
+    let lib = fixture.root().join("beta/src/lib.rs");
+    let mut source = std::fs::read_to_string(&lib).unwrap();
+    source.push_str("\n#[test]\nfn added_later() {}\n");
+    fixture.write("beta/src/lib.rs", &source);
+    let after = lane_counts(&fixture);
+    let core = |counts: &[(String, u64, String)]| {
+        counts.iter().find(|(name, _, _)| name == "core").unwrap().1
+    };
+    assert_eq!(core(&after), core(&first) + 1);
+}
+
+#[test]
 fn slow_the_no_slow_switch_is_anded_with_the_lane_filter_never_replacing_it() {
     let fixture = Fixture::new();
     let counts = lane_counts(&fixture);

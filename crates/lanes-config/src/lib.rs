@@ -9,10 +9,12 @@
 //! - [`config`] parses `lanes.toml` ([`LanesFile`]) with `support::config` (spans, every
 //!   problem collected with its code, did-you-mean) and resolves one lane ([`resolve`]).
 //! - [`release_lane`] reads `manifests/release-lane.toml`.
+//! - [`counts`] remembers each lane's test count under a key of everything it depends on.
 //! - [`workspace`] resolves every lane against `cargo metadata`, the dependency groups and
 //!   the nextest profiles ([`load`]).
 
 pub mod config;
+pub mod counts;
 pub mod release_lane;
 pub mod workspace;
 

@@ -53,6 +53,13 @@ pub struct Workspace {
 #[derive(Debug, Clone, Deserialize)]
 struct Member {
     name: String,
+    /// As declared (normal, dev and build), with the package each names.
+    dependencies: Vec<Dependency>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Dependency {
+    name: String,
 }
 
 impl Workspace {
@@ -79,6 +86,16 @@ impl Workspace {
 
     pub fn member_names(&self) -> Vec<String> {
         self.members.iter().map(|m| m.name.clone()).collect()
+    }
+
+    /// Whether no member depends on `package` (not even as a dev-dependency). Such a
+    /// package's features are its own choice in every build that selects it, never widened by
+    /// another selected member, so its tests are the same whichever members are built with it.
+    pub fn nothing_depends_on(&self, package: &str) -> bool {
+        self.members
+            .iter()
+            .flat_map(|m| &m.dependencies)
+            .all(|dependency| dependency.name != package)
     }
 }
 
