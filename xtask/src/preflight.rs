@@ -1,9 +1,11 @@
 //! `cargo xtask preflight`: Gate 0. Validates every configuration and manifest file (all
 //! problems at once, each at `file:line:col`), then `cargo check`s the critical crates listed
-//! in `lanes.toml`, stopping at the first compile error with the compiler's own message.
+//! in `lanes.toml`, stopping at the first compile error with the compiler's own message (exit 2,
+//! as for a lane whose tests do not build).
 //! It is the cheapest way to fail: no test binary is linked, no test runs.
 
 use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
 use support::shell::command_line;
@@ -87,8 +89,6 @@ pub fn check(root: &Path) -> Result<Report, Failure> {
         .map(|c| c.get_ref().clone())
         .collect();
     if !critical.is_empty() {
-        let sh = nextest::shell(root)?;
-        let cargo = nextest::cargo();
         let packages: Vec<String> = critical
             .iter()
             .flat_map(|c| ["--package".to_owned(), c.clone()])
@@ -99,23 +99,25 @@ pub fn check(root: &Path) -> Result<Report, Failure> {
             command_line(words.chain(packages.iter().map(String::as_str)))
         );
         // Output is inherited: the compiler's own message is the diagnostic.
-        cmd_check(&sh, &cargo, &packages).map_err(|_| {
-            Failure::check_failed(format!(
+        let status = Command::new(nextest::cargo())
+            .args(["check", "--all-targets", "--quiet"])
+            .args(&packages)
+            .current_dir(root)
+            .status()
+            .map_err(|e| Failure::environment(format!("cannot run `cargo check`: {e}")))?;
+        if !status.success() {
+            // Source that does not compile is invalid input (exit 2) whichever command finds
+            // it: a lane whose tests do not build exits 2 too (`nextest::exit_of`).
+            return Err(Failure::invalid_input(format!(
                 "preflight: a critical crate does not compile (the compiler's message is above); critical crates: {}",
                 critical.join(", ")
-            ))
-        })?;
+            )));
+        }
     }
     Ok(Report {
         files,
         crates: critical.len(),
     })
-}
-
-fn cmd_check(sh: &xshell::Shell, cargo: &str, packages: &[String]) -> xshell::Result<()> {
-    xshell::cmd!(sh, "{cargo} check --all-targets --quiet {packages...}")
-        .quiet()
-        .run()
 }
 
 /// Parses and validates every configuration and manifest file; returns how many were read.

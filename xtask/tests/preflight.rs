@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use common::Fixture;
 
 #[test]
-fn slow_preflight_stops_at_a_syntax_error_with_the_compiler_message() {
+fn slow_preflight_stops_at_a_syntax_error_with_the_compiler_message_and_exits_2_as_lanes_do() {
     let fixture = Fixture::new();
     let run = fixture.run(&["preflight"]);
     assert_eq!(run.code, 0, "{run}");
@@ -16,13 +16,21 @@ fn slow_preflight_stops_at_a_syntax_error_with_the_compiler_message() {
 
     fixture.write("beta/src/lib.rs", "pub fn broken( {\n");
     let run = fixture.run(&["preflight"]);
-    assert_eq!(run.code, 1, "{run}");
+    // Source that does not compile is invalid input, as for a lane whose tests do not build.
+    assert_eq!(run.code, 2, "{run}");
     // The compiler's own diagnostic, pointing at the file, then ours.
     assert!(run.stderr.contains("error: "), "{run}");
     assert!(run.stderr.contains("beta/src/lib.rs:1:"), "{run}");
     assert!(
         run.stderr.contains("a critical crate does not compile"),
         "{run}"
+    );
+    assert!(fixture.take_marked().is_empty(), "no test ran");
+    let lane = fixture.run(&["lane", "core"]);
+    assert_eq!(
+        (lane.code, run.code),
+        (2, 2),
+        "the same broken source, the same exit code: {lane}"
     );
     assert!(fixture.take_marked().is_empty(), "no test ran");
 }

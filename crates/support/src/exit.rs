@@ -7,7 +7,8 @@ pub enum Exit {
     Success,
     /// 1: a check failed (tests, gates, audit, kernel).
     CheckFailed,
-    /// 2: invalid input or usage; the diagnostic names file, line and column.
+    /// 2: invalid input or usage; the diagnostic names file, line and column. Source that does
+    /// not compile is invalid input too, whichever command (preflight, a lane) finds it.
     InvalidInput,
     /// 3: the environment failed (git, cargo or nextest unavailable, base revision missing).
     Environment,
