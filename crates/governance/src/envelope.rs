@@ -132,16 +132,24 @@ impl Envelope {
 
     /// An envelope around `manifest_bytes` signed by one key.
     pub fn sign(manifest_bytes: &[u8], keyid: &str, key: &SigningKey) -> Envelope {
-        let mut envelope = Envelope::unsigned(manifest_bytes);
-        envelope.push_signature(manifest_bytes, keyid, key);
-        envelope
+        Envelope::sign_typed(PAYLOAD_TYPE, manifest_bytes, keyid, key)
     }
 
     /// An in-toto statement's bytes in an envelope (`application/vnd.in-toto+json`) signed by
     /// one key.
     pub fn sign_statement(statement_bytes: &[u8], keyid: &str, key: &SigningKey) -> Envelope {
-        let mut envelope = Envelope::unsigned_typed(release::attest::PAYLOAD_TYPE, statement_bytes);
-        envelope.push_signature(statement_bytes, keyid, key);
+        Envelope::sign_typed(release::attest::PAYLOAD_TYPE, statement_bytes, keyid, key)
+    }
+
+    /// An envelope around `payload` of type `payload_type` signed by one key.
+    pub fn sign_typed(
+        payload_type: &str,
+        payload: &[u8],
+        keyid: &str,
+        key: &SigningKey,
+    ) -> Envelope {
+        let mut envelope = Envelope::unsigned_typed(payload_type, payload);
+        envelope.push_signature(payload, keyid, key);
         envelope
     }
 

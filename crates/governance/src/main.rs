@@ -17,7 +17,7 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use governance::{
     Envelope, EnvelopeError, SigningKey, TrustFile, Verifier, VerifyError, public_key_hex,
     signing_key_from_hex,
@@ -56,15 +56,8 @@ enum Command {
         /// The release manifest to sign
         #[arg(long, value_name = "FILE")]
         manifest: PathBuf,
-        /// The signer's secret key (made by `keygen`)
-        #[arg(long, value_name = "FILE")]
-        secret_key: PathBuf,
-        /// The signer's key id in the trust file
-        #[arg(long, value_name = "ID")]
-        keyid: String,
-        /// The signature envelope to create or add to
-        #[arg(long, value_name = "FILE")]
-        envelope: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
     },
     /// Check a manifest's signatures against a trust file's approval policy
     Verify {
@@ -86,15 +79,8 @@ enum Command {
         /// The statement to sign (in-toto Statement v1)
         #[arg(long, value_name = "FILE")]
         statement: PathBuf,
-        /// The signer's secret key (made by `keygen`)
-        #[arg(long, value_name = "FILE")]
-        secret_key: PathBuf,
-        /// The signer's key id in the trust file
-        #[arg(long, value_name = "ID")]
-        keyid: String,
-        /// The statement envelope to create or add to
-        #[arg(long, value_name = "FILE")]
-        envelope: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
     },
     /// Check that a builder key of a trust file signed a statement envelope
     VerifyStatement {
@@ -108,6 +94,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+/// Who signs, and the envelope the signature goes into (`sign` and `attest`).
+#[derive(Debug, Args)]
+struct Signer {
+    /// The signer's secret key (made by `keygen`)
+    #[arg(long, value_name = "FILE")]
+    secret_key: PathBuf,
+    /// The signer's key id in the trust file
+    #[arg(long, value_name = "ID")]
+    keyid: String,
+    /// The envelope to create, or to add the signature to
+    #[arg(long, value_name = "FILE")]
+    envelope: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -134,24 +134,14 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Keygen { secret_key } => keygen(&secret_key),
-        Command::Sign {
-            manifest,
-            secret_key,
-            keyid,
-            envelope,
-        } => sign(&manifest, &secret_key, &keyid, &envelope),
+        Command::Sign { manifest, signer } => sign(&manifest, &signer),
         Command::Verify {
             manifest,
             envelope,
             trust,
             format,
         } => verify(&manifest, &envelope, &trust, format == Format::Json),
-        Command::Attest {
-            statement,
-            secret_key,
-            keyid,
-            envelope,
-        } => attest(&statement, &secret_key, &keyid, &envelope),
+        Command::Attest { statement, signer } => attest(&statement, &signer),
         Command::VerifyStatement {
             envelope,
             trust,
@@ -205,86 +195,76 @@ fn write_secret(path: &Path, seed: [u8; 32]) -> Result<(), Failure> {
         .map_err(|err| Failure::environment(format!("writing {}: {err}", path.display())))
 }
 
-fn sign(
-    manifest: &Path,
-    secret: &Path,
-    keyid: &str,
-    envelope_path: &Path,
-) -> Result<Exit, Failure> {
-    let manifest_bytes = read(manifest, "release manifest", MAX_MANIFEST_BYTES)?;
-    let key = load_secret(secret)?;
-
-    let envelope = if envelope_path.exists() {
-        let bytes = read(envelope_path, "signature envelope", MAX_SIGNATURE_BYTES)?;
-        let mut envelope = Envelope::load(envelope_path, &bytes)?;
-        if envelope.payload_bytes() != Ok(manifest_bytes.clone()) {
-            return Err(
-                Located::file(envelope_path, EnvelopeError::PayloadMismatch.to_string())
-                    .with_help(
-                        "sign the manifest the envelope was made for, or start a new envelope",
-                    )
-                    .into(),
-            );
-        }
-        envelope
-            .add_signature(keyid, &key)
-            .map_err(|err| Located::file(envelope_path, err.to_string()))?;
-        envelope
-    } else {
-        Envelope::sign(&manifest_bytes, keyid, &key)
+fn sign(manifest: &Path, signer: &Signer) -> Result<Exit, Failure> {
+    let payload = Payload {
+        path: manifest,
+        bytes: read(manifest, "release manifest", MAX_MANIFEST_BYTES)?,
+        payload_type: governance::PAYLOAD_TYPE,
+        noun: "release manifest",
+        mismatch: EnvelopeError::PayloadMismatch.to_string(),
     };
-    support::atomic::write_atomic(envelope_path, &envelope.to_json()).map_err(|err| {
-        Failure::environment(format!("writing {}: {err}", envelope_path.display()))
-    })?;
-    eprintln!(
-        "governance: {} signed by '{keyid}' ({} signature(s) in {})",
-        manifest.display(),
-        envelope.signatures.len(),
-        envelope_path.display()
-    );
-    Ok(Exit::Success)
+    sign_payload(&payload, signer)
 }
 
 /// Signs an in-toto statement as a DSSE envelope (`application/vnd.in-toto+json`), or adds a
 /// signature to the envelope already there. The statement is read as Statement v1 first, so
 /// nothing else is signed as one.
-fn attest(
-    statement: &Path,
-    secret: &Path,
-    keyid: &str,
-    envelope_path: &Path,
-) -> Result<Exit, Failure> {
+fn attest(statement: &Path, signer: &Signer) -> Result<Exit, Failure> {
     let bytes = read(statement, "statement", release::attest::MAX_BYTES)?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|err| Located::file(statement, format!("statement is not UTF-8 text: {err}")))?;
     release::attest::Statement::parse(statement, text)?;
-    let key = load_secret(secret)?;
+    let payload = Payload {
+        path: statement,
+        bytes,
+        payload_type: release::attest::PAYLOAD_TYPE,
+        noun: "statement",
+        mismatch: "the envelope holds another statement".to_owned(),
+    };
+    sign_payload(&payload, signer)
+}
+
+/// What `sign` and `attest` put in an envelope: they differ only in these.
+struct Payload<'a> {
+    path: &'a Path,
+    bytes: Vec<u8>,
+    payload_type: &'static str,
+    /// How messages name the payload.
+    noun: &'static str,
+    /// Why an existing envelope cannot take the signature: it holds another payload.
+    mismatch: String,
+}
+
+/// Creates the envelope signed by the signer's key, or adds that signature to the envelope
+/// already there, which must hold the same payload; written atomically.
+fn sign_payload(payload: &Payload<'_>, signer: &Signer) -> Result<Exit, Failure> {
+    let (keyid, envelope_path) = (signer.keyid.as_str(), signer.envelope.as_path());
+    let key = load_secret(&signer.secret_key)?;
     let envelope = if envelope_path.exists() {
-        let existing = read(envelope_path, "statement envelope", MAX_SIGNATURE_BYTES)?;
-        let mut envelope =
-            Envelope::load_typed(envelope_path, &existing, release::attest::PAYLOAD_TYPE)?;
-        if envelope.payload_bytes() != Ok(bytes.clone()) {
-            return Err(
-                Located::file(envelope_path, "the envelope holds another statement")
-                    .with_help(
-                        "sign the statement the envelope was made for, or start a new envelope",
-                    )
-                    .into(),
-            );
+        let existing = read(envelope_path, "signature envelope", MAX_SIGNATURE_BYTES)?;
+        let mut envelope = Envelope::load_typed(envelope_path, &existing, payload.payload_type)?;
+        if envelope.payload_bytes().as_ref() != Ok(&payload.bytes) {
+            return Err(Located::file(envelope_path, payload.mismatch.clone())
+                .with_help(format!(
+                    "sign the {} the envelope was made for, or start a new envelope",
+                    payload.noun
+                ))
+                .into());
         }
         envelope
             .add_signature(keyid, &key)
             .map_err(|err| Located::file(envelope_path, err.to_string()))?;
         envelope
     } else {
-        Envelope::sign_statement(&bytes, keyid, &key)
+        Envelope::sign_typed(payload.payload_type, &payload.bytes, keyid, &key)
     };
     support::atomic::write_atomic(envelope_path, &envelope.to_json()).map_err(|err| {
         Failure::environment(format!("writing {}: {err}", envelope_path.display()))
     })?;
     eprintln!(
-        "governance: statement {} signed by '{keyid}' ({} signature(s) in {})",
-        statement.display(),
+        "governance: {} {} signed by '{keyid}' ({} signature(s) in {})",
+        payload.noun,
+        payload.path.display(),
         envelope.signatures.len(),
         envelope_path.display()
     );

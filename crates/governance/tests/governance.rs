@@ -357,6 +357,85 @@ mod cli {
         );
     }
 
+    #[test]
+    fn sign_and_attest_add_signatures_only_to_an_envelope_of_the_same_payload() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        keygen(dir, "alice.key");
+        keygen(dir, "bob.key");
+        let statement = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../manifests/releases/release-000001.provenance.json"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("statement.json"), &statement).unwrap();
+        // The same statement with one more newline: other bytes, so another payload.
+        let mut other_statement = statement.clone();
+        other_statement.push(b'\n');
+        std::fs::write(dir.join("other-statement.json"), &other_statement).unwrap();
+        std::fs::write(dir.join("release.json"), super::MANIFEST).unwrap();
+        let mut other = super::MANIFEST.to_vec();
+        other[3] ^= 0x01;
+        std::fs::write(dir.join("other.json"), &other).unwrap();
+        let run = |command: &str, flag: &str, file: &str, keyid: &str, envelope: &str| {
+            governance(
+                &[
+                    command,
+                    flag,
+                    file,
+                    "--secret-key",
+                    &format!("{keyid}.key"),
+                    "--keyid",
+                    keyid,
+                    "--envelope",
+                    envelope,
+                ],
+                dir,
+            )
+        };
+        for (command, flag, file, envelope, payload_type, foreign) in [
+            (
+                "sign",
+                "--manifest",
+                "release.json",
+                "release.sig.json",
+                governance::PAYLOAD_TYPE,
+                "other.json",
+            ),
+            (
+                "attest",
+                "--statement",
+                "statement.json",
+                "statement.sig.json",
+                release::attest::PAYLOAD_TYPE,
+                "other-statement.json",
+            ),
+        ] {
+            for keyid in ["alice", "bob"] {
+                let output = run(command, flag, file, keyid, envelope);
+                assert!(output.status.success(), "{command} {keyid}: {output:?}");
+            }
+            let written = std::fs::read(dir.join(envelope)).unwrap();
+            let parsed = governance::Envelope::parse_typed(&written, payload_type).unwrap();
+            let keyids: Vec<&str> = parsed.signatures.iter().map(|s| s.keyid.as_str()).collect();
+            assert_eq!(keyids, ["alice", "bob"], "{command}");
+            assert_eq!(
+                parsed.payload_bytes().unwrap(),
+                std::fs::read(dir.join(file)).unwrap()
+            );
+
+            // Another payload cannot join the envelope, which stays as it was.
+            let refused = run(command, flag, foreign, "bob", envelope);
+            assert_eq!(refused.status.code(), Some(2), "{command}: {refused:?}");
+            let stderr = String::from_utf8_lossy(&refused.stderr);
+            assert!(
+                stderr.contains("the envelope was made for, or start a new envelope"),
+                "{command}: {stderr}"
+            );
+            assert_eq!(std::fs::read(dir.join(envelope)).unwrap(), written);
+        }
+    }
+
     /// A signed release and a trust file requiring alice, in `dir`.
     fn signed_release(dir: &Path) {
         let alice = keygen(dir, "alice.key");
