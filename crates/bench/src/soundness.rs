@@ -31,7 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use serde::Serialize;
+use output_types::Shape;
+use output_types::bench::{BenchSoundness, SoundnessMutation, SoundnessSelection};
 use serde_json::Value;
 use support::{Exit, Failure};
 
@@ -363,45 +364,12 @@ fn absolute(path: PathBuf) -> PathBuf {
 /// A test as nextest names it: (binary id, test name).
 type TestId = (String, String);
 
-/// One selection of `xtask impact`, checked against the broken tests.
-#[derive(Serialize)]
-struct Checked {
-    all: bool,
-    /// Selected packages, with `*` when all of their test binaries are selected.
-    selected: Vec<String>,
-    missed: Vec<String>,
-}
-
-#[derive(Serialize)]
+/// One mutation as measured: its row of the report and what the row is decided from.
 struct Outcome {
-    name: &'static str,
-    category: &'static str,
-    file: &'static str,
-    /// Tests that fail with the mutation and pass without it.
-    broken: Vec<String>,
-    /// Whether `broken` is all of them (false: the tests every selection includes stopped at
-    /// the first failure, which is all a selected test can tell).
-    broken_complete: bool,
-    /// Test binaries that no longer build (each counts with all of its tests).
-    unbuilt: Vec<String>,
-    /// Test binaries that did not build under the mutation and do not build without it
-    /// either: left out (they say nothing about the mutation).
-    unbuilt_anyway: Vec<String>,
-    /// Test binaries that built but share a package with one that did not: not run.
-    not_run: Vec<String>,
-    /// Test binaries the mutated workspace no longer has (their package or target left).
-    gone: Vec<String>,
-    /// Why nextest refused to run any test under the mutation (all of those tests then
-    /// count as broken).
-    nextest_refused: Option<String>,
-    invalid: bool,
-    without_recording: Checked,
-    with_recording: Option<Checked>,
-    seconds: f64,
-    #[serde(skip)]
+    row: SoundnessMutation,
+    /// Every failed test (of the binaries that did not build: all of their tests).
     failed: BTreeSet<TestId>,
     /// impact's JSON, without and with the recording.
-    #[serde(skip)]
     reports: (Value, Option<Value>),
 }
 
@@ -410,44 +378,45 @@ impl Outcome {
     /// that also fail without the mutation.
     fn settle(&mut self, pre_existing: &BTreeSet<TestId>) {
         let broken: BTreeSet<TestId> = self.failed.difference(pre_existing).cloned().collect();
-        self.broken = broken.iter().map(|(b, n)| format!("{b} {n}")).collect();
-        self.invalid = broken.is_empty();
-        self.without_recording = check(&self.reports.0, &broken);
-        self.with_recording = self.reports.1.as_ref().map(|r| check(r, &broken));
+        self.row.broken = broken.iter().map(|(b, n)| format!("{b} {n}")).collect();
+        self.row.invalid = broken.is_empty();
+        self.row.without_recording = check(&self.reports.0, &broken);
+        self.row.with_recording = self.reports.1.as_ref().map(|r| check(r, &broken));
     }
 }
 
-#[derive(Serialize)]
+/// The run so far.
 struct Report {
-    schema: &'static str,
     commit: String,
     recording: Option<String>,
-    mutations: Vec<Outcome>,
-    misses_without_recording: usize,
-    misses_with_recording: Option<usize>,
-    invalid: usize,
+    outcomes: Vec<Outcome>,
     /// Tests that failed with some mutation and also fail without any (left out).
     pre_existing: Vec<String>,
-    seconds: f64,
+    started: Instant,
 }
 
 impl Report {
-    /// Recomputes the totals from the mutations.
-    fn total(&mut self, started: Instant) {
-        let missed = |c: &Checked| c.missed.len();
-        self.misses_without_recording = self
-            .mutations
-            .iter()
-            .map(|o| missed(&o.without_recording))
-            .sum();
-        self.misses_with_recording = self.recording.as_ref().map(|_| {
-            self.mutations
-                .iter()
-                .filter_map(|o| o.with_recording.as_ref().map(missed))
-                .sum()
-        });
-        self.invalid = self.mutations.iter().filter(|o| o.invalid).count();
-        self.seconds = started.elapsed().as_secs_f64();
+    /// `bench-soundness/v1`, with the totals of the mutations so far.
+    fn shape(&self) -> BenchSoundness {
+        let mutations: Vec<SoundnessMutation> =
+            self.outcomes.iter().map(|o| o.row.clone()).collect();
+        let missed = |c: &SoundnessSelection| c.missed.len();
+        BenchSoundness {
+            schema: BenchSoundness::schema(),
+            commit: self.commit.clone(),
+            recording: self.recording.clone(),
+            misses_without_recording: mutations.iter().map(|o| missed(&o.without_recording)).sum(),
+            misses_with_recording: self.recording.as_ref().map(|_| {
+                mutations
+                    .iter()
+                    .filter_map(|o| o.with_recording.as_ref().map(missed))
+                    .sum()
+            }),
+            invalid: mutations.iter().filter(|o| o.invalid).count(),
+            pre_existing: self.pre_existing.clone(),
+            seconds: self.started.elapsed().as_secs_f64(),
+            mutations,
+        }
     }
 }
 
@@ -471,15 +440,11 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     eprintln!("building the unmutated clone and listing its tests");
     let tests = bench.list()?;
     let mut report = Report {
-        schema: "bench-soundness/v1",
         commit,
         recording: options.recording.as_ref().map(|p| p.display().to_string()),
-        mutations: Vec::new(),
-        misses_without_recording: 0,
-        misses_with_recording: None,
-        invalid: 0,
+        outcomes: Vec::new(),
         pre_existing: Vec::new(),
-        seconds: 0.0,
+        started,
     };
     print_header(options.recording.is_some());
     let chosen = MUTATIONS.iter().filter(|m| {
@@ -490,21 +455,20 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     });
     for mutation in chosen {
         let outcome = bench.mutate(mutation, &tests, options.recording.as_deref())?;
-        print_row(&outcome);
-        report.mutations.push(outcome);
-        report.total(started);
+        print_row(&outcome.row);
+        report.outcomes.push(outcome);
         // Written after every mutation, so a long run that is stopped keeps what it measured.
-        write_json(options.json.as_deref(), &report)?;
+        write_json(options.json.as_deref(), &report.shape())?;
     }
     // A failure counts only if the test passes without the mutation: rerun every failed test
     // (of binaries that built) on the unmutated clone, and leave out the ones failing there too.
     let failed: BTreeSet<TestId> = report
-        .mutations
+        .outcomes
         .iter()
         .flat_map(|o| {
             o.failed
                 .iter()
-                .filter(|(b, _)| !o.unbuilt.contains(b))
+                .filter(|(b, _)| !o.row.unbuilt.contains(b))
                 .cloned()
         })
         .collect();
@@ -540,7 +504,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
                 pre_existing.len(),
                 show(&pre_existing)
             );
-            for outcome in &mut report.mutations {
+            for outcome in &mut report.outcomes {
                 outcome.settle(&pre_existing);
             }
         }
@@ -548,9 +512,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             .iter()
             .map(|(b, n)| format!("{b} {n}"))
             .collect();
-        report.total(started);
-        write_json(options.json.as_deref(), &report)?;
+        write_json(options.json.as_deref(), &report.shape())?;
     }
+    let report = report.shape();
     print_summary(&report);
     if report.misses_without_recording > 0
         || report.misses_with_recording.unwrap_or(0) > 0
@@ -563,7 +527,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn write_json(path: Option<&Path>, report: &Report) -> Result<(), Failure> {
+fn write_json(path: Option<&Path>, report: &BenchSoundness) -> Result<(), Failure> {
     let Some(path) = path else { return Ok(()) };
     let text = serde_json::to_string_pretty(report).expect("the report serializes");
     support::atomic::write_atomic(path, text.as_bytes())
@@ -590,7 +554,7 @@ fn print_header(with_recording: bool) {
     );
 }
 
-fn selected_text(checked: &Checked) -> String {
+fn selected_text(checked: &SoundnessSelection) -> String {
     if checked.all {
         "all".to_owned()
     } else {
@@ -598,7 +562,7 @@ fn selected_text(checked: &Checked) -> String {
     }
 }
 
-fn print_row(outcome: &Outcome) {
+fn print_row(outcome: &SoundnessMutation) {
     let broken = match (outcome.invalid, outcome.broken_complete) {
         (true, _) => "INVALID".to_owned(),
         (false, true) => outcome.broken.len().to_string(),
@@ -619,7 +583,7 @@ fn print_row(outcome: &Outcome) {
     );
 }
 
-fn print_summary(report: &Report) {
+fn print_summary(report: &BenchSoundness) {
     let mut any = false;
     for outcome in &report.mutations {
         let sides = [
@@ -1177,28 +1141,28 @@ impl Bench {
         self.git(&["clean", "-fdq"])?;
         let (without, with, mut run) = result?;
         let unbuilt_anyway = self.recheck_unbuilt(tests, &mut run)?;
-        Ok(Outcome {
-            name: mutation.name,
-            category: mutation.category,
-            file: mutation.file,
-            broken: Vec::new(),
-            broken_complete: run.complete,
-            unbuilt: run.unbuilt,
-            unbuilt_anyway,
-            not_run: run.not_run,
-            gone: run.gone,
-            nextest_refused: run.rejected,
-            invalid: false,
-            without_recording: check(&without, &BTreeSet::new()),
-            with_recording: with.as_ref().map(|r| check(r, &BTreeSet::new())),
-            seconds: started.elapsed().as_secs_f64(),
+        let mut outcome = Outcome {
+            row: SoundnessMutation {
+                name: mutation.name.to_owned(),
+                category: mutation.category.to_owned(),
+                file: mutation.file.to_owned(),
+                broken: Vec::new(),
+                broken_complete: run.complete,
+                unbuilt: run.unbuilt,
+                unbuilt_anyway,
+                not_run: run.not_run,
+                gone: run.gone,
+                nextest_refused: run.rejected,
+                invalid: false,
+                without_recording: check(&without, &BTreeSet::new()),
+                with_recording: with.as_ref().map(|r| check(r, &BTreeSet::new())),
+                seconds: started.elapsed().as_secs_f64(),
+            },
             failed: run.failed,
             reports: (without, with),
-        })
-        .map(|mut outcome| {
-            outcome.settle(&BTreeSet::new());
-            outcome
-        })
+        };
+        outcome.settle(&BTreeSet::new());
+        Ok(outcome)
     }
 
     /// Builds the unmutated working tree again when some binaries did not build under the
@@ -1289,7 +1253,7 @@ fn selects(report: &Value, binary: &str) -> bool {
         })
 }
 
-fn check(report: &Value, broken: &BTreeSet<TestId>) -> Checked {
+fn check(report: &Value, broken: &BTreeSet<TestId>) -> SoundnessSelection {
     let selected = report["packages"]
         .as_array()
         .into_iter()
@@ -1302,7 +1266,7 @@ fn check(report: &Value, broken: &BTreeSet<TestId>) -> Checked {
             }
         })
         .collect();
-    Checked {
+    SoundnessSelection {
         all: report["all"] == true,
         selected,
         missed: broken
@@ -1482,6 +1446,54 @@ mod tests {
         assert!(bench.recheck_unbuilt(&tests, &mut run).unwrap().is_empty());
         assert_eq!(run.unbuilt, ids(&["a::it"]));
         assert!(run.failed.contains(&("a::it".to_owned(), "it".to_owned())));
+    }
+
+    /// The JSON the bench writes (`--json`) is `bench-soundness/v1` as committed in
+    /// `schemas/`, with and without a recording.
+    #[test]
+    fn the_json_report_matches_its_schema() {
+        let impact = serde_json::json!({"all": false, "packages": [
+            {"name": "xtask", "targets": ["xtask::deps"]},
+        ]});
+        let failed: BTreeSet<TestId> = [
+            ("xtask::deps".to_owned(), "audit".to_owned()),
+            ("xtask::lanes".to_owned(), "fast".to_owned()),
+        ]
+        .into();
+        for recording in [None, Some("recording.json".to_owned())] {
+            let mut outcome = Outcome {
+                row: SoundnessMutation {
+                    name: MUTATIONS[0].name.to_owned(),
+                    category: MUTATIONS[0].category.to_owned(),
+                    file: MUTATIONS[0].file.to_owned(),
+                    broken: Vec::new(),
+                    broken_complete: false,
+                    unbuilt: Vec::new(),
+                    unbuilt_anyway: vec!["node".to_owned()],
+                    not_run: Vec::new(),
+                    gone: vec!["node-api".to_owned()],
+                    nextest_refused: Some(nextest_refusal(Some(96), "error: no")),
+                    invalid: false,
+                    without_recording: check(&impact, &BTreeSet::new()),
+                    with_recording: recording.as_ref().map(|_| check(&impact, &BTreeSet::new())),
+                    seconds: 1.5,
+                },
+                failed: failed.clone(),
+                reports: (impact.clone(), recording.as_ref().map(|_| impact.clone())),
+            };
+            outcome.settle(&BTreeSet::new());
+            let report = Report {
+                commit: "0123abcd".to_owned(),
+                recording,
+                outcomes: vec![outcome],
+                pre_existing: vec!["node unit".to_owned()],
+                started: Instant::now(),
+            };
+            let shape = report.shape();
+            assert_eq!(shape.misses_without_recording, 1);
+            let text = serde_json::to_string_pretty(&shape).unwrap();
+            output_types::validate::check(&text).unwrap_or_else(|e| panic!("{e}"));
+        }
     }
 
     /// The table stays in step with the repository: every mutation still finds its text.
