@@ -40,6 +40,9 @@ pub enum Base {
     /// Standard plus `gated`, which depends on `signer` only through its feature `signing`
     /// and has a test that exists only with it, see [`FEATURE_GATED`].
     FeatureGated,
+    /// Standard plus a `.config/nextest.toml` whose `ci` profile names `ub` in a filter
+    /// ([`NEXTEST_NAMES_UB`]).
+    NextestNamesPackage,
 }
 
 /// How the head revision is given to the engine.
@@ -672,6 +675,9 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
             set(&mut files, "crates/signer/Cargo.toml", member("signer", ""));
         }
         Base::RuntimeReads => files = runtime_reads(),
+        Base::NextestNamesPackage => {
+            set(&mut files, ".config/nextest.toml", NEXTEST_NAMES_UB.into())
+        }
         Base::WithWorkflows => {
             for (path, text) in WORKFLOWS {
                 set(&mut files, path, (*text).into());
@@ -701,6 +707,11 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
 }
 
 use Op::*;
+
+/// The nextest configuration of [`Base::NextestNamesPackage`]: an override for `ub`'s tests
+/// only, as this repository has one for the node API's.
+pub const NEXTEST_NAMES_UB: &str = "[profile.ci]\nretries = 0\n\n\
+[[profile.ci.overrides]]\nfilter = \"package(ub) & test(/^http_/)\"\nretries = 2\n";
 
 /// The workflows of [`Base::WithWorkflows`]: `ci.yml` has a lint job and a test job (which uses
 /// the local composite action `setup`) and calls the reusable `reusable-tests.yml`;
@@ -1699,6 +1710,49 @@ pub const SCENARIOS: &[Scenario] = &[
             required: &["lonely::audit"],
             forbidden: &["ub", "bin:lonely", "core", "mid", "ua"],
             reasons_mention: &["ub left the workspace"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "excluding_a_member_the_nextest_config_names_selects_everything",
+        base: Base::NextestNamesPackage,
+        change: &[Replace(
+            "Cargo.toml",
+            "members = [\"crates/*\"]",
+            "members = [\"crates/*\"]\nexclude = [\"crates/ub\"]",
+        )],
+        expect: Expect {
+            all: Some(true),
+            required: &["core", "ua", "lonely"],
+            reasons_mention: &[".config/nextest.toml:5 names ub in `package(ub)`"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "deleting_a_member_the_nextest_config_names_selects_everything",
+        base: Base::NextestNamesPackage,
+        change: &[Remove("crates/ub")],
+        expect: Expect {
+            all: Some(true),
+            required: &["core", "ua", "lonely"],
+            reasons_mention: &["names ub in `package(ub)`"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "excluding_a_member_the_nextest_config_does_not_name_selects_its_readers",
+        base: Base::NextestNamesPackage,
+        change: &[Replace(
+            "Cargo.toml",
+            "members = [\"crates/*\"]",
+            "members = [\"crates/*\"]\nexclude = [\"crates/ua\"]",
+        )],
+        expect: Expect {
+            forbidden: &["ub", "core", "mid", "lonely"],
+            reasons_mention: &["ua left the workspace"],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT

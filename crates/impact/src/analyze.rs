@@ -13,6 +13,7 @@ use crate::graph::{
 };
 use crate::includes::{self, IncludeKind};
 use crate::manifest_diff::{self, ManifestEffect};
+use crate::nextest_config;
 use crate::recording::{self, Recording, UsableRecording};
 use crate::report::{AffectedPackage, Reason, Report, Stats, Targets};
 use crate::rules::{self, Affects, Rules};
@@ -299,6 +300,7 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
     stats.lap("classify changed files", &mut clock);
     if graphs_differ {
         context.resolution_diff(&mut decision);
+        context.members_named_by_nextest(&mut decision);
         stats.lap("resolution diff", &mut clock);
     }
     let mut report = decision.finish(&context, base_rev, revisions.head, changed, stats);
@@ -1438,6 +1440,40 @@ impl Context<'_> {
         evidence
     }
 
+    /// A member that left the workspace (membership change, deleted manifest) while
+    /// `.config/nextest.toml` still names it in a filter that then matches no package: nextest
+    /// rejects that configuration on every run, so every test is affected.
+    fn members_named_by_nextest(&self, decision: &mut Decision) {
+        let before: BTreeSet<&str> = member_names(self.base_graph);
+        let after: BTreeSet<&str> = member_names(self.head_graph);
+        let gone: Vec<&str> = before.difference(&after).copied().collect();
+        if gone.is_empty() {
+            return;
+        }
+        let path = join_dir(self.workspace_dir, ".config/nextest.toml");
+        let Some(Some(text)) = manifest_diff::Files::read_files(self.head, &[path.as_str()])
+            .into_iter()
+            .next()
+        else {
+            return;
+        };
+        for operator in nextest_config::operators(&String::from_utf8_lossy(&text)) {
+            if operator.breaks_without(gone.iter().copied(), after.iter().copied()) {
+                let left: Vec<&str> = gone
+                    .iter()
+                    .copied()
+                    .filter(|name| operator.matches(name))
+                    .collect();
+                decision.all(format!(
+                    "{path}:{} names {} in `{}`, which then matches no package: nextest rejects the configuration, so every test run fails",
+                    operator.line,
+                    left.join(", "),
+                    operator.text
+                ));
+            }
+        }
+    }
+
     /// Per local package: resolved external closure and enabled features, base vs head.
     fn resolution_diff(&self, decision: &mut Decision) {
         let lockfile = join_dir(self.workspace_dir, "Cargo.lock");
@@ -1488,6 +1524,10 @@ impl Context<'_> {
             decision.add(change.package, scope, reason);
         }
     }
+}
+
+fn member_names(graph: &Graph) -> BTreeSet<&str> {
+    graph.members().map(|(_, p)| p.name.as_str()).collect()
 }
 
 /// Every test binary of a package: its own tests, without its dependents.
