@@ -6,7 +6,6 @@
 //! Exit codes: 0 every link holds; 1 a link is broken (each named); 2 invalid input; 3 the
 //! environment failed (a corrupt node store).
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use node::audit::{self, Evidence, Link, StatementEvidence};
@@ -16,72 +15,24 @@ use release::ReleaseManifest;
 use serde_json::{Value, json};
 use support::{Exit, Failure};
 
-const USAGE: &str = "\
-usage: cargo xtask audit-release --release FILE [--statement FILE]... [--signature FILE]
-                                 [--trusted-keys FILE] [--format human|json]
-       cargo xtask audit-release --node-dir DIR [--format human|json]
-
-Prints the chain of a release: source commit -> release lane passed (N tests) -> kernel digest
--> provenance -> per-unit training inputs and gate verdicts -> approvals -> installed on a
-node. With --release, statements are the --statement files (DSSE envelopes signed by a builder,
-or bare statements), or else the provenance next to the release
-(release-NNNNNN.provenance.dsse.json, then release-NNNNNN.provenance.json); signatures are
-checked against --trusted-keys (xtask built with `--features signing`). With --node-dir, the
-node's current release and what its history recorded at install.
-
-exit codes: 0 every link holds, 1 a link is broken (each is named), 2 invalid input,
-3 environment";
+use crate::cli::AuditReleaseArgs;
 
 /// The versioned shape of `--format json`.
 const SCHEMA: &str = "release-audit/v1";
 
-#[derive(Default)]
-struct Args {
-    release: Option<PathBuf>,
-    node_dir: Option<PathBuf>,
-    statements: Vec<PathBuf>,
-    signature: Option<PathBuf>,
-    trusted_keys: Option<PathBuf>,
-    json: bool,
-}
-
-fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
-    use lexopt::prelude::*;
-    let mut parsed = Args::default();
-    let mut parser = lexopt::Parser::from_args(args);
-    let value = |parser: &mut lexopt::Parser| parser.value().map_err(crate::usage_error);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("release") => parsed.release = Some(value(&mut parser)?.into()),
-            Long("node-dir") => parsed.node_dir = Some(value(&mut parser)?.into()),
-            Long("statement") => parsed.statements.push(value(&mut parser)?.into()),
-            Long("signature") => parsed.signature = Some(value(&mut parser)?.into()),
-            Long("trusted-keys") => parsed.trusted_keys = Some(value(&mut parser)?.into()),
-            Long("format") => parsed.json = crate::output::json_format(value(&mut parser)?)?,
-            Long("help") | Short('h') => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
-    Ok(Some(parsed))
-}
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let Some(args) = parse_args(args)? else {
-        return Ok(Exit::Success);
-    };
+pub fn run(args: &AuditReleaseArgs) -> Result<Exit, Failure> {
     match (&args.release, &args.node_dir) {
-        (Some(release), None) => audit_release(release, &args),
-        (None, Some(node_dir)) => audit_node(node_dir, args.json),
-        _ => Err(Failure::invalid_input(format!(
-            "give exactly one of --release FILE and --node-dir DIR\n\n{USAGE}"
-        ))),
+        (Some(release), None) => audit_release(release, args),
+        (None, Some(node_dir)) => audit_node(node_dir, args.format.json()),
+        // clap's argument group lets exactly one of them through.
+        _ => Err(Failure::invalid_input(
+            "give exactly one of --release FILE and --node-dir DIR \
+             (see `cargo xtask audit-release --help`)",
+        )),
     }
 }
 
-fn audit_release(path: &Path, args: &Args) -> Result<Exit, Failure> {
+fn audit_release(path: &Path, args: &AuditReleaseArgs) -> Result<Exit, Failure> {
     let bytes = support::input::read_bounded(path, MAX_MANIFEST_BYTES, "release")?;
     let text = std::str::from_utf8(&bytes).map_err(|err| {
         Failure::invalid_input(format!("{}: not UTF-8 text: {err}", path.display()))
@@ -118,7 +69,12 @@ fn audit_release(path: &Path, args: &Args) -> Result<Exit, Failure> {
         approvals,
         installed: None,
     });
-    report(&release, &path.display().to_string(), &links, args.json)
+    report(
+        &release,
+        &path.display().to_string(),
+        &links,
+        args.format.json(),
+    )
 }
 
 fn audit_node(dir: &Path, json: bool) -> Result<Exit, Failure> {

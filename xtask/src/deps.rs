@@ -1,80 +1,29 @@
 //! `cargo xtask deps audit|report`: a thin front end over the `depgroups` library.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 use support::{Exit, Failure};
 
-const USAGE: &str = "\
-usage: cargo xtask deps audit  [--manifest-path PATH] [--groups PATH] [--format human|json]
-       cargo xtask deps report [--manifest-path PATH] [--groups PATH] [--format markdown|json]
+use crate::cli::{DepsArgs, DepsCommand, DepsInput, ReportFormat};
 
---groups defaults to deps-groups.toml at the workspace root.";
-
-struct Options {
-    manifest_path: PathBuf,
-    groups: Option<PathBuf>,
-    format: String,
-}
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let mut args = args.into_iter();
-    let sub = args.next();
-    match sub.as_ref().and_then(|s| s.to_str()) {
-        Some("audit") => audit(parse(args.collect(), "human", &["human", "json"])?),
-        Some("report") => report(parse(args.collect(), "markdown", &["markdown", "json"])?),
-        Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
-            Ok(Exit::Success)
-        }
-        Some(other) => Err(Failure::invalid_input(format!(
-            "unknown `deps` command `{other}`\n\n{USAGE}"
-        ))),
-        None => Err(Failure::invalid_input(format!(
-            "`deps` needs a command\n\n{USAGE}"
-        ))),
+pub fn run(args: &DepsArgs) -> Result<Exit, Failure> {
+    match &args.command {
+        DepsCommand::Audit(audit_args) => audit(&audit_args.input, audit_args.format.json()),
+        DepsCommand::Report(report_args) => report(&report_args.input, report_args.format),
     }
 }
 
-fn parse(args: Vec<OsString>, default_format: &str, formats: &[&str]) -> Result<Options, Failure> {
-    use lexopt::prelude::*;
-    let mut options = Options {
-        manifest_path: crate::project_root().join("Cargo.toml"),
-        groups: None,
-        format: default_format.to_owned(),
-    };
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("manifest-path") => {
-                options.manifest_path = parser.value().map_err(crate::usage_error)?.into()
-            }
-            Long("groups") => {
-                options.groups = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("format") => {
-                let format = parser
-                    .value()
-                    .map_err(crate::usage_error)?
-                    .string()
-                    .map_err(crate::usage_error)?;
-                if !formats.contains(&format.as_str()) {
-                    return Err(Failure::invalid_input(format!(
-                        "unknown format `{format}` (expected one of: {})",
-                        formats.join(", ")
-                    )));
-                }
-                options.format = format;
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
-    Ok(options)
+/// `--manifest-path`, else the project root's Cargo.toml.
+fn manifest(input: &DepsInput) -> PathBuf {
+    input
+        .manifest_path
+        .clone()
+        .unwrap_or_else(|| crate::project_root().join("Cargo.toml"))
 }
 
-fn audit(options: Options) -> Result<Exit, Failure> {
-    let audit = depgroups::audit(&options.manifest_path, options.groups.as_deref())?;
-    if options.format == "json" {
+fn audit(input: &DepsInput, json: bool) -> Result<Exit, Failure> {
+    let audit = depgroups::audit(&manifest(input), input.groups.as_deref())?;
+    if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&audit.shape()).expect("report shapes serialize")
@@ -109,9 +58,9 @@ fn audit(options: Options) -> Result<Exit, Failure> {
     })
 }
 
-fn report(options: Options) -> Result<Exit, Failure> {
-    let report = depgroups::report(&options.manifest_path, options.groups.as_deref())?;
-    if options.format == "json" {
+fn report(input: &DepsInput, format: ReportFormat) -> Result<Exit, Failure> {
+    let report = depgroups::report(&manifest(input), input.groups.as_deref())?;
+    if format == ReportFormat::Json {
         println!(
             "{}",
             serde_json::to_string_pretty(&report.shape()).expect("report shapes serialize")

@@ -9,7 +9,6 @@
 //! All logic lives in the `release` crate; this module reads arguments, files and the clock,
 //! prints the verdict report and writes the release atomically.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use output_types::Shape;
@@ -22,130 +21,28 @@ use release::{GatePolicy, KernelManifest, ProviderManifest, ReleaseManifest, Sou
 use release::{repo, report, time};
 use support::{Exit, Failure, Located};
 
-const USAGE: &str = "\
-usage: cargo xtask federate [options]
-       cargo xtask federate --hf-manifest F --gcp-manifest F --aws-manifest F --output F [thresholds]
-       cargo xtask federate --verify-chain [--releases DIR] [--format json]
+use crate::cli::FederateArgs;
 
-repository form (no manifest flags):
-  --providers DIR      provider run manifests, *.json     [manifests/providers]
-  --gates FILE         gate policy                        [manifests/gates.toml]
-  --releases DIR       release chain; the next release is written here [manifests/releases]
-original form:
-  --hf-manifest F --gcp-manifest F --aws-manifest F --output F
-thresholds (override the policy):
-  --min-quality X --min-safety X --max-latency-ms-p95 X --max-cost-per-1k-tokens X
-options:
-  --artifacts DIR      local artifact copies: scheme://rest is read at DIR/scheme/rest
-  --carry-forward      a provider failing its gates keeps its unit from the previous release
-  --dry-run            evaluate and report, write nothing
-  --format human|json  report format (json: federation-report/v1)
-  --verify-chain       verify the release chain and exit
-";
-
-#[derive(Default)]
-struct Args {
-    hf: Option<PathBuf>,
-    gcp: Option<PathBuf>,
-    aws: Option<PathBuf>,
-    output: Option<PathBuf>,
-    providers: Option<PathBuf>,
-    gates: Option<PathBuf>,
-    releases: Option<PathBuf>,
-    artifacts: Option<PathBuf>,
-    overrides: [Option<f64>; 4],
-    carry_forward: bool,
-    dry_run: bool,
-    json: bool,
-    verify_chain: bool,
-}
-
-/// `None` when help was asked for (and printed).
-fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut parsed = Args::default();
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("hf-manifest") => parsed.hf = path(&mut parser)?,
-            Long("gcp-manifest") => parsed.gcp = path(&mut parser)?,
-            Long("aws-manifest") => parsed.aws = path(&mut parser)?,
-            Long("output") => parsed.output = path(&mut parser)?,
-            Long("providers") => parsed.providers = path(&mut parser)?,
-            Long("gates") => parsed.gates = path(&mut parser)?,
-            Long("releases") => parsed.releases = path(&mut parser)?,
-            Long("artifacts") => parsed.artifacts = path(&mut parser)?,
-            Long(
-                name @ ("min-quality"
-                | "min-safety"
-                | "max-latency-ms-p95"
-                | "max-cost-per-1k-tokens"),
-            ) => {
-                let slot = [
-                    "min-quality",
-                    "min-safety",
-                    "max-latency-ms-p95",
-                    "max-cost-per-1k-tokens",
-                ]
-                .iter()
-                .position(|n| *n == name)
-                .expect("matched above");
-                let name = name.to_owned();
-                let value: f64 = parser
-                    .value()
-                    .map_err(crate::usage_error)?
-                    .parse()
-                    .map_err(crate::usage_error)?;
-                // The same ranges as gates.toml, in the flag's own words.
-                release::gates::check_threshold(&name.replace('-', "_"), value).map_err(
-                    |message| {
-                        Failure::invalid_input(format!(
-                            "--{name}: {message} (the range gates.toml allows)"
-                        ))
-                    },
-                )?;
-                parsed.overrides[slot] = Some(value);
-            }
-            Long("carry-forward") => parsed.carry_forward = true,
-            Long("dry-run") => parsed.dry_run = true,
-            Long("verify-chain") => parsed.verify_chain = true,
-            Long("json") => parsed.json = true,
-            Long("format") => {
-                parsed.json =
-                    crate::output::json_format(parser.value().map_err(crate::usage_error)?)?;
-            }
-            Long("help") | Short('h') => {
-                print!("{USAGE}");
-                return Ok(None);
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
-    Ok(Some(parsed))
-}
-
-fn path(parser: &mut lexopt::Parser) -> Result<Option<PathBuf>, Failure> {
-    Ok(Some(parser.value().map_err(crate::usage_error)?.into()))
-}
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let Some(args) = parse_args(args)? else {
-        return Ok(Exit::Success);
-    };
+pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
     let root = crate::project_root();
     let releases_dir = args
         .releases
         .clone()
         .unwrap_or_else(|| root.join(repo::RELEASES_DIR));
     if args.verify_chain {
-        return verify_chain(&releases_dir, args.json);
+        return verify_chain(&releases_dir, args.format.json());
     }
-    let original_form = [&args.hf, &args.gcp, &args.aws, &args.output]
-        .iter()
-        .any(|a| a.is_some());
+    let original_form = [
+        &args.hf_manifest,
+        &args.gcp_manifest,
+        &args.aws_manifest,
+        &args.output,
+    ]
+    .iter()
+    .any(|a| a.is_some());
 
     // Phase 1: read every input, collecting every diagnostic.
-    let (policy, manifests, history) = read_inputs(&args, &root, &releases_dir, original_form)?;
+    let (policy, manifests, history) = read_inputs(args, &root, &releases_dir, original_form)?;
     // Hashed before the manifests move into federation (they can be large: no copy is kept).
     let provider_files: Vec<(String, InputFile)> = manifests
         .iter()
@@ -195,7 +92,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             };
             Some(provenance_bytes(
                 release,
-                &target_name(&args, &releases_dir, release),
+                &target_name(args, &releases_dir, release),
                 &root,
                 provider_files.clone(),
                 gates_file.as_deref(),
@@ -215,7 +112,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
         (None, None) => None,
     };
-    if !args.json {
+    if !args.format.json() {
         // The verdicts first: they explain a failure to write as much as a success.
         report::write_table(&outcome, &mut |chunk| print!("{chunk}"));
     }
@@ -242,7 +139,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
         _ => None,
     };
-    if args.json {
+    if args.format.json() {
         let provenance = written
             .as_ref()
             .map(|p| attest::provenance_path(p).display().to_string());
@@ -257,7 +154,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             outcome.failures.join("\n")
         )));
     };
-    if !args.json {
+    if !args.format.json() {
         match &written {
             Some(path) => {
                 // The original script's two lines: where the release went, and its id.
@@ -287,7 +184,7 @@ type FederationFiles = (GatePolicy, Vec<ProviderManifest>, Vec<StoredRelease>);
 /// The gate policy (with threshold flags applied), the provider manifests and the release
 /// history; every problem in any of them is reported together (exit 2).
 fn read_inputs(
-    args: &Args,
+    args: &FederateArgs,
     root: &Path,
     releases_dir: &Path,
     original_form: bool,
@@ -311,7 +208,7 @@ fn read_inputs(
         &mut t.max_cost_per_1k_tokens,
     ]
     .into_iter()
-    .zip(args.overrides)
+    .zip(args.overrides())
     {
         if let Some(value) = value {
             *slot = value;
@@ -319,9 +216,9 @@ fn read_inputs(
     }
     let manifest_paths = if original_form {
         let named = [
-            ("--hf-manifest", &args.hf),
-            ("--gcp-manifest", &args.gcp),
-            ("--aws-manifest", &args.aws),
+            ("--hf-manifest", &args.hf_manifest),
+            ("--gcp-manifest", &args.gcp_manifest),
+            ("--aws-manifest", &args.aws_manifest),
             ("--output", &args.output),
         ];
         let absent: Vec<&str> = named
@@ -331,7 +228,7 @@ fn read_inputs(
             .collect();
         if !absent.is_empty() {
             return Err(Failure::invalid_input(format!(
-                "the original form needs --hf-manifest, --gcp-manifest, --aws-manifest and --output; missing {}\n\n{USAGE}",
+                "the original form needs --hf-manifest, --gcp-manifest, --aws-manifest and --output; missing {} (see `cargo xtask federate --help`)",
                 absent.join(", ")
             )));
         }
@@ -533,7 +430,7 @@ fn record_workspace(root: &Path) -> Result<Recorded, Failure> {
 }
 
 /// The file name a release is (or would be) written under, its provenance's subject name.
-fn target_name(args: &Args, releases_dir: &Path, release: &ReleaseManifest) -> String {
+fn target_name(args: &FederateArgs, releases_dir: &Path, release: &ReleaseManifest) -> String {
     let path = args
         .output
         .clone()

@@ -1,87 +1,31 @@
 //! `cargo xtask impact` and `cargo xtask test --affected`: thin front ends over the `impact`
 //! library, which holds every decision.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::cli::{ChangeArgs, Fallback, ImpactArgs, ImpactFormat, TestArgs};
 use crate::{nextest, output};
 use impact::{Options, Report};
 use support::{Exit, Failure};
 
-const IMPACT_USAGE: &str = "usage: cargo xtask impact [--manifest-path PATH/Cargo.toml] [--base REV] [--head REV] \
-[--format human|json|filterset|mermaid|dot] [--fallback all] [--recording FILE] [--explain FILE]\n       \
-cargo xtask impact record [--lane NAME] [--manifest-path PATH/Cargo.toml] [--output FILE]";
-const TEST_USAGE: &str = "usage: cargo xtask test --affected [--manifest-path PATH/Cargo.toml] [--base REV] \
-[--head REV] [--lane NAME] [--fallback all] [-- NEXTEST_ARGS...]";
+/// The change and workspace both commands analyze.
+struct Common<'a>(&'a ChangeArgs);
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Human,
-    Json,
-    Filterset,
-    Mermaid,
-    Dot,
-}
-
-/// Flags shared by both commands.
-struct Common {
-    manifest_path: Option<PathBuf>,
-    base: Option<String>,
-    head: Option<String>,
-    fallback_all: bool,
-    recording: Option<PathBuf>,
-}
-
-impl Common {
-    fn new() -> Common {
-        Common {
-            manifest_path: None,
-            base: None,
-            head: None,
-            fallback_all: false,
-            recording: None,
-        }
-    }
-
-    const FLAGS: &[&str] = &["manifest-path", "base", "head", "fallback", "recording"];
-
-    /// Takes the value of one of [`Common::FLAGS`].
-    fn set(&mut self, flag: &str, parser: &mut lexopt::Parser) -> Result<(), Failure> {
-        match flag {
-            "manifest-path" => {
-                self.manifest_path = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            "base" => self.base = Some(string(parser)?),
-            "head" => self.head = Some(string(parser)?),
-            "recording" => {
-                self.recording = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            _ => {
-                let value = string(parser)?;
-                if value != "all" {
-                    return Err(Failure::invalid_input(format!(
-                        "`--fallback {value}`: the only fallback is `all`"
-                    )));
-                }
-                self.fallback_all = true;
-            }
-        }
-        Ok(())
-    }
-
+impl Common<'_> {
     /// `--manifest-path`, else the project root's Cargo.toml.
     fn manifest(&self) -> PathBuf {
-        self.manifest_path
+        self.0
+            .manifest_path
             .clone()
             .unwrap_or_else(|| crate::project_root().join("Cargo.toml"))
     }
 
     fn options(&self) -> Options {
         let mut options = Options::for_manifest(self.manifest());
-        options.base = self.base.clone();
-        options.head = self.head.clone();
-        options.fallback_all = self.fallback_all;
-        if let Some(path) = &self.recording {
+        options.base = self.0.base.clone();
+        options.head = self.0.head.clone();
+        options.fallback_all = self.0.fallback == Some(Fallback::All);
+        if let Some(path) = &self.0.recording {
             options.recording = Some(path.clone());
             options.recording_explicit = true;
         }
@@ -110,63 +54,23 @@ impl Common {
     }
 }
 
-/// The next option value, as UTF-8.
-pub fn string(parser: &mut lexopt::Parser) -> Result<String, Failure> {
-    parser
-        .value()
-        .map_err(crate::usage_error)?
-        .into_string()
-        .map_err(|v| Failure::invalid_input(format!("{} is not valid UTF-8", v.to_string_lossy())))
-}
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut common = Common::new();
-    let mut format = Format::Human;
-    let mut explain: Option<String> = None;
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long(flag) if Common::FLAGS.contains(&flag) => {
-                let flag = flag.to_owned();
-                common.set(&flag, &mut parser)?;
-            }
-            Long("explain") => explain = Some(string(&mut parser)?),
-            Long("format") => {
-                format = match string(&mut parser)?.as_str() {
-                    "human" => Format::Human,
-                    "json" => Format::Json,
-                    "filterset" => Format::Filterset,
-                    "mermaid" => Format::Mermaid,
-                    "dot" => Format::Dot,
-                    other => {
-                        return Err(Failure::invalid_input(format!(
-                            "unknown format `{other}`: use human, json, filterset, mermaid or dot"
-                        )));
-                    }
-                }
-            }
-            Short('h') | Long("help") => {
-                println!("{IMPACT_USAGE}");
-                return Ok(Exit::Success);
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
-    if let Some(file) = explain {
-        return explain_file(&common, &file, format);
+pub fn run(args: &ImpactArgs) -> Result<Exit, Failure> {
+    let common = Common(&args.change);
+    let format = args.format;
+    if let Some(file) = &args.explain {
+        return explain_file(&common, file, format);
     }
     let report = common.analyze()?;
     let text = match format {
-        Format::Human => impact::render::human(&report),
-        Format::Json => {
+        ImpactFormat::Human => impact::render::human(&report),
+        ImpactFormat::Json => {
             let json = serde_json::to_string_pretty(&impact::render::json(&report))
                 .map_err(|e| Failure::environment(e.to_string()))?;
             format!("{json}\n")
         }
-        Format::Filterset => format!("{}\n", report.filterset),
-        Format::Mermaid => impact::render::mermaid(&report),
-        Format::Dot => impact::render::dot(&report),
+        ImpactFormat::Filterset => format!("{}\n", report.filterset),
+        ImpactFormat::Mermaid => impact::render::mermaid(&report),
+        ImpactFormat::Dot => impact::render::dot(&report),
     };
     // A closed pipe (`| head`) is not an error worth a panic.
     use std::io::Write;
@@ -178,7 +82,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
 /// `impact --explain FILE`: who reads the file at run time, which rules and includes cover
 /// it, and what a change to it would select (the analysis of the working tree with only that
 /// file modified).
-fn explain_file(common: &Common, file: &str, format: Format) -> Result<Exit, Failure> {
+fn explain_file(common: &Common<'_>, file: &str, format: ImpactFormat) -> Result<Exit, Failure> {
     let mut options = common.options();
     let repo = impact::git::Repo::discover(
         options
@@ -198,7 +102,7 @@ fn explain_file(common: &Common, file: &str, format: Format) -> Result<Exit, Fai
     };
     options.assume_changed = Some(vec![path.clone()]);
     let report = common.analyze_with(options)?;
-    if format == Format::Json {
+    if format == ImpactFormat::Json {
         let explanation = impact::render::explanation_json(&report, &path);
         println!(
             "{}",
@@ -217,38 +121,9 @@ fn summarize(report: &Report) {
     }
 }
 
-pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut common = Common::new();
-    let mut affected = false;
-    let mut lane: Option<String> = None;
-    let mut nextest_args: Vec<OsString> = Vec::new();
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long(flag) if Common::FLAGS.contains(&flag) => {
-                let flag = flag.to_owned();
-                common.set(&flag, &mut parser)?;
-            }
-            Long("affected") => affected = true,
-            Long("lane") => lane = Some(string(&mut parser)?),
-            Short('h') | Long("help") => {
-                println!("{TEST_USAGE}");
-                return Ok(Exit::Success);
-            }
-            Value(value) => {
-                // Everything after `--` goes to nextest.
-                nextest_args.push(value);
-                nextest_args.extend(parser.raw_args().map_err(crate::usage_error)?);
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
-    if !affected {
-        return Err(Failure::invalid_input(format!(
-            "`cargo xtask test` needs `--affected`\n{TEST_USAGE}"
-        )));
-    }
+pub fn test(args: &TestArgs) -> Result<Exit, Failure> {
+    let common = Common(&args.change);
+    let (lane, nextest_args) = (&args.lane, &args.nextest_args);
     let report = common.analyze()?;
     eprint!("{}", impact::render::human(&report));
     summarize(&report);
@@ -261,7 +136,7 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
     nextest::ensure(true)?;
     let mut args: Vec<String> = vec!["run".to_owned()];
     let affected = (!report.all).then(|| report.filterset.clone());
-    match &lane {
+    match lane {
         Some(name) => {
             let selection = lanes_config::selection(&root, name)?;
             args.extend(["--profile".to_owned(), selection.profile.clone()]);
@@ -290,20 +165,11 @@ pub fn test(args: Vec<OsString>) -> Result<Exit, Failure> {
             }
         }
     }
-    args.extend(
-        nextest_args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned()),
-    );
+    args.extend(nextest_args.iter().cloned());
     let status = nextest::run(&root, &args)?;
     if status.success() {
         Ok(Exit::Success)
     } else {
-        Err(Failure::check_failed(format!(
-            "affected tests failed (cargo nextest exited with {})",
-            status
-                .code()
-                .map_or("a signal".to_owned(), |c| c.to_string())
-        )))
+        Err(nextest::failure(status, "running the affected tests"))
     }
 }

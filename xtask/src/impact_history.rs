@@ -2,7 +2,6 @@
 //! analysis with and without a run-time recording, and counts misses: a test the recording saw
 //! read a changed file that the decision selected neither whole binary nor test of.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 use impact::Options;
@@ -13,54 +12,14 @@ use output_types::impact::{
     HistoryCommit, HistoryRecording, HistoryTotals, ImpactHistory, Miss, Selection,
 };
 use support::{Exit, Failure};
+
+use crate::cli::HistoryArgs;
 use xshell::{Shell, cmd};
 
-const USAGE: &str = "usage: cargo xtask impact history [--commits N] [--recording FILE] \
-[--manifest-path PATH/Cargo.toml] [--format human|json]";
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut commits: usize = 50;
-    let mut recording_path: Option<PathBuf> = None;
-    let mut manifest_path: Option<PathBuf> = None;
-    let mut json = false;
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("commits") => {
-                let value = parser.value().map_err(crate::usage_error)?;
-                commits = value.to_string_lossy().parse().map_err(|_| {
-                    Failure::invalid_input(format!(
-                        "`--commits {}` is not a number",
-                        value.to_string_lossy()
-                    ))
-                })?;
-            }
-            Long("recording") => {
-                recording_path = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("manifest-path") => {
-                manifest_path = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("format") => {
-                let value = parser.value().map_err(crate::usage_error)?;
-                json = match value.to_string_lossy().as_ref() {
-                    "json" => true,
-                    "human" => false,
-                    other => {
-                        return Err(Failure::invalid_input(format!(
-                            "unknown format `{other}`: use human or json"
-                        )));
-                    }
-                };
-            }
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                return Ok(Exit::Success);
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
+pub fn run(args: &HistoryArgs) -> Result<Exit, Failure> {
+    let (commits, json) = (args.commits, args.format.json());
+    let recording_path = args.recording.clone();
+    let manifest_path = args.manifest_path.clone();
     let manifest = manifest_path.unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
     let base_options = Options::for_manifest(&manifest);
     let recording_path = recording_path

@@ -21,10 +21,8 @@ use impact::recording::{self, Invocation, Recording};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
+use crate::cli::RecordArgs;
 use crate::nextest;
-
-const USAGE: &str = "usage: cargo xtask impact record [--lane NAME] [--manifest-path PATH/Cargo.toml] \
-[--output FILE] [--no-install] [--no-seccomp-bpf] [-- NEXTEST_ARGS...]";
 
 /// Environment of the trace runner, set by `record` for the nextest run.
 const TRACE_DIR: &str = "IMPACT_TRACE_DIR";
@@ -37,37 +35,16 @@ pub fn strace_install_command() -> &'static str {
     "apt-get install -y strace"
 }
 
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut lane: Option<String> = None;
-    let mut manifest_path: Option<PathBuf> = None;
-    let mut output: Option<PathBuf> = None;
-    let mut no_install = false;
-    let mut no_seccomp = false;
-    let mut nextest_args: Vec<String> = Vec::new();
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("lane") => lane = Some(crate::impact::string(&mut parser)?),
-            Long("manifest-path") => {
-                manifest_path = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("output") => output = Some(parser.value().map_err(crate::usage_error)?.into()),
-            Long("no-install") => no_install = true,
-            Long("no-seccomp-bpf") => no_seccomp = true,
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                return Ok(Exit::Success);
-            }
-            Value(value) => {
-                nextest_args.push(value.to_string_lossy().into_owned());
-                for raw in parser.raw_args().map_err(crate::usage_error)? {
-                    nextest_args.push(raw.to_string_lossy().into_owned());
-                }
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
+pub fn run(args: RecordArgs) -> Result<Exit, Failure> {
+    let RecordArgs {
+        lane,
+        manifest_path,
+        output,
+        install,
+        no_seccomp_bpf: no_seccomp,
+        nextest_args,
+    } = args;
+    let no_install = install.no_install;
     let manifest = manifest_path.unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
     let manifest = manifest.canonicalize().map_err(|_| {
         Failure::invalid_input(format!(
@@ -181,10 +158,10 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     drop(cleanup);
     if processes == 0 && !status.success() {
         // A build error or nextest refusing the arguments: nothing ran, so nothing to keep.
-        return Err(Failure::check_failed(format!(
-            "cargo nextest exited with {} before any test ran under the tracer; nothing recorded",
-            exit_text(status)
-        )));
+        return Err(nextest::failure(
+            status,
+            "the recording (before any test ran under the tracer; nothing recorded)",
+        ));
     }
     if processes == 0 {
         return Err(Failure::environment(

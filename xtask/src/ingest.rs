@@ -6,9 +6,8 @@
 //! parse, bad flags); 3 the environment failed (another ingest holds the node's lock, I/O, no
 //! signature verifier in this build, a corrupt store).
 
-use std::ffi::OsString;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use node::hash::Progress;
@@ -19,113 +18,31 @@ use node::{
 };
 use support::{Exit, Failure};
 
-const USAGE: &str = "\
-usage: cargo xtask ingest --release FILE --node-dir DIR [--artifacts DIR] [--signature FILE]
-                          [--statement FILE]... [--trusted-keys FILE] [--require-signature]
-                          [--require-artifacts] [--require-provenance] [--require-tests]
-                          [--allow-replaced-units] [--jobs N] [--format json]
-       cargo xtask ingest --status --node-dir DIR [--format json]
-       cargo xtask ingest --set-policy --node-dir DIR [--require-signature] [--require-artifacts]
-                          [--require-provenance] [--require-tests]
+use crate::cli::IngestArgs;
 
-Verifies, in order: manifest digest, signature (when required or given), release_seq above the
-installed one, expiry, unit policy and mix-and-match, then each unit's artifact (size and sha256)
-when it is present under --artifacts (SCHEME://REST is looked up at DIR/SCHEME/REST). Installs
-atomically under the node's lock. The node's policy (DIR/policy.json) is written by its first
-install from --require-signature/--require-artifacts (requiring signatures if that install was
-signed) and applies to every later ingest; the flags only add to it. --set-policy replaces it
-with exactly the flags given. Signatures (DSSE envelopes, ed25519) are checked against
---trusted-keys, which needs xtask built with the `signing` feature. Each --statement is a DSSE
-envelope of an in-toto statement signed by a `builder` key (`governance attest`): the release's
-provenance, or the PASSED test result of its source commit; --require-provenance and
---require-tests make them mandatory (README.md, section Provenance):
-  cargo run -p xtask --features signing -- ingest --trusted-keys trust.toml ...
-
-exit codes: 0 installed or already current, 1 refused, 2 invalid input, 3 environment (node
-locked by another ingest, I/O, no signature verifier)";
-
-#[derive(Default)]
-struct Args {
-    release: Option<PathBuf>,
-    node_dir: Option<PathBuf>,
-    artifacts: Option<PathBuf>,
-    signature: Option<PathBuf>,
-    statements: Vec<PathBuf>,
-    trusted_keys: Option<PathBuf>,
-    require_signature: bool,
-    require_artifacts: bool,
-    require_provenance: bool,
-    require_tests: bool,
-    allow_replaced_units: bool,
-    jobs: usize,
-    status: bool,
-    set_policy: bool,
-    format: Option<String>,
-}
-
-fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
-    parse_lexopt(args).map_err(crate::usage_error)
-}
-
-fn parse_lexopt(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
-    use lexopt::prelude::*;
-    let mut parsed = Args::default();
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("release") => parsed.release = Some(parser.value()?.into()),
-            Long("node-dir") => parsed.node_dir = Some(parser.value()?.into()),
-            Long("artifacts") => parsed.artifacts = Some(parser.value()?.into()),
-            Long("signature") => parsed.signature = Some(parser.value()?.into()),
-            Long("trusted-keys") => parsed.trusted_keys = Some(parser.value()?.into()),
-            Long("require-signature") => parsed.require_signature = true,
-            Long("require-artifacts") => parsed.require_artifacts = true,
-            Long("require-provenance") => parsed.require_provenance = true,
-            Long("require-tests") => parsed.require_tests = true,
-            Long("statement") => parsed.statements.push(parser.value()?.into()),
-            Long("allow-replaced-units") => parsed.allow_replaced_units = true,
-            Long("jobs") | Short('j') => parsed.jobs = parser.value()?.parse()?,
-            Long("status") => parsed.status = true,
-            Long("set-policy") => parsed.set_policy = true,
-            Long("format") => parsed.format = Some(parser.value()?.string()?),
-            Long("help") | Short('h') => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            _ => return Err(arg.unexpected()),
-        }
-    }
-    Ok(Some(parsed))
-}
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let Some(args) = parse_args(args)? else {
-        return Ok(Exit::Success);
-    };
-    let json = args
-        .format
-        .as_deref()
-        .map_or(Ok(false), crate::output::json_format)?;
-    let node_dir = args
-        .node_dir
-        .clone()
-        .ok_or_else(|| Failure::invalid_input(format!("--node-dir is required\n\n{USAGE}")))?;
-    let store = NodeStore::new(node_dir);
+pub fn run(args: &IngestArgs) -> Result<Exit, Failure> {
+    let json = args.format.json();
+    let store = NodeStore::new(args.node_dir.clone());
     if args.status {
         return status(&store, json);
     }
     if args.set_policy {
-        return set_policy(&store, &args);
+        return set_policy(&store, args);
     }
     let release = args.release.clone().ok_or_else(|| {
-        Failure::invalid_input(format!(
-            "--release FILE (or --status) is required\n\n{USAGE}"
-        ))
+        Failure::invalid_input(
+            "--release FILE (or --status, or --set-policy) is required (see `cargo xtask ingest --help`)",
+        )
     })?;
-    ingest(&store, &release, &args, json)
+    ingest(&store, &release, args, json)
 }
 
-fn ingest(store: &NodeStore, release: &Path, args: &Args, json: bool) -> Result<Exit, Failure> {
+fn ingest(
+    store: &NodeStore,
+    release: &Path,
+    args: &IngestArgs,
+    json: bool,
+) -> Result<Exit, Failure> {
     let manifest = support::input::read_bounded(release, MAX_MANIFEST_BYTES, "release")?;
     let signature = match &args.signature {
         Some(path) => Some(support::input::read_bounded(
@@ -297,7 +214,7 @@ fn describe_outcome(store: &NodeStore, outcome: &IngestOutcome) -> String {
     }
 }
 
-fn policy_of(args: &Args) -> NodePolicy {
+fn policy_of(args: &IngestArgs) -> NodePolicy {
     NodePolicy {
         require_signature: args.require_signature,
         require_artifacts: args.require_artifacts,
@@ -317,7 +234,7 @@ fn describe_policy(policy: NodePolicy) -> String {
     )
 }
 
-fn set_policy(store: &NodeStore, args: &Args) -> Result<Exit, Failure> {
+fn set_policy(store: &NodeStore, args: &IngestArgs) -> Result<Exit, Failure> {
     let policy = policy_of(args);
     store
         .set_policy(policy)

@@ -1,43 +1,21 @@
 //! `cargo xtask kernel`: the kernel manifest (`manifests/kernel.toml`), the files that define the
 //! model surface. Lists version, file count and digest; `--check` names each missing file (exit 1);
-//! `--json` / `--format json` prints `kernel-report/v2` (`output_types::kernel`).
-
-use std::ffi::OsString;
-use std::path::PathBuf;
+//! `--format json` prints `kernel-report/v2` (`output_types::kernel`).
 
 use output_types::Shape;
 use output_types::kernel::{KernelFile, KernelReport};
 use release::KernelManifest;
 use support::{Exit, Failure};
 
-const USAGE: &str = "\
-usage: cargo xtask kernel [--check] [--json | --format human|json] [--manifest FILE]
+use crate::cli::KernelArgs;
 
-  --check          only check that every listed file exists (exit 1 naming each missing one)
-  --manifest FILE  kernel manifest [manifests/kernel.toml]; listed paths are relative to the workspace root
-";
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let (mut check, mut as_json, mut manifest) = (false, false, None::<PathBuf>);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("check") => check = true,
-            Long("json") => as_json = true,
-            Long("format") => {
-                as_json = crate::output::json_format(parser.value().map_err(crate::usage_error)?)?;
-            }
-            Long("manifest") => manifest = Some(parser.value().map_err(crate::usage_error)?.into()),
-            Long("help") | Short('h') => {
-                print!("{USAGE}");
-                return Ok(Exit::Success);
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
+pub fn run(args: &KernelArgs) -> Result<Exit, Failure> {
+    let (check, as_json) = (args.check, args.format.json());
     let root = crate::project_root();
-    let manifest_path = manifest.unwrap_or_else(|| root.join(release::repo::KERNEL_FILE));
+    let manifest_path = args
+        .manifest
+        .clone()
+        .unwrap_or_else(|| root.join(release::repo::KERNEL_FILE));
     let kernel = KernelManifest::load(&manifest_path).map_err(Failure::located)?;
     let state = kernel.inspect(&root).map_err(|located| Failure {
         exit: Exit::Environment,

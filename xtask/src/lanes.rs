@@ -2,7 +2,6 @@
 //! library (lanes as data, resolved to a [`LaneSelection`] each): listing lanes with their test
 //! counts, and running one from source or a nextest archive, partitioned.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -10,25 +9,14 @@ use lanes_config::{Features, LANES_FILE, LaneSelection, load};
 use support::shell::command_line;
 use support::{Exit, Failure};
 
+use crate::cli::{LaneArgs, LanesArgs};
 use crate::nextest;
 
 /// `cargo xtask lanes [--format json] [--no-count] [--no-install]`
-pub fn list(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut json = false;
-    let mut count = true;
-    let mut no_install = false;
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("format") => {
-                json = crate::output::json_format(parser.value().map_err(crate::usage_error)?)?
-            }
-            Long("no-count") => count = false,
-            Long("no-install") => no_install = true,
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
+pub fn list(args: &LanesArgs) -> Result<Exit, Failure> {
+    let json = args.format.json();
+    let count = !args.no_count;
+    let no_install = args.install.no_install;
     let root = crate::project_root();
     let lanes = load(&root)?;
     if count {
@@ -171,40 +159,18 @@ pub enum Source {
 
 /// `cargo xtask lane NAME [--partition M/N] [--archive-file F | --create-archive F]
 /// [--filter EXPR] [--no-install] [-- NEXTEST ARGS]`
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let (args, passthrough) = split_at_separator(args)?;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut name = None;
-    let mut partition = None;
-    let mut archive_file = None;
-    let mut create_archive = None;
-    let mut extra_filter = None;
-    let mut no_install = false;
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Value(value) if name.is_none() => name = Some(string(value)?),
-            Long("partition") => {
-                partition = Some(parse_partition(&string(
-                    parser.value().map_err(crate::usage_error)?,
-                )?)?)
-            }
-            Long("archive-file") => {
-                archive_file = Some(PathBuf::from(parser.value().map_err(crate::usage_error)?))
-            }
-            Long("create-archive") => {
-                create_archive = Some(PathBuf::from(parser.value().map_err(crate::usage_error)?))
-            }
-            Long("filter") => {
-                extra_filter = Some(string(parser.value().map_err(crate::usage_error)?)?)
-            }
-            Long("no-install") => no_install = true,
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
-    let name = name.ok_or_else(|| {
-        Failure::invalid_input("usage: cargo xtask lane NAME [--partition M/N] [-- NEXTEST ARGS]")
-    })?;
+pub fn run(args: LaneArgs) -> Result<Exit, Failure> {
+    let LaneArgs {
+        name,
+        partition,
+        archive_file,
+        create_archive,
+        filter: extra_filter,
+        install,
+        nextest_args: passthrough,
+    } = args;
+    let no_install = install.no_install;
+    let partition = partition.as_deref().map(parse_partition).transpose()?;
     if let Some(flag) = passthrough.iter().find(|a| {
         matches!(a.as_str(), "-E" | "--filterset" | "--filter-expr") || a.starts_with("-E")
     }) {
@@ -251,23 +217,6 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     outcome.map(|_| Exit::Success)
 }
 
-/// Splits `args` at the first `--`: ours before it, nextest's after it.
-fn split_at_separator(mut args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<String>), Failure> {
-    let Some(at) = args.iter().position(|a| a == "--") else {
-        return Ok((args, Vec::new()));
-    };
-    let rest = args.split_off(at + 1);
-    args.pop();
-    let rest = rest.into_iter().map(string).collect::<Result<_, _>>()?;
-    Ok((args, rest))
-}
-
-fn string(value: OsString) -> Result<String, Failure> {
-    value.into_string().map_err(|v| {
-        Failure::invalid_input(format!("argument is not UTF-8: {}", v.to_string_lossy()))
-    })
-}
-
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
@@ -281,10 +230,10 @@ fn create_lane_archive(root: &Path, lane: &LaneSelection, archive: &Path) -> Res
     ]);
     let status = nextest::run(root, &args)?;
     if !status.success() {
-        return Err(Failure::check_failed(format!(
-            "building the archive for lane `{}` failed ({status})",
-            lane.name
-        )));
+        return Err(nextest::failure(
+            status,
+            format!("building the archive for lane `{}`", lane.name),
+        ));
     }
     eprintln!(
         "lane `{}`: archive written to {}",
@@ -345,13 +294,7 @@ pub fn run_lane(
     args.extend(passthrough.iter().cloned());
     let status = nextest::run(root, &args)?;
     if !status.success() {
-        return Err(Failure::check_failed(format!(
-            "lane `{}` failed (cargo nextest exited with {})",
-            lane.name,
-            status
-                .code()
-                .map_or("a signal".to_owned(), |c| c.to_string())
-        )));
+        return Err(nextest::failure(status, format!("lane `{}`", lane.name)));
     }
     Ok(selected)
 }

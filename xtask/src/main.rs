@@ -1,4 +1,5 @@
-//! `cargo xtask`: the workspace's automation. One module per command; `main` only dispatches.
+//! `cargo xtask`: the workspace's automation. `cli` declares every command and its flags; one
+//! module per command does the work; `main` only dispatches.
 //!
 //! Exit codes (README.md, "Commands") come from [`support::Exit`]: 0 success, 1 a check failed,
 //! 2 invalid input or usage, 3 the environment failed.
@@ -24,6 +25,7 @@ macro_rules! eprintln {
 
 mod audit_release;
 mod bench;
+mod cli;
 mod deps;
 mod federate;
 mod impact;
@@ -38,81 +40,44 @@ mod preflight;
 mod release_lane;
 mod rollback;
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
-use support::{Exit, Failure};
-
-const USAGE: &str = "\
-usage: cargo xtask <command> [args]
-
-commands:
-  preflight             Gate 0: validate config and manifests, then `cargo check` critical crates
-  lanes                 list test lanes with their filtersets and test counts
-  lane NAME             run one test lane (see lanes.toml)
-  release-lane          the canonical must-pass CI job
-  impact                which packages and test binaries a change can affect, and why
-  impact record         run the tests under strace and record what each binary reads
-  impact --explain FILE who reads FILE at run time, which rules cover it, what it selects
-  impact history        replay recent commits with and without the recording, count misses
-  test --affected       run only the tests a change can affect
-  deps audit|report     prove the dependency-group boundaries / report on each group
-  federate              fuse provider training runs into a promoted release
-  kernel                list or check the kernel manifest
-  ingest                install a release into a node directory
-  rollback              publish a rollback release
-  audit-release         the chain of a release: source, tests, kernel, provenance, units, approvals, node
-  bench all|impact|artifacts|history|soundness  rerunnable measurements, printed as a table
-
-exit codes: 0 success, 1 a check failed, 2 invalid input or usage, 3 environment failure
-";
+use clap::Parser as _;
+use cli::{Cli, Command, ImpactArgs, ImpactCommand};
 
 fn main() {
-    let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let command = if args.is_empty() {
-        None
-    } else {
-        Some(args.remove(0))
-    };
-    let command = command.as_ref().and_then(|c| c.to_str());
-    let result = match command {
-        Some("preflight") => preflight::run(args),
-        Some("lanes") => lanes::list(args),
-        Some("lane") => lanes::run(args),
-        Some("release-lane") => release_lane::run(args),
-        Some("impact") if args.first().is_some_and(|a| a == "record") => {
-            impact_record::run(args[1..].to_vec())
+    let exit = match Cli::try_parse() {
+        Ok(cli) => {
+            let result = match cli.command {
+                Command::Preflight(args) => preflight::run(&args),
+                Command::Lanes(args) => lanes::list(&args),
+                Command::Lane(args) => lanes::run(args),
+                Command::ReleaseLane(args) => release_lane::run(&args),
+                Command::Impact(ImpactArgs {
+                    command: Some(ImpactCommand::Record(args)),
+                    ..
+                }) => impact_record::run(args),
+                Command::Impact(ImpactArgs {
+                    command: Some(ImpactCommand::History(args)),
+                    ..
+                }) => impact_history::run(&args),
+                Command::Impact(args) => impact::run(&args),
+                Command::Test(args) => impact::test(&args),
+                Command::Deps(args) => deps::run(&args),
+                Command::Federate(args) => federate::run(&args),
+                Command::Kernel(args) => kernel::run(&args),
+                Command::Ingest(args) => ingest::run(&args),
+                Command::Rollback(args) => rollback::run(&args),
+                Command::AuditRelease(args) => audit_release::run(&args),
+                Command::Bench(args) => bench::run(args.args),
+                Command::TraceRunner(args) => impact_record::trace_runner(args.args),
+            };
+            result.unwrap_or_else(|failure| {
+                output::report_failure(&failure);
+                failure.exit
+            })
         }
-        Some("impact") if args.first().is_some_and(|a| a == "history") => {
-            impact_history::run(args[1..].to_vec())
-        }
-        Some("impact") => impact::run(args),
-        Some("__trace-runner") => impact_record::trace_runner(args),
-        Some("test") => impact::test(args),
-        Some("deps") => deps::run(args),
-        Some("federate") => federate::run(args),
-        Some("kernel") => kernel::run(args),
-        Some("ingest") => ingest::run(args),
-        Some("rollback") => rollback::run(args),
-        Some("audit-release") => audit_release::run(args),
-        Some("bench") => bench::run(args),
-        Some("help" | "--help" | "-h") => {
-            print!("{USAGE}");
-            Ok(Exit::Success)
-        }
-        Some(other) => Err(Failure::invalid_input(format!(
-            "unknown command `{other}`\n\n{USAGE}"
-        ))),
-        None => Err(Failure::invalid_input(format!(
-            "no command given\n\n{USAGE}"
-        ))),
-    };
-    let exit = match result {
-        Ok(exit) => exit,
-        Err(failure) => {
-            output::report_failure(&failure);
-            failure.exit
-        }
+        Err(err) => output::report_command_line(&err),
     };
     output::finish();
     std::process::exit(exit.code());
@@ -131,9 +96,4 @@ pub fn project_root() -> PathBuf {
         .parent()
         .expect("xtask lives one level below the root")
         .to_path_buf()
-}
-
-/// Turns a lexopt error into a usage failure (exit 2).
-pub fn usage_error(err: lexopt::Error) -> Failure {
-    Failure::invalid_input(format!("{err} (run `cargo xtask help` for usage)"))
 }

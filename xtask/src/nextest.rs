@@ -1,13 +1,12 @@
 //! cargo-nextest: finding it (installing the pinned version when missing), listing the tests a
 //! filterset selects, and running it with inherited output.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
-use serde::Deserialize;
-use support::Failure;
+use nextest_metadata::{NextestExitCode, TestListSummary};
 use support::shell::command_line;
+use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
 /// The version installed when nextest is missing. `.config/nextest.toml` recommends the same
@@ -69,42 +68,28 @@ pub fn ensure(no_install: bool) -> Result<(), Failure> {
 
 pub use lanes_config::release_lane::TestId;
 
-#[derive(Deserialize)]
-struct ListOutput {
-    #[serde(rename = "rust-suites")]
-    rust_suites: BTreeMap<String, Suite>,
-}
-
-#[derive(Deserialize)]
-struct Suite {
-    testcases: BTreeMap<String, Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    #[serde(rename = "filter-match")]
-    filter_match: FilterMatch,
-}
-
-#[derive(Deserialize)]
-struct FilterMatch {
-    status: String,
-}
-
 /// Every test `cargo nextest list <args>` selects. It builds first, and cargo's progress and
 /// messages go to stderr as they happen.
 pub fn list(root: &Path, args: &[String]) -> Result<Vec<TestId>, Failure> {
     let output = list_json(root, args)?;
-    let parsed: ListOutput = serde_json::from_slice(&output).map_err(|e| {
+    selected(&output)
+}
+
+/// The tests a `cargo nextest list --message-format json` document selects, read with nextest's
+/// own types (`nextest-metadata`).
+fn selected(json: &[u8]) -> Result<Vec<TestId>, Failure> {
+    let unreadable = |e: &dyn std::fmt::Display| {
         Failure::environment(format!("cannot read `cargo nextest list` JSON output: {e}"))
-    })?;
+    };
+    let text = std::str::from_utf8(json).map_err(|e| unreadable(&e))?;
+    let summary = TestListSummary::parse_json(text).map_err(|e| unreadable(&e))?;
     let mut tests = Vec::new();
-    for (binary_id, suite) in parsed.rust_suites {
-        for (name, case) in suite.testcases {
-            if case.filter_match.status == "matches" {
+    for (binary_id, suite) in summary.rust_suites {
+        for (name, case) in suite.test_cases {
+            if case.filter_match.is_match() {
                 tests.push(TestId {
-                    binary_id: binary_id.clone(),
-                    name,
+                    binary_id: binary_id.as_str().to_owned(),
+                    name: name.as_str().to_owned(),
                 });
             }
         }
@@ -125,15 +110,12 @@ fn list_json(root: &Path, args: &[String]) -> Result<Vec<u8>, Failure> {
         .map_err(|e| Failure::environment(format!("cannot run `cargo nextest list`: {e}")))?;
     if !output.status.success() {
         // The compiler's or nextest's own message, above, is the useful part.
-        return Err(Failure::check_failed(format!(
-            "`{}` failed ({})",
-            command_line(
-                ["cargo", "nextest"]
-                    .into_iter()
-                    .chain(words.iter().map(|w| w.as_str()))
-            ),
-            output.status
-        )));
+        let command = command_line(
+            ["cargo", "nextest"]
+                .into_iter()
+                .chain(words.iter().map(|w| w.as_str())),
+        );
+        return Err(failure(output.status, format!("`{command}`")));
     }
     Ok(output.stdout)
 }
@@ -215,4 +197,145 @@ pub fn run_with_env(
     command
         .status()
         .map_err(|e| Failure::environment(format!("cannot run `cargo nextest`: {e}")))
+}
+
+/// What a failed `cargo nextest` run means in this workspace's exit codes (README.md,
+/// "Commands"), with nextest's documented codes (`NextestExitCode`): failing tests, or a
+/// selection without tests, are a failed check (1); a workspace that does not build, a filterset,
+/// profile or configuration nextest refuses are invalid input (2); a run that was killed, or that
+/// nextest could not carry out (archives, listing test binaries, setup scripts, writing output,
+/// a nextest too old for the configuration) is the environment (3). A code nextest does not
+/// document stays a failed check, as nextest says unknown failures are 1.
+pub fn exit_of(status: ExitStatus) -> (Exit, &'static str) {
+    let Some(code) = status.code() else {
+        return (Exit::Environment, "killed by a signal");
+    };
+    match code {
+        NextestExitCode::OK => (Exit::Success, "ok"),
+        NextestExitCode::TEST_RUN_FAILED => (Exit::CheckFailed, "tests failed"),
+        NextestExitCode::NO_TESTS_RUN => (Exit::CheckFailed, "no tests to run"),
+        NextestExitCode::BUILD_FAILED => (Exit::InvalidInput, "the tests do not build"),
+        NextestExitCode::CARGO_METADATA_FAILED => (Exit::InvalidInput, "`cargo metadata` failed"),
+        NextestExitCode::INVALID_FILTERSET => (Exit::InvalidInput, "the filterset is invalid"),
+        // Not in nextest's list: its command line parser's usage error.
+        2 => (Exit::InvalidInput, "nextest refused its arguments"),
+        NextestExitCode::SETUP_ERROR => (
+            Exit::InvalidInput,
+            "nextest refused its arguments or configuration",
+        ),
+        NextestExitCode::EXPERIMENTAL_FEATURE_NOT_ENABLED => (
+            Exit::InvalidInput,
+            "an experimental nextest feature is not enabled",
+        ),
+        NextestExitCode::REQUIRED_VERSION_NOT_MET => (
+            Exit::Environment,
+            "the installed nextest is older than the configuration requires",
+        ),
+        NextestExitCode::ARCHIVE_CREATION_FAILED => {
+            (Exit::Environment, "the archive could not be created")
+        }
+        NextestExitCode::TEST_LIST_CREATION_FAILED => {
+            (Exit::Environment, "the test binaries could not be listed")
+        }
+        NextestExitCode::SETUP_SCRIPT_FAILED => (Exit::Environment, "a setup script failed"),
+        NextestExitCode::WRITE_OUTPUT_ERROR => (Exit::Environment, "output could not be written"),
+        NextestExitCode::DOUBLE_SPAWN_ERROR => {
+            (Exit::Environment, "a test process could not be started")
+        }
+        _ => (Exit::CheckFailed, "failed"),
+    }
+}
+
+/// The failure of `what` (a lane, a command) when `cargo nextest` ended with `status`.
+pub fn failure(status: ExitStatus, what: impl std::fmt::Display) -> Failure {
+    let (exit, meaning) = exit_of(status);
+    let code = status
+        .code()
+        .map_or_else(|| "a signal".to_owned(), |c| c.to_string());
+    Failure::new(
+        exit,
+        format!("{what} failed: {meaning} (cargo nextest exited with {code})"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt as _;
+
+    use super::*;
+
+    fn exited(code: i32) -> ExitStatus {
+        ExitStatus::from_raw(code << 8)
+    }
+
+    #[test]
+    fn only_failing_tests_are_a_failed_check_setup_errors_are_2_or_3() {
+        for (code, exit) in [
+            (0, Exit::Success),
+            (100, Exit::CheckFailed),
+            (4, Exit::CheckFailed),
+            (101, Exit::InvalidInput),
+            (102, Exit::InvalidInput),
+            (94, Exit::InvalidInput),
+            (96, Exit::InvalidInput),
+            (2, Exit::InvalidInput),
+            (92, Exit::Environment),
+            (103, Exit::Environment),
+            (104, Exit::Environment),
+            (105, Exit::Environment),
+            (110, Exit::Environment),
+            (1, Exit::CheckFailed),
+            (17, Exit::CheckFailed),
+        ] {
+            assert_eq!(exit_of(exited(code)).0, exit, "nextest exit {code}");
+        }
+        // SIGKILL: the run was killed, not judged.
+        assert_eq!(exit_of(ExitStatus::from_raw(9)).0, Exit::Environment);
+        let failure = failure(exited(94), "lane `fast`");
+        assert_eq!(failure.exit, Exit::InvalidInput);
+        assert_eq!(
+            failure.message.as_deref(),
+            Some("lane `fast` failed: the filterset is invalid (cargo nextest exited with 94)")
+        );
+    }
+
+    #[test]
+    fn a_test_list_is_read_with_nextests_types_keeping_only_matches() {
+        // The shape `cargo nextest list --message-format json` prints (nextest 0.9.143).
+        let json = r#"{
+            "rust-build-meta": {
+                "target-directory": "/t", "build-directory": "/t", "base-output-directories": ["debug"],
+                "non-test-binaries": {}, "build-script-out-dirs": {}, "linked-paths": [],
+                "platforms": {
+                    "host": {"platform": {"triple": "x86_64-unknown-linux-gnu", "target-features": "all"},
+                             "libdir": {"status": "available", "path": "/l"}},
+                    "targets": []
+                },
+                "target-platforms": [], "target-platform": null
+            },
+            "test-count": 2,
+            "rust-suites": {
+                "alpha": {
+                    "package-name": "alpha", "binary-id": "alpha", "binary-name": "alpha",
+                    "package-id": "path+file:///w/alpha#0.1.0", "kind": "lib",
+                    "binary-path": "/t/debug/deps/alpha-1", "build-platform": "target",
+                    "cwd": "/w/alpha", "status": "listed",
+                    "testcases": {
+                        "tests::kept": {"ignored": false, "filter-match": {"status": "matches"}},
+                        "tests::dropped": {"ignored": false,
+                            "filter-match": {"status": "mismatch", "reason": "expression"}}
+                    }
+                }
+            }
+        }"#;
+        assert_eq!(
+            selected(json.as_bytes()).unwrap(),
+            [TestId {
+                binary_id: "alpha".to_owned(),
+                name: "tests::kept".to_owned(),
+            }]
+        );
+        let broken = selected(b"{\"rust-suites\": 3}").unwrap_err();
+        assert_eq!(broken.exit, Exit::Environment);
+    }
 }

@@ -1,20 +1,21 @@
 //! How results reach people: stdout and stderr writes that survive a closed pipe, and every
 //! failure drawn by `support::render` (the one renderer of diagnostics every binary shares).
 
-use support::Failure;
+use support::{Exit, Failure};
 
 // The writers behind this crate's `print!`/`eprint!` (main.rs); shared with the bench binary.
 pub use support::stdout::{finish, print_err, print_out};
 
-/// `--format human|json`, the choice every command with machine output offers: true for JSON.
-pub fn json_format(value: impl AsRef<std::ffi::OsStr>) -> Result<bool, Failure> {
-    match value.as_ref().to_str() {
-        Some("json") => Ok(true),
-        Some("human") => Ok(false),
-        _ => Err(Failure::invalid_input(format!(
-            "--format takes `human` or `json`, not `{}`",
-            value.as_ref().to_string_lossy()
-        ))),
+/// Prints what the command line parser has to say: `--help` and `--version` on stdout (exit 0,
+/// ending quietly if the reader goes away), a usage error with its usage line on stderr (exit 2).
+pub fn report_command_line(err: &clap::Error) -> Exit {
+    let text = err.render();
+    if err.exit_code() == 0 {
+        print_out(format_args!("{text}"));
+        Exit::Success
+    } else {
+        print_err(format_args!("{text}"));
+        Exit::InvalidInput
     }
 }
 

@@ -3,13 +3,14 @@
 //! in `lanes.toml`, stopping at the first compile error with the compiler's own message.
 //! It is the cheapest way to fail: no test binary is linked, no test runs.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::Instant;
 
 use support::shell::command_line;
 use support::{Exit, Failure, Located};
 use walkdir::WalkDir;
+
+use crate::cli::PreflightArgs;
 
 use crate::nextest;
 use lanes_config::NEXTEST_CONFIG;
@@ -26,18 +27,8 @@ pub struct Report {
 /// JSON (stdout, `"version": 1`): `verdict` (`passed`/`failed`), `exit`, `seconds`, `files`,
 /// `critical_crates`, and `diagnostics` (`location`, `message`) when configuration is invalid.
 /// Human-readable diagnostics and the compiler's messages always go to stderr.
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut json = false;
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("format") => {
-                json = crate::output::json_format(parser.value().map_err(crate::usage_error)?)?
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
+pub fn run(args: &PreflightArgs) -> Result<Exit, Failure> {
+    let json = args.format.json();
     let started = Instant::now();
     let outcome = check(&crate::project_root());
     let seconds = started.elapsed().as_secs_f64();

@@ -7,7 +7,6 @@
 //! and a summary table ends the run. nextest writes JUnit through the `release` profile.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::Instant;
 
@@ -16,6 +15,7 @@ use lanes_config::{LaneSelection, ReleaseLaneManifest};
 use support::shell::command_line;
 use support::{Exit, Failure, Located};
 
+use crate::cli::ReleaseLaneArgs;
 use crate::lanes::{self, Source};
 use crate::nextest;
 
@@ -52,20 +52,8 @@ impl Step {
 }
 
 /// `cargo xtask release-lane [--no-install] [--format json]`
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut no_install = false;
-    let mut json = false;
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("no-install") => no_install = true,
-            Long("format") => {
-                json = crate::output::json_format(parser.value().map_err(crate::usage_error)?)?
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
-        }
-    }
+pub fn run(args: &ReleaseLaneArgs) -> Result<Exit, Failure> {
+    let (no_install, json) = (args.install.no_install, args.format.json());
     let root = crate::project_root();
     nextest::ensure(no_install)?;
 

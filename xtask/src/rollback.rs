@@ -11,8 +11,7 @@
 //! Exit codes: 0 written (or shown with `--dry-run`); 1 the chain does not verify or has no
 //! stable release to return to; 2 invalid input (unreadable releases, bad flags); 3 I/O.
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use output_types::chain::Rollback;
 use output_types::{ReleaseRef, Shape};
@@ -21,67 +20,10 @@ use release::repo::{GATES_FILE, RELEASES_DIR};
 use release::{GatePolicy, time};
 use support::{Exit, Failure};
 
-const USAGE: &str = "\
-usage: cargo xtask rollback [--releases-dir DIR] [--to DIGEST|SEQ] [--expires-in-days N]
-                            [--dry-run] [--format json]
+use crate::cli::RollbackArgs;
 
-Writes DIR/release-NNNNNN.json (default DIR: manifests/releases): a new release with the next
-release_seq, chained to the latest, restoring the units of the release given by --to (default:
-the last stable release before the latest, skipping releases an earlier rollback undid);
-rollback_of names that release. Expiry defaults to manifests/gates.toml's expires_after_days.
-
-exit codes: 0 written, 1 chain does not verify / nothing to return to, 2 invalid input, 3 I/O";
-
-#[derive(Default)]
-struct Args {
-    releases_dir: Option<PathBuf>,
-    to: Option<String>,
-    expires_in_days: Option<u32>,
-    dry_run: bool,
-    format: Option<String>,
-}
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    match parse_args(args).map_err(crate::usage_error)? {
-        Some(args) => rollback(args),
-        None => Ok(Exit::Success),
-    }
-}
-
-fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
-    use lexopt::prelude::*;
-    let mut parsed = Args::default();
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("releases-dir") => parsed.releases_dir = Some(parser.value()?.into()),
-            Long("to") => parsed.to = Some(parser.value()?.string()?),
-            Long("expires-in-days") => {
-                let days: i64 = parser.value()?.parse()?;
-                let days = release::gates::check_expires_after_days(days).map_err(|message| {
-                    format!(
-                        "--expires-in-days: {message} (the range gates.toml's expires_after_days allows)"
-                    )
-                })?;
-                parsed.expires_in_days = Some(days);
-            }
-            Long("dry-run") => parsed.dry_run = true,
-            Long("format") => parsed.format = Some(parser.value()?.string()?),
-            Long("help") | Short('h') => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            _ => return Err(arg.unexpected()),
-        }
-    }
-    Ok(Some(parsed))
-}
-
-fn rollback(args: Args) -> Result<Exit, Failure> {
-    let json = args
-        .format
-        .as_deref()
-        .map_or(Ok(false), crate::output::json_format)?;
+pub fn run(args: &RollbackArgs) -> Result<Exit, Failure> {
+    let json = args.format.json();
     let root = crate::project_root();
     let dir = args
         .releases_dir

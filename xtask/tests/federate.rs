@@ -957,7 +957,7 @@ fn flags_take_the_same_ranges_as_gates_toml() {
         (
             "--min-quality",
             "5",
-            "--min-quality: min_quality must be between 0 and 1, got 5",
+            "for '--min-quality <X>': min_quality must be between 0 and 1, got 5",
         ),
         ("--min-safety", "1.01", "min_safety must be between 0 and 1"),
         (

@@ -72,7 +72,7 @@ fn kernel_json_is_versioned_and_its_digest_follows_file_contents() {
     assert_eq!(before["file_count"], 2);
     assert_eq!(before["files"][0]["size"], 1);
     assert_eq!(
-        kernel(ws.path(), &["--json"]).stdout,
+        kernel(ws.path(), &["--format", "json"]).stdout,
         kernel(ws.path(), &["--format", "json"]).stdout
     );
     // The digest is defined: sha256 of canonical JSON [[path, sha256:<hex of file>], ...].
@@ -106,7 +106,8 @@ fn kernel_check_names_each_missing_file_with_its_line_and_exits_1() {
     assert!(stderr.contains("2 of 3 kernel file(s) missing"), "{stderr}");
 
     let report: Value =
-        serde_json::from_slice(&kernel(ws.path(), &["--check", "--json"]).stdout).unwrap();
+        serde_json::from_slice(&kernel(ws.path(), &["--check", "--format", "json"]).stdout)
+            .unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["digest"], Value::Null);
     assert_eq!(

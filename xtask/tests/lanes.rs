@@ -168,6 +168,58 @@ fn lanes_toml_problems_are_all_reported_at_file_line_col() {
 }
 
 #[test]
+fn slow_nextest_setup_errors_exit_2_and_only_failing_tests_exit_1() {
+    let fixture = Fixture::new();
+    // nextest's documented exit codes, not "anything but 0 is 1".
+    let bad_filterset = fixture.run(&["lane", "smoke", "--filter", "test(("]);
+    assert_eq!(bad_filterset.code, 2, "{bad_filterset}");
+    assert!(
+        bad_filterset
+            .stderr
+            .contains("the filterset is invalid (cargo nextest exited with 94)"),
+        "{bad_filterset}"
+    );
+
+    fixture.write(
+        "gamma/src/lib.rs",
+        "#[test]\nfn signs() {\n    panic!(\"fails on purpose\");\n}\n",
+    );
+    let failing = fixture.run(&["lane", "everything"]);
+    assert_eq!(failing.code, 1, "{failing}");
+    assert!(
+        failing
+            .stderr
+            .contains("lane `everything` failed: tests failed (cargo nextest exited with 100)"),
+        "{failing}"
+    );
+
+    fixture.write("gamma/src/lib.rs", "pub fn broken( {\n");
+    let broken = fixture.run(&["lane", "everything"]);
+    assert_eq!(broken.code, 2, "{broken}");
+    assert!(
+        broken
+            .stderr
+            .contains("failed: the tests do not build (cargo nextest exited with 101)"),
+        "{broken}"
+    );
+
+    fixture.write("gamma/src/lib.rs", "");
+    // Every profile lanes.toml names exists, but nextest rejects one's settings.
+    fixture.write(
+        ".config/nextest.toml",
+        "[profile.ci]\nretries = \"many\"\n\n[profile.release]\n",
+    );
+    let bad_config = fixture.run(&["lane", "everything"]);
+    assert_eq!(bad_config.code, 2, "{bad_config}");
+    assert!(
+        bad_config.stderr.contains(
+            "nextest refused its arguments or configuration (cargo nextest exited with 96)"
+        ),
+        "{bad_config}"
+    );
+}
+
+#[test]
 fn an_unknown_lane_or_partition_is_a_usage_error() {
     let fixture = Fixture::new();
     let run = fixture.run(&["lane", "nightly"]);

@@ -13,11 +13,11 @@
 //! Exit codes: 0 ok (verify: approved), 1 not approved, 2 invalid input or usage, 3 environment.
 
 use output_types::Shape as _;
-use std::ffi::OsString;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand, ValueEnum};
 use governance::{
     Envelope, EnvelopeError, SigningKey, TrustFile, Verifier, VerifyError, public_key_hex,
     signing_key_from_hex,
@@ -28,28 +28,135 @@ use support::{Exit, Failure, Located};
 /// A secret key file holds 64 hex digits and a newline.
 const SECRET_KEY_BYTES: u64 = 1024;
 
-const USAGE: &str = "usage:
-  governance keygen --secret-key FILE
-  governance sign --manifest FILE --secret-key FILE --keyid ID --envelope FILE
-  governance verify --manifest FILE --envelope FILE --trust FILE [--format json]
-  governance attest --statement FILE --secret-key FILE --keyid ID --envelope FILE
-  governance verify-statement --envelope FILE --trust FILE [--format json]";
+/// Make signing keys, sign release manifests and in-toto statements, and check them against a
+/// trust file.
+#[derive(Debug, Parser)]
+#[command(
+    name = "governance",
+    version,
+    arg_required_else_help = true,
+    after_help = "Exit codes: 0 ok (verify: approved), 1 not approved, 2 invalid input or \
+                  usage, 3 the environment failed."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make a new signing key and print its public key
+    Keygen {
+        /// Where to write the secret key (mode 0600; an existing file is never replaced)
+        #[arg(long, value_name = "FILE")]
+        secret_key: PathBuf,
+    },
+    /// Sign a release manifest: create the envelope, or add an approval to it
+    Sign {
+        /// The release manifest to sign
+        #[arg(long, value_name = "FILE")]
+        manifest: PathBuf,
+        /// The signer's secret key (made by `keygen`)
+        #[arg(long, value_name = "FILE")]
+        secret_key: PathBuf,
+        /// The signer's key id in the trust file
+        #[arg(long, value_name = "ID")]
+        keyid: String,
+        /// The signature envelope to create or add to
+        #[arg(long, value_name = "FILE")]
+        envelope: PathBuf,
+    },
+    /// Check a manifest's signatures against a trust file's approval policy
+    Verify {
+        /// The release manifest
+        #[arg(long, value_name = "FILE")]
+        manifest: PathBuf,
+        /// Its signature envelope
+        #[arg(long, value_name = "FILE")]
+        envelope: PathBuf,
+        /// The trust file: keys and how many approvals are required
+        #[arg(long, value_name = "FILE")]
+        trust: PathBuf,
+        /// What to print: text for people, or one JSON document on stdout
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Sign an in-toto statement (DSSE): create the envelope, or add a signature to it
+    Attest {
+        /// The statement to sign (in-toto Statement v1)
+        #[arg(long, value_name = "FILE")]
+        statement: PathBuf,
+        /// The signer's secret key (made by `keygen`)
+        #[arg(long, value_name = "FILE")]
+        secret_key: PathBuf,
+        /// The signer's key id in the trust file
+        #[arg(long, value_name = "ID")]
+        keyid: String,
+        /// The statement envelope to create or add to
+        #[arg(long, value_name = "FILE")]
+        envelope: PathBuf,
+    },
+    /// Check that a builder key of a trust file signed a statement envelope
+    VerifyStatement {
+        /// The statement envelope
+        #[arg(long, value_name = "FILE")]
+        envelope: PathBuf,
+        /// The trust file: keys and their roles
+        #[arg(long, value_name = "FILE")]
+        trust: PathBuf,
+        /// What to print: text for people, or one JSON document on stdout
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+enum Format {
+    #[default]
+    Human,
+    Json,
+}
 
 fn main() -> ExitCode {
-    let mut args = std::env::args_os().skip(1);
-    let command = args.next();
-    let rest: Vec<OsString> = args.collect();
-    let result = match command.as_ref().and_then(|c| c.to_str()) {
-        Some("keygen") => keygen(rest),
-        Some("sign") => sign(rest),
-        Some("verify") => verify(rest),
-        Some("attest") => attest(rest),
-        Some("verify-statement") => verify_statement(rest),
-        Some("--help" | "-h") => {
-            println!("{USAGE}");
-            Ok(Exit::Success)
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // --help and --version on stdout (exit 0), a usage error on stderr (exit 2); a
+            // closed stdout is ignored, not a panic.
+            let _ = err.print();
+            let exit = if err.exit_code() == 0 {
+                Exit::Success
+            } else {
+                Exit::InvalidInput
+            };
+            return ExitCode::from(exit.code() as u8);
         }
-        _ => Err(Failure::invalid_input(USAGE)),
+    };
+    let result = match cli.command {
+        Command::Keygen { secret_key } => keygen(&secret_key),
+        Command::Sign {
+            manifest,
+            secret_key,
+            keyid,
+            envelope,
+        } => sign(&manifest, &secret_key, &keyid, &envelope),
+        Command::Verify {
+            manifest,
+            envelope,
+            trust,
+            format,
+        } => verify(&manifest, &envelope, &trust, format == Format::Json),
+        Command::Attest {
+            statement,
+            secret_key,
+            keyid,
+            envelope,
+        } => attest(&statement, &secret_key, &keyid, &envelope),
+        Command::VerifyStatement {
+            envelope,
+            trust,
+            format,
+        } => verify_statement(&envelope, &trust, format == Format::Json),
     };
     let exit = result.unwrap_or_else(|failure| {
         let style = support::render::Style::detect();
@@ -59,43 +166,17 @@ fn main() -> ExitCode {
     ExitCode::from(exit.code() as u8)
 }
 
-/// `--name value` options, each given once; unknown ones are usage errors.
-fn parse_options(args: Vec<OsString>, names: &[&str]) -> Result<Vec<Option<OsString>>, Failure> {
-    use lexopt::prelude::*;
-    let usage = |message: String| Failure::invalid_input(format!("{message}\n{USAGE}"));
-    let mut values = vec![None; names.len()];
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
-        match arg {
-            Long(name) if names.contains(&name) => {
-                let index = names.iter().position(|n| *n == name).unwrap();
-                values[index] = Some(parser.value().map_err(|e| usage(e.to_string()))?);
-            }
-            other => return Err(usage(other.unexpected().to_string())),
-        }
-    }
-    Ok(values)
-}
-
-fn required(value: Option<OsString>, name: &str) -> Result<PathBuf, Failure> {
-    value
-        .map(PathBuf::from)
-        .ok_or_else(|| Failure::invalid_input(format!("--{name} is required\n{USAGE}")))
-}
-
 fn read(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, Failure> {
     Ok(support::input::read_bounded(path, limit, what)?)
 }
 
-fn keygen(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let [secret] = <[_; 1]>::try_from(parse_options(args, &["secret-key"])?).unwrap();
-    let secret = required(secret, "secret-key")?;
+fn keygen(secret: &Path) -> Result<Exit, Failure> {
     let mut seed = [0u8; 32];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut random| random.read_exact(&mut seed))
         .map_err(|err| Failure::environment(format!("cannot read /dev/urandom: {err}")))?;
     let key = SigningKey::from_bytes(&seed);
-    write_secret(&secret, key.to_bytes())?;
+    write_secret(secret, key.to_bytes())?;
     print_result(&public_key_hex(&key.verifying_key()));
     eprintln!(
         "governance: secret key written to {} (mode 0600); add the public key above to the trust file",
@@ -124,26 +205,21 @@ fn write_secret(path: &Path, seed: [u8; 32]) -> Result<(), Failure> {
         .map_err(|err| Failure::environment(format!("writing {}: {err}", path.display())))
 }
 
-fn sign(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let [manifest, secret, keyid, envelope_path] = <[_; 4]>::try_from(parse_options(
-        args,
-        &["manifest", "secret-key", "keyid", "envelope"],
-    )?)
-    .unwrap();
-    let manifest = required(manifest, "manifest")?;
-    let secret = required(secret, "secret-key")?;
-    let keyid = required(keyid, "keyid")?.to_string_lossy().into_owned();
-    let envelope_path = required(envelope_path, "envelope")?;
-
-    let manifest_bytes = read(&manifest, "release manifest", MAX_MANIFEST_BYTES)?;
-    let key = load_secret(&secret)?;
+fn sign(
+    manifest: &Path,
+    secret: &Path,
+    keyid: &str,
+    envelope_path: &Path,
+) -> Result<Exit, Failure> {
+    let manifest_bytes = read(manifest, "release manifest", MAX_MANIFEST_BYTES)?;
+    let key = load_secret(secret)?;
 
     let envelope = if envelope_path.exists() {
-        let bytes = read(&envelope_path, "signature envelope", MAX_SIGNATURE_BYTES)?;
-        let mut envelope = Envelope::load(&envelope_path, &bytes)?;
+        let bytes = read(envelope_path, "signature envelope", MAX_SIGNATURE_BYTES)?;
+        let mut envelope = Envelope::load(envelope_path, &bytes)?;
         if envelope.payload_bytes() != Ok(manifest_bytes.clone()) {
             return Err(
-                Located::file(&envelope_path, EnvelopeError::PayloadMismatch.to_string())
+                Located::file(envelope_path, EnvelopeError::PayloadMismatch.to_string())
                     .with_help(
                         "sign the manifest the envelope was made for, or start a new envelope",
                     )
@@ -151,13 +227,13 @@ fn sign(args: Vec<OsString>) -> Result<Exit, Failure> {
             );
         }
         envelope
-            .add_signature(&keyid, &key)
-            .map_err(|err| Located::file(&envelope_path, err.to_string()))?;
+            .add_signature(keyid, &key)
+            .map_err(|err| Located::file(envelope_path, err.to_string()))?;
         envelope
     } else {
-        Envelope::sign(&manifest_bytes, &keyid, &key)
+        Envelope::sign(&manifest_bytes, keyid, &key)
     };
-    support::atomic::write_atomic(&envelope_path, &envelope.to_json()).map_err(|err| {
+    support::atomic::write_atomic(envelope_path, &envelope.to_json()).map_err(|err| {
         Failure::environment(format!("writing {}: {err}", envelope_path.display()))
     })?;
     eprintln!(
@@ -172,28 +248,24 @@ fn sign(args: Vec<OsString>) -> Result<Exit, Failure> {
 /// Signs an in-toto statement as a DSSE envelope (`application/vnd.in-toto+json`), or adds a
 /// signature to the envelope already there. The statement is read as Statement v1 first, so
 /// nothing else is signed as one.
-fn attest(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let [statement, secret, keyid, envelope_path] = <[_; 4]>::try_from(parse_options(
-        args,
-        &["statement", "secret-key", "keyid", "envelope"],
-    )?)
-    .unwrap();
-    let statement = required(statement, "statement")?;
-    let secret = required(secret, "secret-key")?;
-    let keyid = required(keyid, "keyid")?.to_string_lossy().into_owned();
-    let envelope_path = required(envelope_path, "envelope")?;
-    let bytes = read(&statement, "statement", release::attest::MAX_BYTES)?;
+fn attest(
+    statement: &Path,
+    secret: &Path,
+    keyid: &str,
+    envelope_path: &Path,
+) -> Result<Exit, Failure> {
+    let bytes = read(statement, "statement", release::attest::MAX_BYTES)?;
     let text = std::str::from_utf8(&bytes)
-        .map_err(|err| Located::file(&statement, format!("statement is not UTF-8 text: {err}")))?;
-    release::attest::Statement::parse(&statement, text)?;
-    let key = load_secret(&secret)?;
+        .map_err(|err| Located::file(statement, format!("statement is not UTF-8 text: {err}")))?;
+    release::attest::Statement::parse(statement, text)?;
+    let key = load_secret(secret)?;
     let envelope = if envelope_path.exists() {
-        let existing = read(&envelope_path, "statement envelope", MAX_SIGNATURE_BYTES)?;
+        let existing = read(envelope_path, "statement envelope", MAX_SIGNATURE_BYTES)?;
         let mut envelope =
-            Envelope::load_typed(&envelope_path, &existing, release::attest::PAYLOAD_TYPE)?;
+            Envelope::load_typed(envelope_path, &existing, release::attest::PAYLOAD_TYPE)?;
         if envelope.payload_bytes() != Ok(bytes.clone()) {
             return Err(
-                Located::file(&envelope_path, "the envelope holds another statement")
+                Located::file(envelope_path, "the envelope holds another statement")
                     .with_help(
                         "sign the statement the envelope was made for, or start a new envelope",
                     )
@@ -201,13 +273,13 @@ fn attest(args: Vec<OsString>) -> Result<Exit, Failure> {
             );
         }
         envelope
-            .add_signature(&keyid, &key)
-            .map_err(|err| Located::file(&envelope_path, err.to_string()))?;
+            .add_signature(keyid, &key)
+            .map_err(|err| Located::file(envelope_path, err.to_string()))?;
         envelope
     } else {
-        Envelope::sign_statement(&bytes, &keyid, &key)
+        Envelope::sign_statement(&bytes, keyid, &key)
     };
-    support::atomic::write_atomic(&envelope_path, &envelope.to_json()).map_err(|err| {
+    support::atomic::write_atomic(envelope_path, &envelope.to_json()).map_err(|err| {
         Failure::environment(format!("writing {}: {err}", envelope_path.display()))
     })?;
     eprintln!(
@@ -220,14 +292,10 @@ fn attest(args: Vec<OsString>) -> Result<Exit, Failure> {
 }
 
 /// Checks a statement envelope against a trust file: exit 0 when a builder key signed it.
-fn verify_statement(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let [envelope, trust, format] =
-        <[_; 3]>::try_from(parse_options(args, &["envelope", "trust", "format"])?).unwrap();
-    let json_output = json_format(format)?;
-    let envelope = required(envelope, "envelope")?;
-    let trust = TrustFile::load(&required(trust, "trust")?)?;
-    let bytes = read(&envelope, "statement envelope", MAX_SIGNATURE_BYTES)?;
-    let parsed = Envelope::load_typed(&envelope, &bytes, release::attest::PAYLOAD_TYPE)?;
+fn verify_statement(envelope: &Path, trust: &Path, json_output: bool) -> Result<Exit, Failure> {
+    let trust = TrustFile::load(trust)?;
+    let bytes = read(envelope, "statement envelope", MAX_SIGNATURE_BYTES)?;
+    let parsed = Envelope::load_typed(envelope, &bytes, release::attest::PAYLOAD_TYPE)?;
     let result = Verifier::new(trust).verify_statement_envelope(&parsed);
     let (signed_by, error) = match &result {
         Ok((_, report)) => (report.signed_by.clone(), None),
@@ -257,17 +325,6 @@ fn verify_statement(args: Vec<OsString>) -> Result<Exit, Failure> {
     })
 }
 
-fn json_format(format: Option<OsString>) -> Result<bool, Failure> {
-    match format.as_ref().map(|f| f.to_string_lossy()) {
-        None => Ok(false),
-        Some(f) if f == "json" => Ok(true),
-        Some(f) if f == "human" => Ok(false),
-        Some(other) => Err(Failure::invalid_input(format!(
-            "--format must be 'human' or 'json', not '{other}'"
-        ))),
-    }
-}
-
 fn load_secret(secret: &Path) -> Result<SigningKey, Failure> {
     let secret_text =
         String::from_utf8(read(secret, "secret key", SECRET_KEY_BYTES)?).unwrap_or_default();
@@ -275,20 +332,17 @@ fn load_secret(secret: &Path) -> Result<SigningKey, Failure> {
         .map_err(|why| Located::file(secret, format!("not a secret key: {why}")))?)
 }
 
-fn verify(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let [manifest, envelope, trust, format] = <[_; 4]>::try_from(parse_options(
-        args,
-        &["manifest", "envelope", "trust", "format"],
-    )?)
-    .unwrap();
-    let json_output = json_format(format)?;
-    let manifest = required(manifest, "manifest")?;
-    let envelope = required(envelope, "envelope")?;
-    let trust = TrustFile::load(&required(trust, "trust")?)?;
-    let manifest_bytes = read(&manifest, "release manifest", MAX_MANIFEST_BYTES)?;
-    let envelope_bytes = read(&envelope, "signature envelope", MAX_SIGNATURE_BYTES)?;
+fn verify(
+    manifest: &Path,
+    envelope: &Path,
+    trust: &Path,
+    json_output: bool,
+) -> Result<Exit, Failure> {
+    let trust = TrustFile::load(trust)?;
+    let manifest_bytes = read(manifest, "release manifest", MAX_MANIFEST_BYTES)?;
+    let envelope_bytes = read(envelope, "signature envelope", MAX_SIGNATURE_BYTES)?;
     // A malformed envelope is invalid input (exit 2, at file:line:col), as for `sign`.
-    let envelope = Envelope::load(&envelope, &envelope_bytes)?;
+    let envelope = Envelope::load(envelope, &envelope_bytes)?;
 
     let result = Verifier::new(trust).verify_parsed(&manifest_bytes, &envelope);
     let (exit, report, error) = match &result {

@@ -233,6 +233,41 @@ mod cli {
             .expect("run governance")
     }
 
+    #[test]
+    fn help_and_version_exit_0_and_bad_usage_exits_2() {
+        let dir = tempfile::tempdir().unwrap();
+        for (args, expected) in [
+            (&["--version"][..], "governance "),
+            (&["--help"], "verify"),
+            (&["sign", "--help"], "--keyid <ID>"),
+            (&["help", "verify"], "--trust <FILE>"),
+        ] {
+            let output = governance(args, dir.path());
+            assert_eq!(output.status.code(), Some(0), "{args:?}: {output:?}");
+            assert!(
+                String::from_utf8_lossy(&output.stdout).contains(expected),
+                "{args:?}"
+            );
+        }
+        for (args, expected) in [
+            (&[][..], "Usage: governance <COMMAND>"),
+            (&["verify", "--manifest", "m.json"], "--envelope <FILE>"),
+            (&["keygen", "--secret-key"], "a value is required"),
+            (
+                &["verify", "--format", "yaml"],
+                "[possible values: human, json]",
+            ),
+            (&["sing"], "unrecognized subcommand 'sing'"),
+        ] {
+            let output = governance(args, dir.path());
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+            assert!(
+                String::from_utf8_lossy(&output.stderr).contains(expected),
+                "{args:?}"
+            );
+        }
+    }
+
     fn keygen(dir: &Path, file: &str) -> String {
         let output = governance(&["keygen", "--secret-key", file], dir);
         assert!(output.status.success(), "{output:?}");

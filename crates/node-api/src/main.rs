@@ -1,4 +1,4 @@
-//! `node-api --node-dir DIR [--addr HOST:PORT]`: serves a node directory over HTTP.
+//! `node-api --node-dir DIR [--addr HOST:PORT] [--request-timeout-ms MS]`: serves a node directory over HTTP.
 //!
 //! The first line on stdout is the bound address (`127.0.0.1:PORT`), so a supervisor or a
 //! test can pass port 0 and learn the real port. Exit codes: 0 after a clean shutdown
@@ -10,16 +10,51 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use node_api::server::BindError;
 use node_api::{NodeDirSource, Server};
 use support::Exit;
 
-const USAGE: &str = "usage: node-api --node-dir DIR [--addr HOST:PORT] [--request-timeout-ms MS]
-  --addr                default 127.0.0.1:7878
-  --request-timeout-ms  time a client has to send its request head, default 5000";
+/// Serves a node directory over HTTP: health, readiness and the current release.
+///
+/// The first line on stdout is the bound address, so port 0 can be passed and the real port
+/// learnt. Exit codes: 0 after a clean shutdown (SIGTERM or SIGINT), 2 for bad usage or a node
+/// directory that is missing or a file, 3 when the address cannot be bound.
+#[derive(Debug, Parser)]
+#[command(name = "node-api", version)]
+struct Args {
+    /// The node directory to serve
+    #[arg(long, value_name = "DIR")]
+    node_dir: PathBuf,
+    /// The address to listen on (port 0: any free port)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878")]
+    addr: String,
+    /// Time a client has to send its request head, in milliseconds
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = node_api::server::REQUEST_TIMEOUT.as_millis() as u64,
+        value_parser = clap::value_parser!(u64).range(1..=600_000)
+    )]
+    request_timeout_ms: u64,
+}
 
 fn main() -> ExitCode {
-    match run() {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            // --help and --version on stdout (exit 0), a usage error on stderr (exit 2); a
+            // closed stdout is ignored, not a panic.
+            let _ = err.print();
+            let exit = if err.exit_code() == 0 {
+                Exit::Success
+            } else {
+                Exit::InvalidInput
+            };
+            return ExitCode::from(exit.code() as u8);
+        }
+    };
+    match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err((exit, message)) => {
             eprintln!("node-api: {message}");
@@ -28,9 +63,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<(), (Exit, String)> {
-    let (node_dir, addr, request_timeout) =
-        parse_args().map_err(|message| (Exit::InvalidInput, message))?;
+fn run(args: Args) -> Result<(), (Exit, String)> {
+    let Args {
+        node_dir,
+        addr,
+        request_timeout_ms,
+    } = args;
+    let request_timeout = Duration::from_millis(request_timeout_ms);
     if !node_dir.is_dir() {
         let why = if node_dir.exists() {
             "is a file, not a directory"
@@ -44,7 +83,10 @@ fn run() -> Result<(), (Exit, String)> {
     }
     let server = Server::bind(&addr)
         .map_err(|err| match err {
-            BindError::BadAddress(message) => (Exit::InvalidInput, format!("{message}\n{USAGE}")),
+            BindError::BadAddress(message) => (
+                Exit::InvalidInput,
+                format!("{message} (see `node-api --help`)"),
+            ),
             BindError::CannotListen(message) => (Exit::Environment, message),
         })?
         .with_request_timeout(request_timeout);
@@ -58,46 +100,4 @@ fn run() -> Result<(), (Exit, String)> {
     server.serve(&NodeDirSource::new(node_dir));
     eprintln!("node-api: shut down");
     Ok(())
-}
-
-fn parse_args() -> Result<(PathBuf, String, Duration), String> {
-    use lexopt::prelude::*;
-    let mut node_dir = None;
-    let mut addr = "127.0.0.1:7878".to_owned();
-    let mut request_timeout = node_api::server::REQUEST_TIMEOUT;
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next().map_err(|err| format!("{err}\n{USAGE}"))? {
-        match arg {
-            Long("node-dir") => {
-                node_dir = Some(PathBuf::from(parser.value().map_err(|e| e.to_string())?))
-            }
-            Long("addr") => {
-                addr = parser
-                    .value()
-                    .map_err(|e| e.to_string())?
-                    .into_string()
-                    .map_err(|_| "--addr must be UTF-8".to_owned())?
-            }
-            Long("request-timeout-ms") => {
-                let ms: u64 = parser
-                    .value()
-                    .map_err(|e| e.to_string())?
-                    .parse()
-                    .map_err(|e| format!("--request-timeout-ms: {e}\n{USAGE}"))?;
-                if !(1..=600_000).contains(&ms) {
-                    return Err(format!(
-                        "--request-timeout-ms must be between 1 and 600000, not {ms}\n{USAGE}"
-                    ));
-                }
-                request_timeout = Duration::from_millis(ms);
-            }
-            Long("help") | Short('h') => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("{}\n{USAGE}", other.unexpected())),
-        }
-    }
-    let node_dir = node_dir.ok_or_else(|| format!("--node-dir is required\n{USAGE}"))?;
-    Ok((node_dir, addr, request_timeout))
 }

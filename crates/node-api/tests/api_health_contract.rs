@@ -438,7 +438,26 @@ fn bad_usage_exits_2_and_an_address_in_use_exits_3() {
     };
     let missing_flag = run(&[]);
     assert_eq!(missing_flag.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing_flag.stderr).contains("--node-dir is required"));
+    assert!(String::from_utf8_lossy(&missing_flag.stderr).contains("--node-dir <DIR>"));
+    let out_of_range = run(&[
+        "--node-dir".as_ref(),
+        "x".as_ref(),
+        "--request-timeout-ms".as_ref(),
+        "0".as_ref(),
+    ]);
+    assert_eq!(out_of_range.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out_of_range.stderr).contains("not in 1..=600000"));
+    for (flag, expected) in [
+        ("--help", "--request-timeout-ms <MS>"),
+        ("--version", "node-api "),
+    ] {
+        let answered = run(&[flag.as_ref()]);
+        assert_eq!(answered.status.code(), Some(0), "{flag}");
+        assert!(
+            String::from_utf8_lossy(&answered.stdout).contains(expected),
+            "{flag}"
+        );
+    }
 
     let node = Node::new();
     let no_such_dir = node.dir().join("absent");
