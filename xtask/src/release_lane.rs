@@ -230,6 +230,19 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
         .iter()
         .filter(|entry| !existing.contains(&entry.id()))
         .map(|entry| {
+            let renamed = support::config::did_you_mean(
+                entry.name.get_ref(),
+                existing
+                    .iter()
+                    .filter(|test| test.binary_id == *entry.binary_id.get_ref())
+                    .map(|test| test.name.as_str()),
+            );
+            let help = match renamed {
+                Some(name) => format!("did you mean `{name}`? update manifests/release-lane.toml"),
+                None => "it was renamed or deleted: update manifests/release-lane.toml \
+                         (`cargo nextest list` shows the names)"
+                    .to_owned(),
+            };
             Located::at(
                 &manifest.path,
                 &manifest.text,
@@ -240,7 +253,8 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
                     entry.binary_id.get_ref()
                 ),
             )
-            .with_help("it was renamed or deleted: update manifests/release-lane.toml (`cargo nextest list` shows the names)")
+            .with_code(support::config::Code::UnknownName)
+            .with_help(help)
         })
         .collect();
     if !missing.is_empty() {

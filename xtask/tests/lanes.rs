@@ -154,15 +154,30 @@ fn lanes_toml_problems_are_all_reported_at_file_line_col() {
     assert_eq!(run.code, 2, "{run}");
     // Messages are wrapped to the terminal width; their starts are enough.
     for expected in [
-        "lanes.toml:1:22: critical crate `omega`",
-        "lanes.toml:3:27: no dependency group `nope`",
-        "lanes.toml:4:8: `slow` must be `true` or `false`",
-        "lanes.toml:5:1: unknown key `profle` in lane",
-        "lanes.toml:6:11: no nextest profile `nightly`",
+        (
+            "config::unknown-name",
+            "lanes.toml:1:22: critical crate `omega`",
+        ),
+        (
+            "config::unknown-name",
+            "lanes.toml:3:27: no dependency group `nope`",
+        ),
+        (
+            "config::wrong-type",
+            "lanes.toml:4:8: `slow` must be `true` or `false`",
+        ),
+        (
+            "config::unknown-key",
+            "lanes.toml:5:1: unknown key `profle` in lane",
+        ),
+        (
+            "config::unknown-name",
+            "lanes.toml:6:11: no nextest profile `nightly`",
+        ),
     ] {
         assert!(
-            run.stderr.contains(expected),
-            "missing `{expected}` in:\n{run}"
+            run.has_diagnostic(expected.0, expected.1),
+            "missing `{expected:?}` in:\n{run}"
         );
     }
 }
@@ -226,6 +241,9 @@ fn an_unknown_lane_or_partition_is_a_usage_error() {
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("no lane `nightly`"), "{run}");
     assert!(run.stderr.contains("smoke-slow"), "lists the lanes: {run}");
+    let typo = fixture.run(&["lane", "smoke-slwo"]);
+    assert_eq!(typo.code, 2, "{typo}");
+    assert!(typo.stderr.contains("did you mean `smoke-slow`?"), "{typo}");
     for bad in ["0/3", "4/3", "x/3", "3"] {
         let run = fixture.run(&["lane", "core", "--partition", bad]);
         assert_eq!(run.code, 2, "--partition {bad}: {run}");

@@ -45,13 +45,19 @@ fn preflight_reports_every_bad_file_at_once() {
     for expected in [
         "manifests/providers/gcp.json:2:16:",
         "error[config::syntax]: manifests/kernel.toml:1:13: unclosed array",
-        "lanes.toml:24:15: `allow-empty` must be `true` or `false`",
     ] {
         assert!(
             run.stderr.contains(expected),
             "missing `{expected}` in:\n{run}"
         );
     }
+    assert!(
+        run.has_diagnostic(
+            "config::wrong-type",
+            "lanes.toml:24:15: `allow-empty` must be `true` or `false`"
+        ),
+        "{run}"
+    );
     assert!(
         !run.stderr.contains("cargo check"),
         "nothing is compiled on bad config: {run}"
@@ -69,7 +75,7 @@ fn preflight_reports_every_bad_file_at_once() {
     for expected in [
         "\n::error file=manifests/providers/gcp.json,line=2,col=16::",
         "\n::error file=manifests/kernel.toml,line=1,col=13::[config::syntax] unclosed array",
-        "\n::error file=lanes.toml,line=24,col=15::`allow-empty` must be `true` or `false`",
+        "\n::error file=lanes.toml,line=24,col=15::[config::wrong-type] `allow-empty` must be",
     ] {
         assert!(
             run.stderr.contains(expected),

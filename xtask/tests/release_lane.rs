@@ -144,18 +144,28 @@ fn slow_a_missing_release_lane_test_is_named_and_nothing_runs() {
     let fixture = Fixture::new();
     fixture.write(
         "manifests/release-lane.toml",
-        &format!("{LISTED}\n[[test]]\nbinary-id = \"beta\"\nname = \"tests::vanished\"\n"),
+        &format!(
+            "{LISTED}\n[[test]]\nbinary-id = \"beta\"\nname = \"tests::vanished\"\n\
+             [[test]]\nbinary-id = \"beta\"\nname = \"tests::ads\"\n"
+        ),
     );
     let run = fixture.run(&["release-lane"]);
     assert_eq!(run.code, 1, "{run}");
     assert!(
-        run.stderr
-            .contains("release-lane.toml:18:8: release-lane test"),
+        run.has_diagnostic(
+            "config::unknown-name",
+            "release-lane.toml:18:8: release-lane test"
+        ),
         "{run}"
     );
     assert!(
+        run.stderr.contains("release-lane.toml:21:8")
+            && run.stderr.contains("did you mean `tests::adds`?"),
+        "a renamed test is suggested: {run}"
+    );
+    assert!(
         run.stderr
-            .contains("missing release-lane tests: beta tests::vanished"),
+            .contains("missing release-lane tests: beta tests::vanished, beta tests::ads"),
         "{run}"
     );
     assert!(
@@ -179,14 +189,26 @@ fn release_lane_manifest_problems_point_into_the_file() {
     let run = fixture.run(&["lanes", "--no-count"]);
     assert_eq!(run.code, 2, "{run}");
     for expected in [
-        "release-lane.toml:1:11: unsupported `version`",
-        "release-lane.toml:3:13: a `[[test]]` entry needs",
-        "release-lane.toml:7:1: unknown key `why`",
-        "release-lane.toml:10:8: `tests::adds` is listed",
+        (
+            "config::invalid-value",
+            "release-lane.toml:1:11: unsupported `version` 2",
+        ),
+        (
+            "config::missing-key",
+            "release-lane.toml:2:1: a `[[test]]` entry has no `name`",
+        ),
+        (
+            "config::unknown-key",
+            "release-lane.toml:7:1: unknown key `why`",
+        ),
+        (
+            "config::duplicate",
+            "release-lane.toml:10:8: `tests::adds` is listed",
+        ),
     ] {
         assert!(
-            run.stderr.contains(expected),
-            "missing `{expected}` in:\n{run}"
+            run.has_diagnostic(expected.0, expected.1),
+            "missing `{expected:?}` in:\n{run}"
         );
     }
 }

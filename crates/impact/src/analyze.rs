@@ -1078,6 +1078,7 @@ impl Context<'_> {
                 base_graph: self.base_graph,
             };
             manifest_diff::root_manifest(&sides, repo_path, decision_sink(decision));
+            self.root_manifest_read(repo_path, in_head, decision);
             return;
         }
         if path == "Cargo.lock" {
@@ -1174,6 +1175,18 @@ impl Context<'_> {
                     &path_in_head(graph, owner, self.head_graph, head_index, path),
                 );
                 let side = if in_head { "" } else { " (in the base)" };
+                if in_head && let Some(read) = self.member_manifest_read(repo_path, path, owner) {
+                    if let Some((scope, reason)) = read {
+                        decision.add(head_index, scope, reason);
+                    } else if !explained {
+                        decision.unaffecting.push(Reason::new(
+                            "recording",
+                            Some(repo_path),
+                            format!("{repo_path}: effective values unchanged and no test read it in the recording -> nothing"),
+                        ));
+                    }
+                    return;
+                }
                 let (evidence, summary) = match &scope {
                     Scope::Package => ("owner", format!("{repo_path} -> owned by {name}{side}")),
                     Scope::Binaries(ids) => (
@@ -1210,6 +1223,78 @@ impl Context<'_> {
                 }
             },
         }
+    }
+
+    /// A member's own manifest whose effective values (inherited ones resolved) are the same
+    /// at both ends: Cargo builds the member as before, so its dependents are not affected;
+    /// its own tests may read the file at run time, so without a recording they are selected
+    /// (with one, the tests it saw read the file were selected already). `None`: the file is
+    /// not such a manifest, or its effective values changed (it then counts as the
+    /// package's own).
+    fn member_manifest_read(
+        &self,
+        repo_path: &str,
+        path: &str,
+        owner: usize,
+    ) -> Option<Option<(Scope, Reason)>> {
+        let package = &self.head_graph.packages[owner];
+        if !package.member || package.dir.is_empty() || path != join_dir(&package.dir, "Cargo.toml")
+        {
+            return None;
+        }
+        let same_place = self
+            .base_graph
+            .members()
+            .any(|(_, p)| p.name == package.name && p.dir == package.dir);
+        if !same_place {
+            return None;
+        }
+        let sides = manifest_diff::Sides {
+            head: self.head,
+            base: self.base,
+            workspace_dir: self.workspace_dir,
+            head_graph: self.head_graph,
+            base_graph: self.base_graph,
+        };
+        let changed = manifest_diff::member_manifest(&sides, repo_path)?;
+        if !changed.is_empty() {
+            return None;
+        }
+        if self.recording.is_some() {
+            return Some(None);
+        }
+        let summary = format!(
+            "{repo_path} changed only in how it is written (effective values, inherited ones resolved, are the same), but {}'s tests may read it at run time (a recording would tell which do)",
+            package.name
+        );
+        Some(Some((
+            all_binaries(package),
+            Reason::new("manifest-read", Some(repo_path), summary),
+        )))
+    }
+
+    /// The root manifest is also the root package's own file when the workspace has one: its
+    /// tests may read it at run time (a version check, a test of the membership), whatever
+    /// part of it changed, so without a recording they are selected (not its dependents, who
+    /// do not build from the text). With a recording, the tests it saw read the file were
+    /// selected already and the others did not read it.
+    fn root_manifest_read(&self, repo_path: &str, in_head: bool, decision: &mut Decision) {
+        if self.recording.is_some() || !in_head {
+            return;
+        }
+        let Some((root, package)) = self.head_graph.members().find(|(_, p)| p.dir.is_empty())
+        else {
+            return;
+        };
+        let summary = format!(
+            "{repo_path} is also the manifest of {}, whose tests may read it at run time (a recording would tell which do)",
+            package.name
+        );
+        decision.add(
+            root,
+            all_binaries(package),
+            Reason::new("manifest-read", Some(repo_path), summary),
+        );
     }
 
     /// Selects the packages and test binaries a rule names (those the head still has).

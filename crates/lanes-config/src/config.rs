@@ -7,27 +7,14 @@
 use std::path::{Path, PathBuf};
 
 use depgroups::GroupsFile;
+use support::config::{Code, Doc, Value, unknown_name_help};
 use support::{Failure, Located};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use crate::fields::{Doc, Value, in_file_order};
-
 /// Tests whose name (last path segment) starts with `slow_`. A lane with `slow = false` and-s
 /// `not` this with its own filter.
 pub const SLOW_TESTS: &str = "test(/(^|::)slow_/)";
-
-const LANE_KEYS: &[&str] = &[
-    "description",
-    "packages",
-    "filter",
-    "features",
-    "profile",
-    "slow",
-    "allow-empty",
-    "tests-from",
-];
-const TOP_KEYS: &[&str] = &["critical", "lanes", "impact"];
 
 /// Which cargo features a lane builds with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,11 +52,13 @@ pub struct LanesFile {
 
 impl LanesFile {
     /// Reads and parses the file; shape problems come back with it, so that phase two can
-    /// add its own before anything is reported. Only a syntax error stops here.
+    /// add its own before anything is reported. Only an unreadable file or a syntax error
+    /// stops here.
     pub fn load(path: &Path) -> Result<(LanesFile, Vec<Located>), Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::from(
                 Located::file(path, format!("cannot read lanes: {e}"))
+                    .with_code(Code::Unreadable)
                     .with_help("create lanes.toml at the workspace root (see README, \"Lanes\")"),
             )
         })?;
@@ -84,49 +73,55 @@ impl LanesFile {
         }
     }
 
-    /// Phase one, collecting: the file and every shape problem found in it.
+    /// Phase one, collecting: the file and every shape problem found in it, in file order.
     pub fn parse_collecting(
         path: &Path,
         text: String,
     ) -> Result<(LanesFile, Vec<Located>), Failure> {
         let (mut doc, root) = Doc::parse(path, &text)?;
-        doc.reject_unknown_keys(root.get_ref(), TOP_KEYS, "lanes.toml");
-        let mut critical = Vec::new();
-        if let Some(value) = root.get_ref().get("critical") {
-            critical = doc.string_list(value, "`critical`").unwrap_or_default();
-        }
+        let mut top = doc.root(&root, "lanes.toml");
+        let critical = top
+            .get("critical")
+            .and_then(|v| doc.string_list(v, "`critical`"))
+            .unwrap_or_default();
         let mut lanes = Vec::new();
         // A file without lanes is a valid shape (impact analysis reads `[impact]` alone);
         // running lanes needs one, which `crate::workspace::load` checks.
-        if let Some(value) = root.get_ref().get("lanes")
-            && let Some(table) = doc.table(value, "`lanes`")
-        {
-            for (name, value) in in_file_order(table) {
+        if let Some(table) = top.get("lanes").and_then(|v| doc.table(v, "`[lanes]`")) {
+            for (name, value) in table.entries() {
                 let name = Spanned::new(name.span(), name.get_ref().to_string());
                 if let Some(lane) = parse_lane(&mut doc, name, value) {
                     lanes.push(lane);
                 }
             }
         }
+        // `[impact]` is impact analysis's to read (`impact::rules`); it is a key of the file.
+        top.get("impact");
+        top.finish(&mut doc);
+        let diagnostics = doc.into_diagnostics();
         let file = LanesFile {
             path: path.to_path_buf(),
             text: text.clone(),
             critical,
             lanes,
         };
-        Ok((file, doc.diagnostics))
+        Ok((file, diagnostics))
     }
 
-    pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Located {
-        Located::at(&self.path, &self.text, span, message)
+    /// A diagnostic at `span` of the file, with its code.
+    pub fn error_at(
+        &self,
+        code: Code,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Located {
+        Located::at(&self.path, &self.text, span, message).with_code(code)
     }
 }
 
 fn parse_lane(doc: &mut Doc<'_>, name: Spanned<String>, value: &Value<'_>) -> Option<Lane> {
     let context = format!("lane `{}`", name.get_ref());
-    let table = doc.table(value, &context)?;
-    doc.reject_unknown_keys(table, LANE_KEYS, &context);
-    let field = |key: &str| table.get(key);
+    let mut table = doc.table(value, &context)?;
     let mut lane = Lane {
         name,
         description: None,
@@ -138,62 +133,86 @@ fn parse_lane(doc: &mut Doc<'_>, name: Spanned<String>, value: &Value<'_>) -> Op
         allow_empty: false,
         tests_from: None,
     };
-    if let Some(v) = field("description") {
+    if let Some(v) = table.get("description") {
         lane.description = doc.string(v, "`description`").map(Spanned::into_inner);
     }
-    if let Some(v) = field("packages") {
+    if let Some(v) = table.get("packages") {
         lane.packages = doc.string_list(v, "`packages`").unwrap_or_default();
     }
-    if let Some(v) = field("filter") {
+    if let Some(v) = table.get("filter") {
         lane.filter = doc.string(v, "`filter`");
         if let Some(filter) = &lane.filter {
             check_filter_shape(doc, filter);
         }
     }
-    if let Some(v) = field("features") {
-        lane.features = match v.get_ref() {
-            DeValue::String(s) if s == "all" => Features::All,
-            DeValue::Array(_) => {
-                let list = doc.string_list(v, "`features`").unwrap_or_default();
-                Features::List(list.into_iter().map(Spanned::into_inner).collect())
-            }
-            _ => {
-                doc.error(
-                    v.span(),
-                    "`features` must be \"all\" or a list of feature names",
-                    "write features = \"all\" or features = [\"crate/feature\"]",
-                );
-                Features::Default
-            }
-        };
+    if let Some(v) = table.get("features") {
+        lane.features = read_features(doc, v);
     }
-    if let Some(v) = field("profile") {
+    if let Some(v) = table.get("profile") {
         lane.profile = doc.string(v, "`profile`");
     }
-    if let Some(v) = field("slow") {
+    if let Some(v) = table.get("slow") {
         lane.slow = doc.bool(v, "`slow`").unwrap_or(false);
     }
-    if let Some(v) = field("allow-empty") {
+    if let Some(v) = table.get("allow-empty") {
         lane.allow_empty = doc.bool(v, "`allow-empty`").unwrap_or(false);
     }
-    if let Some(v) = field("tests-from") {
-        lane.tests_from = doc.string(v, "`tests-from`").filter(|path| {
-            let inside = support::atomic::is_workspace_relative(path.get_ref());
-            if !inside {
-                doc.error(
-                    path.span(),
-                    format!(
-                        "`tests-from` {:?} is not a path inside the workspace",
-                        path.get_ref()
-                    ),
-                    "write a workspace-relative path with `/` separators, e.g. \
-                     \"manifests/release-lane.toml\"",
-                );
-            }
-            inside
-        });
+    if let Some(v) = table.get("tests-from") {
+        lane.tests_from = read_tests_from(doc, v);
     }
+    table.finish(doc);
     Some(lane)
+}
+
+/// `features = "all"` or `features = ["crate/feature", ...]`.
+fn read_features(doc: &mut Doc<'_>, value: &Value<'_>) -> Features {
+    let help = "write features = \"all\" or features = [\"crate/feature\"]";
+    match value.get_ref() {
+        DeValue::String(s) if s == "all" => Features::All,
+        DeValue::Array(_) => {
+            let list = doc.string_list(value, "`features`").unwrap_or_default();
+            Features::List(list.into_iter().map(Spanned::into_inner).collect())
+        }
+        DeValue::String(s) => {
+            doc.error(
+                Code::InvalidValue,
+                value.span(),
+                format!("`features` must be \"all\" or a list of feature names, found {s:?}"),
+                help,
+            );
+            Features::Default
+        }
+        other => {
+            doc.error(
+                Code::WrongType,
+                value.span(),
+                format!(
+                    "`features` must be \"all\" or a list of feature names, found {}",
+                    other.type_str()
+                ),
+                help,
+            );
+            Features::Default
+        }
+    }
+}
+
+/// A workspace-relative path: a lane reads no manifest outside its workspace.
+fn read_tests_from(doc: &mut Doc<'_>, value: &Value<'_>) -> Option<Spanned<String>> {
+    let path = doc.string(value, "`tests-from`")?;
+    if support::atomic::is_workspace_relative(path.get_ref()) {
+        return Some(path);
+    }
+    doc.error(
+        Code::InvalidValue,
+        path.span(),
+        format!(
+            "`tests-from` {:?} is not a path inside the workspace",
+            path.get_ref()
+        ),
+        "write a workspace-relative path with `/` separators, e.g. \"manifests/release-lane.toml\"",
+    );
+    None
 }
 
 /// Catches the filterset mistakes that are cheap to see without nextest: empty text and
@@ -217,12 +236,14 @@ fn check_filter_shape(doc: &mut Doc<'_>, filter: &Spanned<String>) {
     }
     if text.trim().is_empty() {
         doc.error(
+            Code::InvalidValue,
             filter.span(),
             "`filter` is empty",
             "leave `filter` out to select every test",
         );
     } else if depth != 0 || in_regex {
         doc.error(
+            Code::InvalidValue,
             filter.span(),
             "`filter` has unbalanced parentheses or an unterminated /regex/",
             "see https://nexte.st/docs/filtersets/",
@@ -336,29 +357,36 @@ pub fn resolve(
                         }
                     }
                 }
-                None => diagnostics.push(
-                    file.error_at(entry.span(), format!("no dependency group `{group}`"))
-                        .with_help(format!(
-                            "groups in deps-groups.toml: {}",
-                            context
-                                .groups
-                                .groups
-                                .keys()
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                None => {
+                    let groups: Vec<&String> = context.groups.groups.keys().collect();
+                    diagnostics.push(
+                        file.error_at(
+                            Code::UnknownName,
+                            entry.span(),
+                            format!("no dependency group `{group}`"),
+                        )
+                        .with_help(unknown_name_help(
+                            group,
+                            &groups,
+                            "groups in deps-groups.toml",
                         )),
-                ),
+                    )
+                }
             }
         } else if context.members.iter().any(|m| m == entry.get_ref()) {
             add(entry.get_ref(), &mut packages);
         } else {
             diagnostics.push(
                 file.error_at(
+                    Code::UnknownName,
                     entry.span(),
                     format!("`{}` is not a workspace member", entry.get_ref()),
                 )
-                .with_help("write a package name from `cargo metadata`, or `group:NAME`"),
+                .with_help(unknown_name_help(
+                    entry.get_ref(),
+                    context.members,
+                    "write `group:NAME` or a workspace member",
+                )),
             );
         }
     }
@@ -376,12 +404,14 @@ pub fn resolve(
             if !context.profiles.iter().any(|p| p == profile.get_ref()) {
                 diagnostics.push(
                     file.error_at(
+                        Code::UnknownName,
                         profile.span(),
                         format!("no nextest profile `{}`", profile.get_ref()),
                     )
-                    .with_help(format!(
-                        "profiles in .config/nextest.toml: {}",
-                        context.profiles.join(", ")
+                    .with_help(unknown_name_help(
+                        profile.get_ref(),
+                        context.profiles,
+                        "profiles in .config/nextest.toml",
                     )),
                 );
             }
@@ -422,17 +452,42 @@ mod tests {
         LanesFile::parse(Path::new("lanes.toml"), text.to_owned())
     }
 
+    fn summary(failure: &Failure) -> Vec<String> {
+        failure
+            .located
+            .iter()
+            .map(|d| format!("{} {}", d.location(), d.code.map_or("-", Code::as_str)))
+            .collect()
+    }
+
     #[test]
-    fn every_problem_is_reported_with_its_position() {
+    fn every_problem_is_reported_in_file_order_with_its_position_and_code() {
         let failure = parse(
-            "critical = [\"a\"]\n[lanes.fast]\nslow = \"no\"\nfilterr = \"x\"\n[lanes.b]\nfeatures = 3\n",
+            "critical = [\"a\"]\n[lanes.fast]\nslow = \"no\"\nfilterr = \"x\"\n[lanes.b]\nfeatures = 3\n\
+             [lanes.c]\nfeatures = \"some\"\n[lane.d]\n",
         )
         .unwrap_err();
-        let locations: Vec<String> = failure.located.iter().map(|l| l.location()).collect();
         assert_eq!(
-            locations,
-            ["lanes.toml:4:1", "lanes.toml:3:8", "lanes.toml:6:12"],
+            summary(&failure),
+            [
+                "lanes.toml:3:8 config::wrong-type",
+                "lanes.toml:4:1 config::unknown-key",
+                "lanes.toml:6:12 config::wrong-type",
+                "lanes.toml:8:12 config::invalid-value",
+                "lanes.toml:9:2 config::unknown-key",
+            ],
             "{failure}"
+        );
+        assert_eq!(
+            failure.located[1].help.as_deref(),
+            Some(
+                "did you mean `filter`? lane `fast` takes `description`, `packages`, `filter`, \
+                 `features`, `profile`, `slow`, `allow-empty`, `tests-from`"
+            )
+        );
+        assert_eq!(
+            failure.located[4].help.as_deref(),
+            Some("did you mean `lanes`? lanes.toml takes `critical`, `lanes`, `impact`")
         );
     }
 
@@ -461,7 +516,7 @@ mod tests {
     #[test]
     fn unbalanced_filters_are_caught_early() {
         let failure = parse("[lanes.fast]\nfilter = \"test(a\"\n").unwrap_err();
-        assert_eq!(failure.located[0].location(), "lanes.toml:2:10");
+        assert_eq!(summary(&failure), ["lanes.toml:2:10 config::invalid-value"]);
         parse("[lanes.fast]\nfilter = \"test(/(^|::)x/)\"\n").unwrap();
     }
 
@@ -470,8 +525,8 @@ mod tests {
         for path in ["/etc/passwd", "../..", "manifests/../../x"] {
             let failure = parse(&format!("[lanes.release]\ntests-from = {path:?}\n")).unwrap_err();
             assert_eq!(
-                failure.located[0].location(),
-                "lanes.toml:2:14",
+                summary(&failure),
+                ["lanes.toml:2:14 config::invalid-value"],
                 "{failure}"
             );
             assert!(

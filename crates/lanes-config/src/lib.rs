@@ -6,14 +6,13 @@
 //! replaced, so a lane's own filter survives every switch. `cargo xtask lanes`, `lane`,
 //! `release-lane` and `preflight` are the front ends.
 //!
-//! - [`fields`] reads hand-written TOML with spans, every problem collected.
-//! - [`config`] parses `lanes.toml` ([`LanesFile`]) and resolves one lane ([`resolve`]).
+//! - [`config`] parses `lanes.toml` ([`LanesFile`]) with `support::config` (spans, every
+//!   problem collected with its code, did-you-mean) and resolves one lane ([`resolve`]).
 //! - [`release_lane`] reads `manifests/release-lane.toml`.
 //! - [`workspace`] resolves every lane against `cargo metadata`, the dependency groups and
 //!   the nextest profiles ([`load`]).
 
 pub mod config;
-pub mod fields;
 pub mod release_lane;
 pub mod workspace;
 

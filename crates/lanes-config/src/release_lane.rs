@@ -4,14 +4,16 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use support::config::{Code, Doc};
 use support::{Failure, Located};
 use toml::Spanned;
 
 use crate::config::ExactTests;
-use crate::fields::Doc;
 
 /// Where the manifest lives in the workspace.
 pub const MANIFEST: &str = "manifests/release-lane.toml";
+/// The `version` this build reads.
+pub const MANIFEST_VERSION: i64 = 1;
 /// The lane in `lanes.toml` that runs the manifest's tests (`tests-from`).
 pub const RELEASE_LANE: &str = "release";
 
@@ -56,77 +58,62 @@ pub struct ReleaseLaneManifest {
 impl ReleaseLaneManifest {
     pub fn load(path: &Path) -> Result<ReleaseLaneManifest, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::from(Located::file(
-                path,
-                format!("cannot read the release-lane manifest: {e}"),
-            ))
+            Failure::from(
+                Located::file(path, format!("cannot read the release-lane manifest: {e}"))
+                    .with_code(Code::Unreadable),
+            )
         })?;
         ReleaseLaneManifest::parse(path, text)
     }
 
+    /// Reads the manifest, reporting every problem in it at once.
     pub fn parse(path: &Path, text: String) -> Result<ReleaseLaneManifest, Failure> {
         let (mut doc, root) = Doc::parse(path, &text)?;
-        doc.reject_unknown_keys(
-            root.get_ref(),
-            &["version", "test"],
-            "the release-lane manifest",
-        );
-        match root.get_ref().get("version") {
-            Some(v) if matches!(v.get_ref(), toml::de::DeValue::Integer(i) if i.as_str() == "1") => {
-            }
-            Some(v) => doc.error(
-                v.span(),
-                "unsupported `version`",
-                "this xtask reads `version = 1`",
-            ),
-            None => doc.error(
-                0..0,
-                "missing `version = 1`",
-                "start the file with `version = 1`",
-            ),
+        let mut top = doc.root(&root, "the release-lane manifest");
+        if let Some(version) = top
+            .require(&mut doc, "version", "version = 1")
+            .and_then(|v| doc.integer(v, "`version`"))
+            && *version.get_ref() != MANIFEST_VERSION
+        {
+            doc.error(
+                Code::InvalidValue,
+                version.span(),
+                format!("unsupported `version` {}", version.get_ref()),
+                format!("this build reads `version = {MANIFEST_VERSION}`"),
+            );
         }
         let mut tests = Vec::new();
-        if let Some(list) = root.get_ref().get("test") {
-            for table in doc.table_list(list, "`[[test]]`") {
-                doc.reject_unknown_keys(
-                    table,
-                    &["binary-id", "name", "covers"],
-                    "a `[[test]]` entry",
-                );
+        if let Some(list) = top.get("test") {
+            for mut table in doc.table_list(list, "a `[[test]]` entry") {
                 let binary_id = table
-                    .get("binary-id")
+                    .require(&mut doc, "binary-id", "binary-id = \"PACKAGE::BINARY\"")
                     .and_then(|v| doc.string(v, "`binary-id`"));
-                let name = table.get("name").and_then(|v| doc.string(v, "`name`"));
+                let name = table
+                    .require(&mut doc, "name", "name = \"module::test\"")
+                    .and_then(|v| doc.string(v, "`name`"));
                 // `covers` says what the test stands for; it is for readers only.
                 if let Some(v) = table.get("covers") {
                     doc.string(v, "`covers`");
                 }
-                match (binary_id, name) {
-                    (Some(binary_id), Some(name)) => tests.push(Entry { binary_id, name }),
-                    _ => {
-                        let span = table.values().next().map_or(0..0, |v| v.span());
-                        doc.error(
-                            span,
-                            "a `[[test]]` entry needs `binary-id` and `name`",
-                            "copy both from `cargo nextest list`",
-                        );
-                    }
+                table.finish(&mut doc);
+                if let (Some(binary_id), Some(name)) = (binary_id, name) {
+                    tests.push(Entry { binary_id, name });
                 }
             }
         }
+        top.finish(&mut doc);
         let mut seen = BTreeSet::new();
         for entry in &tests {
             if !seen.insert(entry.id()) {
                 doc.error(
+                    Code::Duplicate,
                     entry.name.span(),
                     format!("`{}` is listed twice", entry.name.get_ref()),
                     "remove one entry",
                 );
             }
         }
-        if !doc.diagnostics.is_empty() {
-            return Err(Failure::located(doc.diagnostics));
-        }
+        let tests = doc.finish(tests).map_err(Failure::located)?;
         Ok(ReleaseLaneManifest {
             path: path.to_path_buf(),
             text: text.clone(),
@@ -162,5 +149,54 @@ impl ReleaseLaneManifest {
             },
             packages,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        let failure = ReleaseLaneManifest::parse(Path::new("release-lane.toml"), text.to_owned())
+            .unwrap_err();
+        failure
+            .located
+            .iter()
+            .map(|d| format!("{} {}", d.location(), d.code.map_or("-", Code::as_str)))
+            .collect()
+    }
+
+    #[test]
+    fn every_problem_of_the_manifest_is_reported_with_its_code() {
+        let text = "version = 2\n[[test]]\nbinary-id = \"alpha\"\n\
+                    [[test]]\nbinary-id = \"beta\"\nname = \"tests::adds\"\nwhy = \"x\"\n\
+                    [[test]]\nbinary-id = \"beta\"\nname = \"tests::adds\"\n[[tset]]\n";
+        assert_eq!(
+            problems(text),
+            [
+                "release-lane.toml:1:11 config::invalid-value",
+                "release-lane.toml:2:1 config::missing-key",
+                "release-lane.toml:7:1 config::unknown-key",
+                "release-lane.toml:10:8 config::duplicate",
+                "release-lane.toml:11:3 config::unknown-key",
+            ]
+        );
+        assert_eq!(
+            problems("[[test]]\nbinary-id = \"a\"\nname = \"t\"\n"),
+            ["release-lane.toml:1:1 config::missing-key"]
+        );
+    }
+
+    #[test]
+    fn listed_tests_become_an_exact_filterset() {
+        let manifest = ReleaseLaneManifest::parse(
+            Path::new("release-lane.toml"),
+            "version = 1\n[[test]]\nbinary-id = \"release::kernel\"\nname = \"a\"\ncovers = \"x\"\n"
+                .to_owned(),
+        )
+        .unwrap();
+        let exact = manifest.exact_tests();
+        assert_eq!(exact.packages, ["release"]);
+        assert_eq!(exact.filterset, "(binary_id(=release::kernel) & test(=a))");
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use depgroups::GroupsFile;
 use serde::Deserialize;
+use support::config::{Code, unknown_name_help};
 use support::{Failure, Located};
 use xshell::Shell;
 
@@ -29,8 +30,8 @@ impl Lanes {
             .ok_or_else(|| {
                 let names: Vec<&str> = self.selections.iter().map(|s| s.name.as_str()).collect();
                 Failure::invalid_input(format!(
-                    "no lane `{name}` in {LANES_FILE}; lanes: {}",
-                    names.join(", ")
+                    "no lane `{name}` in {LANES_FILE} ({})",
+                    unknown_name_help(name, &names, "lanes")
                 ))
             })
     }
@@ -88,10 +89,14 @@ pub fn nextest_profiles(root: &Path) -> Result<Vec<String>, Located> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(profiles),
-        Err(e) => return Err(Located::file(&path, format!("cannot read: {e}"))),
+        Err(e) => {
+            return Err(
+                Located::file(&path, format!("cannot read: {e}")).with_code(Code::Unreadable)
+            );
+        }
     };
     let table: toml::Table =
-        toml::from_str(&text).map_err(|e| Located::from_toml(&path, &text, &e))?;
+        toml::from_str(&text).map_err(|e| support::config::syntax_error(&path, &text, &e))?;
     if let Some(toml::Value::Table(defined)) = table.get("profile") {
         for name in defined.keys() {
             if !profiles.contains(name) {
@@ -122,7 +127,7 @@ pub fn load(root: &Path) -> Result<Lanes, Failure> {
     };
     if file.lanes.is_empty() {
         diagnostics.push(
-            file.error_at(0..0, "no `[lanes.NAME]` tables")
+            file.error_at(Code::MissingKey, 0..0, "no `[lanes.NAME]` tables")
                 .with_help("define at least one lane"),
         );
     }
@@ -131,13 +136,18 @@ pub fn load(root: &Path) -> Result<Lanes, Failure> {
         if !members.contains(crate_name.get_ref()) {
             diagnostics.push(
                 file.error_at(
+                    Code::UnknownName,
                     crate_name.span(),
                     format!(
                         "critical crate `{}` is not a workspace member",
                         crate_name.get_ref()
                     ),
                 )
-                .with_help("list package names from `cargo metadata`"),
+                .with_help(unknown_name_help(
+                    crate_name.get_ref(),
+                    &members,
+                    "list workspace members",
+                )),
             );
         }
     }
@@ -161,6 +171,8 @@ pub fn load(root: &Path) -> Result<Lanes, Failure> {
         selections.push(resolve(&file, lane, &context, exact, &mut diagnostics));
     }
     if !diagnostics.is_empty() {
+        // Shape and name problems were found in two passes; they are read in file order.
+        diagnostics.sort_by(|a, b| (&a.path, a.line_col).cmp(&(&b.path, b.line_col)));
         return Err(Failure::located(diagnostics));
     }
     Ok(Lanes {

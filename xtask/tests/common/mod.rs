@@ -190,6 +190,19 @@ impl From<Output> for Run {
     }
 }
 
+impl Run {
+    /// Whether stderr has a diagnostic with `code` whose location and message start with
+    /// `located` (`lanes.toml:4:8: ...`; the file may be printed with its directory).
+    pub fn has_diagnostic(&self, code: &str, located: &str) -> bool {
+        let prefix = format!("error[{code}]: ");
+        self.stderr.lines().any(|line| {
+            line.strip_prefix(&prefix).is_some_and(|rest| {
+                rest.starts_with(located) || rest.contains(&format!("/{located}"))
+            })
+        })
+    }
+}
+
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
