@@ -121,7 +121,7 @@ fn slow_history_json_matches_its_schema() {
         .expect("run the bench binary");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let json = output_types::validate::document(&std::fs::read(&json_file).unwrap());
+    let json = output_types::validate::document(std::fs::read(&json_file).unwrap());
     assert_eq!(json["schema"], "bench-history/v1");
     let row = &json["rows"][0];
     assert_eq!(row["subject"], "a: g", "{json:#}");
