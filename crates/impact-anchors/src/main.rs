@@ -880,8 +880,11 @@ fn workflow_toolchains(text: Option<&str>) -> std::collections::BTreeMap<String,
             for entry in matrix["include"].as_vec().map(Vec::as_slice).unwrap_or(&[]) {
                 values.push(text_of(&entry[name]));
             }
+            // The toolchains used, not how many configurations use each: a matrix entry
+            // added for a new target with a toolchain already in use changes no toolchain.
             values.retain(|v| !v.is_empty());
             values.sort();
+            values.dedup();
             values
         };
         let mut toolchain = Vec::new();
@@ -1009,8 +1012,10 @@ mod tests {
             workflow_toolchains(Some(&workflow("1.96.0", "stable"))),
             base
         );
-        // A release job's toolchain is not the tests'.
+        // A release job's toolchain is not the tests'; nor is a new entry with a toolchain
+        // already in use.
         assert_eq!(workflow_toolchains(Some(&workflow("1.85.0", "1.90"))), base);
+        assert_eq!(workflow_toolchains(Some(&workflow("stable", "stable")))["test"], ["dtolnay/rust-toolchain@master stable"]);
         let rustup = "on: push\njobs:\n  t:\n    steps:\n    - run: |\n        rustup toolchain install 1.80\n        cargo +1.80 nextest run\n";
         assert_eq!(
             workflow_toolchains(Some(rustup))["t"],
