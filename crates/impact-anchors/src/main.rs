@@ -1015,7 +1015,10 @@ mod tests {
         // A release job's toolchain is not the tests'; nor is a new entry with a toolchain
         // already in use.
         assert_eq!(workflow_toolchains(Some(&workflow("1.85.0", "1.90"))), base);
-        assert_eq!(workflow_toolchains(Some(&workflow("stable", "stable")))["test"], ["dtolnay/rust-toolchain@master stable"]);
+        assert_eq!(
+            workflow_toolchains(Some(&workflow("stable", "stable")))["test"],
+            ["dtolnay/rust-toolchain@master stable"]
+        );
         let rustup = "on: push\njobs:\n  t:\n    steps:\n    - run: |\n        rustup toolchain install 1.80\n        cargo +1.80 nextest run\n";
         assert_eq!(
             workflow_toolchains(Some(rustup))["t"],
