@@ -24,13 +24,20 @@
 //!   a member's), their reverse closure over normal and build edges, one hop of members that
 //!   dev-depend on anything in it; a source only of the member's own test, bench, example or
 //!   binary targets (under `tests/`, `benches/`, `examples/`, `src/bin/`, or `src/main.rs`)
-//!   selects that member alone, since no other package links it; a changed manifest counts only
-//!   when what guppy reads of its package differs (version, edition, features, dependency
-//!   requests and kinds, targets), so a `[workspace]`-only edit of a root manifest that is also
-//!   a package's is left to the other rules; plus every member whose resolved dependencies (external
+//!   selects that member alone, since no other package links it; a file counts at an end only
+//!   where it exists (a file added under a new member's directory is no file of the package
+//!   above it in the base); a changed manifest counts only when what guppy reads of its
+//!   package differs (version, edition, `rust-version`, features, dependency requests and
+//!   kinds, targets), so a `[workspace]`-only edit of a root manifest that is also a package's
+//!   is left to the other rules; plus every member whose resolved dependencies (external
 //!   packages reachable over normal and build edges, and over its own dev-dependencies, by
-//!   name, version and source) differ between base and head. Data files, features and
-//!   workspace-level files are left out, so it is a bound, not a decision.
+//!   name, version and source) differ between base and head. When the compiler of every test
+//!   changes, the bound is every member: a `rust-toolchain(.toml)` in the workspace root or
+//!   above it changed, or the toolchain of a GitHub Actions job that certainly runs tests (a
+//!   `run` step with `cargo test|nextest|llvm-cov`): its toolchain actions' versions and
+//!   `toolchain` inputs (a `${{ matrix.KEY }}` input as the set of values the matrix gives
+//!   KEY) and its `rustup` toolchain commands. Data files, features, other workflow edits and
+//!   other workspace-level files are left out, so it is a bound, not a decision.
 //!
 //! The timings cover everything the determinator needs end to end: exporting the base tree
 //! from git (and the head's, unless it is the checked-out working tree), both `cargo metadata`
@@ -880,8 +887,11 @@ fn workflow_toolchains(text: Option<&str>) -> std::collections::BTreeMap<String,
             for entry in matrix["include"].as_vec().map(Vec::as_slice).unwrap_or(&[]) {
                 values.push(text_of(&entry[name]));
             }
+            // The toolchains used, not how many configurations use each: a matrix entry
+            // added for a new target with a toolchain already in use changes no toolchain.
             values.retain(|v| !v.is_empty());
             values.sort();
+            values.dedup();
             values
         };
         let mut toolchain = Vec::new();
@@ -1009,8 +1019,13 @@ mod tests {
             workflow_toolchains(Some(&workflow("1.96.0", "stable"))),
             base
         );
-        // A release job's toolchain is not the tests'.
+        // A release job's toolchain is not the tests'; nor is a new entry with a toolchain
+        // already in use.
         assert_eq!(workflow_toolchains(Some(&workflow("1.85.0", "1.90"))), base);
+        assert_eq!(
+            workflow_toolchains(Some(&workflow("stable", "stable")))["test"],
+            ["dtolnay/rust-toolchain@master stable"]
+        );
         let rustup = "on: push\njobs:\n  t:\n    steps:\n    - run: |\n        rustup toolchain install 1.80\n        cargo +1.80 nextest run\n";
         assert_eq!(
             workflow_toolchains(Some(rustup))["t"],

@@ -31,6 +31,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         generate::<crate::node_api::Error>(),
         generate::<crate::bench::BenchArtifacts>(),
         generate::<crate::bench::BenchSoundness>(),
+        generate::<crate::bench::BenchHistory>(),
     ]
 }
 
