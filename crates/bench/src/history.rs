@@ -33,7 +33,12 @@ use std::time::{Duration, Instant};
 
 use impact::recording::{self, Recording};
 use impact::{Options, Report};
-use serde::Serialize;
+use output_types::Shape;
+use output_types::bench::{
+    BenchHistory, HistoryRecordingInfo as RecordingInfo, HistoryRecordingTotals as RecordingTotals,
+    HistoryRow as Row, HistorySelection as Ours, HistoryTotals as Totals,
+    HistoryWithRecording as WithRecording,
+};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
@@ -114,134 +119,25 @@ fn parse(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
     Ok(Some(parsed))
 }
 
-/// One tool's selection on one commit, in packages.
-#[derive(Serialize, Clone, Debug, Default)]
-struct Ours {
-    packages: BTreeSet<String>,
-    /// Test binaries selected whole and how many the head has.
-    binaries: usize,
-    binaries_in_head: usize,
-    /// Single tests selected in binaries not selected whole (with a recording).
-    tests: usize,
-    all: bool,
-    /// Why everything was selected, each with its class.
-    all_reasons: Vec<(String, String)>,
-}
-
-impl Ours {
-    fn from(report: &Report) -> Ours {
-        Ours {
-            packages: report.packages.iter().map(|p| p.name.clone()).collect(),
-            binaries: report.selected_binaries().len(),
-            binaries_in_head: report.all_binaries().len(),
-            tests: report.selected_tests().len(),
-            all: report.all,
-            all_reasons: report
-                .all_reasons
-                .iter()
-                .map(|r| (reason_class(r).to_owned(), r.clone()))
-                .collect(),
-        }
-    }
-
-    fn classes(&self) -> BTreeSet<&str> {
-        self.all_reasons.iter().map(|(c, _)| c.as_str()).collect()
+/// Our selection on one commit, from the decision.
+fn ours_from(report: &Report) -> Ours {
+    Ours {
+        packages: report.packages.iter().map(|p| p.name.clone()).collect(),
+        binaries: report.selected_binaries().len(),
+        binaries_in_head: report.all_binaries().len(),
+        tests: report.selected_tests().len(),
+        all: report.all,
+        all_reasons: report
+            .all_reasons
+            .iter()
+            .map(|r| (reason_class(r).to_owned(), r.clone()))
+            .collect(),
     }
 }
 
-#[derive(Serialize, Clone, Debug, Default)]
-struct WithRecording {
-    ours: Ours,
-    /// The lower bound plus the packages of binaries the recording saw read a changed file.
-    lower_bound: BTreeSet<String>,
-    misses: BTreeSet<String>,
-    /// `(test, file)`: a test the recording saw read a changed file, not selected.
-    binary_misses: Vec<(String, String)>,
-}
-
-#[derive(Serialize, Clone, Debug, Default)]
-struct Row {
-    commit: String,
-    sha: String,
-    subject: String,
-    changed_files: usize,
-    members: usize,
-    ours: Option<Ours>,
-    ours_error: Option<String>,
-    determinator: Option<BTreeSet<String>>,
-    rdeps: Option<BTreeSet<String>>,
-    lower_bound: Option<BTreeSet<String>>,
-    anchors_error: Option<String>,
-    /// Test binaries of the determinator's and rdeps()'s packages (they select whole packages),
-    /// to compare with ours binary by binary.
-    determinator_binaries: Option<usize>,
-    rdeps_binaries: Option<usize>,
-    /// Lower-bound packages we did not select.
-    misses: BTreeSet<String>,
-    /// Lower-bound packages the determinator did not select (a check on the bound itself).
-    determinator_misses: BTreeSet<String>,
-    with_recording: Option<WithRecording>,
-    seconds: f64,
-}
-
-#[derive(Serialize, Default, Debug)]
-struct Totals {
-    commits: usize,
-    /// Commits every tool and the lower bound answered (the totals below count only these).
-    compared: usize,
-    errors: usize,
-    anchor_errors: usize,
-    ours: usize,
-    ours_binaries: usize,
-    binaries_in_head: usize,
-    determinator: usize,
-    determinator_binaries: usize,
-    rdeps: usize,
-    rdeps_binaries: usize,
-    lower_bound: usize,
-    ours_vs_determinator: f64,
-    ours_vs_lower_bound: f64,
-    everything: usize,
-    everything_share: f64,
-    /// Commits selecting everything per reason class (a commit may count in several).
-    everything_by_class: BTreeMap<String, usize>,
-    /// Packages that commits selecting everything contribute, per class alone.
-    everything_packages_by_class: BTreeMap<String, usize>,
-    misses: usize,
-    determinator_misses: usize,
-    with_recording: Option<RecordingTotals>,
-}
-
-#[derive(Serialize, Default, Debug)]
-struct RecordingTotals {
-    ours: usize,
-    ours_binaries: usize,
-    ours_tests: usize,
-    lower_bound: usize,
-    ours_vs_lower_bound: f64,
-    everything: usize,
-    misses: usize,
-    binary_misses: usize,
-}
-
-#[derive(Serialize)]
-struct Measured<'a> {
-    schema: &'static str,
-    repository: String,
-    tip: String,
-    manifest: &'a str,
-    recording: Option<RecordingInfo>,
-    units: &'static str,
-    rows: &'a [Row],
-    totals: &'a Totals,
-}
-
-#[derive(Serialize, Clone)]
-struct RecordingInfo {
-    path: String,
-    commit: String,
-    lane: Option<String>,
-    filterset: Option<String>,
+/// The classes of the reasons a selection of everything gives.
+fn classes(ours: &Ours) -> BTreeSet<&str> {
+    ours.all_reasons.iter().map(|(c, _)| c.as_str()).collect()
 }
 
 const UNITS: &str = "workspace packages: a package counts once when any of its test binaries is \
@@ -419,15 +315,15 @@ fn write_json(
     rows: &[Row],
     totals: &Totals,
 ) -> Result<(), Failure> {
-    let measured = Measured {
-        schema: "bench-history/v1",
+    let measured = BenchHistory {
+        schema: BenchHistory::schema(),
         repository: repository.to_owned(),
         tip: tip.to_owned(),
-        manifest: &args.manifest,
+        manifest: args.manifest.clone(),
         recording: recording.map(|(info, _)| info.clone()),
-        units: UNITS,
-        rows,
-        totals,
+        units: UNITS.to_owned(),
+        rows: rows.to_vec(),
+        totals: totals.clone(),
     };
     let mut text =
         serde_json::to_string_pretty(&measured).map_err(|e| Failure::environment(e.to_string()))?;
@@ -569,7 +465,7 @@ fn replay_commit(
         Ok(Replayed { without, with }) => {
             row.changed_files = without.changed_files.len();
             row.members = without.graph.members().count();
-            let ours = Ours::from(&without);
+            let ours = ours_from(&without);
             let binaries_of = |packages: &BTreeSet<String>| -> usize {
                 without
                     .graph
@@ -609,7 +505,7 @@ fn with_recording(
         ))
     })?;
     let recording = &usable.recording;
-    let ours = Ours::from(report);
+    let ours = ours_from(report);
     let binary_misses = report.misses(recording);
     let mut lower_bound = bound.cloned().unwrap_or_default();
     let packages_of: BTreeMap<String, String> = report
@@ -678,7 +574,7 @@ fn totals(rows: &[Row]) -> Totals {
         totals.determinator_misses += row.determinator_misses.len();
         if ours.all {
             totals.everything += 1;
-            let classes = ours.classes();
+            let classes = classes(ours);
             for class in &classes {
                 *totals
                     .everything_by_class
@@ -788,7 +684,7 @@ fn table(
         let why = match (&row.ours, &row.ours_error, &row.anchors_error) {
             (_, Some(error), _) => format!("ours failed: {error}"),
             (Some(ours), _, _) if ours.all => {
-                ours.classes().into_iter().collect::<Vec<_>>().join(", ")
+                classes(ours).into_iter().collect::<Vec<_>>().join(", ")
             }
             (_, _, Some(error)) => format!("anchors failed: {error}"),
             _ => String::new(),

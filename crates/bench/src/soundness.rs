@@ -7,7 +7,11 @@
 //! selects, build every test binary with every feature (one that no longer builds counts as
 //! all of its tests broken), run the tests with nextest (`--all-features --profile ci`,
 //! failures read from its JUnit report), and count the broken tests outside the selection:
-//! the misses. Every test some selection leaves out runs to the end, so the misses are exact;
+//! the misses. Binaries are matched by nextest binary id, never by path (features and the
+//! lockfile are in every executable's file name); a listed binary the mutated workspace no
+//! longer has is gone, not broken; nextest refusing to run makes every test it was to run
+//! broken; a binary that does not build under the mutation is built again without it, and
+//! left out if it does not build there either. Every test some selection leaves out runs to the end, so the misses are exact;
 //! the tests every selection includes cannot be missed and only show that the mutation breaks
 //! something, so they run until the first failure (the table then says `>=N`). A mutation that
 //! breaks nothing proves nothing and is reported as invalid. At the end every failed test is
@@ -27,7 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use serde::Serialize;
+use output_types::Shape;
+use output_types::bench::{BenchSoundness, SoundnessMutation, SoundnessSelection};
 use serde_json::Value;
 use support::{Exit, Failure};
 
@@ -97,12 +102,12 @@ const MUTATIONS: &[Mutation] = &[
         ),
     ),
     m(
-        "readme-loses-the-test-command",
+        "readme-names-an-older-toolchain",
         RUNTIME,
         "README.md",
-        ReplaceAll(
-            "cargo nextest run --workspace --all-features",
-            "cargo nextest run --workspace",
+        Replace(
+            "Rust toolchain (1.91 or newer)",
+            "Rust toolchain (1.90 or newer)",
         ),
     ),
     m(
@@ -214,10 +219,13 @@ const MUTATIONS: &[Mutation] = &[
         Replace("Verifier::new(trust(1))", "Verifier::new(trust(2))"),
     ),
     m(
-        "xtask-signing-feature-without-dependency",
+        "governance-builders-unrecognised",
         FEATURE,
-        "xtask/Cargo.toml",
-        Replace("signing = [\"dep:governance\"]", "signing = []"),
+        "crates/governance/src/trust.rs",
+        Replace(
+            ".any(|role| role == BUILDER_ROLE)",
+            ".any(|role| role == \"ci\")",
+        ),
     ),
     m(
         "gates-exclusive",
@@ -236,6 +244,15 @@ const MUTATIONS: &[Mutation] = &[
         CORE,
         "crates/support/src/exit.rs",
         Replace("Exit::InvalidInput => 2,", "Exit::InvalidInput => 4,"),
+    ),
+    m(
+        "junit-errors-pass",
+        CORE,
+        "crates/support/src/junit.rs",
+        Replace(
+            "body.contains(\"<failure\") || body.contains(\"<error\")",
+            "body.contains(\"<failure\")",
+        ),
     ),
     m(
         "closure-drops-dev-dependents",
@@ -347,37 +364,12 @@ fn absolute(path: PathBuf) -> PathBuf {
 /// A test as nextest names it: (binary id, test name).
 type TestId = (String, String);
 
-/// One selection of `xtask impact`, checked against the broken tests.
-#[derive(Serialize)]
-struct Checked {
-    all: bool,
-    /// Selected packages, with `*` when all of their test binaries are selected.
-    selected: Vec<String>,
-    missed: Vec<String>,
-}
-
-#[derive(Serialize)]
+/// One mutation as measured: its row of the report and what the row is decided from.
 struct Outcome {
-    name: &'static str,
-    category: &'static str,
-    file: &'static str,
-    /// Tests that fail with the mutation and pass without it.
-    broken: Vec<String>,
-    /// Whether `broken` is all of them (false: the tests every selection includes stopped at
-    /// the first failure, which is all a selected test can tell).
-    broken_complete: bool,
-    /// Test binaries that no longer build (each counts with all of its tests).
-    unbuilt: Vec<String>,
-    /// Test binaries that built but share a package with one that did not: not run.
-    not_run: Vec<String>,
-    invalid: bool,
-    without_recording: Checked,
-    with_recording: Option<Checked>,
-    seconds: f64,
-    #[serde(skip)]
+    row: SoundnessMutation,
+    /// Every failed test (of the binaries that did not build: all of their tests).
     failed: BTreeSet<TestId>,
     /// impact's JSON, without and with the recording.
-    #[serde(skip)]
     reports: (Value, Option<Value>),
 }
 
@@ -386,44 +378,45 @@ impl Outcome {
     /// that also fail without the mutation.
     fn settle(&mut self, pre_existing: &BTreeSet<TestId>) {
         let broken: BTreeSet<TestId> = self.failed.difference(pre_existing).cloned().collect();
-        self.broken = broken.iter().map(|(b, n)| format!("{b} {n}")).collect();
-        self.invalid = broken.is_empty();
-        self.without_recording = check(&self.reports.0, &broken);
-        self.with_recording = self.reports.1.as_ref().map(|r| check(r, &broken));
+        self.row.broken = broken.iter().map(|(b, n)| format!("{b} {n}")).collect();
+        self.row.invalid = broken.is_empty();
+        self.row.without_recording = check(&self.reports.0, &broken);
+        self.row.with_recording = self.reports.1.as_ref().map(|r| check(r, &broken));
     }
 }
 
-#[derive(Serialize)]
+/// The run so far.
 struct Report {
-    schema: &'static str,
     commit: String,
     recording: Option<String>,
-    mutations: Vec<Outcome>,
-    misses_without_recording: usize,
-    misses_with_recording: Option<usize>,
-    invalid: usize,
+    outcomes: Vec<Outcome>,
     /// Tests that failed with some mutation and also fail without any (left out).
     pre_existing: Vec<String>,
-    seconds: f64,
+    started: Instant,
 }
 
 impl Report {
-    /// Recomputes the totals from the mutations.
-    fn total(&mut self, started: Instant) {
-        let missed = |c: &Checked| c.missed.len();
-        self.misses_without_recording = self
-            .mutations
-            .iter()
-            .map(|o| missed(&o.without_recording))
-            .sum();
-        self.misses_with_recording = self.recording.as_ref().map(|_| {
-            self.mutations
-                .iter()
-                .filter_map(|o| o.with_recording.as_ref().map(missed))
-                .sum()
-        });
-        self.invalid = self.mutations.iter().filter(|o| o.invalid).count();
-        self.seconds = started.elapsed().as_secs_f64();
+    /// `bench-soundness/v1`, with the totals of the mutations so far.
+    fn shape(&self) -> BenchSoundness {
+        let mutations: Vec<SoundnessMutation> =
+            self.outcomes.iter().map(|o| o.row.clone()).collect();
+        let missed = |c: &SoundnessSelection| c.missed.len();
+        BenchSoundness {
+            schema: BenchSoundness::schema(),
+            commit: self.commit.clone(),
+            recording: self.recording.clone(),
+            misses_without_recording: mutations.iter().map(|o| missed(&o.without_recording)).sum(),
+            misses_with_recording: self.recording.as_ref().map(|_| {
+                mutations
+                    .iter()
+                    .filter_map(|o| o.with_recording.as_ref().map(missed))
+                    .sum()
+            }),
+            invalid: mutations.iter().filter(|o| o.invalid).count(),
+            pre_existing: self.pre_existing.clone(),
+            seconds: self.started.elapsed().as_secs_f64(),
+            mutations,
+        }
     }
 }
 
@@ -447,15 +440,11 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     eprintln!("building the unmutated clone and listing its tests");
     let tests = bench.list()?;
     let mut report = Report {
-        schema: "bench-soundness/v1",
         commit,
         recording: options.recording.as_ref().map(|p| p.display().to_string()),
-        mutations: Vec::new(),
-        misses_without_recording: 0,
-        misses_with_recording: None,
-        invalid: 0,
+        outcomes: Vec::new(),
         pre_existing: Vec::new(),
-        seconds: 0.0,
+        started,
     };
     print_header(options.recording.is_some());
     let chosen = MUTATIONS.iter().filter(|m| {
@@ -466,21 +455,20 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     });
     for mutation in chosen {
         let outcome = bench.mutate(mutation, &tests, options.recording.as_deref())?;
-        print_row(&outcome);
-        report.mutations.push(outcome);
-        report.total(started);
+        print_row(&outcome.row);
+        report.outcomes.push(outcome);
         // Written after every mutation, so a long run that is stopped keeps what it measured.
-        write_json(options.json.as_deref(), &report)?;
+        write_json(options.json.as_deref(), &report.shape())?;
     }
     // A failure counts only if the test passes without the mutation: rerun every failed test
     // (of binaries that built) on the unmutated clone, and leave out the ones failing there too.
     let failed: BTreeSet<TestId> = report
-        .mutations
+        .outcomes
         .iter()
         .flat_map(|o| {
             o.failed
                 .iter()
-                .filter(|(b, _)| !o.unbuilt.contains(b))
+                .filter(|(b, _)| !o.row.unbuilt.contains(b))
                 .cloned()
         })
         .collect();
@@ -501,14 +489,22 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             })
             .collect::<Vec<_>>()
             .join(" | ");
-        let pre_existing = bench.run_tests(&filter, None, false)?;
+        let pre_existing = match bench.run_tests(&filter, None, false)? {
+            Ran::Failed(failed) => failed,
+            // nextest refusing to run on the unmutated clone: none of them can be shown to
+            // pass without the mutation.
+            Ran::Rejected(why) => {
+                eprintln!("warning: without any mutation, {why}");
+                failed.clone()
+            }
+        };
         if !pre_existing.is_empty() {
             eprintln!(
                 "warning: {} test(s) fail without any mutation and are left out: {}",
                 pre_existing.len(),
                 show(&pre_existing)
             );
-            for outcome in &mut report.mutations {
+            for outcome in &mut report.outcomes {
                 outcome.settle(&pre_existing);
             }
         }
@@ -516,9 +512,9 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             .iter()
             .map(|(b, n)| format!("{b} {n}"))
             .collect();
-        report.total(started);
-        write_json(options.json.as_deref(), &report)?;
+        write_json(options.json.as_deref(), &report.shape())?;
     }
+    let report = report.shape();
     print_summary(&report);
     if report.misses_without_recording > 0
         || report.misses_with_recording.unwrap_or(0) > 0
@@ -531,7 +527,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn write_json(path: Option<&Path>, report: &Report) -> Result<(), Failure> {
+fn write_json(path: Option<&Path>, report: &BenchSoundness) -> Result<(), Failure> {
     let Some(path) = path else { return Ok(()) };
     let text = serde_json::to_string_pretty(report).expect("the report serializes");
     support::atomic::write_atomic(path, text.as_bytes())
@@ -558,7 +554,7 @@ fn print_header(with_recording: bool) {
     );
 }
 
-fn selected_text(checked: &Checked) -> String {
+fn selected_text(checked: &SoundnessSelection) -> String {
     if checked.all {
         "all".to_owned()
     } else {
@@ -566,7 +562,7 @@ fn selected_text(checked: &Checked) -> String {
     }
 }
 
-fn print_row(outcome: &Outcome) {
+fn print_row(outcome: &SoundnessMutation) {
     let broken = match (outcome.invalid, outcome.broken_complete) {
         (true, _) => "INVALID".to_owned(),
         (false, true) => outcome.broken.len().to_string(),
@@ -587,7 +583,7 @@ fn print_row(outcome: &Outcome) {
     );
 }
 
-fn print_summary(report: &Report) {
+fn print_summary(report: &BenchSoundness) {
     let mut any = false;
     for outcome in &report.mutations {
         let sides = [
@@ -604,6 +600,26 @@ fn print_summary(report: &Report) {
             println!(
                 "INVALID: {}: breaks no test, so it proves nothing",
                 outcome.name
+            );
+        }
+        if let Some(why) = &outcome.nextest_refused {
+            println!(
+                "NEXTEST REFUSED: {}: {why} (every test it was to run counts as broken)",
+                outcome.name
+            );
+        }
+        if !outcome.gone.is_empty() {
+            println!(
+                "GONE: {}: {} (no longer in the mutated workspace: not run, not broken)",
+                outcome.name,
+                outcome.gone.join(", ")
+            );
+        }
+        if !outcome.unbuilt_anyway.is_empty() {
+            println!(
+                "LEFT OUT: {}: {} (do not build without the mutation either)",
+                outcome.name,
+                outcome.unbuilt_anyway.join(", ")
             );
         }
         if !outcome.not_run.is_empty() {
@@ -646,16 +662,125 @@ struct SuiteRun {
     unbuilt: Vec<String>,
     /// Built test binaries of packages with one that did not build: not run.
     not_run: Vec<String>,
+    /// Listed binaries the mutated workspace no longer has.
+    gone: Vec<String>,
+    /// Why nextest refused to run (its tests then all count as broken).
+    rejected: Option<String>,
     /// Whether `failed` is every broken test, or only enough to show there is one.
     complete: bool,
 }
 
-/// What a build of the test binaries left: (binaries that did not build, the packages whose
-/// binaries all built when some did not, binaries no longer in the workspace).
-type Built = (BTreeSet<String>, Option<BTreeSet<String>>, BTreeSet<String>);
+/// What a build of the test binaries left.
+struct Built {
+    /// Listed binaries that the workspace still has and that did not build.
+    unbuilt: BTreeSet<String>,
+    /// When some did not build, the packages whose binaries all built (`None`: all built).
+    whole_packages: Option<BTreeSet<String>>,
+    /// Listed binaries the workspace no longer has (their package or target left).
+    gone: BTreeSet<String>,
+}
 
-/// Every test of the unmutated clone, per binary id: (binary path, test names).
-type Listing = BTreeMap<String, (String, Vec<String>)>;
+/// The workspace members of a working tree, from `cargo metadata --no-deps`.
+#[derive(Default)]
+struct Members {
+    /// manifest path -> package name.
+    packages: BTreeMap<String, String>,
+    /// The nextest binary id of every target of every member.
+    binaries: BTreeSet<String>,
+}
+
+/// nextest's binary id of a target (a `cargo metadata` or cargo JSON message target):
+/// `pkg` for the library, `pkg::name` for an integration test, `pkg::bin/name`,
+/// `pkg::example/name`, `pkg::bench/name`; `None` for a build script.
+fn binary_id(package: &str, target: &Value) -> Option<String> {
+    let name = target["name"].as_str()?;
+    let kinds: Vec<&str> = target["kind"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let has = |kind: &str| kinds.contains(&kind);
+    if has("test") {
+        Some(format!("{package}::{name}"))
+    } else if has("bin") {
+        Some(format!("{package}::bin/{name}"))
+    } else if has("example") {
+        Some(format!("{package}::example/{name}"))
+    } else if has("bench") {
+        Some(format!("{package}::bench/{name}"))
+    } else if has("custom-build") {
+        None
+    } else {
+        Some(package.to_owned())
+    }
+}
+
+/// The nextest binary ids of the test executables in cargo's JSON messages (`--message-format
+/// json`): every `compiler-artifact` of the test profile, its package found by manifest path.
+fn built_binaries(messages: &str, packages: &BTreeMap<String, String>) -> BTreeSet<String> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact"
+                && message["profile"]["test"] == true
+                && message["executable"].is_string()
+        })
+        .filter_map(|message| {
+            let package = packages.get(message["manifest_path"].as_str()?)?;
+            binary_id(package, &message["target"])
+        })
+        .collect()
+}
+
+/// Every test of the unmutated clone: test names per nextest binary id.
+type Listing = BTreeMap<String, Vec<String>>;
+
+/// What one nextest run gave.
+enum Ran {
+    /// It ran: the tests that failed.
+    Failed(BTreeSet<TestId>),
+    /// It refused to run any test (exit code and its error), e.g. a filter in
+    /// `.config/nextest.toml` that names a package no longer in the workspace.
+    Rejected(String),
+}
+
+/// Every test of `binaries`, as broken tests.
+fn every_test<'a>(
+    tests: &Listing,
+    binaries: impl IntoIterator<Item = &'a String>,
+) -> BTreeSet<TestId> {
+    binaries
+        .into_iter()
+        .flat_map(|id| {
+            tests
+                .get(id)
+                .into_iter()
+                .flatten()
+                .map(move |name| (id.clone(), name.clone()))
+        })
+        .collect()
+}
+
+/// A short account of nextest refusing to run: its exit code and its `error` lines.
+fn nextest_refusal(code: Option<i32>, stderr: &str) -> String {
+    let errors: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            line.starts_with("error")
+                || line.starts_with("Caused by")
+                || line.contains("didn't match")
+        })
+        .take(4)
+        .collect();
+    let code = code.map_or("a signal".to_owned(), |c| format!("exit {c}"));
+    if errors.is_empty() {
+        format!("nextest ran no test ({code})")
+    } else {
+        format!("nextest ran no test ({code}): {}", errors.join(" / "))
+    }
+}
 
 /// The package of a nextest binary id (`pkg` or `pkg::name`).
 fn package_of(binary: &str) -> &str {
@@ -747,21 +872,31 @@ impl Bench {
             .map_err(|e| Failure::environment(format!("cargo nextest list JSON: {e}")))?;
         let mut binaries = BTreeMap::new();
         for (id, suite) in json["rust-suites"].as_object().into_iter().flatten() {
-            let path = suite["binary-path"].as_str().unwrap_or_default().to_owned();
             let names = suite["testcases"]
                 .as_object()
                 .map(|cases| cases.keys().cloned().collect())
                 .unwrap_or_default();
-            binaries.insert(id.clone(), (path, names));
+            binaries.insert(id.clone(), names);
         }
         Ok(binaries)
     }
 
     /// Builds every test binary (`cargo build --tests --keep-going`: the test profile and
-    /// features of nextest's own `cargo test --no-run`, going past errors). Returns the test
-    /// binaries that did not build, when some did not the packages whose test binaries all
-    /// built (`None`: everything built), and the binaries no longer in the workspace.
+    /// features of nextest's own `cargo test --no-run`, going past errors) and matches what
+    /// was built to the listing by nextest binary id (package, target kind and name), never
+    /// by path: a change of features or of the lockfile changes the hash in every
+    /// executable's file name, not which tests exist.
     fn build(&self, tests: &Listing) -> Result<Built, Failure> {
+        // Which binaries the working tree still has: a package that left the workspace (or a
+        // test target that was removed) took its tests with it; they are gone, not broken.
+        let Some(names) = self.member_targets()? else {
+            // No workspace to speak of (a manifest cargo cannot read): nothing builds.
+            return Ok(Built {
+                unbuilt: tests.keys().cloned().collect(),
+                whole_packages: Some(BTreeSet::new()),
+                gone: BTreeSet::new(),
+            });
+        };
         let build = self
             .cargo()
             .args([
@@ -775,47 +910,81 @@ impl Bench {
             .stderr(std::process::Stdio::null())
             .output()
             .map_err(|e| Failure::environment(format!("cannot run cargo build --tests: {e}")))?;
-        let built: BTreeSet<String> = String::from_utf8_lossy(&build.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|message| message["reason"] == "compiler-artifact")
-            .filter_map(|message| message["executable"].as_str().map(str::to_owned))
-            .collect();
+        let built = built_binaries(&String::from_utf8_lossy(&build.stdout), &names.packages);
         if build.status.success() {
-            // Everything built: a binary not among the artifacts left the workspace (its
-            // package was excluded or removed); its tests are gone, not broken.
+            // Everything built: a listed binary not among them has no test target any more.
             let gone = tests
-                .iter()
-                .filter(|(_, (path, _))| !built.contains(path))
-                .map(|(id, _)| id.clone())
+                .keys()
+                .filter(|id| !built.contains(*id))
+                .cloned()
                 .collect();
-            return Ok((BTreeSet::new(), None, gone));
+            return Ok(Built {
+                unbuilt: BTreeSet::new(),
+                whole_packages: None,
+                gone,
+            });
         }
-        let mut unbuilt = BTreeSet::new();
+        let (mut unbuilt, mut gone) = (BTreeSet::new(), BTreeSet::new());
         let mut whole: BTreeMap<&str, bool> = BTreeMap::new();
-        for (id, (path, _)) in tests {
-            let ok = built.contains(path);
+        for id in tests.keys() {
+            if !names.binaries.contains(id) {
+                gone.insert(id.clone());
+                continue;
+            }
+            let ok = built.contains(id);
             *whole.entry(package_of(id)).or_insert(true) &= ok;
             if !ok {
                 unbuilt.insert(id.clone());
             }
         }
-        let packages = whole
+        let whole_packages = whole
             .into_iter()
             .filter(|(_, ok)| *ok)
             .map(|(p, _)| p.to_owned())
             .collect();
-        Ok((unbuilt, Some(packages), BTreeSet::new()))
+        Ok(Built {
+            unbuilt,
+            whole_packages: Some(whole_packages),
+            gone,
+        })
+    }
+
+    /// The workspace members of the working tree (manifest path -> name) and the nextest
+    /// binary ids their targets would have; `None` when `cargo metadata` fails.
+    fn member_targets(&self) -> Result<Option<Members>, Failure> {
+        let output = self
+            .cargo()
+            .args(["metadata", "--format-version", "1", "--no-deps"])
+            .output()
+            .map_err(|e| Failure::environment(format!("cannot run cargo metadata: {e}")))?;
+        if !output.status.success() {
+            return Ok(None);
+        }
+        let json: Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| Failure::environment(format!("cargo metadata printed no JSON: {e}")))?;
+        let mut members = Members::default();
+        for package in json["packages"].as_array().into_iter().flatten() {
+            let name = package["name"].as_str().unwrap_or_default();
+            let manifest = package["manifest_path"].as_str().unwrap_or_default();
+            members
+                .packages
+                .insert(manifest.to_owned(), name.to_owned());
+            for target in package["targets"].as_array().into_iter().flatten() {
+                members.binaries.extend(binary_id(name, target));
+            }
+        }
+        Ok(Some(members))
     }
 
     /// Runs the tests `filter` selects (`-E`), every one of them or, with `first_failure`,
-    /// until one fails; returns the failed ones from nextest's JUnit report.
+    /// until one fails; returns the failed ones from nextest's JUnit report, or why nextest
+    /// refused to run at all (no report: its configuration or the test list was rejected).
     fn run_tests(
         &self,
         filter: &str,
         packages: Option<&BTreeSet<String>>,
         first_failure: bool,
-    ) -> Result<BTreeSet<TestId>, Failure> {
+    ) -> Result<Ran, Failure> {
         // nextest keeps its store (and the `ci` profile's JUnit file) under the workspace.
         let junit = self.repo.join("target/nextest/ci/junit.xml");
         let _ = std::fs::remove_file(&junit);
@@ -840,14 +1009,37 @@ impl Bench {
         let output = run
             .output()
             .map_err(|e| Failure::environment(format!("cannot run cargo nextest: {e}")))?;
-        let text = std::fs::read_to_string(&junit).map_err(|e| {
-            Failure::environment(format!(
-                "cargo nextest wrote no JUnit report at {} ({e}); its output:\n{}",
-                junit.display(),
-                String::from_utf8_lossy(&output.stderr)
-            ))
-        })?;
-        Ok(junit_failures(&text))
+        match std::fs::read_to_string(&junit) {
+            Ok(text) => Ok(Ran::Failed(junit_failures(&text))),
+            Err(e) if output.status.success() => Err(Failure::environment(format!(
+                "cargo nextest passed but wrote no JUnit report at {} ({e})",
+                junit.display()
+            ))),
+            Err(_) => Ok(Ran::Rejected(nextest_refusal(
+                output.status.code(),
+                &String::from_utf8_lossy(&output.stderr),
+            ))),
+        }
+    }
+
+    /// Runs the tests of `binaries` (see [`Bench::run_tests`]); when nextest refuses to run,
+    /// every one of their tests is broken: no test of them can run.
+    fn run_binaries(
+        &self,
+        tests: &Listing,
+        binaries: &[&String],
+        packages: Option<&BTreeSet<String>>,
+        first_failure: bool,
+    ) -> Result<(BTreeSet<TestId>, Option<String>), Failure> {
+        let filter = binaries
+            .iter()
+            .map(|id| format!("binary_id({})", support::shell::filterset_exact(id)))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        Ok(match self.run_tests(&filter, packages, first_failure)? {
+            Ran::Failed(failed) => (failed, None),
+            Ran::Rejected(why) => (every_test(tests, binaries.iter().copied()), Some(why)),
+        })
     }
 
     /// The ground truth for one mutation. Every test a selection leaves out runs to the end:
@@ -856,11 +1048,12 @@ impl Bench {
     /// and not at all when a failure is already known. `complete` says whether `failed` is
     /// every broken test or a part of them.
     fn suite(&self, tests: &Listing, selections: &[&Value]) -> Result<SuiteRun, Failure> {
-        let (unbuilt, packages, gone) = self.build(tests)?;
-        let mut failed: BTreeSet<TestId> = BTreeSet::new();
-        for id in &unbuilt {
-            failed.extend(tests[id].1.iter().map(|n| (id.clone(), n.clone())));
-        }
+        let Built {
+            unbuilt,
+            whole_packages: packages,
+            gone,
+        } = self.build(tests)?;
+        let mut failed = every_test(tests, &unbuilt);
         // cargo builds a package's tests together: the built binaries of a package with one
         // that does not build cannot be run, and are reported.
         let (runnable, not_run): (Vec<&String>, Vec<&String>) = tests
@@ -870,25 +1063,25 @@ impl Bench {
         let (inside, outside): (Vec<&String>, Vec<&String>) = runnable
             .into_iter()
             .partition(|id| selections.iter().all(|report| selects(report, id)));
-        let any_of = |ids: &[&String]| {
-            ids.iter()
-                .map(|id| format!("binary_id({})", support::shell::filterset_exact(id)))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        };
+        let mut rejected = None;
         if !outside.is_empty() {
-            failed.extend(self.run_tests(&any_of(&outside), packages.as_ref(), false)?);
+            let (found, why) = self.run_binaries(tests, &outside, packages.as_ref(), false)?;
+            failed.extend(found);
+            rejected = rejected.or(why);
         }
         let mut complete = inside.is_empty();
         if failed.is_empty() && !inside.is_empty() {
-            let found = self.run_tests(&any_of(&inside), packages.as_ref(), true)?;
-            complete = found.is_empty();
+            let (found, why) = self.run_binaries(tests, &inside, packages.as_ref(), true)?;
+            complete = found.is_empty() || why.is_some();
             failed.extend(found);
+            rejected = rejected.or(why);
         }
         Ok(SuiteRun {
             failed,
             unbuilt: unbuilt.into_iter().collect(),
             not_run: not_run.into_iter().cloned().collect(),
+            gone: gone.into_iter().collect(),
+            rejected,
             complete,
         })
     }
@@ -946,31 +1139,69 @@ impl Bench {
         // Back to HEAD whatever happened, so the next mutation starts clean.
         self.git(&["checkout", "-q", "--", "."])?;
         self.git(&["clean", "-fdq"])?;
-        let (without, with, run) = result?;
-        Ok(Outcome {
-            name: mutation.name,
-            category: mutation.category,
-            file: mutation.file,
-            broken: Vec::new(),
-            broken_complete: run.complete,
-            unbuilt: run.unbuilt,
-            not_run: run.not_run,
-            invalid: false,
-            without_recording: check(&without, &BTreeSet::new()),
-            with_recording: with.as_ref().map(|r| check(r, &BTreeSet::new())),
-            seconds: started.elapsed().as_secs_f64(),
+        let (without, with, mut run) = result?;
+        let unbuilt_anyway = self.recheck_unbuilt(tests, &mut run)?;
+        let mut outcome = Outcome {
+            row: SoundnessMutation {
+                name: mutation.name.to_owned(),
+                category: mutation.category.to_owned(),
+                file: mutation.file.to_owned(),
+                broken: Vec::new(),
+                broken_complete: run.complete,
+                unbuilt: run.unbuilt,
+                unbuilt_anyway,
+                not_run: run.not_run,
+                gone: run.gone,
+                nextest_refused: run.rejected,
+                invalid: false,
+                without_recording: check(&without, &BTreeSet::new()),
+                with_recording: with.as_ref().map(|r| check(r, &BTreeSet::new())),
+                seconds: started.elapsed().as_secs_f64(),
+            },
             failed: run.failed,
             reports: (without, with),
-        })
-        .map(|mut outcome| {
-            outcome.settle(&BTreeSet::new());
-            outcome
-        })
+        };
+        outcome.settle(&BTreeSet::new());
+        Ok(outcome)
+    }
+
+    /// Builds the unmutated working tree again when some binaries did not build under the
+    /// mutation: a binary that does not build without it either (a full disk, a broken
+    /// toolchain, a pre-existing error) says nothing about the mutation, so its tests are
+    /// taken out of `run` and returned.
+    fn recheck_unbuilt(&self, tests: &Listing, run: &mut SuiteRun) -> Result<Vec<String>, Failure> {
+        if run.unbuilt.is_empty() {
+            return Ok(Vec::new());
+        }
+        let unmutated = self.build(tests)?;
+        let (anyway, caused): (Vec<String>, Vec<String>) = std::mem::take(&mut run.unbuilt)
+            .into_iter()
+            .partition(|id| unmutated.unbuilt.contains(id));
+        run.unbuilt = caused;
+        run.failed.retain(|(binary, _)| !anyway.contains(binary));
+        if !anyway.is_empty() {
+            eprintln!(
+                "warning: {} test binar(ies) do not build without the mutation either, left out: {}",
+                anyway.len(),
+                anyway.join(", ")
+            );
+        }
+        Ok(anyway)
     }
 
     fn apply(&self, mutation: &Mutation) -> Result<(), Failure> {
         let path = self.repo.join(mutation.file);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let mutated = mutation.applied_to(&path)?;
+        std::fs::write(&path, mutated)
+            .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))
+    }
+}
+
+impl Mutation {
+    /// The text of `path` (this mutation's file in some checkout) with the mutation applied.
+    fn applied_to(&self, path: &Path) -> Result<String, Failure> {
+        let mutation = self;
+        let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::invalid_input(format!(
                 "mutation {}: cannot read {}: {e}",
                 mutation.name, mutation.file
@@ -986,13 +1217,11 @@ impl Bench {
                 mutation.name, mutation.file
             )));
         }
-        let mutated = if all {
+        Ok(if all {
             text.replace(from, to)
         } else {
             text.replacen(from, to, 1)
-        };
-        std::fs::write(&path, mutated)
-            .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))
+        })
     }
 }
 
@@ -1024,7 +1253,7 @@ fn selects(report: &Value, binary: &str) -> bool {
         })
 }
 
-fn check(report: &Value, broken: &BTreeSet<TestId>) -> Checked {
+fn check(report: &Value, broken: &BTreeSet<TestId>) -> SoundnessSelection {
     let selected = report["packages"]
         .as_array()
         .into_iter()
@@ -1037,7 +1266,7 @@ fn check(report: &Value, broken: &BTreeSet<TestId>) -> Checked {
             }
         })
         .collect();
-    Checked {
+    SoundnessSelection {
         all: report["all"] == true,
         selected,
         missed: broken
@@ -1105,6 +1334,179 @@ mod tests {
         let checked = check(&report, &broken);
         assert_eq!(checked.missed, ["xtask::preflight tidy"]);
         assert_eq!(checked.selected, ["xtask", "node*"]);
+    }
+
+    /// A two-member workspace (`a`: unit test, integration test `it`, feature `x`; `b`: unit
+    /// test) whose nextest configuration names `b`, in a temporary directory, and a bench on it.
+    fn small_workspace() -> (tempfile::TempDir, Bench) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        let files = [
+            (
+                "Cargo.toml",
+                "[workspace]\nresolver = \"2\"\nmembers = [\"a\", \"b\"]\n",
+            ),
+            (
+                "a/Cargo.toml",
+                "[package]\nname = \"a\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[features]\nx = []\n",
+            ),
+            (
+                "a/src/lib.rs",
+                "pub fn v() -> u32 { 1 }\n#[test]\nfn unit() { assert_eq!(v(), 1); }\n",
+            ),
+            (
+                "a/tests/it.rs",
+                "#[test]\nfn it() { assert_eq!(a::v(), 1); }\n",
+            ),
+            (
+                "b/Cargo.toml",
+                "[package]\nname = \"b\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            ("b/src/lib.rs", "#[test]\nfn unit() {}\n"),
+            (
+                ".config/nextest.toml",
+                "[profile.ci]\nfail-fast = false\n\n[profile.ci.junit]\npath = \"junit.xml\"\n\n\
+                 [[profile.ci.overrides]]\nfilter = \"package(b) & test(/^http_/)\"\nretries = 1\n",
+            ),
+        ];
+        for (path, text) in files {
+            let path = repo.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let bench = Bench {
+            target: dir.path().join("target"),
+            impact_target: dir.path().join("impact-target"),
+            engine: PathBuf::from("xtask-is-not-run-here"),
+            repo,
+        };
+        (dir, bench)
+    }
+
+    fn edit(bench: &Bench, file: &str, from: &str, to: &str) {
+        let path = bench.repo.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file}: {from}");
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The ground truth on a real workspace: a feature change (new hashes in every
+    /// executable's name) leaves every binary in place; an excluded member is gone while
+    /// nextest, whose configuration still names it, refuses to run, which breaks every test;
+    /// a binary that does not build without the mutation either is left out.
+    #[test]
+    fn slow_ground_truth_follows_binaries_by_id_and_counts_a_refused_run_as_broken() {
+        let (_dir, bench) = small_workspace();
+        let tests = bench.list().unwrap();
+        assert_eq!(
+            tests.keys().cloned().collect::<Vec<_>>(),
+            ids(&["a", "a::it", "b"])
+        );
+        let nothing = serde_json::json!({"all": false, "packages": []});
+
+        // A feature more: under --all-features every test executable gets a new file name.
+        edit(&bench, "a/Cargo.toml", "x = []\n", "x = []\ny = []\n");
+        let built = bench.build(&tests).unwrap();
+        assert!(built.gone.is_empty(), "{:?}", built.gone);
+        assert!(built.unbuilt.is_empty() && built.whole_packages.is_none());
+        let run = bench.suite(&tests, &[&nothing]).unwrap();
+        assert!(run.failed.is_empty() && run.rejected.is_none());
+        edit(&bench, "a/Cargo.toml", "x = []\ny = []\n", "x = []\n");
+
+        // `b` leaves the workspace: its test is gone, and nextest rejects `package(b)`.
+        edit(&bench, "Cargo.toml", "[\"a\", \"b\"]", "[\"a\"]");
+        let run = bench.suite(&tests, &[&nothing]).unwrap();
+        assert_eq!(run.gone, ids(&["b"]));
+        let refused = run.rejected.as_deref().unwrap_or_default();
+        assert!(refused.contains("nextest ran no test"), "{refused}");
+        let failed: Vec<String> = run.failed.iter().map(|(b, n)| format!("{b} {n}")).collect();
+        assert_eq!(failed, ids(&["a unit", "a::it it"]));
+        edit(&bench, "Cargo.toml", "[\"a\"]", "[\"a\", \"b\"]");
+
+        // `it` does not compile, with and without "the mutation": left out, not broken.
+        let broken_test = "#[test]\nfn it() { assert_eq!(a::gone(), 1); }\n";
+        std::fs::write(bench.repo.join("a/tests/it.rs"), broken_test).unwrap();
+        let mut run = bench.suite(&tests, &[&nothing]).unwrap();
+        assert_eq!(run.unbuilt, ids(&["a::it"]));
+        assert_eq!(run.not_run, ids(&["a"]));
+        let anyway = bench.recheck_unbuilt(&tests, &mut run).unwrap();
+        assert_eq!(anyway, ids(&["a::it"]));
+        assert!(run.unbuilt.is_empty() && run.failed.is_empty());
+        // Broken by the mutation only: it stays broken.
+        let mut run = bench.suite(&tests, &[&nothing]).unwrap();
+        std::fs::write(
+            bench.repo.join("a/tests/it.rs"),
+            "#[test]\nfn it() { assert_eq!(a::v(), 1); }\n",
+        )
+        .unwrap();
+        assert!(bench.recheck_unbuilt(&tests, &mut run).unwrap().is_empty());
+        assert_eq!(run.unbuilt, ids(&["a::it"]));
+        assert!(run.failed.contains(&("a::it".to_owned(), "it".to_owned())));
+    }
+
+    /// The JSON the bench writes (`--json`) is `bench-soundness/v1` as committed in
+    /// `schemas/`, with and without a recording.
+    #[test]
+    fn the_json_report_matches_its_schema() {
+        let impact = serde_json::json!({"all": false, "packages": [
+            {"name": "xtask", "targets": ["xtask::deps"]},
+        ]});
+        let failed: BTreeSet<TestId> = [
+            ("xtask::deps".to_owned(), "audit".to_owned()),
+            ("xtask::lanes".to_owned(), "fast".to_owned()),
+        ]
+        .into();
+        for recording in [None, Some("recording.json".to_owned())] {
+            let mut outcome = Outcome {
+                row: SoundnessMutation {
+                    name: MUTATIONS[0].name.to_owned(),
+                    category: MUTATIONS[0].category.to_owned(),
+                    file: MUTATIONS[0].file.to_owned(),
+                    broken: Vec::new(),
+                    broken_complete: false,
+                    unbuilt: Vec::new(),
+                    unbuilt_anyway: vec!["node".to_owned()],
+                    not_run: Vec::new(),
+                    gone: vec!["node-api".to_owned()],
+                    nextest_refused: Some(nextest_refusal(Some(96), "error: no")),
+                    invalid: false,
+                    without_recording: check(&impact, &BTreeSet::new()),
+                    with_recording: recording.as_ref().map(|_| check(&impact, &BTreeSet::new())),
+                    seconds: 1.5,
+                },
+                failed: failed.clone(),
+                reports: (impact.clone(), recording.as_ref().map(|_| impact.clone())),
+            };
+            outcome.settle(&BTreeSet::new());
+            let report = Report {
+                commit: "0123abcd".to_owned(),
+                recording,
+                outcomes: vec![outcome],
+                pre_existing: vec!["node unit".to_owned()],
+                started: Instant::now(),
+            };
+            let shape = report.shape();
+            assert_eq!(shape.misses_without_recording, 1);
+            let text = serde_json::to_string_pretty(&shape).unwrap();
+            output_types::validate::check(&text).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    /// The table stays in step with the repository: every mutation still finds its text.
+    #[test]
+    fn every_mutation_applies_to_this_repository() {
+        let root = crate::project_root();
+        for mutation in MUTATIONS {
+            let mutated = mutation
+                .applied_to(&root.join(mutation.file))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let original = std::fs::read_to_string(root.join(mutation.file)).unwrap();
+            assert_ne!(mutated, original, "{}", mutation.name);
+        }
     }
 
     #[test]

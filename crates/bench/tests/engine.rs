@@ -69,3 +69,67 @@ fn artifacts_json_matches_its_schema() {
     assert_eq!(json["runs"], 1);
     assert!(!json["rows"].as_array().unwrap().is_empty(), "{json:#}");
 }
+
+/// `bench history --json` on a real two-commit git repository writes `bench-history/v1`, as
+/// its schema says. Slow: it builds the anchors (`cargo build --release -p impact-anchors`).
+#[test]
+fn slow_history_json_matches_its_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let write = |path: &str, text: &str| {
+        let path = repo.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .expect("run git");
+        assert!(status.success(), "git {args:?}");
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"a\", \"b\"]\nresolver = \"2\"\n",
+    );
+    for name in ["a", "b"] {
+        write(
+            &format!("{name}/Cargo.toml"),
+            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        );
+        write(&format!("{name}/src/lib.rs"), "pub fn f() {}\n");
+    }
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "two members"]);
+    write("a/src/lib.rs", "pub fn f() {}\npub fn g() {}\n");
+    git(&["commit", "-qam", "a: g"]);
+
+    let json_file = dir.path().join("history.json");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bench"));
+    support::nested::isolate(&mut command);
+    let output = command
+        .args(["history", "--commits", "1", "--repo"])
+        .arg(&repo)
+        .arg("--json")
+        .arg(&json_file)
+        .arg("--dir")
+        .arg(dir.path())
+        .output()
+        .expect("run the bench binary");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json = output_types::validate::document(std::fs::read(&json_file).unwrap());
+    assert_eq!(json["schema"], "bench-history/v1");
+    let row = &json["rows"][0];
+    assert_eq!(row["subject"], "a: g", "{json:#}");
+    assert_eq!(
+        row["ours"]["packages"],
+        serde_json::json!(["a"]),
+        "{json:#}"
+    );
+    assert_eq!(row["lower_bound"], serde_json::json!(["a"]), "{json:#}");
+    assert_eq!(json["totals"]["misses"], 0, "{json:#}");
+}

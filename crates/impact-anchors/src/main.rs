@@ -24,13 +24,20 @@
 //!   a member's), their reverse closure over normal and build edges, one hop of members that
 //!   dev-depend on anything in it; a source only of the member's own test, bench, example or
 //!   binary targets (under `tests/`, `benches/`, `examples/`, `src/bin/`, or `src/main.rs`)
-//!   selects that member alone, since no other package links it; a changed manifest counts only
-//!   when what guppy reads of its package differs (version, edition, features, dependency
-//!   requests and kinds, targets), so a `[workspace]`-only edit of a root manifest that is also
-//!   a package's is left to the other rules; plus every member whose resolved dependencies (external
+//!   selects that member alone, since no other package links it; a file counts at an end only
+//!   where it exists (a file added under a new member's directory is no file of the package
+//!   above it in the base); a changed manifest counts only when what guppy reads of its
+//!   package differs (version, edition, `rust-version`, features, dependency requests and
+//!   kinds, targets), so a `[workspace]`-only edit of a root manifest that is also a package's
+//!   is left to the other rules; plus every member whose resolved dependencies (external
 //!   packages reachable over normal and build edges, and over its own dev-dependencies, by
-//!   name, version and source) differ between base and head. Data files, features and
-//!   workspace-level files are left out, so it is a bound, not a decision.
+//!   name, version and source) differ between base and head. When the compiler of every test
+//!   changes, the bound is every member: a `rust-toolchain(.toml)` in the workspace root or
+//!   above it changed, or the toolchain of a GitHub Actions job that certainly runs tests (a
+//!   `run` step with `cargo test|nextest|llvm-cov`): its toolchain actions' versions and
+//!   `toolchain` inputs (a `${{ matrix.KEY }}` input as the set of values the matrix gives
+//!   KEY) and its `rustup` toolchain commands. Data files, features, other workflow edits and
+//!   other workspace-level files are left out, so it is a bound, not a decision.
 //!
 //! The timings cover everything the determinator needs end to end: exporting the base tree
 //! from git (and the head's, unless it is the checked-out working tree), both `cargo metadata`
@@ -253,9 +260,21 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
         &new,
         &old,
         &changed,
-        &manifest_dirs(&sh, head_rev, args.head.is_none())?,
-        &manifest_dirs(&sh, base, false)?,
+        &Tree::list(&sh, head_rev, args.head.is_none())?,
+        &Tree::list(&sh, base, false)?,
     )?;
+
+    let toolchain = toolchain_change(&sh, base, args.head.as_deref())?;
+    let bound = match &toolchain {
+        // Every test builds with the toolchain: the bound is every member.
+        Some(reason) => {
+            let mut bound = bound;
+            bound["packages"] = json!(workspace_names(new.workspace().iter().map(|p| p.name())));
+            bound["toolchain"] = json!(reason);
+            bound
+        }
+        None => bound,
+    };
     laps.lap("lower bound", &lap);
 
     let members = new.workspace().iter().count();
@@ -474,27 +493,43 @@ fn nearest_member<'g>(graph: &'g PackageGraph, path: &str) -> Option<&'g Package
         .map(|(_, package)| package.id())
 }
 
-/// Directories (relative to the workspace root, `""` for the root) holding a `Cargo.toml` at
-/// `rev`, or in the working tree (tracked and untracked files) when `worktree` is set.
-fn manifest_dirs(sh: &Shell, rev: &str, worktree: bool) -> Result<BTreeSet<String>, Failure> {
-    let listing = if worktree {
-        cmd!(sh, "git ls-files -z --cached --others --exclude-standard")
-            .quiet()
-            .read()
-    } else {
-        cmd!(sh, "git ls-tree -r -z --name-only {rev}")
-            .quiet()
-            .read()
+/// The files of one end of the change, relative to the workspace root.
+struct Tree {
+    /// Every file.
+    paths: BTreeSet<String>,
+    /// Directories holding a `Cargo.toml` (`""` for the root).
+    manifests: BTreeSet<String>,
+}
+
+impl Tree {
+    /// The tree of `rev`, or the working tree (tracked and untracked files) when `worktree`
+    /// is set.
+    fn list(sh: &Shell, rev: &str, worktree: bool) -> Result<Tree, Failure> {
+        let listing = if worktree {
+            cmd!(sh, "git ls-files -z --cached --others --exclude-standard")
+                .quiet()
+                .read()
+        } else {
+            cmd!(sh, "git ls-tree -r -z --name-only {rev}")
+                .quiet()
+                .read()
+        }
+        .map_err(env_error("listing the tree failed"))?;
+        let paths: BTreeSet<String> = listing
+            .split('\0')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let manifests = paths
+            .iter()
+            .filter_map(|path| match path.rsplit_once('/') {
+                Some((dir, "Cargo.toml")) => Some(dir.to_string()),
+                None if path == "Cargo.toml" => Some(String::new()),
+                _ => None,
+            })
+            .collect();
+        Ok(Tree { paths, manifests })
     }
-    .map_err(env_error("listing the tree failed"))?;
-    Ok(listing
-        .split('\0')
-        .filter_map(|path| match path.rsplit_once('/') {
-            Some((dir, "Cargo.toml")) => Some(dir.to_string()),
-            None if path == "Cargo.toml" => Some(String::new()),
-            _ => None,
-        })
-        .collect())
 }
 
 /// Is `path` a Rust source, a build script or a manifest: a file that is certainly an input of
@@ -538,10 +573,18 @@ fn package_shape(package: &guppy::graph::PackageMetadata<'_>) -> String {
             .display()
             .to_string()
     };
+    // Sorted: guppy does not promise an order of a package's features.
+    let mut features: Vec<&str> = package.named_features().collect();
+    features.sort_unstable();
     let mut shape = vec![
         package.version().to_string(),
         package.edition().to_string(),
-        package.named_features().collect::<Vec<_>>().join(","),
+        // Cargo refuses to build a package whose `rust-version` the toolchain is below, and
+        // the package sees it as `CARGO_PKG_RUST_VERSION`.
+        package
+            .minimum_rust_version()
+            .map_or_else(String::new, ToString::to_string),
+        features.join(","),
     ];
     let mut links: Vec<String> = package
         .direct_links()
@@ -624,20 +667,27 @@ fn lower_bound(
     new: &PackageGraph,
     old: &PackageGraph,
     changed: &BTreeSet<&str>,
-    head_manifests: &BTreeSet<String>,
-    base_manifests: &BTreeSet<String>,
+    head: &Tree,
+    base: &Tree,
 ) -> Result<serde_json::Value, Failure> {
     let mut seeds: BTreeSet<&PackageId> = BTreeSet::new();
     // Members whose own test, bench, example or binary sources changed: no dependent links those.
     let mut leaves: BTreeSet<String> = BTreeSet::new();
     for path in changed.iter().filter(|p| is_code(p)) {
-        let head_owner = code_owner(new, head_manifests, path).map(|o| (o, head_manifests));
-        let base_owner = code_owner(old, base_manifests, path).and_then(|o| {
-            Some((
-                new.workspace().member_by_name(o.name()).ok()?,
-                base_manifests,
-            ))
-        });
+        // Each end counts only where the file exists: a file added under a new package's
+        // directory belongs to no package of the base, whatever manifest is above it there.
+        let (head_manifests, base_manifests) = (&head.manifests, &base.manifests);
+        let head_owner = code_owner(new, head_manifests, path)
+            .filter(|_| head.paths.contains(*path))
+            .map(|o| (o, head_manifests));
+        let base_owner = code_owner(old, base_manifests, path)
+            .filter(|_| base.paths.contains(*path))
+            .and_then(|o| {
+                Some((
+                    new.workspace().member_by_name(o.name()).ok()?,
+                    base_manifests,
+                ))
+            });
         let manifest_unchanged = path.rsplit('/').next() == Some("Cargo.toml")
             && head_owner.as_ref().is_some_and(|(owner, _)| {
                 old.workspace()
@@ -688,6 +738,208 @@ fn lower_bound(
         "leaf_sources_of": leaves,
         "packages": packages,
     }))
+}
+
+/// Whether the compiler every test builds with changed, and how: a `rust-toolchain` or
+/// `rust-toolchain.toml` file in the workspace root or a directory above it (up to the
+/// repository root, where rustup looks when tests run from the workspace root), or the
+/// toolchain of a workflow job that certainly runs tests (see [`workflow_toolchains`]).
+fn toolchain_change(sh: &Shell, base: &str, head: Option<&str>) -> Result<Option<String>, Failure> {
+    let prefix = cmd!(sh, "git rev-parse --show-prefix")
+        .quiet()
+        .read()
+        .map_err(env_error("not a git repository"))?;
+    let mut dirs = vec![String::new()];
+    let mut dir = prefix.trim_end_matches('/');
+    while !dir.is_empty() {
+        dirs.push(format!("{dir}/"));
+        dir = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+    }
+    let read = |rev: Option<&str>, path: &str| -> Option<String> {
+        match rev {
+            Some(rev) => {
+                let spec = format!("{rev}:{path}");
+                cmd!(sh, "git show {spec}")
+                    .quiet()
+                    .ignore_stderr()
+                    .read()
+                    .ok()
+            }
+            None => {
+                let top = cmd!(sh, "git rev-parse --show-toplevel")
+                    .quiet()
+                    .read()
+                    .ok()?;
+                std::fs::read_to_string(Path::new(&top).join(path)).ok()
+            }
+        }
+    };
+    for dir in &dirs {
+        for name in ["rust-toolchain", "rust-toolchain.toml"] {
+            let path = format!("{dir}{name}");
+            if read(Some(base), &path) != read(head, &path) {
+                return Ok(Some(format!("{path} changed")));
+            }
+        }
+    }
+    let listing = |rev: Option<&str>| -> Result<BTreeSet<String>, Failure> {
+        let rev = rev.unwrap_or("HEAD");
+        let text = cmd!(
+            sh,
+            "git ls-tree -r -z --name-only --full-tree {rev} -- .github/workflows"
+        )
+        .quiet()
+        .read()
+        .map_err(env_error("git ls-tree failed"))?;
+        Ok(text
+            .split('\0')
+            .filter(|p| p.ends_with(".yml") || p.ends_with(".yaml"))
+            .map(str::to_owned)
+            .collect())
+    };
+    let top = cmd!(sh, "git rev-parse --show-toplevel")
+        .quiet()
+        .read()
+        .map_err(env_error("git rev-parse failed"))?;
+    let _top = sh.push_dir(top);
+    let mut workflows = listing(Some(base))?;
+    workflows.extend(listing(head)?);
+    for path in workflows {
+        let (old, new) = (read(Some(base), &path), read(head, &path));
+        if old == new {
+            continue;
+        }
+        let (old, new) = (
+            workflow_toolchains(old.as_deref()),
+            workflow_toolchains(new.as_deref()),
+        );
+        for (job, toolchain) in &new {
+            if let Some(before) = old.get(job)
+                && before != toolchain
+            {
+                return Ok(Some(format!(
+                    "{path}: the toolchain of job `{job}`, which runs `cargo test`, changed"
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The toolchain of each job of a workflow that certainly runs tests (a `run` step with
+/// `cargo test`, `cargo nextest` or `cargo llvm-cov`, the program possibly given as
+/// `$CARGO`/`${{ env.CARGO }}`, a `+toolchain` allowed): the toolchain actions it uses (name,
+/// version and `toolchain` input, with a `${{ matrix.KEY }}` input replaced by the values
+/// the matrix gives KEY) and its `rustup` toolchain commands. A file that cannot be parsed
+/// has no such job: the bound then does not count it.
+fn workflow_toolchains(text: Option<&str>) -> std::collections::BTreeMap<String, Vec<String>> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    let mut found = std::collections::BTreeMap::new();
+    let Some(doc) = text
+        .and_then(|t| YamlLoader::load_from_str(t).ok())
+        .and_then(|docs| docs.into_iter().next())
+    else {
+        return found;
+    };
+    let text_of = |value: &Yaml| match value {
+        Yaml::String(s) | Yaml::Real(s) => s.clone(),
+        Yaml::Integer(n) => n.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        _ => String::new(),
+    };
+    let Some(jobs) = doc["jobs"].as_hash() else {
+        return found;
+    };
+    for (id, job) in jobs {
+        let steps = job["steps"].as_vec().map(Vec::as_slice).unwrap_or(&[]);
+        let runs_tests = steps.iter().any(|step| {
+            step["run"].as_str().is_some_and(|script| {
+                script.lines().any(|line| {
+                    let words: Vec<&str> = line
+                        .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+                        .filter(|w| !w.is_empty())
+                        .collect();
+                    words.windows(2).enumerate().any(|(i, pair)| {
+                        let program = pair[0].rsplit('/').next().unwrap_or(pair[0]);
+                        let cargo = program == "cargo"
+                            || program == "$CARGO"
+                            || (program == "env.CARGO" && i > 0 && words[i - 1] == "${{");
+                        // `cargo +1.80 test`; `${{ env.CARGO }} test` (the word after `}}`).
+                        let sub = if pair[1].starts_with('+') || program == "env.CARGO" {
+                            words.get(i + 2).copied().unwrap_or("")
+                        } else {
+                            pair[1]
+                        };
+                        cargo && matches!(sub, "test" | "nextest" | "llvm-cov")
+                    })
+                })
+            })
+        });
+        if !runs_tests {
+            continue;
+        }
+        let matrix = &job["strategy"]["matrix"];
+        let matrix_values = |name: &str| -> Vec<String> {
+            let mut values: Vec<String> = match &matrix[name] {
+                Yaml::Array(items) => items.iter().map(text_of).collect(),
+                other => vec![text_of(other)],
+            };
+            for entry in matrix["include"].as_vec().map(Vec::as_slice).unwrap_or(&[]) {
+                values.push(text_of(&entry[name]));
+            }
+            // The toolchains used, not how many configurations use each: a matrix entry
+            // added for a new target with a toolchain already in use changes no toolchain.
+            values.retain(|v| !v.is_empty());
+            values.sort();
+            values.dedup();
+            values
+        };
+        let mut toolchain = Vec::new();
+        for step in steps {
+            if let Some(action) = step["uses"].as_str() {
+                let name = action
+                    .split('@')
+                    .next()
+                    .unwrap_or(action)
+                    .to_ascii_lowercase();
+                if name.contains("rust-toolchain")
+                    || name.ends_with("/toolchain")
+                    || name.contains("setup-rust")
+                {
+                    let input = text_of(&step["with"]["toolchain"]);
+                    let inner = input
+                        .strip_prefix("${{")
+                        .and_then(|i| i.strip_suffix("}}"))
+                        .map(str::trim);
+                    let input = match inner.and_then(|i| i.strip_prefix("matrix.")) {
+                        Some(name) => matrix_values(name).join(","),
+                        None => input,
+                    };
+                    toolchain.push(format!("{action} {input}"));
+                }
+            }
+            if let Some(script) = step["run"].as_str() {
+                toolchain.extend(
+                    script
+                        .lines()
+                        .map(str::trim)
+                        .filter(|line| {
+                            [
+                                "rustup toolchain install",
+                                "rustup default",
+                                "rustup override",
+                                "rustup update",
+                            ]
+                            .iter()
+                            .any(|command| line.contains(command))
+                        })
+                        .map(str::to_owned),
+                );
+            }
+        }
+        found.insert(text_of(id), toolchain);
+    }
+    found
 }
 
 /// Wall time of each phase, in seconds.
@@ -746,6 +998,41 @@ mod tests {
             !is_leaf_source("tokio/tests/data.json", "tokio"),
             "not a source"
         );
+    }
+
+    #[test]
+    fn a_test_jobs_toolchain_is_its_toolchain_actions_and_matrix_values() {
+        let workflow = |rust: &str, tool: &str| {
+            format!(
+                "on: push\njobs:\n  test:\n    strategy:\n      matrix:\n        include:\n        - rust: {rust}\n        - rust: stable\n    runs-on: x\n    steps:\n    - uses: dtolnay/rust-toolchain@master\n      with:\n        toolchain: ${{{{ matrix.rust }}}}\n    - run: ${{{{ env.CARGO }}}} test --workspace\n  release:\n    runs-on: x\n    steps:\n    - uses: dtolnay/rust-toolchain@{tool}\n    - run: cargo build --release\n"
+            )
+        };
+        let base = workflow_toolchains(Some(&workflow("1.85.0", "stable")));
+        assert_eq!(
+            base["test"],
+            ["dtolnay/rust-toolchain@master 1.85.0,stable"],
+            "{base:?}"
+        );
+        assert!(!base.contains_key("release"), "builds, runs no test");
+        // The pinned toolchain of the test job moved: a different compiler for every test.
+        assert_ne!(
+            workflow_toolchains(Some(&workflow("1.96.0", "stable"))),
+            base
+        );
+        // A release job's toolchain is not the tests'; nor is a new entry with a toolchain
+        // already in use.
+        assert_eq!(workflow_toolchains(Some(&workflow("1.85.0", "1.90"))), base);
+        assert_eq!(
+            workflow_toolchains(Some(&workflow("stable", "stable")))["test"],
+            ["dtolnay/rust-toolchain@master stable"]
+        );
+        let rustup = "on: push\njobs:\n  t:\n    steps:\n    - run: |\n        rustup toolchain install 1.80\n        cargo +1.80 nextest run\n";
+        assert_eq!(
+            workflow_toolchains(Some(rustup))["t"],
+            ["rustup toolchain install 1.80"]
+        );
+        assert!(workflow_toolchains(Some("jobs: [")).is_empty());
+        assert!(workflow_toolchains(None).is_empty());
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub enum Base {
     /// Standard plus `gated`, which depends on `signer` only through its feature `signing`
     /// and has a test that exists only with it, see [`FEATURE_GATED`].
     FeatureGated,
+    /// Standard plus a `.config/nextest.toml` whose `ci` profile names `ub` in a filter
+    /// ([`NEXTEST_NAMES_UB`]).
+    NextestNamesPackage,
 }
 
 /// How the head revision is given to the engine.
@@ -672,6 +675,9 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
             set(&mut files, "crates/signer/Cargo.toml", member("signer", ""));
         }
         Base::RuntimeReads => files = runtime_reads(),
+        Base::NextestNamesPackage => {
+            set(&mut files, ".config/nextest.toml", NEXTEST_NAMES_UB.into())
+        }
         Base::WithWorkflows => {
             for (path, text) in WORKFLOWS {
                 set(&mut files, path, (*text).into());
@@ -701,6 +707,11 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
 }
 
 use Op::*;
+
+/// The nextest configuration of [`Base::NextestNamesPackage`]: an override for `ub`'s tests
+/// only, as this repository has one for the node API's.
+pub const NEXTEST_NAMES_UB: &str = "[profile.ci]\nretries = 0\n\n\
+[[profile.ci.overrides]]\nfilter = \"package(ub) & test(/^http_/)\"\nretries = 2\n";
 
 /// The workflows of [`Base::WithWorkflows`]: `ci.yml` has a lint job and a test job (which uses
 /// the local composite action `setup`) and calls the reusable `reusable-tests.yml`;
@@ -1210,6 +1221,23 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        // `core` now writes its edition itself, the same value it inherited: Cargo builds it
+        // as before, so its dependents are not selected; its own tests may read the file.
+        name: "member_manifest_written_differently_selects_only_its_own_tests",
+        change: &[Replace(
+            "crates/core/Cargo.toml",
+            "edition.workspace = true",
+            "edition = \"2021\"",
+        )],
+        expect: Expect {
+            required: &["core"],
+            forbidden: &["mid", "app", "devuser", "top"],
+            why: &[("core", "changed only in how it is written")],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "profile_change_selects_all",
         change: &[Replace("Cargo.toml", "debug = 1", "debug = 2")],
         expect: Expect::ALL,
@@ -1417,6 +1445,41 @@ pub const SCENARIOS: &[Scenario] = &[
                 "release.yml: jobs `build-binaries`, `publish` changed; no job that runs tests changed",
             ],
             ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // The release job names the binary it built through `$GITHUB_ENV` and runs it: the
+        // variable is resolved to that binary, which runs no tests.
+        name: "release_job_running_its_binary_by_variable_selects_nothing",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/release.yml",
+            "      - run: cargo build --release --workspace\n",
+            "      - run: |\n          cargo build --release --workspace\n          echo \"BIN=target/release/app\" >> $GITHUB_ENV\n      - run: |\n          \"$BIN\" --generate man > app.1\n",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "release.yml: job `build-binaries` changed; no job that runs tests changed",
+            ],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "release_job_running_an_unassigned_variable_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/release.yml",
+            "      - run: cargo build --release --workspace\n",
+            "      - run: cargo build --release --workspace\n      - run: |\n          \"$RUNNER\" --generate man > app.1\n",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "release.yml: job `build-binaries` runs tests (step 3: ",
+                "runs a command given by a variable or expression (`$RUNNER`), which may run tests",
+            ],
+            ..Expect::ALL
         },
         ..Scenario::DEFAULT
     },
@@ -1704,6 +1767,49 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
+        name: "excluding_a_member_the_nextest_config_names_selects_everything",
+        base: Base::NextestNamesPackage,
+        change: &[Replace(
+            "Cargo.toml",
+            "members = [\"crates/*\"]",
+            "members = [\"crates/*\"]\nexclude = [\"crates/ub\"]",
+        )],
+        expect: Expect {
+            all: Some(true),
+            required: &["core", "ua", "lonely"],
+            reasons_mention: &[".config/nextest.toml:5 names ub in `package(ub)`"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "deleting_a_member_the_nextest_config_names_selects_everything",
+        base: Base::NextestNamesPackage,
+        change: &[Remove("crates/ub")],
+        expect: Expect {
+            all: Some(true),
+            required: &["core", "ua", "lonely"],
+            reasons_mention: &["names ub in `package(ub)`"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "excluding_a_member_the_nextest_config_does_not_name_selects_its_readers",
+        base: Base::NextestNamesPackage,
+        change: &[Replace(
+            "Cargo.toml",
+            "members = [\"crates/*\"]",
+            "members = [\"crates/*\"]\nexclude = [\"crates/ua\"]",
+        )],
+        expect: Expect {
+            forbidden: &["ub", "core", "mid", "lonely"],
+            reasons_mention: &["ua left the workspace"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
         name: "impact_rule_maps_path_to_nothing",
         base: Base::WithRules,
         change: &[Write("scripts/run.sh", "#!/bin/sh\necho run\n")],
@@ -1945,6 +2051,34 @@ pub const SCENARIOS: &[Scenario] = &[
         change: &[Append("src/lib.rs", "pub fn more() {}\n")],
         expect: Expect {
             required: &["solo", "bin:solo", "solo::t", "solo::u"],
+            ..Expect::SOME
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // The root manifest is the root package's own file too: a change to `[workspace]`
+        // alone selects the root package's tests (which may read it), not only the new member.
+        name: "root_package_membership_change_selects_the_root_package_tests",
+        base: Base::SinglePackage,
+        change: &[
+            Replace(
+                "Cargo.toml",
+                "[workspace]\n",
+                "[workspace]\nmembers = [\"crates/extra\"]\n",
+            ),
+            Write(
+                "crates/extra/Cargo.toml",
+                "[package]\nname = \"extra\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            Write("crates/extra/src/lib.rs", "pub fn extra() {}\n"),
+        ],
+        sync_lockfile: true,
+        expect: Expect {
+            required: &["extra", "solo::t", "solo::u", "bin:solo"],
+            why: &[(
+                "solo",
+                "Cargo.toml is also the manifest of solo, whose tests may read it at run time",
+            )],
             ..Expect::SOME
         },
         ..Scenario::DEFAULT

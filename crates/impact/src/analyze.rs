@@ -13,6 +13,7 @@ use crate::graph::{
 };
 use crate::includes::{self, IncludeKind};
 use crate::manifest_diff::{self, ManifestEffect};
+use crate::nextest_config;
 use crate::recording::{self, Recording, UsableRecording};
 use crate::report::{AffectedPackage, Reason, Report, Stats, Targets};
 use crate::rules::{self, Affects, Rules};
@@ -299,6 +300,7 @@ pub fn analyze(options: &Options) -> Result<Report, Failure> {
     stats.lap("classify changed files", &mut clock);
     if graphs_differ {
         context.resolution_diff(&mut decision);
+        context.members_named_by_nextest(&mut decision);
         stats.lap("resolution diff", &mut clock);
     }
     let mut report = decision.finish(&context, base_rev, revisions.head, changed, stats);
@@ -1076,6 +1078,7 @@ impl Context<'_> {
                 base_graph: self.base_graph,
             };
             manifest_diff::root_manifest(&sides, repo_path, decision_sink(decision));
+            self.root_manifest_read(repo_path, in_head, decision);
             return;
         }
         if path == "Cargo.lock" {
@@ -1172,6 +1175,18 @@ impl Context<'_> {
                     &path_in_head(graph, owner, self.head_graph, head_index, path),
                 );
                 let side = if in_head { "" } else { " (in the base)" };
+                if in_head && let Some(read) = self.member_manifest_read(repo_path, path, owner) {
+                    if let Some((scope, reason)) = read {
+                        decision.add(head_index, scope, reason);
+                    } else if !explained {
+                        decision.unaffecting.push(Reason::new(
+                            "recording",
+                            Some(repo_path),
+                            format!("{repo_path}: effective values unchanged and no test read it in the recording -> nothing"),
+                        ));
+                    }
+                    return;
+                }
                 let (evidence, summary) = match &scope {
                     Scope::Package => ("owner", format!("{repo_path} -> owned by {name}{side}")),
                     Scope::Binaries(ids) => (
@@ -1208,6 +1223,78 @@ impl Context<'_> {
                 }
             },
         }
+    }
+
+    /// A member's own manifest whose effective values (inherited ones resolved) are the same
+    /// at both ends: Cargo builds the member as before, so its dependents are not affected;
+    /// its own tests may read the file at run time, so without a recording they are selected
+    /// (with one, the tests it saw read the file were selected already). `None`: the file is
+    /// not such a manifest, or its effective values changed (it then counts as the
+    /// package's own).
+    fn member_manifest_read(
+        &self,
+        repo_path: &str,
+        path: &str,
+        owner: usize,
+    ) -> Option<Option<(Scope, Reason)>> {
+        let package = &self.head_graph.packages[owner];
+        if !package.member || package.dir.is_empty() || path != join_dir(&package.dir, "Cargo.toml")
+        {
+            return None;
+        }
+        let same_place = self
+            .base_graph
+            .members()
+            .any(|(_, p)| p.name == package.name && p.dir == package.dir);
+        if !same_place {
+            return None;
+        }
+        let sides = manifest_diff::Sides {
+            head: self.head,
+            base: self.base,
+            workspace_dir: self.workspace_dir,
+            head_graph: self.head_graph,
+            base_graph: self.base_graph,
+        };
+        let changed = manifest_diff::member_manifest(&sides, repo_path)?;
+        if !changed.is_empty() {
+            return None;
+        }
+        if self.recording.is_some() {
+            return Some(None);
+        }
+        let summary = format!(
+            "{repo_path} changed only in how it is written (effective values, inherited ones resolved, are the same), but {}'s tests may read it at run time (a recording would tell which do)",
+            package.name
+        );
+        Some(Some((
+            all_binaries(package),
+            Reason::new("manifest-read", Some(repo_path), summary),
+        )))
+    }
+
+    /// The root manifest is also the root package's own file when the workspace has one: its
+    /// tests may read it at run time (a version check, a test of the membership), whatever
+    /// part of it changed, so without a recording they are selected (not its dependents, who
+    /// do not build from the text). With a recording, the tests it saw read the file were
+    /// selected already and the others did not read it.
+    fn root_manifest_read(&self, repo_path: &str, in_head: bool, decision: &mut Decision) {
+        if self.recording.is_some() || !in_head {
+            return;
+        }
+        let Some((root, package)) = self.head_graph.members().find(|(_, p)| p.dir.is_empty())
+        else {
+            return;
+        };
+        let summary = format!(
+            "{repo_path} is also the manifest of {}, whose tests may read it at run time (a recording would tell which do)",
+            package.name
+        );
+        decision.add(
+            root,
+            all_binaries(package),
+            Reason::new("manifest-read", Some(repo_path), summary),
+        );
     }
 
     /// Selects the packages and test binaries a rule names (those the head still has).
@@ -1438,6 +1525,40 @@ impl Context<'_> {
         evidence
     }
 
+    /// A member that left the workspace (membership change, deleted manifest) while
+    /// `.config/nextest.toml` still names it in a filter that then matches no package: nextest
+    /// rejects that configuration on every run, so every test is affected.
+    fn members_named_by_nextest(&self, decision: &mut Decision) {
+        let before: BTreeSet<&str> = member_names(self.base_graph);
+        let after: BTreeSet<&str> = member_names(self.head_graph);
+        let gone: Vec<&str> = before.difference(&after).copied().collect();
+        if gone.is_empty() {
+            return;
+        }
+        let path = join_dir(self.workspace_dir, ".config/nextest.toml");
+        let Some(Some(text)) = manifest_diff::Files::read_files(self.head, &[path.as_str()])
+            .into_iter()
+            .next()
+        else {
+            return;
+        };
+        for operator in nextest_config::operators(&String::from_utf8_lossy(&text)) {
+            if operator.breaks_without(gone.iter().copied(), after.iter().copied()) {
+                let left: Vec<&str> = gone
+                    .iter()
+                    .copied()
+                    .filter(|name| operator.matches(name))
+                    .collect();
+                decision.all(format!(
+                    "{path}:{} names {} in `{}`, which then matches no package: nextest rejects the configuration, so every test run fails",
+                    operator.line,
+                    left.join(", "),
+                    operator.text
+                ));
+            }
+        }
+    }
+
     /// Per local package: resolved external closure and enabled features, base vs head.
     fn resolution_diff(&self, decision: &mut Decision) {
         let lockfile = join_dir(self.workspace_dir, "Cargo.lock");
@@ -1488,6 +1609,10 @@ impl Context<'_> {
             decision.add(change.package, scope, reason);
         }
     }
+}
+
+fn member_names(graph: &Graph) -> BTreeSet<&str> {
+    graph.members().map(|(_, p)| p.name.as_str()).collect()
 }
 
 /// Every test binary of a package: its own tests, without its dependents.

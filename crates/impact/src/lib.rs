@@ -13,6 +13,7 @@ pub mod git;
 pub mod graph;
 pub mod includes;
 pub mod manifest_diff;
+pub mod nextest_config;
 pub mod recording;
 pub mod render;
 pub mod replay;

@@ -115,6 +115,124 @@ fn inherits(manifest: &Table) -> Inherits {
     found
 }
 
+const DEPENDENCY_KEYS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+
+/// A manifest as Cargo reads it: every `key.workspace = true` of `[package]`, of the
+/// dependency tables (platform-specific ones included) and of `[lints]` replaced by what the
+/// workspace table gives it (a dependency keeps its own `features`, added, and `optional`).
+pub fn effective(manifest: &Table, workspace: Option<&Table>) -> Table {
+    let inherited = |v: &Value| v.get("workspace").and_then(Value::as_bool) == Some(true);
+    let from_workspace = |section: &str, key: &str| {
+        workspace
+            .and_then(|w| table(w, section))
+            .and_then(|t| t.get(key))
+    };
+    let mut out = manifest.clone();
+    if let Some(Value::Table(package)) = out.get_mut("package") {
+        for (key, value) in package.iter_mut() {
+            if inherited(value)
+                && let Some(given) = from_workspace("package", key)
+            {
+                *value = given.clone();
+            }
+        }
+    }
+    let resolve_dependencies = |deps: &mut Table| {
+        for (name, value) in deps.iter_mut() {
+            if !inherited(value) {
+                continue;
+            }
+            let Some(given) = from_workspace("dependencies", name) else {
+                continue;
+            };
+            let mut resolved = match given {
+                Value::String(version) => {
+                    Table::from_iter([("version".to_owned(), Value::String(version.clone()))])
+                }
+                Value::Table(t) => t.clone(),
+                _ => continue,
+            };
+            for (key, own) in value.as_table().into_iter().flatten() {
+                match (key.as_str(), resolved.get_mut(key)) {
+                    ("workspace", _) => {}
+                    ("features", Some(Value::Array(features))) => {
+                        features.extend(own.as_array().into_iter().flatten().cloned())
+                    }
+                    _ => {
+                        resolved.insert(key.clone(), own.clone());
+                    }
+                }
+            }
+            *value = Value::Table(resolved);
+        }
+    };
+    for key in DEPENDENCY_KEYS {
+        if let Some(Value::Table(deps)) = out.get_mut(key) {
+            resolve_dependencies(deps);
+        }
+    }
+    if let Some(Value::Table(targets)) = out.get_mut("target") {
+        for (_, platform) in targets.iter_mut() {
+            let Some(platform) = platform.as_table_mut() else {
+                continue;
+            };
+            for key in DEPENDENCY_KEYS {
+                if let Some(Value::Table(deps)) = platform.get_mut(key) {
+                    resolve_dependencies(deps);
+                }
+            }
+        }
+    }
+    if out.get("lints").is_some_and(inherited)
+        && let Some(given) = workspace.and_then(|w| w.get("lints"))
+    {
+        out.insert("lints".into(), given.clone());
+    }
+    out
+}
+
+/// The top-level keys of a manifest whose effective values differ between the base and the
+/// head (`package.FIELD` for a field of `[package]`); the `[workspace]` table is left out.
+pub fn effective_changes(
+    (old, new): (&Table, &Table),
+    (old_workspace, new_workspace): (Option<&Table>, Option<&Table>),
+) -> Vec<String> {
+    let (old, new) = (effective(old, old_workspace), effective(new, new_workspace));
+    let mut changed = Vec::new();
+    for key in changed_keys(Some(&old), Some(&new)) {
+        match (key.as_str(), table(&old, &key), table(&new, &key)) {
+            ("workspace", _, _) => {}
+            ("package", Some(a), Some(b)) => changed.extend(
+                changed_keys(Some(a), Some(b))
+                    .into_iter()
+                    .map(|field| format!("package.{field}")),
+            ),
+            _ => changed.push(key),
+        }
+    }
+    changed
+}
+
+/// A member's own manifest changed: which of its effective values did. `None` when a
+/// manifest (the member's or the workspace's) is missing or unreadable at one end: the file
+/// then counts as changed in every way.
+pub fn member_manifest(sides: &Sides<'_>, member_path: &str) -> Option<Vec<String>> {
+    let root = if sides.workspace_dir.is_empty() {
+        "Cargo.toml".to_owned()
+    } else {
+        format!("{}/Cargo.toml", sides.workspace_dir)
+    };
+    let (old_root, new_root) = (parse(sides.base, &root)?, parse(sides.head, &root)?);
+    let (old, new) = (
+        parse(sides.base, member_path)?,
+        parse(sides.head, member_path)?,
+    );
+    Some(effective_changes(
+        (&old, &new),
+        (table(&old_root, "workspace"), table(&new_root, "workspace")),
+    ))
+}
+
 /// Both ends of the comparison.
 pub struct Sides<'a> {
     pub head: &'a dyn Files,
@@ -143,11 +261,29 @@ pub fn root_manifest(sides: &Sides<'_>, repo_path: &str, mut report: impl FnMut(
         .packages
         .iter()
         .position(|p| p.dir.is_empty() && new.contains_key("package"));
+    let effective_change = effective_changes(
+        (&old, &new),
+        (table(&old, "workspace"), table(&new, "workspace")),
+    );
+    let effectively_same = |key: &str| {
+        !effective_change
+            .iter()
+            .any(|c| c == key || c.starts_with(&format!("{key}.")))
+    };
     let mut touched_something = false;
     for key in changed_keys(Some(&old), Some(&new)) {
         touched_something = true;
         match key.as_str() {
             "workspace" => workspace_table(sides, repo_path, (&old, &new), &mut report),
+            key if PACKAGE_KEYS.contains(&key) && effectively_same(key) => {
+                report(ManifestEffect::Nothing(Reason::new(
+                    "workspace-manifest",
+                    Some(repo_path),
+                    format!(
+                        "{repo_path} [{key}] changed only in how it is written: its effective values (inherited ones resolved) are the same"
+                    ),
+                )))
+            }
             key if PACKAGE_KEYS.contains(&key) => match root_package {
                 Some(index) => report(ManifestEffect::Package(
                     index,
@@ -185,13 +321,14 @@ fn workspace_table(
 ) {
     let Sides {
         head,
+        base,
         workspace_dir,
         head_graph,
         ..
     } = *sides;
     let (old_ws, new_ws) = (table(old, "workspace"), table(new, "workspace"));
-    let mut member_inherits: Option<BTreeMap<usize, Inherits>> = None;
-    let mut load_inherits = || -> BTreeMap<usize, Inherits> {
+    let mut member_manifests: Option<Vec<MemberManifests>> = None;
+    let mut load_members = || -> Vec<MemberManifests> {
         let paths: Vec<String> = head_graph
             .members()
             .map(|(_, p)| {
@@ -209,13 +346,22 @@ fn workspace_table(
             })
             .collect();
         let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-        let contents = head.read_files(&refs);
+        let parsed = |content: Option<Vec<u8>>| -> Option<Table> {
+            toml::from_str(&String::from_utf8_lossy(&content?)).ok()
+        };
         head_graph
             .members()
-            .zip(contents)
-            .filter_map(|((index, _), content)| {
-                let manifest: Table = toml::from_str(&String::from_utf8_lossy(&content?)).ok()?;
-                Some((index, inherits(&manifest)))
+            .zip(
+                head.read_files(&refs)
+                    .into_iter()
+                    .zip(base.read_files(&refs)),
+            )
+            .filter_map(|((index, _), (at_head, at_base))| {
+                Some(MemberManifests {
+                    index,
+                    head: parsed(at_head)?,
+                    base: parsed(at_base),
+                })
             })
             .collect()
     };
@@ -229,40 +375,54 @@ fn workspace_table(
                 format!("{section} changed: does not change what any test compiles"),
             ))),
             "dependencies" | "package" => {
-                let inherit = member_inherits.get_or_insert_with(&mut load_inherits);
+                let members = member_manifests.get_or_insert_with(&mut load_members);
                 let (old_t, new_t) = (
                     old_ws.and_then(|t| table(t, &key)),
                     new_ws.and_then(|t| table(t, &key)),
                 );
                 for entry in changed_keys(old_t, new_t) {
                     let mut any = false;
-                    for (index, found) in inherit.iter() {
-                        let uses = if key == "dependencies" {
-                            found.dependencies.contains(&entry)
-                        } else {
-                            found.fields.contains(&entry)
+                    for member in members.iter() {
+                        // A member that joined is judged by the membership change.
+                        let Some(base_manifest) = &member.base else {
+                            continue;
                         };
-                        if uses {
-                            any = true;
-                            let name = &head_graph.packages[*index].name;
-                            report(ManifestEffect::Package(
-                                *index,
-                                Reason::new(
-                                    "workspace-manifest",
-                                    Some(repo_path),
-                                    format!(
-                                        "{repo_path} [workspace.{key}] `{entry}` changed -> inherited by {name}"
-                                    ),
-                                ),
-                            ));
+                        let uses = |manifest: &Table| {
+                            let found = inherits(manifest);
+                            if key == "dependencies" {
+                                found.dependencies.contains(&entry)
+                            } else {
+                                found.fields.contains(&entry)
+                            }
+                        };
+                        if !uses(base_manifest) && !uses(&member.head) {
+                            continue;
                         }
+                        let before =
+                            effective_entry(&effective(base_manifest, old_ws), &key, &entry);
+                        let after = effective_entry(&effective(&member.head, new_ws), &key, &entry);
+                        if before == after {
+                            continue;
+                        }
+                        any = true;
+                        let name = &head_graph.packages[member.index].name;
+                        report(ManifestEffect::Package(
+                            member.index,
+                            Reason::new(
+                                "workspace-manifest",
+                                Some(repo_path),
+                                format!(
+                                    "{repo_path} [workspace.{key}] `{entry}` changed -> inherited by {name}, whose effective value changed"
+                                ),
+                            ),
+                        ));
                     }
                     if !any {
                         report(ManifestEffect::Nothing(Reason::new(
                             "workspace-manifest",
                             Some(repo_path),
                             format!(
-                                "{repo_path} [workspace.{key}] `{entry}` changed; no member inherits it"
+                                "{repo_path} [workspace.{key}] `{entry}` changed; no member's effective value changed"
                             ),
                         )));
                     }
@@ -273,6 +433,43 @@ fn workspace_table(
             ))),
         }
     }
+}
+
+/// A member's manifest at the head and, when it was a member there too, at the base.
+struct MemberManifests {
+    index: usize,
+    head: Table,
+    base: Option<Table>,
+}
+
+/// What an effective manifest says of one `[package]` field or one dependency (every
+/// dependency table naming it, platform-specific ones included).
+fn effective_entry(manifest: &Table, section: &str, entry: &str) -> Vec<Value> {
+    if section == "package" {
+        return table(manifest, "package")
+            .and_then(|p| p.get(entry))
+            .cloned()
+            .into_iter()
+            .collect();
+    }
+    let mut tables: Vec<&Table> = DEPENDENCY_KEYS
+        .iter()
+        .filter_map(|key| table(manifest, key))
+        .collect();
+    if let Some(targets) = table(manifest, "target") {
+        for platform in targets.values().filter_map(Value::as_table) {
+            tables.extend(
+                DEPENDENCY_KEYS
+                    .iter()
+                    .filter_map(|key| table(platform, key)),
+            );
+        }
+    }
+    tables
+        .into_iter()
+        .filter_map(|deps| deps.get(entry))
+        .cloned()
+        .collect()
 }
 
 /// A change to `[workspace] members` or `exclude` is a change of membership: a package that

@@ -294,8 +294,10 @@ pub fn job_info(files: &dyn Files, workflow: &Workflow, job: &Value) -> JobInfo 
     info.runs_tests = Scanner {
         files,
         uses: &mut info.uses,
+        assigned: BTreeMap::new(),
+        resolving: BTreeSet::new(),
     }
-    .job(job, defaults_dir.as_deref(), 0);
+    .job(job, workflow.top.get("env"), defaults_dir.as_deref(), 0);
     info
 }
 
@@ -310,10 +312,22 @@ fn working_directory(defaults: Option<&Value>) -> Option<String> {
 struct Scanner<'a> {
     files: &'a dyn Files,
     uses: &'a mut BTreeSet<String>,
+    /// Values the job assigns to each variable (workflow, job and step `env`, assignments in
+    /// its shell text, `NAME=value` lines written to `$GITHUB_ENV`): every value any of them
+    /// may hold, so a command given by a variable is judged by what it can be.
+    assigned: BTreeMap<String, BTreeSet<String>>,
+    /// Variables being resolved (a cycle leaves the variable unresolved).
+    resolving: BTreeSet<String>,
 }
 
 impl Scanner<'_> {
-    fn job(&mut self, job: &Value, outer_dir: Option<&str>, depth: usize) -> Option<String> {
+    fn job(
+        &mut self,
+        job: &Value,
+        workflow_env: Option<&Value>,
+        outer_dir: Option<&str>,
+        depth: usize,
+    ) -> Option<String> {
         if depth > MAX_DEPTH {
             return Some("calls workflows nested too deep to follow".into());
         }
@@ -323,6 +337,45 @@ impl Scanner<'_> {
         let job_dir = working_directory(job.get("defaults"));
         let dir = job_dir.as_deref().or(outer_dir);
         let steps = job.get("steps").and_then(Value::as_array)?;
+        // A job sees only its own variables: those of the job that called a reusable
+        // workflow are put back afterwards.
+        let outer = std::mem::take(&mut self.assigned);
+        self.assign_env(workflow_env);
+        self.assign_env(job.get("env"));
+        for step in steps {
+            self.assign_env(step.get("env"));
+            if let Some(script) = step.get("run").and_then(Value::as_str) {
+                self.assign_shell(script);
+            }
+        }
+        let verdict = self.steps(steps, dir, depth);
+        self.assigned = outer;
+        verdict
+    }
+
+    /// Adds the variables of an `env` mapping.
+    fn assign_env(&mut self, env: Option<&Value>) {
+        let Some(env) = env.and_then(Value::as_object) else {
+            return;
+        };
+        for (name, value) in env {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            self.assigned.entry(name.clone()).or_default().insert(text);
+        }
+    }
+
+    /// Adds the variables shell text assigns.
+    fn assign_shell(&mut self, text: &str) {
+        for (name, value) in shell_assignments(text) {
+            self.assigned.entry(name).or_default().insert(value);
+        }
+    }
+
+    fn steps(&mut self, steps: &[Value], dir: Option<&str>, depth: usize) -> Option<String> {
         let mut first = None;
         for (index, step) in steps.iter().enumerate() {
             // Keep scanning after the first hit: every local file the job runs is recorded.
@@ -350,7 +403,7 @@ impl Scanner<'_> {
         let dir = working_directory(workflow.top.get("defaults"));
         let mut first = None;
         for (id, job) in &workflow.jobs {
-            if let Some(why) = self.job(job, dir.as_deref(), depth + 1) {
+            if let Some(why) = self.job(job, workflow.top.get("env"), dir.as_deref(), depth + 1) {
                 first.get_or_insert(format!("calls `{called}`, whose job `{id}` {why}"));
             }
         }
@@ -358,6 +411,7 @@ impl Scanner<'_> {
     }
 
     fn step(&mut self, step: &Value, dir: Option<&str>, depth: usize) -> Option<String> {
+        self.assign_env(step.get("env"));
         let step_dir = step.get("working-directory").and_then(Value::as_str);
         let dir = step_dir.or(dir).unwrap_or("");
         if let Some(script) = step.get("run").and_then(Value::as_str) {
@@ -427,6 +481,9 @@ impl Scanner<'_> {
     /// Python list `["cargo", "test"]`, counts); in shell text also scripts, task runners and
     /// variable programs where a command stands.
     fn commands(&mut self, text: &str, dir: &str, depth: usize, shell: bool) -> Option<String> {
+        if shell {
+            self.assign_shell(text);
+        }
         let joined = text.replace("\\\n", " ");
         let mut first = None;
         for line in joined.lines() {
@@ -440,18 +497,7 @@ impl Scanner<'_> {
                 .filter(|t| !t.is_empty())
                 .collect();
             for (i, token) in tokens.iter().enumerate() {
-                let program = program_name(token);
-                let why = match program {
-                    "cargo" => cargo_runs_tests(&tokens[i + 1..]),
-                    "cross" | "cargo-cross" => next_word(&tokens[i + 1..])
-                        .filter(|w| matches!(*w, "test" | "nextest"))
-                        .map(|w| format!("runs `{program} {w}`")),
-                    "cargo-nextest" | "cargo-llvm-cov" | "cargo-tarpaulin" => {
-                        Some(format!("runs `{program}`"))
-                    }
-                    _ => None,
-                };
-                if let Some(why) = why {
+                if let Some(why) = test_runner(token, &tokens[i + 1..]) {
                     first.get_or_insert(why);
                 }
             }
@@ -471,7 +517,10 @@ impl Scanner<'_> {
         let word = words[at].as_str();
         if (word.starts_with('$') && program_name(word).starts_with('$')) || word.starts_with("${{")
         {
-            return variable_command(words, at);
+            return match self.resolve(words, at, dir, depth) {
+                Some(verdict) => verdict,
+                None => variable_command(words, at),
+            };
         }
         let program = program_name(word);
         if TASK_RUNNERS.contains(&program) {
@@ -490,6 +539,42 @@ impl Scanner<'_> {
             return self.script(script, dir, depth, Some(program));
         }
         self.script(word, dir, depth, None)
+    }
+
+    /// A command whose program is a variable the job assigns, judged by every value it may
+    /// hold (the first that runs tests decides). `None`: the variable is not one the job
+    /// assigns (nor an `env.` expression of one), so what it runs is unknown.
+    fn resolve(
+        &mut self,
+        words: &[String],
+        at: usize,
+        dir: &str,
+        depth: usize,
+    ) -> Option<Option<String>> {
+        let (name, end) = variable_name(words, at)?;
+        if self.resolving.contains(&name) {
+            return None;
+        }
+        let values = self.assigned.get(&name)?.clone();
+        self.resolving.insert(name.clone());
+        let mut first = None;
+        for value in &values {
+            let mut resolved: Vec<String> = without_expression_spaces(value)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            resolved.extend(words[end + 1..].iter().cloned());
+            let Some(program) = resolved.first() else {
+                continue;
+            };
+            let rest: Vec<&str> = resolved[1..].iter().map(String::as_str).collect();
+            let why = test_runner(program, &rest).or_else(|| self.command(&resolved, dir, depth));
+            if let Some(why) = why {
+                first.get_or_insert(format!("runs `${name}` (`{value}`), which {why}"));
+            }
+        }
+        self.resolving.remove(&name);
+        Some(first)
     }
 
     /// A word that names a repository script: read it and judge it the same way.
@@ -535,6 +620,105 @@ impl Scanner<'_> {
         self.commands(&text, &script_dir, depth + 1, shell)
             .map(|why| format!("runs `{path}`, which {why}"))
     }
+}
+
+/// A program that runs tests by name: `cargo` with a test subcommand, `cross test`, the
+/// test runners' own binaries. `rest` are the words after it.
+fn test_runner(word: &str, rest: &[&str]) -> Option<String> {
+    let program = program_name(word);
+    match program {
+        "cargo" => cargo_runs_tests(rest),
+        "cross" | "cargo-cross" => next_word(rest)
+            .filter(|w| matches!(*w, "test" | "nextest"))
+            .map(|w| format!("runs `{program} {w}`")),
+        "cargo-nextest" | "cargo-llvm-cov" | "cargo-tarpaulin" => Some(format!("runs `{program}`")),
+        _ => None,
+    }
+}
+
+/// The variable a command word names (`$NAME`, `${NAME}`, `${{ env.NAME }}`) and the index of
+/// the expression's last word; `None` for any other expression (`${{ matrix.x }}`, `$1`).
+fn variable_name(words: &[String], at: usize) -> Option<(String, usize)> {
+    let word = words[at].as_str();
+    let valid = |name: &str| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if word.starts_with("${{") {
+        let mut end = at;
+        while end + 1 < words.len() && !words[end].ends_with("}}") {
+            end += 1;
+        }
+        let expression = words[at..=end].join(" ");
+        let inner = expression.strip_prefix("${{")?.strip_suffix("}}")?.trim();
+        let name = inner.strip_prefix("env.")?;
+        return valid(name).then(|| (name.to_owned(), end));
+    }
+    let name = word.strip_prefix('$')?;
+    let name = match name.strip_prefix('{') {
+        Some(braced) => braced.strip_suffix('}')?,
+        None => name,
+    };
+    valid(name).then(|| (name.to_owned(), at))
+}
+
+/// `${{ matrix.target }}` as `${{matrix.target}}`, so splitting a value into words keeps each
+/// expression inside the word it stands in.
+fn without_expression_spaces(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut inside = false;
+    let mut rest = value;
+    while !rest.is_empty() {
+        if !inside && rest.starts_with("${{") {
+            inside = true;
+            out.push_str("${{");
+            rest = &rest[3..];
+        } else if inside && rest.starts_with("}}") {
+            inside = false;
+            out.push_str("}}");
+            rest = &rest[2..];
+        } else {
+            let c = rest.chars().next().expect("not empty");
+            if !(inside && c.is_whitespace()) {
+                out.push(c);
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// Variables shell text assigns: `NAME=value` standing alone (or after `export`, `local`,
+/// `declare`, `readonly`), and `echo "NAME=value" >> $GITHUB_ENV`. Every assignment counts,
+/// whichever branch of the script it is on.
+fn shell_assignments(text: &str) -> Vec<(String, String)> {
+    let joined = text.replace("\\\n", " ");
+    let mut found = Vec::new();
+    let mut add = |word: &str| {
+        if let Some((name, value)) = word.split_once('=')
+            && !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            found.push((name.to_owned(), value.to_owned()));
+        }
+    };
+    for line in joined.lines() {
+        for words in segments(without_comment(line)) {
+            let first = words[0].as_str();
+            if first == "echo" && words.iter().any(|w| w.contains("GITHUB_ENV")) {
+                if let Some(word) = words[1..].iter().find(|w| !w.starts_with('-')) {
+                    add(word);
+                }
+            } else if matches!(first, "export" | "local" | "declare" | "readonly") {
+                words[1..].iter().for_each(|w| add(w));
+            } else if command_position(&words).is_none() {
+                words.iter().for_each(|w| add(w));
+            }
+        }
+    }
+    found
 }
 
 /// A word's program name: the last path segment, without `.exe`.
@@ -1574,6 +1758,48 @@ jobs:
         ] {
             assert!(!runs(not_test), "{not_test} runs no tests");
         }
+    }
+
+    #[test]
+    fn variables_the_job_assigns_are_resolved_before_judging_a_command() {
+        let runs = |job: &str| {
+            let workflow = parse(&format!(
+                "on: push\nenv:\n  TOP: cargo\njobs:\n  j:\n    runs-on: x\n{job}"
+            ))
+            .unwrap();
+            job_info(&Tree::default(), &workflow, &workflow.jobs["j"]).runs_tests
+        };
+        // ripgrep's release job: the binary it built, named through `$GITHUB_ENV`.
+        let release = "    steps:\n      - run: |\n          if [ -n \"$W\" ]; then\n            bin=\"target/${{ matrix.target }}/release/rg.exe\"\n          else\n            bin=\"target/${{ matrix.target }}/release/rg\"\n          fi\n          echo \"BIN=$bin\" >> $GITHUB_ENV\n      - run: |\n          \"$BIN\" --generate man > rg.1\n";
+        assert_eq!(runs(release), None);
+        // ruff's: a tool of the toolchain, found at run time.
+        let readobj = "    steps:\n      - run: |\n          LLVM_READOBJ=\"$(rustc --print sysroot)/lib/rustlib/${{ matrix.t }}/bin/llvm-readobj.exe\"\n          \"$LLVM_READOBJ\" --coff-imports target/release/ruff.exe > imports.txt\n";
+        assert_eq!(runs(readobj), None);
+        // Job and step `env`, `export`, `${{ env.X }}`: a value that runs tests decides.
+        for job in [
+            "    env:\n      RUNNER: cargo nextest run\n    steps:\n      - run: $RUNNER --workspace\n",
+            "    steps:\n      - run: ${{ env.TOP }} test\n",
+            "    steps:\n      - env:\n          C: cargo\n        run: ${C} test\n",
+            "    steps:\n      - run: export T=cargo\n      - run: $T test\n",
+            "    steps:\n      - run: echo \"CARGO=cross\" >> $GITHUB_ENV\n      - run: $CARGO test --target x\n",
+            "    steps:\n      - run: |\n          A=\"$B\"\n          B=\"$A\"\n          $A generate\n",
+        ] {
+            assert!(runs(job).is_some(), "{job} runs tests");
+        }
+        let resolved = runs("    env:\n      RUNNER: cargo nextest run\n    steps:\n      - run: $RUNNER --workspace\n").unwrap();
+        assert!(
+            resolved.contains("runs `$RUNNER` (`cargo nextest run`), which runs `cargo nextest`"),
+            "{resolved}"
+        );
+        // Assigned only to programs that run no tests; unassigned stays unknown.
+        assert_eq!(
+            runs(
+                "    env:\n      TOOL: ./target/release/app\n    steps:\n      - run: $TOOL --generate man\n"
+            ),
+            None
+        );
+        let unknown = runs("    steps:\n      - run: $TOOL --generate man\n").unwrap();
+        assert!(unknown.contains("given by a variable"), "{unknown}");
     }
 
     #[test]

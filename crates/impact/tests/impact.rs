@@ -254,6 +254,57 @@ fn a_workspace_dependency_change_selects_the_members_inheriting_it() {
 }
 
 #[test]
+fn members_are_selected_by_their_effective_values_not_by_the_keys_that_moved() {
+    // Both values change: each member inheriting one is selected.
+    let moved = ROOT.replace(
+        "version = \"0.1.0\"\nedition = \"2021\"",
+        "version = \"0.1\"\nedition = \"2024\"",
+    );
+    let (packages, all, _) = root_effects(&moved);
+    assert_eq!(
+        (packages, all.len()),
+        (vec!["mid".to_string(), "top".to_string()], 0)
+    );
+    // The same edition written as a table key: no member's effective value changes.
+    let (packages, all, nothing) = root_effects(&ROOT.replace(
+        "[workspace.package]\nversion = \"0.1.0\"\nedition = \"2021\"",
+        "[workspace.package]\nedition = \"2021\"\nversion = \"0.1.0\"\nrust-version = \"1.80\"",
+    ));
+    assert!(
+        packages.is_empty() && all.is_empty(),
+        "{packages:?} {all:?}"
+    );
+    assert_eq!(nothing, 1, "the new field nobody inherits says so");
+}
+
+#[test]
+fn effective_values_resolve_what_a_member_inherits() {
+    use impact::manifest_diff::effective_changes;
+    let table = |text: &str| text.parse::<toml::Table>().unwrap();
+    let workspace = table(
+        "[package]\nedition = \"2024\"\nrust-version = \"1.96\"\n[dependencies]\nregex = { version = \"1\", features = [\"std\"] }\n",
+    );
+    let literal = table(
+        "[package]\nname = \"a\"\nedition = \"2024\"\n[dependencies]\nregex = { version = \"1\", features = [\"std\", \"perf\"] }\n",
+    );
+    let inheriting = table(
+        "[package]\nname = \"a\"\nedition.workspace = true\n[dependencies]\nregex = { workspace = true, features = [\"perf\"] }\n",
+    );
+    assert_eq!(
+        effective_changes((&literal, &inheriting), (None, Some(&workspace))),
+        Vec::<String>::new(),
+        "the same values, written as inherited"
+    );
+    let with_msrv = table(
+        "[package]\nname = \"a\"\nedition.workspace = true\nrust-version.workspace = true\n[dependencies]\nregex = { workspace = true, features = [\"perf\"] }\n",
+    );
+    assert_eq!(
+        effective_changes((&literal, &with_msrv), (None, Some(&workspace))),
+        ["package.rust-version"]
+    );
+}
+
+#[test]
 fn a_workspace_package_field_selects_the_members_inheriting_it() {
     let (packages, all, _) =
         root_effects(&ROOT.replace("edition = \"2021\"", "edition = \"2024\""));

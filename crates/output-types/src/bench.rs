@@ -1,5 +1,7 @@
 //! The bench's JSON (`cargo xtask bench ... --format json`).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 use crate::Shape;
@@ -35,4 +37,208 @@ pub struct ArtifactsRow {
     /// The best run's wall time.
     pub seconds: f64,
     pub mib_per_s: f64,
+}
+
+/// `bench-soundness/v1`: impact analysis against ground truth, one row per mutation of the
+/// repository (`cargo xtask bench soundness --json FILE`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BenchSoundness {
+    pub schema: String,
+    /// The commit the mutations were applied to.
+    pub commit: String,
+    /// The run-time recording the selections were also made with, if any.
+    pub recording: Option<String>,
+    pub mutations: Vec<SoundnessMutation>,
+    pub misses_without_recording: usize,
+    /// `null` without a recording.
+    pub misses_with_recording: Option<usize>,
+    /// Mutations that broke no test.
+    pub invalid: usize,
+    /// Tests that failed with some mutation and also fail without any (left out), as
+    /// `binary-id test-name`.
+    pub pre_existing: Vec<String>,
+    /// Wall time of the whole run so far.
+    pub seconds: f64,
+}
+
+impl Shape for BenchSoundness {
+    const SCHEMA: &'static str = "bench-soundness/v1";
+}
+
+/// One mutation and what it broke. Tests are `binary-id test-name`, binaries nextest binary
+/// ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SoundnessMutation {
+    pub name: String,
+    pub category: String,
+    /// The file the mutation edits.
+    pub file: String,
+    /// Tests that fail with the mutation and pass without it.
+    pub broken: Vec<String>,
+    /// Whether `broken` is all of them (false: the tests every selection includes stopped at
+    /// the first failure, which is all a selected test can tell).
+    pub broken_complete: bool,
+    /// Test binaries that no longer build (each counts with all of its tests).
+    pub unbuilt: Vec<String>,
+    /// Test binaries that did not build under the mutation nor without it: left out.
+    pub unbuilt_anyway: Vec<String>,
+    /// Test binaries that built but share a package with one that did not: not run.
+    pub not_run: Vec<String>,
+    /// Test binaries the mutated workspace no longer has (their package or target left).
+    pub gone: Vec<String>,
+    /// Why nextest refused to run any test under the mutation (all of those tests then count
+    /// as broken).
+    pub nextest_refused: Option<String>,
+    /// The mutation broke no test, so it proves nothing.
+    pub invalid: bool,
+    pub without_recording: SoundnessSelection,
+    /// `null` without a recording.
+    pub with_recording: Option<SoundnessSelection>,
+    pub seconds: f64,
+}
+
+/// One selection of `xtask impact`, checked against the broken tests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SoundnessSelection {
+    /// Everything was selected.
+    pub all: bool,
+    /// Selected packages, with `*` when all of their test binaries are selected.
+    pub selected: Vec<String>,
+    /// Broken tests outside the selection.
+    pub missed: Vec<String>,
+}
+
+/// `bench-history/v1`: `cargo xtask bench history --json FILE`, a replay of a repository's
+/// first-parent history with our selection beside guppy's determinator, nextest `rdeps()` and
+/// a lower bound, per commit and in total (README.md, "Real history").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BenchHistory {
+    pub schema: String,
+    /// The repository replayed (its top level).
+    pub repository: String,
+    /// The newest commit replayed.
+    pub tip: String,
+    /// The workspace manifest, relative to the repository root.
+    pub manifest: String,
+    /// The recording replayed with (`--recording`), if any.
+    pub recording: Option<HistoryRecordingInfo>,
+    /// What the package counts count.
+    pub units: String,
+    pub rows: Vec<HistoryRow>,
+    pub totals: HistoryTotals,
+}
+
+impl Shape for BenchHistory {
+    const SCHEMA: &'static str = "bench-history/v1";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct HistoryRecordingInfo {
+    pub path: String,
+    /// The commit the recording was made at.
+    pub commit: String,
+    pub lane: Option<String>,
+    pub filterset: Option<String>,
+}
+
+/// Our selection on one commit, in packages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct HistorySelection {
+    pub packages: BTreeSet<String>,
+    /// Test binaries selected whole, and how many the head has.
+    pub binaries: usize,
+    pub binaries_in_head: usize,
+    /// Single tests selected in binaries not selected whole (with a recording).
+    pub tests: usize,
+    pub all: bool,
+    /// Why everything was selected: `[class, reason]` pairs.
+    pub all_reasons: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct HistoryWithRecording {
+    pub ours: HistorySelection,
+    /// The lower bound plus the packages of binaries the recording saw read a changed file.
+    pub lower_bound: BTreeSet<String>,
+    pub misses: BTreeSet<String>,
+    /// `[test, file]`: a test the recording saw read a changed file, not selected.
+    pub binary_misses: Vec<(String, String)>,
+}
+
+/// One replayed commit, decided against its first parent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct HistoryRow {
+    /// The abbreviated commit id.
+    pub commit: String,
+    pub sha: String,
+    pub subject: String,
+    pub changed_files: usize,
+    /// Workspace members at the head.
+    pub members: usize,
+    pub ours: Option<HistorySelection>,
+    pub ours_error: Option<String>,
+    pub determinator: Option<BTreeSet<String>>,
+    pub rdeps: Option<BTreeSet<String>>,
+    pub lower_bound: Option<BTreeSet<String>>,
+    pub anchors_error: Option<String>,
+    /// Test binaries of the determinator's and rdeps()'s packages (they select whole
+    /// packages), to compare with ours binary by binary.
+    pub determinator_binaries: Option<usize>,
+    pub rdeps_binaries: Option<usize>,
+    /// Lower-bound packages we did not select.
+    pub misses: BTreeSet<String>,
+    /// Lower-bound packages the determinator did not select (a check on the bound itself).
+    pub determinator_misses: BTreeSet<String>,
+    pub with_recording: Option<HistoryWithRecording>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct HistoryTotals {
+    pub commits: usize,
+    /// Commits every tool and the lower bound answered (the totals below count only these).
+    pub compared: usize,
+    pub errors: usize,
+    pub anchor_errors: usize,
+    pub ours: usize,
+    pub ours_binaries: usize,
+    pub binaries_in_head: usize,
+    pub determinator: usize,
+    pub determinator_binaries: usize,
+    pub rdeps: usize,
+    pub rdeps_binaries: usize,
+    pub lower_bound: usize,
+    pub ours_vs_determinator: f64,
+    pub ours_vs_lower_bound: f64,
+    pub everything: usize,
+    pub everything_share: f64,
+    /// Commits selecting everything per reason class (a commit may count in several).
+    pub everything_by_class: BTreeMap<String, usize>,
+    /// Packages that commits selecting everything contribute, per class alone.
+    pub everything_packages_by_class: BTreeMap<String, usize>,
+    pub misses: usize,
+    pub determinator_misses: usize,
+    pub with_recording: Option<HistoryRecordingTotals>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct HistoryRecordingTotals {
+    pub ours: usize,
+    pub ours_binaries: usize,
+    pub ours_tests: usize,
+    pub lower_bound: usize,
+    pub ours_vs_lower_bound: f64,
+    pub everything: usize,
+    pub misses: usize,
+    pub binary_misses: usize,
 }

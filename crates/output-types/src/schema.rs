@@ -30,6 +30,8 @@ pub fn all() -> Vec<(&'static str, Value)> {
         generate::<crate::node_api::Release<Value>>(),
         generate::<crate::node_api::Error>(),
         generate::<crate::bench::BenchArtifacts>(),
+        generate::<crate::bench::BenchSoundness>(),
+        generate::<crate::bench::BenchHistory>(),
     ]
 }
 
