@@ -685,11 +685,11 @@ mod tests {
         assert_eq!(test.change.base.as_deref(), Some("origin/main"));
 
         // The bench and the trace runner get every word after their name, flags included.
-        let Command::Bench(bench) = parse(&["bench", "all", "--quick", "--json", "out.json"])
+        let Command::Bench(bench) = parse(&["bench", "all", "--quick", "--output", "out.json"])
         else {
             panic!("not bench")
         };
-        assert_eq!(bench.args, ["all", "--quick", "--json", "out.json"]);
+        assert_eq!(bench.args, ["all", "--quick", "--output", "out.json"]);
         let Command::TraceRunner(runner) = parse(&[
             "__trace-runner",
             "/t/alpha-1",

@@ -1,4 +1,4 @@
-//! `cargo xtask bench all [--quick] [--json FILE] [--only LIST] [--commits N] [--sizes LIST]
+//! `cargo xtask bench all [--quick] [--output FILE] [--only LIST] [--commits N] [--sizes LIST]
 //! [--anchor-limit SECS] [--dir DIR]`: the product against its anchors, side by side, in one run and one table.
 //!
 //! - **precision**: every conformance scenario (`impact_scenarios::table`, built by `impact_scenarios::repo`
@@ -44,7 +44,7 @@ const SECTIONS: &[&str] = &[
 
 struct Options {
     quick: bool,
-    json: Option<PathBuf>,
+    output: Option<PathBuf>,
     only: BTreeSet<String>,
     commits: usize,
     sizes: Vec<usize>,
@@ -57,7 +57,7 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
     use lexopt::prelude::*;
     let mut options = Options {
         quick: false,
-        json: None,
+        output: None,
         only: SECTIONS.iter().map(|s| s.to_string()).collect(),
         commits: 50,
         sizes: vec![50, 500, 2000, 10000],
@@ -69,7 +69,9 @@ fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
     while let Some(arg) = parser.next().map_err(crate::usage_error)? {
         match arg {
             Long("quick") => options.quick = true,
-            Long("json") => options.json = Some(parser.value().map_err(crate::usage_error)?.into()),
+            Long("output") => {
+                options.output = Some(parser.value().map_err(crate::usage_error)?.into())
+            }
             Long("dir") => options.dir = parser.value().map_err(crate::usage_error)?.into(),
             Long("commits") => {
                 commits = Some(
@@ -249,7 +251,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
                 sizes: options.sizes.clone(),
                 seed: 42,
                 warm_runs: 3,
-                json: None,
+                output: None,
                 dir: options.dir.clone(),
                 this_workspace: false,
             };
@@ -303,7 +305,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     for note in &notes {
         println!("note: {note}");
     }
-    if let Some(path) = &options.json {
+    if let Some(path) = &options.output {
         let report = json!({
             "schema": "bench-all/v1",
             "build": profile,

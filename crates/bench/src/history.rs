@@ -1,4 +1,4 @@
-//! `cargo xtask bench history --repo PATH [--commits N] [--recording FILE] [--json FILE]
+//! `cargo xtask bench history --repo PATH [--commits N] [--recording FILE] [--output FILE]
 //! [--reuse FILE] [--manifest REL] [--anchor-limit SECS] [--dir DIR]`: replays the last N first-parent commits
 //! of any git repository holding a Cargo workspace, each against its first parent, and puts our
 //! selection beside guppy's determinator, nextest `rdeps()` and a lower bound.
@@ -47,13 +47,13 @@ use crate::measure::ScratchDir;
 use impact::replay::{Replayed, replay};
 
 const USAGE: &str = "usage: cargo xtask bench history --repo PATH [--commits N] [--recording FILE] \
-[--json FILE] [--reuse FILE] [--manifest REL/Cargo.toml] [--anchor-limit SECS] [--dir DIR]";
+[--output FILE] [--reuse FILE] [--manifest REL/Cargo.toml] [--anchor-limit SECS] [--dir DIR]";
 
 struct Args {
     repo: PathBuf,
     commits: usize,
     recording: Option<PathBuf>,
-    json: Option<PathBuf>,
+    output: Option<PathBuf>,
     /// An earlier run's JSON whose anchors' answers are reused.
     reuse: Option<PathBuf>,
     /// The workspace manifest, relative to the repository root.
@@ -69,7 +69,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
         repo: PathBuf::new(),
         commits: 100,
         recording: None,
-        json: None,
+        output: None,
         reuse: None,
         manifest: "Cargo.toml".into(),
         anchor_limit: Duration::from_secs(300),
@@ -94,7 +94,9 @@ fn parse(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
             Long("recording") => {
                 parsed.recording = Some(parser.value().map_err(crate::usage_error)?.into())
             }
-            Long("json") => parsed.json = Some(parser.value().map_err(crate::usage_error)?.into()),
+            Long("output") => {
+                parsed.output = Some(parser.value().map_err(crate::usage_error)?.into())
+            }
             Long("reuse") => {
                 parsed.reuse = Some(parser.value().map_err(crate::usage_error)?.into())
             }
@@ -286,14 +288,14 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         eprintln!("[{}/{}] {}", index + 1, pairs.len(), progress(&row));
         rows.push(row);
         // Written after every commit, so a long replay stopped half-way keeps what it measured.
-        if let Some(path) = &args.json {
+        if let Some(path) = &args.output {
             let totals = totals(&rows);
             write_json(path, &top, &tip, &args, recording.as_ref(), &rows, &totals)?;
         }
     }
     let totals = totals(&rows);
     print!("{}", table(&top, &tip, &rows, &totals, recording.as_ref()));
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.output {
         eprintln!("wrote {}", path.display());
     }
     let recording_misses = totals.with_recording.as_ref().map_or(0, |r| r.misses);
@@ -341,7 +343,7 @@ fn reused_anchors(path: &Path) -> Result<BTreeMap<String, anchors::Anchors>, Fai
         .map_err(|e| Failure::from(support::Located::from_json(path, &text, &e)))?;
     if json["schema"] != "bench-history/v1" {
         return Err(Failure::invalid_input(format!(
-            "{} is not a `cargo xtask bench history --json` file (bench-history/v1)",
+            "{} is not a `cargo xtask bench history --output` file (bench-history/v1)",
             path.display()
         )));
     }

@@ -1,5 +1,5 @@
 //! `cargo xtask bench impact [--sizes 50,500,2000,10000] [--seed N] [--warm-runs N] [--dir DIR]
-//! [--this-workspace] [--json FILE]`
+//! [--this-workspace] [--output FILE]`
 //!
 //! For each size, generates a synthetic workspace (see `impact_scenarios::synthetic`) and times the real
 //! decision, `xtask impact --base <base> --head <head> --format json`, run as a child process of
@@ -37,7 +37,7 @@ pub(super) struct Options {
     pub sizes: Vec<usize>,
     pub seed: u64,
     pub warm_runs: usize,
-    pub json: Option<PathBuf>,
+    pub output: Option<PathBuf>,
     pub dir: PathBuf,
     pub this_workspace: bool,
 }
@@ -48,7 +48,7 @@ pub(super) fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
         sizes: DEFAULT_SIZES.to_vec(),
         seed: 42,
         warm_runs: 3,
-        json: None,
+        output: None,
         dir: default_scratch_parent(),
         this_workspace: false,
     };
@@ -85,7 +85,9 @@ pub(super) fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
             }
             Long("this-workspace") => options.this_workspace = true,
             Long("dir") => options.dir = parser.value().map_err(crate::usage_error)?.into(),
-            Long("json") => options.json = Some(parser.value().map_err(crate::usage_error)?.into()),
+            Long("output") => {
+                options.output = Some(parser.value().map_err(crate::usage_error)?.into())
+            }
             _ => return Err(crate::usage_error(arg.unexpected())),
         }
     }
@@ -192,7 +194,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         .filter(|r| r.reference.is_some_and(|reference| reference != r.selected))
         .map(|r| r.crates)
         .collect();
-    if let Some(path) = &options.json {
+    if let Some(path) = &options.output {
         let report = Report {
             version: 1,
             engine: engine.display().to_string(),

@@ -1,5 +1,5 @@
 //! `cargo xtask bench soundness [--recording FILE] [--only NAME,..] [--dir DIR]
-//! [--target-dir DIR] [--json FILE]`
+//! [--target-dir DIR] [--output FILE]`
 //!
 //! Impact analysis against ground truth. Each mutation below breaks at least one test of this
 //! repository. For each, in a clone of this repository's HEAD (never the checkout itself):
@@ -290,14 +290,14 @@ const MUTATIONS: &[Mutation] = &[
 ];
 
 const USAGE: &str = "usage: cargo xtask bench soundness [--recording FILE] [--only NAME,..] [--dir DIR] \
-[--target-dir DIR] [--json FILE]";
+[--target-dir DIR] [--output FILE]";
 
 struct Options {
     recording: Option<PathBuf>,
     only: Option<Vec<String>>,
     dir: PathBuf,
     target_dir: Option<PathBuf>,
-    json: Option<PathBuf>,
+    output: Option<PathBuf>,
 }
 
 fn parse(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
@@ -307,7 +307,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
         only: None,
         dir: std::env::temp_dir().join("impact-soundness"),
         target_dir: None,
-        json: None,
+        output: None,
     };
     let mut parser = lexopt::Parser::from_args(args);
     let path = |parser: &mut lexopt::Parser| -> Result<PathBuf, Failure> {
@@ -318,7 +318,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
             Long("recording") => options.recording = Some(absolute(path(&mut parser)?)),
             Long("dir") => options.dir = absolute(path(&mut parser)?),
             Long("target-dir") => options.target_dir = Some(absolute(path(&mut parser)?)),
-            Long("json") => options.json = Some(path(&mut parser)?),
+            Long("output") => options.output = Some(path(&mut parser)?),
             Long("only") => {
                 let names: Vec<String> = crate::string(&mut parser)?
                     .split(',')
@@ -458,7 +458,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         print_row(&outcome.row);
         report.outcomes.push(outcome);
         // Written after every mutation, so a long run that is stopped keeps what it measured.
-        write_json(options.json.as_deref(), &report.shape())?;
+        write_json(options.output.as_deref(), &report.shape())?;
     }
     // A failure counts only if the test passes without the mutation: rerun every failed test
     // (of binaries that built) on the unmutated clone, and leave out the ones failing there too.
@@ -512,7 +512,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             .iter()
             .map(|(b, n)| format!("{b} {n}"))
             .collect();
-        write_json(options.json.as_deref(), &report.shape())?;
+        write_json(options.output.as_deref(), &report.shape())?;
     }
     let report = report.shape();
     print_summary(&report);
@@ -1448,7 +1448,7 @@ mod tests {
         assert!(run.failed.contains(&("a::it".to_owned(), "it".to_owned())));
     }
 
-    /// The JSON the bench writes (`--json`) is `bench-soundness/v1` as committed in
+    /// The JSON the bench writes (`--output`) is `bench-soundness/v1` as committed in
     /// `schemas/`, with and without a recording.
     #[test]
     fn the_json_report_matches_its_schema() {

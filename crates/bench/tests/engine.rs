@@ -70,7 +70,7 @@ fn artifacts_json_matches_its_schema() {
     assert!(!json["rows"].as_array().unwrap().is_empty(), "{json:#}");
 }
 
-/// `bench history --json` on a real two-commit git repository writes `bench-history/v1`, as
+/// `bench history --output FILE` on a real two-commit git repository writes `bench-history/v1`, as
 /// its schema says. Slow: it builds the anchors (`cargo build --release -p impact-anchors`).
 #[test]
 fn slow_history_json_matches_its_schema() {
@@ -113,7 +113,7 @@ fn slow_history_json_matches_its_schema() {
     let output = command
         .args(["history", "--commits", "1", "--repo"])
         .arg(&repo)
-        .arg("--json")
+        .arg("--output")
         .arg(&json_file)
         .arg("--dir")
         .arg(dir.path())
@@ -132,4 +132,22 @@ fn slow_history_json_matches_its_schema() {
     );
     assert_eq!(row["lower_bound"], serde_json::json!(["a"]), "{json:#}");
     assert_eq!(json["totals"]["misses"], 0, "{json:#}");
+}
+
+/// A file is `--output FILE` in the bench as in xtask; `--json FILE` is a usage error.
+#[test]
+fn a_report_file_is_output_and_json_is_refused() {
+    for what in ["all", "impact", "history", "soundness"] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bench"));
+        support::nested::isolate(&mut command);
+        let output = command
+            .args([what, "--json", "report.json"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "bench {what}: {output:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("--json"),
+            "bench {what} names the flag: {output:?}"
+        );
+    }
 }
