@@ -70,8 +70,11 @@ fn artifacts_json_matches_its_schema() {
     assert!(!json["rows"].as_array().unwrap().is_empty(), "{json:#}");
 }
 
-/// `bench history --output FILE` on a real two-commit git repository writes `bench-history/v1`, as
-/// its schema says. Slow: it builds the anchors (`cargo build --release -p impact-anchors`).
+/// `bench history --output FILE` on a real git repository writes `bench-history/v1`, as its schema
+/// says. The newest commit adds a member to a workspace whose root is a package too: the lower
+/// bound counts only the new member (a file added under its directory is no file of the root
+/// package at the base, where it does not exist), ours adds the root package's tests (its
+/// manifest changed). Slow: it builds the anchors (`cargo build --release -p impact-anchors`).
 #[test]
 fn slow_history_json_matches_its_schema() {
     let dir = tempfile::tempdir().unwrap();
@@ -90,15 +93,14 @@ fn slow_history_json_matches_its_schema() {
             .expect("run git");
         assert!(status.success(), "git {args:?}");
     };
-    write(
-        "Cargo.toml",
-        "[workspace]\nmembers = [\"a\", \"b\"]\nresolver = \"2\"\n",
-    );
+    let package = |name: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
+    };
+    let root = |members: &str| format!("{}\n[workspace]\nmembers = [{members}]\n", package("r"));
+    write("Cargo.toml", &root("\"a\", \"b\""));
+    write("src/lib.rs", "pub fn r() {}\n");
     for name in ["a", "b"] {
-        write(
-            &format!("{name}/Cargo.toml"),
-            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
-        );
+        write(&format!("{name}/Cargo.toml"), &package(name));
         write(&format!("{name}/src/lib.rs"), "pub fn f() {}\n");
     }
     git(&["init", "-q", "-b", "main"]);
@@ -106,12 +108,17 @@ fn slow_history_json_matches_its_schema() {
     git(&["commit", "-qm", "two members"]);
     write("a/src/lib.rs", "pub fn f() {}\npub fn g() {}\n");
     git(&["commit", "-qam", "a: g"]);
+    write("Cargo.toml", &root("\"a\", \"b\", \"c\""));
+    write("c/Cargo.toml", &package("c"));
+    write("c/src/lib.rs", "pub fn c() {}\n");
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "c joins"]);
 
     let json_file = dir.path().join("history.json");
     let mut command = Command::new(env!("CARGO_BIN_EXE_bench"));
     support::nested::isolate(&mut command);
     let output = command
-        .args(["history", "--commits", "1", "--repo"])
+        .args(["history", "--commits", "2", "--repo"])
         .arg(&repo)
         .arg("--output")
         .arg(&json_file)
@@ -123,14 +130,21 @@ fn slow_history_json_matches_its_schema() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let json = output_types::validate::document(std::fs::read(&json_file).unwrap());
     assert_eq!(json["schema"], "bench-history/v1");
-    let row = &json["rows"][0];
-    assert_eq!(row["subject"], "a: g", "{json:#}");
+    let (joined, edit) = (&json["rows"][0], &json["rows"][1]);
+    assert_eq!(joined["subject"], "c joins", "{json:#}");
+    assert_eq!(joined["lower_bound"], serde_json::json!(["c"]), "{json:#}");
     assert_eq!(
-        row["ours"]["packages"],
+        joined["ours"]["packages"],
+        serde_json::json!(["c", "r"]),
+        "{json:#}"
+    );
+    assert_eq!(edit["subject"], "a: g", "{json:#}");
+    assert_eq!(
+        edit["ours"]["packages"],
         serde_json::json!(["a"]),
         "{json:#}"
     );
-    assert_eq!(row["lower_bound"], serde_json::json!(["a"]), "{json:#}");
+    assert_eq!(edit["lower_bound"], serde_json::json!(["a"]), "{json:#}");
     assert_eq!(json["totals"]["misses"], 0, "{json:#}");
 }
 
