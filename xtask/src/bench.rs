@@ -20,7 +20,7 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         .expect("xtask lives one level below the root")
         .join("Cargo.toml");
     let release = !cfg!(debug_assertions);
-    let mut command = Command::new(crate::nextest::cargo());
+    let mut command = Command::new(lanes_config::nextest::cargo());
     command.arg("run").arg("--manifest-path").arg(&manifest);
     if release {
         command.arg("--release");

@@ -1,12 +1,15 @@
-//! `cargo xtask impact` and `cargo xtask test --affected`: thin front ends over the `impact`
-//! library, which holds every decision.
+//! `cargo xtask impact`, `impact record` and `cargo xtask test --affected`: thin front ends
+//! over the `impact` library, which holds every decision and runs the tracer.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::cli::{ChangeArgs, Fallback, ImpactArgs, ImpactFormat, TestArgs};
-use crate::{nextest, output};
 use impact::{Options, Report};
+use lanes_config::nextest;
 use support::{Exit, Failure};
+
+use crate::cli::{ChangeArgs, Fallback, ImpactArgs, ImpactFormat, RecordArgs, TestArgs};
+use crate::output;
 
 /// The change and workspace both commands analyze.
 struct Common<'a>(&'a ChangeArgs);
@@ -172,4 +175,26 @@ pub fn test(args: &TestArgs) -> Result<Exit, Failure> {
     } else {
         Err(nextest::failure(status, "running the affected tests"))
     }
+}
+
+/// `cargo xtask impact record`: nextest starts this binary's hidden `__trace-runner` mode
+/// ([`trace_runner`]) for every test binary.
+pub fn record(args: RecordArgs) -> Result<Exit, Failure> {
+    let runner = std::env::current_exe()
+        .map_err(|e| Failure::environment(format!("cannot find the xtask binary: {e}")))?;
+    impact::record::record(impact::record::Request {
+        manifest: (args.manifest_path).unwrap_or_else(|| crate::project_root().join("Cargo.toml")),
+        lane: args.lane,
+        output: args.output,
+        no_install: args.install.no_install,
+        no_seccomp_bpf: args.no_seccomp_bpf,
+        nextest_args: args.nextest_args,
+        runner,
+    })
+}
+
+/// `__trace-runner BINARY ARGS...`: exits with the traced test's own code.
+pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
+    output::finish();
+    impact::record::trace(args)
 }

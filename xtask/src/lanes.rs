@@ -11,7 +11,7 @@ use support::shell::command_line;
 use support::{Exit, Failure};
 
 use crate::cli::{LaneArgs, LanesArgs};
-use crate::nextest;
+use lanes_config::nextest;
 
 /// `cargo xtask lanes [--format json] [--no-count] [--no-install]`
 pub fn list(args: &LanesArgs) -> Result<Exit, Failure> {

@@ -30,11 +30,9 @@ mod deps;
 mod federate;
 mod impact;
 mod impact_history;
-mod impact_record;
 mod ingest;
 mod kernel;
 mod lanes;
-mod nextest;
 mod output;
 mod preflight;
 mod release_lane;
@@ -56,7 +54,7 @@ fn main() {
                 Command::Impact(ImpactArgs {
                     command: Some(ImpactCommand::Record(args)),
                     ..
-                }) => impact_record::run(args),
+                }) => impact::record(args),
                 Command::Impact(ImpactArgs {
                     command: Some(ImpactCommand::History(args)),
                     ..
@@ -70,7 +68,7 @@ fn main() {
                 Command::Rollback(args) => rollback::run(&args),
                 Command::AuditRelease(args) => audit_release::run(&args),
                 Command::Bench(args) => bench::run(args.args),
-                Command::TraceRunner(args) => impact_record::trace_runner(args.args),
+                Command::TraceRunner(args) => impact::trace_runner(args.args),
             };
             result.unwrap_or_else(|failure| {
                 output::report_failure(&failure);

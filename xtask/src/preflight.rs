@@ -14,8 +14,8 @@ use walkdir::WalkDir;
 
 use crate::cli::PreflightArgs;
 
-use crate::nextest;
 use lanes_config::NEXTEST_CONFIG;
+use lanes_config::nextest;
 use lanes_config::release_lane::{MANIFEST, ReleaseLaneManifest};
 
 /// What a passing preflight checked.

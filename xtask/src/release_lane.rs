@@ -17,7 +17,7 @@ use support::{Exit, Failure, Located};
 
 use crate::cli::ReleaseLaneArgs;
 use crate::lanes::{self, Source};
-use crate::nextest;
+use lanes_config::nextest;
 
 /// One release-lane step: a function here, or another `cargo xtask` command run against the
 /// same workspace. Adding a step is one line in [`STEPS`].

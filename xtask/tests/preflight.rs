@@ -250,12 +250,12 @@ fn tidy_readme_and_ci_run_share_the_test_command() {
 
 #[test]
 fn tidy_the_pinned_nextest_version_agrees_everywhere() {
-    let source = read("xtask/src/nextest.rs");
+    let source = read("crates/lanes-config/src/nextest.rs");
     let pinned = source
         .lines()
         .find_map(|l| l.strip_prefix("pub const PINNED_VERSION: &str = \""))
         .and_then(|rest| rest.strip_suffix("\";"))
-        .expect("PINNED_VERSION in xtask/src/nextest.rs");
+        .expect("PINNED_VERSION in crates/lanes-config/src/nextest.rs");
     let install = format!("cargo install --locked cargo-nextest --version {pinned}");
     assert!(
         read(".ci/run").contains(&install),

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod includes;
 pub mod manifest_diff;
 pub mod nextest_config;
+pub mod record;
 pub mod recording;
 pub mod render;
 pub mod replay;

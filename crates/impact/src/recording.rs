@@ -10,7 +10,7 @@
 //! nothing.
 //!
 //! This module holds the strace output parser, the recording file and the lookups the
-//! analysis uses; the front end (`xtask/src/impact_record.rs`) runs the tracer.
+//! analysis uses; [`crate::record`] runs the tracer.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};

@@ -10,11 +10,14 @@
 //!   problem collected with its code, did-you-mean) and resolves one lane ([`resolve`]).
 //! - [`release_lane`] reads `manifests/release-lane.toml`.
 //! - [`counts`] remembers each lane's test count under a key of everything it depends on.
+//! - [`nextest`] finds, installs (pinned version), lists with and runs cargo-nextest, and maps
+//!   its exit codes to ours.
 //! - [`workspace`] resolves every lane against `cargo metadata`, the dependency groups and
 //!   the nextest profiles ([`load`]).
 
 pub mod config;
 pub mod counts;
+pub mod nextest;
 pub mod release_lane;
 pub mod workspace;
 

@@ -3,7 +3,7 @@
 //! verdicts -> approvals -> installed on a node. Each link holds or is broken, and a broken
 //! link says why with the same kind ingest refuses with.
 //!
-//! The evidence is gathered by the front end (signatures are checked by whatever
+//! The evidence is gathered by [`crate::evidence`] (signatures are checked by whatever
 //! [`SignatureVerifier`](crate::SignatureVerifier) it has); this module only judges it.
 
 use serde::Serialize;

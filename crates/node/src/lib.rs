@@ -12,10 +12,14 @@
 //! - [`policy`]: the node's own policy file (signatures, artifacts), applied to every ingest.
 //! - [`request`]: what an ingest is asked ([`IngestRequest`], [`IngestOptions`]).
 //! - [`record`]: what the store keeps about each release it holds.
+//! - [`audit`] judges a release's chain of evidence, which [`evidence`] gathers.
+//! - [`report`] and [`describe`]: results as their JSON shapes and in words.
 
 pub mod artifacts;
 pub mod audit;
+pub mod describe;
 pub mod error;
+pub mod evidence;
 pub mod hash;
 pub mod history;
 pub mod manifest;

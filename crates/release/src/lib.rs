@@ -2,8 +2,8 @@
 //! release manifest and its chain, and the kernel manifest (README.md, "Federation" and
 //! "Kernel manifest").
 //!
-//! Everything here is logic over files and values; `cargo xtask federate` and
-//! `cargo xtask kernel` are thin front ends. Loaders return [`support::Located`] diagnostics so
+//! Everything here is logic over files and values; `cargo xtask federate` (over [`federate`],
+//! one whole run) and `cargo xtask kernel` are thin front ends. Loaders return [`support::Located`] diagnostics so
 //! every caller (preflight included) reports `file:line:col`:
 //! [`ProviderManifest::load`], [`GatePolicy::load`], [`KernelManifest::load`],
 //! [`ReleaseManifest::load`], and [`repo::validate_manifests`] for all of them at once.
@@ -11,6 +11,7 @@
 pub mod attest;
 pub mod canonical;
 pub mod chain;
+pub mod federate;
 pub mod federation;
 pub mod gates;
 pub mod jsonpos;
@@ -19,6 +20,7 @@ pub mod manifest;
 pub mod provider;
 pub mod repo;
 pub mod report;
+pub mod rollback;
 pub mod select;
 pub mod source;
 pub mod time;

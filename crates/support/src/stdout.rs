@@ -51,6 +51,15 @@ pub fn print_err(args: fmt::Arguments<'_>) {
     let _ = io::stderr().lock().write_fmt(args);
 }
 
+/// A line on stderr from library code (progress, what is being run), through [`print_err`]:
+/// a closed stderr is ignored, as in the front ends' `eprintln!`.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::stdout::print_err(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 /// Flushes stdout before exit and says, on stderr, if output was lost for a reason other
 /// than the reader going away. The exit code stays what the work done makes it: a release
 /// written is written even when the line saying so could not be.

@@ -1,5 +1,7 @@
 //! cargo-nextest: finding it (installing the pinned version when missing), listing the tests a
-//! filterset selects, and running it with inherited output.
+//! filterset selects, running it with inherited output, and its exit codes in ours. Every
+//! command that runs nextest (`cargo xtask lanes`, `lane`, `release-lane`, `test --affected`,
+//! `impact record`) goes through here. Progress goes to stderr (`support::note!`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -59,7 +61,7 @@ pub fn ensure(no_install: bool) -> Result<(), Failure> {
             "cargo-nextest is not installed (`cargo nextest` failed); install it with:\n    {command}"
         )));
     }
-    eprintln!("cargo-nextest is missing: installing {PINNED_VERSION} with `{command}`");
+    support::note!("cargo-nextest is missing: installing {PINNED_VERSION} with `{command}`");
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     let cargo = cargo();
     cmd!(
@@ -76,7 +78,7 @@ pub fn ensure(no_install: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-pub use lanes_config::release_lane::TestId;
+pub use crate::release_lane::TestId;
 
 /// Every test `cargo nextest list <args>` selects. It builds first, and cargo's progress and
 /// messages go to stderr as they happen.
@@ -203,7 +205,7 @@ pub fn run_with_env(
     let words = ["cargo", "nextest"]
         .into_iter()
         .chain(args.iter().map(String::as_str));
-    eprintln!("$ {}", command_line(words));
+    support::note!("$ {}", command_line(words));
     command
         .status()
         .map_err(|e| Failure::environment(format!("cannot run `cargo nextest`: {e}")))

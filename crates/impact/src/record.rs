@@ -1,10 +1,12 @@
-//! `cargo xtask impact record`: runs the tests with every test binary traced by strace and
-//! writes what each binary read at run time (`impact::recording`).
+//! Making a run-time recording (`cargo xtask impact record` is the front end): runs the tests
+//! with every test binary traced by strace and writes what each binary read at run time
+//! ([`crate::recording`] holds the format and its lookups).
 //!
 //! nextest starts every test binary through cargo's target runner
 //! (`CARGO_TARGET_<triple>_RUNNER`), so setting that variable for one run wraps each binary
 //! without touching the user's `.cargo/config.toml` or `.config/nextest.toml`. The runner is a
-//! copy of this binary in its hidden `__trace-runner` mode: it runs the test under strace,
+//! copy of the front end's binary in its hidden `__trace-runner` mode ([`Request::runner`]),
+//! which calls [`trace`]: it runs the test under strace,
 //! keeps only the repository paths, and writes one small JSON file per test process (nextest
 //! runs each test in a process of its own and names it in `NEXTEST_TEST_NAME`, so reads are
 //! kept per test).
@@ -17,12 +19,11 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use impact::recording::{self, Invocation, Recording};
+use lanes_config::nextest;
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
-use crate::cli::RecordArgs;
-use crate::nextest;
+use crate::recording::{self, Invocation, Recording};
 
 /// Environment of the trace runner, set by `record` for the nextest run.
 const TRACE_DIR: &str = "IMPACT_TRACE_DIR";
@@ -35,17 +36,39 @@ pub fn strace_install_command() -> &'static str {
     "apt-get install -y strace"
 }
 
-pub fn run(args: RecordArgs) -> Result<Exit, Failure> {
-    let RecordArgs {
+/// What to record.
+pub struct Request {
+    /// The workspace's `Cargo.toml`.
+    pub manifest: PathBuf,
+    /// Record this lane's tests (lanes.toml); `None` records the whole workspace.
+    pub lane: Option<String>,
+    /// Where to write the recording; `None` is [`crate::analyze::DEFAULT_RECORDING`] in the
+    /// workspace.
+    pub output: Option<PathBuf>,
+    /// Fail (exit 3, naming the command) instead of installing a missing nextest or strace.
+    pub no_install: bool,
+    /// Trace every system call, not only the traced ones.
+    pub no_seccomp_bpf: bool,
+    /// Extra arguments for `cargo nextest run`.
+    pub nextest_args: Vec<String>,
+    /// The binary nextest starts as `RUNNER __trace-runner TEST ARGS...` for each test
+    /// binary; its `__trace-runner` mode must call [`trace`]. It is copied first, so a rebuild
+    /// during the run cannot swap it out.
+    pub runner: PathBuf,
+}
+
+/// Runs the tests under the tracer and writes the recording (exit 1 when tests failed under
+/// it, with the recording written all the same).
+pub fn record(request: Request) -> Result<Exit, Failure> {
+    let Request {
+        manifest,
         lane,
-        manifest_path,
         output,
-        install,
+        no_install,
         no_seccomp_bpf: no_seccomp,
         nextest_args,
-    } = args;
-    let no_install = install.no_install;
-    let manifest = manifest_path.unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
+        runner: me,
+    } = request;
     let manifest = manifest.canonicalize().map_err(|_| {
         Failure::invalid_input(format!(
             "{} does not exist: not a Cargo workspace",
@@ -56,13 +79,13 @@ pub fn run(args: RecordArgs) -> Result<Exit, Failure> {
         .parent()
         .expect("a file has a parent")
         .to_path_buf();
-    let repo = impact::git::Repo::discover(&workspace)?;
-    let output = output.unwrap_or_else(|| workspace.join(impact::analyze::DEFAULT_RECORDING));
+    let repo = crate::git::Repo::discover(&workspace)?;
+    let output = output.unwrap_or_else(|| workspace.join(crate::analyze::DEFAULT_RECORDING));
 
     nextest::ensure(no_install)?;
     ensure_strace(no_install)?;
     let seccomp = !no_seccomp && seccomp_bpf_works();
-    eprintln!(
+    support::note!(
         "tracing with strace{}",
         if seccomp {
             " --seccomp-bpf (only the traced system calls stop a test)"
@@ -85,7 +108,7 @@ pub fn run(args: RecordArgs) -> Result<Exit, Failure> {
         .trim()
         .is_empty();
     if dirty {
-        eprintln!(
+        support::note!(
             "warning: the working tree has uncommitted changes; the recording is filed under {commit} all the same"
         );
     }
@@ -99,10 +122,9 @@ pub fn run(args: RecordArgs) -> Result<Exit, Failure> {
         .map_err(|e| Failure::environment(format!("cannot create {}: {e}", trace_dir.display())))?;
     let cleanup = RemoveOnDrop(trace_dir.clone());
     let runner = trace_dir.join("trace-runner");
-    let me = std::env::current_exe()
-        .map_err(|e| Failure::environment(format!("cannot find the xtask binary: {e}")))?;
-    std::fs::copy(&me, &runner)
-        .map_err(|e| Failure::environment(format!("cannot copy the xtask binary: {e}")))?;
+    std::fs::copy(&me, &runner).map_err(|e| {
+        Failure::environment(format!("cannot copy the runner {}: {e}", me.display()))
+    })?;
 
     let mut args = vec!["run".to_owned(), "--no-fail-fast".to_owned()];
     let mut filterset = None;
@@ -177,7 +199,7 @@ pub fn run(args: RecordArgs) -> Result<Exit, Failure> {
     support::atomic::write_atomic(&output, recording.to_json().as_bytes())
         .map_err(|e| Failure::environment(format!("cannot write {}: {e}", output.display())))?;
     let reads = recording.files_read();
-    eprintln!(
+    support::note!(
         "recorded {} binaries, {processes} test processes, {} repository files read, in {seconds:.1} s -> {}",
         recording.binaries.len(),
         reads.len(),
@@ -271,7 +293,7 @@ fn ensure_strace(no_install: bool) -> Result<(), Failure> {
             if is_root { "" } else { "sudo " }
         )));
     }
-    eprintln!("strace is missing: installing it with `{command}`");
+    support::note!("strace is missing: installing it with `{command}`");
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     cmd!(sh, "apt-get install -y strace")
         .run()
@@ -285,10 +307,10 @@ fn ensure_strace(no_install: bool) -> Result<(), Failure> {
     }
 }
 
-/// `__trace-runner BINARY ARGS...`: what nextest starts instead of each test binary.
-/// The exit code is the test's, so tracing never changes an outcome.
-pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
-    // Returns only on a usage or environment error: otherwise it exits with the test's code.
+/// `__trace-runner BINARY ARGS...`: what nextest starts instead of each test binary. It ends
+/// the process with the test's own exit code, so tracing never changes an outcome; it returns
+/// only on a usage or environment error.
+pub fn trace(args: Vec<OsString>) -> Result<Exit, Failure> {
     let Some((binary, rest)) = args.split_first() else {
         return Err(Failure::invalid_input("__trace-runner needs a test binary"));
     };
