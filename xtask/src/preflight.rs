@@ -176,7 +176,7 @@ fn validate_files(root: &Path) -> Result<(usize, lanes_config::Lanes), Failure> 
             let relative = shown.to_string_lossy().replace('\\', "/");
             if let Some(typed) = typed_loader(&relative) {
                 if let Err(located) = typed(path) {
-                    diagnostics.extend(located.into_iter().map(|l| relative_to(root, l)));
+                    diagnostics.extend(located);
                 }
                 continue;
             }
@@ -191,9 +191,14 @@ fn validate_files(root: &Path) -> Result<(usize, lanes_config::Lanes), Failure> 
         }
     }
 
-    // The release-lane manifest is read both here and through `tests-from`: report once.
+    // Loaders see absolute paths; every file is named relative to the workspace, as cargo
+    // does. The release-lane manifest is read both here and through `tests-from`: report once.
     let mut seen = std::collections::HashSet::new();
-    diagnostics.retain(|d| seen.insert(d.to_string()));
+    let diagnostics: Vec<Located> = diagnostics
+        .into_iter()
+        .map(|d| d.relative_to(root))
+        .filter(|d| seen.insert(d.to_string()))
+        .collect();
     match lanes {
         Some(lanes) if diagnostics.is_empty() => Ok((files, lanes)),
         _ => Err(Failure::located(diagnostics)),
@@ -252,12 +257,4 @@ fn read_json(path: &Path) -> Result<String, Vec<Located>> {
         .map_err(|l| vec![l])?;
     support::json::parse::<serde_json::Value>(path, &text).map_err(|l| vec![l])?;
     Ok(text)
-}
-
-/// Loaders see absolute paths; diagnostics read better relative to the workspace root.
-fn relative_to(root: &Path, mut located: Located) -> Located {
-    if let Ok(relative) = located.path.strip_prefix(root) {
-        located.path = relative.to_path_buf();
-    }
-    located
 }

@@ -70,6 +70,16 @@ fn preflight_reports_every_bad_file_at_once() {
         !run.stderr.contains("cargo check"),
         "nothing is compiled on bad config: {run}"
     );
+    // Every file is named relative to the workspace, lanes.toml as much as the manifests.
+    let root = fixture.root().display().to_string();
+    assert!(!run.stderr.contains(&root), "an absolute path in:\n{run}");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l
+                .starts_with("error[config::wrong-type]: lanes.toml:24:15: `allow-empty` must be")),
+        "{run}"
+    );
 
     // Under GitHub Actions each located diagnostic is also an annotation on its file.
     let output = fixture
@@ -99,6 +109,14 @@ fn preflight_reports_every_bad_file_at_once() {
         (Some("preflight/v1"), Some("failed"))
     );
     assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 3, "{doc}");
+    assert!(
+        doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["location"].as_str() == Some("lanes.toml:24:15")),
+        "{doc}"
+    );
 }
 
 /// Every TOML file kind preflight reads, each with a misspelt key, a value of the wrong type

@@ -102,6 +102,15 @@ impl Located {
         self
     }
 
+    /// The same diagnostic with its path relative to `root` when it lies inside it: loaders
+    /// see absolute paths, people read workspace-relative ones (as `cargo` prints them).
+    pub fn relative_to(mut self, root: &Path) -> Self {
+        if let Ok(relative) = self.path.strip_prefix(root) {
+            self.path = relative.to_path_buf();
+        }
+        self
+    }
+
     /// `file:line:col` (or just `file`).
     pub fn location(&self) -> String {
         match self.line_col {
