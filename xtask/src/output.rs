@@ -9,14 +9,7 @@ pub use support::stdout::{finish, print_err, print_out};
 /// Prints what the command line parser has to say: `--help` and `--version` on stdout (exit 0,
 /// ending quietly if the reader goes away), a usage error with its usage line on stderr (exit 2).
 pub fn report_command_line(err: &clap::Error) -> Exit {
-    let text = err.render();
-    if err.exit_code() == 0 {
-        print_out(format_args!("{text}"));
-        Exit::Success
-    } else {
-        print_err(format_args!("{text}"));
-        Exit::InvalidInput
-    }
+    support::stdout::command_line_message(err.render(), err.exit_code())
 }
 
 /// Prints every diagnostic a failure collected, then its message (`support::render`).

@@ -64,15 +64,8 @@ enum Command {
         /// The release manifest
         #[arg(long, value_name = "FILE")]
         manifest: PathBuf,
-        /// Its signature envelope
-        #[arg(long, value_name = "FILE")]
-        envelope: PathBuf,
-        /// The trust file: keys and how many approvals are required
-        #[arg(long, value_name = "FILE")]
-        trust: PathBuf,
-        /// What to print: text for people, or one JSON document on stdout
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        check: Check,
     },
     /// Sign an in-toto statement (DSSE): create the envelope, or add a signature to it
     Attest {
@@ -84,16 +77,23 @@ enum Command {
     },
     /// Check that a builder key of a trust file signed a statement envelope
     VerifyStatement {
-        /// The statement envelope
-        #[arg(long, value_name = "FILE")]
-        envelope: PathBuf,
-        /// The trust file: keys and their roles
-        #[arg(long, value_name = "FILE")]
-        trust: PathBuf,
-        /// What to print: text for people, or one JSON document on stdout
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        check: Check,
     },
+}
+
+/// What a signature check reads and how it reports (`verify` and `verify-statement`).
+#[derive(Debug, Args)]
+struct Check {
+    /// The signature envelope (DSSE)
+    #[arg(long, value_name = "FILE")]
+    envelope: PathBuf,
+    /// The trust file: keys, their roles and how many approvals are required
+    #[arg(long, value_name = "FILE")]
+    trust: PathBuf,
+    /// What to print: text for people, or one JSON document on stdout
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 /// Who signs, and the envelope the signature goes into (`sign` and `attest`).
@@ -121,32 +121,17 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            // --help and --version on stdout (exit 0), a usage error on stderr (exit 2); a
-            // closed stdout is ignored, not a panic.
-            let _ = err.print();
-            let exit = if err.exit_code() == 0 {
-                Exit::Success
-            } else {
-                Exit::InvalidInput
-            };
+            let exit = support::stdout::command_line_message(err.render(), err.exit_code());
+            support::stdout::finish();
             return ExitCode::from(exit.code() as u8);
         }
     };
     let result = match cli.command {
         Command::Keygen { secret_key } => keygen(&secret_key),
         Command::Sign { manifest, signer } => sign(&manifest, &signer),
-        Command::Verify {
-            manifest,
-            envelope,
-            trust,
-            format,
-        } => verify(&manifest, &envelope, &trust, format == Format::Json),
+        Command::Verify { manifest, check } => verify(&manifest, &check),
         Command::Attest { statement, signer } => attest(&statement, &signer),
-        Command::VerifyStatement {
-            envelope,
-            trust,
-            format,
-        } => verify_statement(&envelope, &trust, format == Format::Json),
+        Command::VerifyStatement { check } => verify_statement(&check),
     };
     let exit = result.unwrap_or_else(|failure| {
         let style = support::render::Style::detect();
@@ -272,8 +257,9 @@ fn sign_payload(payload: &Payload<'_>, signer: &Signer) -> Result<Exit, Failure>
 }
 
 /// Checks a statement envelope against a trust file: exit 0 when a builder key signed it.
-fn verify_statement(envelope: &Path, trust: &Path, json_output: bool) -> Result<Exit, Failure> {
-    let trust = TrustFile::load(trust)?;
+fn verify_statement(check: &Check) -> Result<Exit, Failure> {
+    let (envelope, json_output) = (check.envelope.as_path(), check.format == Format::Json);
+    let trust = TrustFile::load(&check.trust)?;
     let bytes = read(envelope, "statement envelope", MAX_SIGNATURE_BYTES)?;
     let parsed = Envelope::load_typed(envelope, &bytes, release::attest::PAYLOAD_TYPE)?;
     let result = Verifier::new(trust).verify_statement_envelope(&parsed);
@@ -312,13 +298,9 @@ fn load_secret(secret: &Path) -> Result<SigningKey, Failure> {
         .map_err(|why| Located::file(secret, format!("not a secret key: {why}")))?)
 }
 
-fn verify(
-    manifest: &Path,
-    envelope: &Path,
-    trust: &Path,
-    json_output: bool,
-) -> Result<Exit, Failure> {
-    let trust = TrustFile::load(trust)?;
+fn verify(manifest: &Path, check: &Check) -> Result<Exit, Failure> {
+    let (envelope, json_output) = (check.envelope.as_path(), check.format == Format::Json);
+    let trust = TrustFile::load(&check.trust)?;
     let manifest_bytes = read(manifest, "release manifest", MAX_MANIFEST_BYTES)?;
     let envelope_bytes = read(envelope, "signature envelope", MAX_SIGNATURE_BYTES)?;
     // A malformed envelope is invalid input (exit 2, at file:line:col), as for `sign`.

@@ -67,7 +67,6 @@ struct RawKey {
 
 /// The trust file as read, before its values are checked.
 struct RawTrust {
-    version: Option<Spanned<i64>>,
     min_approvals: Option<Spanned<i64>>,
     approver_roles: Option<Spanned<Vec<Spanned<String>>>>,
     keys: Vec<RawKey>,
@@ -76,9 +75,7 @@ struct RawTrust {
 /// Phase one: the shape of the file (keys and types), every problem collected in `doc`.
 fn read<'t>(doc: &mut Doc<'t>, root: &Spanned<toml::de::DeTable<'t>>) -> RawTrust {
     let mut top = doc.root(root, "the trust file");
-    let version = top
-        .require(doc, "version", "version = 1")
-        .and_then(|v| doc.integer(v, "`version`"));
+    top.require_version(doc, "trust file", TRUST_FILE_VERSION);
     let (mut min_approvals, mut approver_roles) = (None, None);
     let policy = top.require(doc, "policy", "[policy]");
     if let Some(mut policy) = policy.and_then(|v| doc.table(v, "[policy]")) {
@@ -123,7 +120,6 @@ fn read<'t>(doc: &mut Doc<'t>, root: &Spanned<toml::de::DeTable<'t>>) -> RawTrus
     }
     top.finish(doc);
     RawTrust {
-        version,
         min_approvals,
         approver_roles,
         keys,
@@ -150,22 +146,11 @@ impl TrustFile {
     pub fn parse(path: &Path, text: &str) -> Result<TrustFile, Failure> {
         let (mut doc, root) = Doc::parse(path, text)?;
         let RawTrust {
-            version,
             min_approvals,
             approver_roles,
             keys: raw_keys,
         } = read(&mut doc, &root);
 
-        if let Some(version) = &version
-            && *version.get_ref() != TRUST_FILE_VERSION
-        {
-            doc.error(
-                Code::InvalidValue,
-                version.span(),
-                format!("unsupported trust file version {}", version.get_ref()),
-                format!("this build reads version = {TRUST_FILE_VERSION}"),
-            );
-        }
         if let Some(min) = &min_approvals
             && *min.get_ref() < 1
         {

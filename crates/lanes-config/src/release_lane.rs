@@ -70,18 +70,7 @@ impl ReleaseLaneManifest {
     pub fn parse(path: &Path, text: String) -> Result<ReleaseLaneManifest, Failure> {
         let (mut doc, root) = Doc::parse(path, &text)?;
         let mut top = doc.root(&root, "the release-lane manifest");
-        if let Some(version) = top
-            .require(&mut doc, "version", "version = 1")
-            .and_then(|v| doc.integer(v, "`version`"))
-            && *version.get_ref() != MANIFEST_VERSION
-        {
-            doc.error(
-                Code::InvalidValue,
-                version.span(),
-                format!("unsupported `version` {}", version.get_ref()),
-                format!("this build reads `version = {MANIFEST_VERSION}`"),
-            );
-        }
+        top.require_version(&mut doc, "release-lane manifest", MANIFEST_VERSION);
         let mut tests = Vec::new();
         if let Some(list) = top.get("test") {
             for mut table in doc.table_list(list, "a `[[test]]` entry") {

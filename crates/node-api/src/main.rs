@@ -43,14 +43,8 @@ fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(err) => {
-            // --help and --version on stdout (exit 0), a usage error on stderr (exit 2); a
-            // closed stdout is ignored, not a panic.
-            let _ = err.print();
-            let exit = if err.exit_code() == 0 {
-                Exit::Success
-            } else {
-                Exit::InvalidInput
-            };
+            let exit = support::stdout::command_line_message(err.render(), err.exit_code());
+            support::stdout::finish();
             return ExitCode::from(exit.code() as u8);
         }
     };

@@ -120,18 +120,7 @@ impl GatePolicy {
             )]
         })?;
         let mut top = doc.root(&root, "the gates file");
-        if let Some(version) = top
-            .require(&mut doc, "version", "version = 1")
-            .and_then(|v| doc.integer(v, "`version`"))
-            && *version.get_ref() != GATES_FILE_VERSION
-        {
-            doc.error(
-                Code::InvalidValue,
-                version.span(),
-                format!("unsupported gates file version {}", version.get_ref()),
-                format!("this build reads version {GATES_FILE_VERSION}"),
-            );
-        }
+        top.require_version(&mut doc, "gates file", GATES_FILE_VERSION);
         let defaults = Thresholds::default();
         let mut thresholds = defaults;
         let gates = top.require(&mut doc, "gates", "[gates]");

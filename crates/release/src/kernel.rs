@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use support::Located;
 use support::config::{Code, Doc};
-use toml::Spanned;
 
 use crate::canonical;
 use crate::federation::hash_file;
@@ -95,19 +94,7 @@ impl KernelManifest {
             vec![located.with_help("expected `version = 1` and `files = [\"path\", ...]`")]
         })?;
         let mut top = doc.root(&root, "the kernel manifest");
-        let version = top
-            .require(&mut doc, "version", "version = 1")
-            .and_then(|v| doc.integer(v, "`version`"));
-        if let Some(version) = &version
-            && *version.get_ref() != KERNEL_FILE_VERSION
-        {
-            doc.error(
-                Code::InvalidValue,
-                version.span(),
-                format!("unsupported kernel manifest version {}", version.get_ref()),
-                format!("this build reads version {KERNEL_FILE_VERSION}"),
-            );
-        }
+        top.require_version(&mut doc, "kernel manifest", KERNEL_FILE_VERSION);
         let files = top.require(&mut doc, "files", "files = [\"manifests/gates.toml\"]");
         let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
         if let Some(value) = files
@@ -141,10 +128,11 @@ impl KernelManifest {
             }
         }
         top.finish(&mut doc);
-        let version = doc.finish(version)?;
+        doc.finish(())?;
         Ok(KernelManifest {
             path: path.to_owned(),
-            version: version.map_or(KERNEL_FILE_VERSION, Spanned::into_inner),
+            // Any other version was reported above.
+            version: KERNEL_FILE_VERSION,
             files: seen.keys().cloned().collect(),
             text: text.to_owned(),
             spans: seen,

@@ -305,6 +305,28 @@ impl<'a, 'i> Table<'a, 'i> {
         value
     }
 
+    /// The file's format `version`: required, an integer, and `supported` (the one this build
+    /// reads). Anything else is reported (`config::missing-key`, `config::wrong-type`,
+    /// `config::invalid-value` naming `what`, e.g. "gates file") and gives `false`.
+    pub fn require_version(&mut self, doc: &mut Doc<'_>, what: &str, supported: i64) -> bool {
+        let Some(version) = self
+            .require(doc, "version", &format!("version = {supported}"))
+            .and_then(|v| doc.integer(v, "`version`"))
+        else {
+            return false;
+        };
+        if *version.get_ref() == supported {
+            return true;
+        }
+        doc.error(
+            Code::InvalidValue,
+            version.span(),
+            format!("unsupported {what} version {}", version.get_ref()),
+            format!("this build reads `version = {supported}`"),
+        );
+        false
+    }
+
     /// Every entry in file order, for tables whose keys are names (`[groups.NAME]`,
     /// `[lanes.NAME]`, `[keys.ID]`): no key is unknown.
     pub fn entries(&self) -> Vec<(Spanned<&'a str>, &'a Value<'i>)> {
@@ -426,6 +448,46 @@ mod tests {
             .iter()
             .map(|d| format!("{} {}", d.location(), d.code.map_or("-", Code::as_str)))
             .collect()
+    }
+
+    #[test]
+    fn a_format_version_is_required_an_integer_and_the_supported_one() {
+        let check = |text: &str| {
+            let (mut doc, root) = Doc::parse(Path::new("x.toml"), text).unwrap();
+            let mut top = doc.root(&root, "the x file");
+            let ok = top.require_version(&mut doc, "x file", 1);
+            top.finish(&mut doc);
+            let found: Vec<String> = doc
+                .into_diagnostics()
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {} {}",
+                        d.location(),
+                        d.code.map_or("-", Code::as_str),
+                        d.message
+                    )
+                })
+                .collect();
+            (ok, found)
+        };
+        assert_eq!(check("version = 1\n"), (true, vec![]));
+        assert_eq!(
+            check("version = 2\n"),
+            (
+                false,
+                vec!["x.toml:1:11 config::invalid-value unsupported x file version 2".to_owned()]
+            )
+        );
+        let (ok, found) = check("version = \"1\"\n");
+        assert!(!ok && found[0].contains("config::wrong-type"), "{found:?}");
+        let (ok, found) = check("versoin = 1\n");
+        assert!(!ok, "{found:?}");
+        assert!(
+            found[0].contains("config::missing-key the x file has no `version`"),
+            "{found:?}"
+        );
+        assert!(found[1].contains("config::unknown-key"), "{found:?}");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
+use crate::Exit;
+
 /// Writes `text` and a newline to stdout and flushes. `Ok` when written or when the reader
 /// closed the pipe; `Err` for any other failure (a full disk, a closed descriptor).
 pub fn print(text: &str) -> io::Result<()> {
@@ -49,6 +51,20 @@ pub fn print_out(args: fmt::Arguments<'_>) {
 /// Writes to stderr (what a front end's `eprint!`/`eprintln!` call); a closed stderr is ignored.
 pub fn print_err(args: fmt::Arguments<'_>) {
     let _ = io::stderr().lock().write_fmt(args);
+}
+
+/// What a command line parser has to say, where it belongs: `--help` and `--version`
+/// (`parser_exit_code` 0) on stdout, ending quietly if the reader goes away (exit 0); a usage
+/// error with its usage line on stderr (exit 2). Every binary's `main` hands its parse errors
+/// here.
+pub fn command_line_message(text: impl fmt::Display, parser_exit_code: i32) -> Exit {
+    if parser_exit_code == 0 {
+        print_out(format_args!("{text}"));
+        Exit::Success
+    } else {
+        print_err(format_args!("{text}"));
+        Exit::InvalidInput
+    }
 }
 
 /// A line on stderr from library code (progress, what is being run), through [`print_err`]:

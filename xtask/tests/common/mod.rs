@@ -203,6 +203,20 @@ impl Run {
     }
 }
 
+impl Run {
+    /// Asserts invalid input (exit 2) reported with every `(code, located)` diagnostic of
+    /// `expected` (see [`Run::has_diagnostic`]).
+    pub fn assert_diagnostics(&self, expected: &[(&str, &str)]) {
+        assert_eq!(self.code, 2, "{self}");
+        for expected in expected {
+            assert!(
+                self.has_diagnostic(expected.0, expected.1),
+                "missing `{expected:?}` in:\n{self}"
+            );
+        }
+    }
+}
+
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
