@@ -16,8 +16,8 @@ use support::shell::command_line;
 use support::{Exit, Failure, Located};
 
 use crate::cli::ReleaseLaneArgs;
-use crate::lanes::{self, Source};
 use lanes_config::nextest;
+use lanes_config::run::{Source, run_lane};
 
 /// One release-lane step: a function here, or another `cargo xtask` command run against the
 /// same workspace. Adding a step is one line in [`STEPS`].
@@ -278,7 +278,7 @@ fn release_tests(root: &Path) -> Result<String, Failure> {
         .join("junit.xml");
     // A JUnit file of an earlier run must not stand for this one.
     let _ = std::fs::remove_file(&junit);
-    let ran = lanes::run_lane(root, &lane, &Source::Build, None, &run_ignored);
+    let ran = run_lane(root, &lane, &Source::Build, None, &run_ignored);
     let statement = write_test_result(
         root,
         &manifest,

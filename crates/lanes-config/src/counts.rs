@@ -15,6 +15,9 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use support::Failure;
+use support::shell::command_line;
+
 use crate::config::{Features, LaneSelection};
 use crate::workspace::Workspace;
 
@@ -232,6 +235,125 @@ impl CountCache {
         let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
         support::atomic::write_atomic(&self.path, &json)
     }
+}
+
+/// The number of tests each lane selects. A lane counted before on exactly this workspace,
+/// toolchain and nextest (`lanes_config::counts`) is not counted again. The others are built as
+/// few times as possible: lanes that build alike share one build, and every lane with all
+/// features counts against the one `--workspace --all-features` build (what the full test run
+/// builds). A package's tests depend only on its own features, which are all on either way, and
+/// the lane's filterset names its packages, so the counts are the lane's own. Each lane's
+/// filterset is then counted against its build's binaries without cargo.
+pub fn count_tests(
+    root: &Path,
+    lanes: &[LaneSelection],
+    workspace: &Workspace,
+) -> Result<Vec<Option<usize>>, Failure> {
+    let target_directory = &workspace.target_directory;
+    let tools = [toolchain_version(root)?, crate::nextest::version(root)?];
+    let fingerprint = || {
+        Fingerprint::of_workspace(root, target_directory, &tools).map_err(|e| {
+            Failure::environment(format!(
+                "cannot read the workspace's files to key the test counts: {e}"
+            ))
+        })
+    };
+    let before = fingerprint()?;
+    let cache_path = cache_path(target_directory);
+    let mut cache = CountCache::load(&cache_path);
+    let keys: Vec<String> = lanes.iter().map(|lane| before.key(lane)).collect();
+    let mut counts: Vec<Option<usize>> = keys.iter().map(|key| cache.get(key)).collect();
+    let remembered: Vec<&str> = lanes
+        .iter()
+        .zip(&counts)
+        .filter(|(_, count)| count.is_some())
+        .map(|(lane, _)| lane.name.as_str())
+        .collect();
+    if !remembered.is_empty() {
+        support::note!(
+            "counted before on this exact workspace, toolchain and nextest: {} ({})",
+            remembered.join(", "),
+            cache_path.display()
+        );
+    }
+    let mut builds: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (index, lane) in lanes.iter().enumerate() {
+        if counts[index].is_some() {
+            continue;
+        }
+        let args = build_counted_in(lane, lanes, workspace);
+        match builds.iter_mut().find(|(built, _)| *built == args) {
+            Some((_, members)) => members.push(index),
+            None => builds.push((args, vec![index])),
+        }
+    }
+    if builds.is_empty() {
+        return Ok(counts);
+    }
+    let scratch = std::env::temp_dir().join(format!("xtask-lanes-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| Failure::environment(format!("cannot create {}: {e}", scratch.display())))?;
+    let counted = (|| -> Result<(), Failure> {
+        for (number, (args, members)) in builds.iter().enumerate() {
+            let names: Vec<&str> = members.iter().map(|&i| lanes[i].name.as_str()).collect();
+            let words = ["cargo", "nextest", "list"]
+                .into_iter()
+                .chain(args.iter().map(String::as_str));
+            support::note!(
+                "building the tests of lanes {} ({}/{}): {}",
+                names.join(", "),
+                number + 1,
+                builds.len(),
+                command_line(words)
+            );
+            let built = crate::nextest::Built::new(root, args, &scratch, &number.to_string())?;
+            for &index in members {
+                counts[index] = Some(built.list(root, &lanes[index].filterset)?.len());
+            }
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    counted?;
+    // A build may write `Cargo.lock`, and files may be edited meanwhile: a count is remembered
+    // only under the key of what it was counted on.
+    if fingerprint()? != before {
+        support::note!(
+            "the workspace changed while counting (Cargo.lock written?): counts not remembered"
+        );
+        return Ok(counts);
+    }
+    for (key, count) in keys.into_iter().zip(&counts) {
+        if let Some(count) = count {
+            cache.insert(key, *count);
+        }
+    }
+    if let Err(e) = cache.save() {
+        // The counts are right; the next run counts again.
+        support::note!(
+            "warning: cannot remember the test counts in {}: {e}",
+            cache_path.display()
+        );
+    }
+    Ok(counts)
+}
+
+/// `rustc -vV` of the toolchain cargo uses in `root` (`$RUSTC`, else `rustc`, which rustup
+/// resolves per directory).
+fn toolchain_version(root: &Path) -> Result<String, Failure> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = std::process::Command::new(&rustc)
+        .arg("-vV")
+        .current_dir(root)
+        .output()
+        .map_err(|e| Failure::environment(format!("cannot run `rustc -vV`: {e}")))?;
+    if !output.status.success() {
+        return Err(Failure::environment(format!(
+            "`rustc -vV` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 #[cfg(test)]

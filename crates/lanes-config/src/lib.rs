@@ -9,7 +9,9 @@
 //! - [`config`] parses `lanes.toml` ([`LanesFile`]) with `support::config` (spans, every
 //!   problem collected with its code, did-you-mean) and resolves one lane ([`resolve`]).
 //! - [`release_lane`] reads `manifests/release-lane.toml`.
-//! - [`counts`] remembers each lane's test count under a key of everything it depends on.
+//! - [`counts`] counts the tests each lane selects, building as few times as it can, and
+//!   remembers each count under a key of everything it depends on.
+//! - [`run`] runs a lane (from source or an archive, partitioned) or builds its archive.
 //! - [`nextest`] finds, installs (pinned version), lists with and runs cargo-nextest, and maps
 //!   its exit codes to ours.
 //! - [`workspace`] resolves every lane against `cargo metadata`, the dependency groups and
@@ -19,6 +21,7 @@ pub mod config;
 pub mod counts;
 pub mod nextest;
 pub mod release_lane;
+pub mod run;
 pub mod workspace;
 
 pub use config::{Features, Lane, LaneSelection, LanesFile, resolve};
