@@ -11,6 +11,7 @@ pub mod cache;
 pub mod closure;
 pub mod git;
 pub mod graph;
+pub mod history;
 pub mod includes;
 pub mod manifest_diff;
 pub mod nextest_config;
