@@ -18,7 +18,6 @@
 //! come from `cargo run --release -p xtask -- bench all`.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -27,25 +26,19 @@ use serde_json::json;
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
+use clap::ValueEnum as _;
+
 use crate::anchors::{self, Change};
+use crate::cli::{AllArgs, ArtifactsArgs, Section};
 use crate::measure::{GNU_TIME, ScratchDir};
 use crate::{artifacts, impact};
 use impact_scenarios::repo as scenario_repo;
 use impact_scenarios::table::{Checkout, SCENARIOS, selector_package};
 
-const SECTIONS: &[&str] = &[
-    "scenarios",
-    "history",
-    "speed",
-    "artifacts",
-    "preflight",
-    "build",
-];
-
 struct Options {
     quick: bool,
     output: Option<PathBuf>,
-    only: BTreeSet<String>,
+    only: BTreeSet<Section>,
     commits: usize,
     sizes: Vec<usize>,
     dir: PathBuf,
@@ -53,86 +46,35 @@ struct Options {
     anchor_limit: Duration,
 }
 
-fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
-    use lexopt::prelude::*;
-    let mut options = Options {
-        quick: false,
-        output: None,
-        only: SECTIONS.iter().map(|s| s.to_string()).collect(),
-        commits: 50,
-        sizes: vec![50, 500, 2000, 10000],
-        dir: crate::measure::default_scratch_parent(),
-        anchor_limit: Duration::from_secs(600),
-    };
-    let (mut commits, mut sizes) = (None, None);
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("quick") => options.quick = true,
-            Long("output") => {
-                options.output = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("dir") => options.dir = parser.value().map_err(crate::usage_error)?.into(),
-            Long("commits") => {
-                commits = Some(
-                    parser
-                        .value()
-                        .map_err(crate::usage_error)?
-                        .parse()
-                        .map_err(crate::usage_error)?,
-                )
-            }
-            Long("sizes") => {
-                let value = parser.value().map_err(crate::usage_error)?;
-                let value = value.string().map_err(crate::usage_error)?;
-                sizes = Some(parse_list(&value, "--sizes", |s| {
-                    s.parse::<usize>().ok().filter(|&n| n > 0)
-                })?);
-            }
-            Long("anchor-limit") => {
-                let secs: u64 = parser
-                    .value()
-                    .map_err(crate::usage_error)?
-                    .parse()
-                    .map_err(crate::usage_error)?;
-                options.anchor_limit = Duration::from_secs(secs.max(1));
-            }
-            Long("only") => {
-                let value = parser.value().map_err(crate::usage_error)?;
-                let value = value.string().map_err(crate::usage_error)?;
-                options.only = parse_list(&value, "--only", |s| {
-                    SECTIONS.contains(&s).then(|| s.to_string())
-                })?
-                .into_iter()
-                .collect();
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
+impl Options {
+    /// The flags with their defaults, which `--quick` narrows.
+    fn new(args: &AllArgs) -> Options {
+        let (commits, sizes) = if args.quick {
+            (10, vec![50, 500])
+        } else {
+            (50, vec![50, 500, 2000, 10000])
+        };
+        Options {
+            quick: args.quick,
+            output: args.output.clone(),
+            only: if args.only.is_empty() {
+                Section::value_variants().iter().copied().collect()
+            } else {
+                args.only.iter().copied().collect()
+            },
+            commits: args.commits.unwrap_or(commits),
+            sizes: if args.sizes.is_empty() {
+                sizes
+            } else {
+                args.sizes.clone()
+            },
+            dir: args
+                .dir
+                .clone()
+                .unwrap_or_else(crate::measure::default_scratch_parent),
+            anchor_limit: Duration::from_secs(args.anchor_limit),
         }
     }
-    if options.quick {
-        options.commits = 10;
-        options.sizes = vec![50, 500];
-    }
-    options.commits = commits.unwrap_or(options.commits);
-    options.sizes = sizes.unwrap_or(options.sizes);
-    Ok(options)
-}
-
-fn parse_list<T>(
-    value: &str,
-    flag: &str,
-    item: impl Fn(&str) -> Option<T>,
-) -> Result<Vec<T>, Failure> {
-    value
-        .split(',')
-        .map(|s| item(s.trim()))
-        .collect::<Option<Vec<T>>>()
-        .ok_or_else(|| {
-            Failure::invalid_input(format!(
-                "{flag}: cannot read `{value}` (sections: {})",
-                SECTIONS.join(", ")
-            ))
-        })
 }
 
 /// Everything measured; the table is assembled from it by [`lines`].
@@ -212,15 +154,16 @@ struct Build {
     external_dependencies: usize,
 }
 
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let options = parse(args)?;
+pub fn run(args: &AllArgs) -> Result<Exit, Failure> {
+    let options = Options::new(args);
     let (engine, profile) = crate::this_xtask()?;
     let measure_memory = Path::new(GNU_TIME).exists();
     if !measure_memory {
         eprintln!("{} not found: peak memory is not measured", GNU_TIME);
     }
-    let wants = |section: &str| options.only.contains(section);
-    let needs_anchors = wants("scenarios") || wants("history") || wants("speed");
+    let wants = |section: Section| options.only.contains(&section);
+    let needs_anchors =
+        wants(Section::Scenarios) || wants(Section::History) || wants(Section::Speed);
     let anchors_bin = if needs_anchors {
         Some(anchors::build()?)
     } else {
@@ -238,15 +181,15 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     };
     if let Some(bin) = &anchors_bin {
-        if wants("scenarios") {
+        if wants(Section::Scenarios) {
             let result = scenarios(&engine, bin, &options, measure_memory);
             keep("scenarios", result.map(|p| measured.scenarios = Some(p)));
         }
-        if wants("history") {
+        if wants(Section::History) {
             let result = history(&engine, bin, &options, measure_memory);
             keep("history", result.map(|p| measured.history = Some(p)));
         }
-        if wants("speed") {
+        if wants(Section::Speed) {
             let impact_options = impact::Options {
                 sizes: options.sizes.clone(),
                 seed: 42,
@@ -268,15 +211,15 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             }
         }
     }
-    if wants("artifacts") {
+    if wants(Section::Artifacts) {
         let result = artifacts_section(&options);
         keep("artifacts", result.map(|a| measured.artifacts = Some(a)));
     }
-    if wants("preflight") && !options.quick {
+    if wants(Section::Preflight) && !options.quick {
         let result = preflight(&engine, &options);
         keep("preflight", result.map(|p| measured.preflight = Some(p)));
     }
-    if wants("build") {
+    if wants(Section::Build) {
         let result = build(&options);
         keep("build", result.map(|b| measured.build = Some(b)));
     }
@@ -863,14 +806,14 @@ fn history(
 }
 
 fn artifacts_section(options: &Options) -> Result<Artifacts, Failure> {
-    let args = artifacts::Args {
+    let args = ArtifactsArgs {
         size_mib: if options.quick { 64 } else { 1024 },
         files: 4,
         file_size_mib: if options.quick { 16 } else { 256 },
         jobs: 0,
         runs: if options.quick { 1 } else { 3 },
         dir: Some(options.dir.clone()),
-        format: None,
+        format: crate::cli::Format::Human,
     };
     let rows = artifacts::measure_in_scratch(&args)?;
     let best = |pick: &dyn Fn(&str) -> bool| {
@@ -1107,11 +1050,26 @@ mod tests {
 
     #[test]
     fn quick_narrows_and_flags_override() {
-        let options = parse(vec!["--quick".into(), "--commits".into(), "3".into()]).unwrap();
-        assert_eq!(options.sizes, vec![50, 500]);
-        assert_eq!(options.commits, 3);
-        let options = parse(vec!["--only".into(), "artifacts,build".into()]).unwrap();
-        assert_eq!(options.only, set(&["artifacts", "build"]));
-        assert!(parse(vec!["--only".into(), "nope".into()]).is_err());
+        use clap::Parser as _;
+        let options = |words: &[&str]| {
+            let cli =
+                crate::cli::Cli::try_parse_from(["bench", "all"].iter().chain(words).copied())
+                    .unwrap();
+            let crate::cli::Command::All(args) = cli.command else {
+                panic!("not all")
+            };
+            Options::new(&args)
+        };
+        let quick = options(&["--quick", "--commits", "3"]);
+        assert_eq!(quick.sizes, vec![50, 500]);
+        assert_eq!(quick.commits, 3);
+        let full = options(&[]);
+        assert_eq!((full.commits, full.sizes.len()), (50, 4));
+        assert_eq!(full.only.len(), 6, "every section");
+        let only = options(&["--only", "artifacts,build"]);
+        assert_eq!(
+            only.only,
+            BTreeSet::from([Section::Artifacts, Section::Build])
+        );
     }
 }

@@ -19,7 +19,6 @@
 //! minutes), else the system temp dir. The header says which.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -29,9 +28,8 @@ use xshell::{Shell, cmd};
 
 use impact_scenarios::synthetic;
 
+use crate::cli::ImpactArgs;
 use crate::measure::{GNU_TIME, ScratchDir, default_scratch_parent};
-
-const DEFAULT_SIZES: &[usize] = &[50, 500, 2000, 10000];
 
 pub(super) struct Options {
     pub sizes: Vec<usize>,
@@ -42,56 +40,17 @@ pub(super) struct Options {
     pub this_workspace: bool,
 }
 
-pub(super) fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
-    use lexopt::prelude::*;
-    let mut options = Options {
-        sizes: DEFAULT_SIZES.to_vec(),
-        seed: 42,
-        warm_runs: 3,
-        output: None,
-        dir: default_scratch_parent(),
-        this_workspace: false,
-    };
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("sizes") => {
-                let value = parser.value().map_err(crate::usage_error)?;
-                let value = value.string().map_err(crate::usage_error)?;
-                options.sizes = value
-                    .split(',')
-                    .map(|s| s.trim().parse::<usize>().ok().filter(|&n| n > 0))
-                    .collect::<Option<_>>()
-                    .ok_or_else(|| {
-                        Failure::invalid_input(format!(
-                            "--sizes wants positive integers separated by commas, got `{value}`"
-                        ))
-                    })?;
-            }
-            Long("seed") => {
-                options.seed = parser
-                    .value()
-                    .map_err(crate::usage_error)?
-                    .parse()
-                    .map_err(crate::usage_error)?;
-            }
-            Long("warm-runs") => {
-                options.warm_runs = parser
-                    .value()
-                    .map_err(crate::usage_error)?
-                    .parse::<usize>()
-                    .map_err(crate::usage_error)?
-                    .max(1);
-            }
-            Long("this-workspace") => options.this_workspace = true,
-            Long("dir") => options.dir = parser.value().map_err(crate::usage_error)?.into(),
-            Long("output") => {
-                options.output = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
+impl Options {
+    fn new(args: &ImpactArgs) -> Options {
+        Options {
+            sizes: args.sizes.clone(),
+            seed: args.seed,
+            warm_runs: args.warm_runs as usize,
+            output: args.output.clone(),
+            dir: args.dir.clone().unwrap_or_else(default_scratch_parent),
+            this_workspace: args.this_workspace,
         }
     }
-    Ok(options)
 }
 
 #[derive(Serialize)]
@@ -127,8 +86,8 @@ struct Report {
     rows: Vec<Row>,
 }
 
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let options = parse(args)?;
+pub fn run(args: &ImpactArgs) -> Result<Exit, Failure> {
+    let options = Options::new(args);
     let (engine, profile) = crate::this_xtask()?;
     let measure_memory = Path::new(GNU_TIME).exists();
     eprintln!(

@@ -6,6 +6,8 @@
 //!                [--metadata-cache DIR]
 //! ```
 //!
+//! (`--help` says what each flag does; `Args` below declares them.)
+//!
 //! Prints one JSON object (`"schema": "impact-anchors/v1"`) with the selections of
 //!
 //! - **guppy's determinator**, configured as its documentation recommends: package graphs from
@@ -50,7 +52,6 @@
 //! group `bench`): guppy and determinator never enter the xtask binary.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -64,61 +65,53 @@ use serde_json::json;
 use support::Failure;
 use xshell::{Shell, cmd};
 
-const USAGE: &str = "usage: impact-anchors --manifest-path PATH/Cargo.toml --base REV \
-                     [--head REV] [--head-checked-out] [--metadata-cache DIR]";
-
+/// The command line (`--help` lists it; README.md, "Commands", has the synopsis).
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "impact-anchors",
+    version,
+    about = "What guppy's determinator and nextest rdeps() select for one change, and a lower \
+             bound no sound selection goes below, as one JSON document (impact-anchors/v1).",
+    after_help = "Exit codes: 0 success, 2 invalid input or usage, 3 the environment failed."
+)]
 struct Args {
+    /// The workspace's Cargo.toml
+    #[arg(long = "manifest-path", value_name = "PATH/Cargo.toml")]
     manifest: PathBuf,
+    /// The revision the change starts from
+    #[arg(long, value_name = "REV")]
     base: String,
-    /// `None`: the working tree, uncommitted and untracked files included.
+    /// The revision the change ends at [default: the working tree, untracked files included]
+    #[arg(long, value_name = "REV")]
     head: Option<String>,
-    /// The head revision is what the working tree holds, so it need not be exported.
+    /// The working tree holds --head, so it need not be exported
+    #[arg(long)]
     head_checked_out: bool,
-    /// Where `cargo metadata` output is kept per commit id.
+    /// Keep each commit's `cargo metadata` here and reuse it (timings are then not end to end)
+    #[arg(long, value_name = "DIR")]
     metadata_cache: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
-    match parse(std::env::args_os().skip(1).collect()).and_then(|args| run(&args)) {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!("impact-anchors: {}", failure.message.unwrap_or_default());
-            ExitCode::from(failure.exit.code() as u8)
-        }
-    }
-}
-
-fn parse(args: Vec<OsString>) -> Result<Args, Failure> {
-    use lexopt::prelude::*;
-    let usage = |e: lexopt::Error| Failure::invalid_input(format!("{e}\n{USAGE}"));
-    let (mut manifest, mut base, mut head, mut head_checked_out) = (None, None, None, false);
-    let mut metadata_cache = None;
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(usage)? {
-        match arg {
-            Long("manifest-path") => manifest = Some(PathBuf::from(parser.value().map_err(usage)?)),
-            Long("base") => base = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
-            Long("head") => head = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
-            Long("head-checked-out") => head_checked_out = true,
-            Long("metadata-cache") => {
-                metadata_cache = Some(PathBuf::from(parser.value().map_err(usage)?))
+    use clap::Parser as _;
+    let exit = match Args::try_parse() {
+        Ok(args) => match run(&args) {
+            Ok(report) => {
+                support::stdout::print_out(format_args!("{report}\n"));
+                support::Exit::Success
             }
-            _ => return Err(usage(arg.unexpected())),
-        }
-    }
-    match (manifest, base) {
-        (Some(manifest), Some(base)) => Ok(Args {
-            manifest,
-            base,
-            head,
-            head_checked_out,
-            metadata_cache,
-        }),
-        _ => Err(Failure::invalid_input(USAGE)),
-    }
+            Err(failure) => {
+                support::stdout::print_err(format_args!(
+                    "impact-anchors: {}\n",
+                    failure.message.unwrap_or_default()
+                ));
+                failure.exit
+            }
+        },
+        Err(err) => support::cli::report(&err),
+    };
+    support::stdout::finish();
+    ExitCode::from(exit.code() as u8)
 }
 
 fn env_error(what: &str) -> impl Fn(xshell::Error) -> Failure + '_ {
@@ -978,6 +971,40 @@ impl Drop for Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tidy_every_flag_is_in_the_help_and_the_readme() {
+        use clap::CommandFactory as _;
+        let cli = Args::command();
+        assert_eq!(support::cli::check_help(&cli), Ok(1));
+        let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+        let reference = support::cli::reference(&cli);
+        support::cli::check_readme_block(&readme, "crates/impact-anchors/src/main.rs", &reference)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn the_manifest_and_the_base_are_required() {
+        use clap::Parser as _;
+        let err = Args::try_parse_from(["impact-anchors", "--base", "HEAD~1"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains("--manifest-path <PATH/Cargo.toml>"),
+            "{err}"
+        );
+        let args = Args::try_parse_from([
+            "impact-anchors",
+            "--manifest-path",
+            "w/Cargo.toml",
+            "--base",
+            "HEAD~1",
+            "--head-checked-out",
+        ])
+        .unwrap();
+        assert_eq!(args.manifest, Path::new("w/Cargo.toml"));
+        assert!(args.head_checked_out && args.head.is_none());
+    }
 
     #[test]
     fn own_test_bench_example_and_binary_sources_are_leaves() {
