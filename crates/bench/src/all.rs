@@ -21,8 +21,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use serde_json::json;
+use output_types::Shape;
+use output_types::bench::{
+    AllArtifacts as Artifacts, AllBuild as Build, AllLine as Line, AllMeasured as Measured,
+    AllPrecision as Precision, AllPreflight as Preflight, AllSelection as Selection, BenchAll,
+};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
@@ -77,44 +80,15 @@ impl Options {
     }
 }
 
-/// Everything measured; the table is assembled from it by [`lines`].
-#[derive(Serialize, Default)]
-struct Measured {
-    scenarios: Option<Precision>,
-    history: Option<Precision>,
-    speed: Vec<impact::Row>,
-    artifacts: Option<Artifacts>,
-    preflight: Option<Preflight>,
-    build: Option<Build>,
+/// Totals and misses over the changes of one precision section.
+trait Totals {
+    /// Packages `pick` selected, summed over the changes.
+    fn total(&self, pick: impl Fn(&Selection) -> &BTreeSet<String>) -> usize;
+    /// Required packages `pick` did not select, as `change: package`.
+    fn misses(&self, pick: impl Fn(&Selection) -> &BTreeSet<String>) -> Vec<String>;
 }
 
-/// One change and what each tool selected for it.
-#[derive(Serialize, Default, Clone)]
-struct Selection {
-    name: String,
-    /// The scenario's required packages; for history (no declared set), what both anchors select.
-    required: BTreeSet<String>,
-    ours: BTreeSet<String>,
-    determinator: BTreeSet<String>,
-    rdeps: BTreeSet<String>,
-}
-
-impl Selection {
-    fn misses<'a>(&'a self, selected: &'a BTreeSet<String>) -> impl Iterator<Item = &'a String> {
-        self.required.difference(selected)
-    }
-}
-
-#[derive(Serialize, Default)]
-struct Precision {
-    changes: Vec<Selection>,
-    /// Changes left out, with why.
-    skipped: Vec<(String, String)>,
-    /// What `required` means here.
-    required_means: String,
-}
-
-impl Precision {
+impl Totals for Precision {
     fn total(&self, pick: impl Fn(&Selection) -> &BTreeSet<String>) -> usize {
         self.changes.iter().map(|c| pick(c).len()).sum()
     }
@@ -122,36 +96,13 @@ impl Precision {
     fn misses(&self, pick: impl Fn(&Selection) -> &BTreeSet<String>) -> Vec<String> {
         self.changes
             .iter()
-            .flat_map(|c| c.misses(pick(c)).map(|p| format!("{}: {p}", c.name)))
+            .flat_map(|c| {
+                c.required
+                    .difference(pick(c))
+                    .map(|p| format!("{}: {p}", c.name))
+            })
             .collect()
     }
-}
-
-#[derive(Serialize)]
-struct Artifacts {
-    single_bytes: u64,
-    several_files: usize,
-    several_bytes: u64,
-    ours_single_s: f64,
-    sha256sum_single_s: f64,
-    ours_several_s: f64,
-    sha256sum_several_s: f64,
-}
-
-#[derive(Serialize)]
-struct Preflight {
-    injected_into: String,
-    preflight_s: f64,
-    preflight_exit: i32,
-    lane_fast_s: f64,
-    lane_fast_exit: i32,
-}
-
-#[derive(Serialize)]
-struct Build {
-    clean_build_s: Option<f64>,
-    dependencies: usize,
-    external_dependencies: usize,
 }
 
 pub fn run(args: &AllArgs) -> Result<Exit, Failure> {
@@ -249,15 +200,15 @@ pub fn run(args: &AllArgs) -> Result<Exit, Failure> {
         println!("note: {note}");
     }
     if let Some(path) = &options.output {
-        let report = json!({
-            "schema": "bench-all/v1",
-            "build": profile,
-            "quick": options.quick,
-            "seconds": started.elapsed().as_secs_f64(),
-            "lines": lines,
-            "notes": notes,
-            "measured": measured,
-        });
+        let report = BenchAll {
+            schema: BenchAll::schema(),
+            build: profile.to_owned(),
+            quick: options.quick,
+            seconds: started.elapsed().as_secs_f64(),
+            lines,
+            notes,
+            measured,
+        };
         let text = serde_json::to_string_pretty(&report).expect("the report serializes");
         support::atomic::write_atomic(path, text.as_bytes())
             .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))?;
@@ -268,19 +219,6 @@ pub fn run(args: &AllArgs) -> Result<Exit, Failure> {
     } else {
         Err(Failure::environment(failures.join("\n")))
     }
-}
-
-/// One row of the table. `ratio` is ours / theirs.
-#[derive(Serialize, Debug, PartialEq)]
-struct Line {
-    area: String,
-    measure: String,
-    ratio: Option<f64>,
-    ours: String,
-    theirs: String,
-    anchor: String,
-    target: Option<String>,
-    met: Option<bool>,
 }
 
 /// A target on a line: on the ratio, or on our absolute figure.

@@ -125,7 +125,8 @@ fn artifacts_json_matches_its_schema() {
 /// says. The newest commit adds a member to a workspace whose root is a package too: the lower
 /// bound counts only the new member (a file added under its directory is no file of the root
 /// package at the base, where it does not exist), ours adds the root package's tests (its
-/// manifest changed). Slow: it builds the anchors (`cargo build --release -p impact-anchors`).
+/// manifest changed). Slow: it builds the anchors, in this debug bench's profile (`cargo build -p
+/// impact-anchors`, no release build of guppy).
 #[test]
 fn slow_history_json_matches_its_schema() {
     let dir = tempfile::tempdir().unwrap();

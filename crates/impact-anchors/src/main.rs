@@ -51,7 +51,7 @@
 //! `cargo metadata` runs again; timings are then not end to end. Only the bench builds this crate (deps-groups.toml,
 //! group `bench`): guppy and determinator never enter the xtask binary.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -61,7 +61,10 @@ use determinator::rules::DeterminatorRules;
 use guppy::PackageId;
 use guppy::graph::cargo::CargoResolverVersion;
 use guppy::graph::{DependencyDirection, PackageGraph};
-use serde_json::json;
+use output_types::Shape;
+use output_types::bench::{
+    AnchorsDeterminator, AnchorsExports, AnchorsLowerBound, AnchorsRdeps, ImpactAnchors,
+};
 use support::Failure;
 use xshell::{Shell, cmd};
 
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
     let exit = match Args::try_parse() {
         Ok(args) => match run(&args) {
             Ok(report) => {
+                let report = serde_json::to_string(&report).expect("the report serializes");
                 support::stdout::print_out(format_args!("{report}\n"));
                 support::Exit::Success
             }
@@ -118,7 +122,7 @@ fn env_error(what: &str) -> impl Fn(xshell::Error) -> Failure + '_ {
     move |e| Failure::environment(format!("{what}: {e}"))
 }
 
-fn run(args: &Args) -> Result<serde_json::Value, Failure> {
+fn run(args: &Args) -> Result<ImpactAnchors, Failure> {
     let started = Instant::now();
     let manifest = std::path::absolute(&args.manifest)
         .map_err(|e| Failure::environment(format!("{}: {e}", args.manifest.display())))?;
@@ -165,14 +169,14 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
 
     // The base tree (and the head's, unless checked out), as a checkout for `cargo metadata`.
     let lap = Instant::now();
-    let mut exports = serde_json::Map::new();
+    let mut exports = AnchorsExports::default();
     let cache = MetadataCache::new(&sh, args.metadata_cache.as_deref(), &manifest_in_repo);
     let base_cached = cache.get(base)?;
     let base_manifest = match &base_cached {
         Some(_) => None,
         None => {
             let (manifest, how) = export(&sh, base, &scratch.0.join("base"), &manifest_in_repo)?;
-            exports.insert("base".into(), json!(how));
+            exports.base = Some(how.to_owned());
             Some(manifest)
         }
     };
@@ -184,7 +188,7 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
         _ if head_cached.is_some() => None,
         Some(head) if !args.head_checked_out => {
             let (manifest, how) = export(&sh, head, &scratch.0.join("head"), &manifest_in_repo)?;
-            exports.insert("head".into(), json!(how));
+            exports.head = Some(how.to_owned());
             Some(manifest)
         }
         _ => Some(manifest.clone()),
@@ -258,36 +262,36 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
     )?;
 
     let toolchain = toolchain_change(&sh, base, args.head.as_deref())?;
-    let bound = match &toolchain {
+    let mut bound = bound;
+    if let Some(reason) = toolchain {
         // Every test builds with the toolchain: the bound is every member.
-        Some(reason) => {
-            let mut bound = bound;
-            bound["packages"] = json!(workspace_names(new.workspace().iter().map(|p| p.name())));
-            bound["toolchain"] = json!(reason);
-            bound
-        }
-        None => bound,
-    };
+        bound.packages = workspace_names(new.workspace().iter().map(|p| p.name()));
+        bound.toolchain = Some(reason);
+    }
     laps.lap("lower bound", &lap);
 
     let members = new.workspace().iter().count();
-    Ok(json!({
-        "schema": "impact-anchors/v1",
-        "members": members,
-        "changed_paths": changed,
-        "determinator": {
-            "packages": determinator_selected,
-            "all": determinator_selected.len() == members,
-            "seconds": end_to_end,
+    Ok(ImpactAnchors {
+        schema: ImpactAnchors::schema(),
+        members,
+        changed_paths: changed.iter().map(|p| p.to_string()).collect(),
+        determinator: AnchorsDeterminator {
+            all: determinator_selected.len() == members,
+            packages: determinator_selected,
+            seconds: end_to_end,
         },
-        "rdeps": {
-            "seeds": workspace_names(seeds.iter().map(|&id| new.metadata(id).expect("a head package").name())),
-            "packages": rdeps_selected,
+        rdeps: AnchorsRdeps {
+            seeds: workspace_names(
+                seeds
+                    .iter()
+                    .map(|&id| new.metadata(id).expect("a head package").name()),
+            ),
+            packages: rdeps_selected,
         },
-        "lower_bound": bound,
-        "exports": exports,
-        "phases": laps.0,
-    }))
+        lower_bound: bound,
+        exports,
+        phases: laps.0,
+    })
 }
 
 fn manifest_file_name(manifest: &Path) -> String {
@@ -296,12 +300,8 @@ fn manifest_file_name(manifest: &Path) -> String {
         .map_or("Cargo.toml".into(), |n| n.to_string_lossy().into_owned())
 }
 
-fn workspace_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    names
-        .map(str::to_string)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
+fn workspace_names<'a>(names: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    names.map(str::to_string).collect()
 }
 
 /// Writes the tree of `rev` under `dir` (`git archive`, then `tar`) and returns the path of the
@@ -654,15 +654,15 @@ fn resolved(graph: &PackageGraph, member: &PackageId) -> Result<BTreeSet<String>
         .collect())
 }
 
-/// The lower bound described in the crate documentation, as JSON (`seeds`, `resolved_changed`,
-/// `packages`).
+/// The lower bound described in the crate documentation (without the toolchain rule, which
+/// [`run`] applies).
 fn lower_bound(
     new: &PackageGraph,
     old: &PackageGraph,
     changed: &BTreeSet<&str>,
     head: &Tree,
     base: &Tree,
-) -> Result<serde_json::Value, Failure> {
+) -> Result<AnchorsLowerBound, Failure> {
     let mut seeds: BTreeSet<&PackageId> = BTreeSet::new();
     // Members whose own test, bench, example or binary sources changed: no dependent links those.
     let mut leaves: BTreeSet<String> = BTreeSet::new();
@@ -725,12 +725,17 @@ fn lower_bound(
     }
     packages.extend(resolved_changed.iter().cloned());
     packages.extend(leaves.iter().cloned());
-    Ok(json!({
-        "seeds": workspace_names(seeds.iter().map(|&id| new.metadata(id).expect("a head package").name())),
-        "resolved_changed": resolved_changed,
-        "leaf_sources_of": leaves,
-        "packages": packages,
-    }))
+    Ok(AnchorsLowerBound {
+        seeds: workspace_names(
+            seeds
+                .iter()
+                .map(|&id| new.metadata(id).expect("a head package").name()),
+        ),
+        resolved_changed,
+        leaf_sources_of: leaves,
+        packages,
+        toolchain: None,
+    })
 }
 
 /// Whether the compiler every test builds with changed, and how: a `rust-toolchain` or
@@ -937,12 +942,12 @@ fn workflow_toolchains(text: Option<&str>) -> std::collections::BTreeMap<String,
 
 /// Wall time of each phase, in seconds.
 #[derive(Default)]
-struct Laps(serde_json::Map<String, serde_json::Value>);
+struct Laps(BTreeMap<String, f64>);
 
 impl Laps {
     fn lap(&mut self, phase: &str, since: &Instant) {
         self.0
-            .insert(phase.to_string(), json!(since.elapsed().as_secs_f64()));
+            .insert(phase.to_string(), since.elapsed().as_secs_f64());
     }
 }
 
