@@ -715,8 +715,13 @@ pub const NEXTEST_NAMES_UB: &str = "[profile.ci]\nretries = 0\n\n\
 
 /// The workflows of [`Base::WithWorkflows`]: `ci.yml` has a lint job and a test job (which uses
 /// the local composite action `setup`) and calls the reusable `reusable-tests.yml`;
-/// `release.yml` builds and publishes and runs no test.
+/// `release.yml` builds and publishes and runs no test. `.cargo/config.toml` defines the cargo
+/// alias `gen` (`cargo run` of `app`), which a job may run.
 const WORKFLOWS: &[(&str, &str)] = &[
+    (
+        ".cargo/config.toml",
+        "[alias]\ngen = \"run --package app --bin app --\"\n",
+    ),
     (
         ".github/workflows/ci.yml",
         "name: ci
@@ -1532,6 +1537,74 @@ pub const SCENARIOS: &[Scenario] = &[
         )],
         expect: Expect {
             reasons_mention: &["job `test` runs tests", "its steps changed"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // Steps run in order: one after the last step that runs tests starts once they have
+        // finished.
+        name: "step_added_after_test_jobs_last_test_step_selects_nothing",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/ci.yml",
+            "      - run: cargo nextest run --workspace\n",
+            "      - run: cargo nextest run --workspace\n      - name: Docs\n        run: cargo doc --workspace --no-deps\n",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "ci.yml: job `test` runs tests but changed only in what cannot affect them",
+                "`run` steps after the last step that runs tests",
+            ],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "step_added_before_test_jobs_last_test_step_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/ci.yml",
+            "      - run: cargo nextest run --workspace\n",
+            "      - run: cargo doc --workspace --no-deps\n      - run: cargo nextest run --workspace\n",
+        )],
+        expect: Expect {
+            reasons_mention: &["job `test` runs tests", "its steps changed"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // `cargo gen` is the alias `run --package app --bin app --` of `.cargo/config.toml`:
+        // a program run, not a test command, so the release job still runs no tests.
+        name: "release_job_running_a_cargo_alias_selects_nothing",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/release.yml",
+            "cargo build --release --workspace",
+            "cargo gen completions",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "release.yml: job `build-binaries` changed; no job that runs tests changed",
+            ],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "release_job_running_an_undefined_cargo_alias_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/release.yml",
+            "cargo build --release --workspace",
+            "cargo regen completions",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "release.yml: job `build-binaries` runs tests",
+                "runs `cargo regen`, a subcommand this analysis does not know",
+            ],
             ..Expect::ALL
         },
         ..Scenario::DEFAULT
