@@ -33,6 +33,9 @@ pub enum Base {
     RuntimeReadsStale,
     /// Standard plus GitHub Actions workflows, see [`WORKFLOWS`].
     WithWorkflows,
+    /// Standard with `[lints] workspace = true` in `mid`: the only member inheriting
+    /// `[workspace.lints]`.
+    InheritedLints,
     /// [`Base::RuntimeReads`] plus a separate Cargo workspace inside a member's directory
     /// (`crates/plain/fuzz`, excluded, with its own toolchain and cargo configuration) and a
     /// tool directory with its own toolchain file (`tools/ci`).
@@ -683,6 +686,19 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
                 set(&mut files, path, (*text).into());
             }
         }
+        Base::InheritedLints => {
+            let mid = files
+                .iter()
+                .find(|(p, _)| p == "crates/mid/Cargo.toml")
+                .expect("standard has mid")
+                .1
+                .clone();
+            set(
+                &mut files,
+                "crates/mid/Cargo.toml",
+                format!("{mid}\n[lints]\nworkspace = true\n"),
+            );
+        }
         Base::RuntimeReadsNested => {
             files = runtime_reads();
             set(
@@ -1249,13 +1265,37 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
-        name: "workspace_lints_change_selects_all",
+        // No member of the standard workspace has `[lints] workspace = true`.
+        name: "workspace_lints_change_without_inheriting_members_selects_nothing",
         change: &[Replace(
             "Cargo.toml",
             "unsafe_code = \"forbid\"",
             "unsafe_code = \"deny\"",
         )],
-        expect: Expect::ALL,
+        expect: Expect {
+            reasons_mention: &["no member inherits them"],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // `mid` inherits the lints: it may now warn or fail to compile, and so may `app`,
+        // which depends on it.
+        name: "workspace_lints_change_selects_the_members_inheriting_them",
+        base: Base::InheritedLints,
+        change: &[Replace(
+            "Cargo.toml",
+            "unsafe_code = \"forbid\"",
+            "unsafe_code = \"deny\"",
+        )],
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "devuser", "top", "lonely", "other", "ua", "ub"],
+            reasons_mention: &[
+                "Cargo.toml [workspace.lints] changed -> inherited by mid (`[lints] workspace = true`), whose lints changed",
+            ],
+            ..Expect::SOME
+        },
         ..Scenario::DEFAULT
     },
     Scenario {
