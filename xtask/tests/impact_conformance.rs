@@ -96,6 +96,8 @@ scenario_tests! {
     step_added_after_test_jobs_last_test_step_selects_nothing,
     step_added_before_test_jobs_last_test_step_selects_all,
     release_job_running_a_cargo_alias_selects_nothing,
+    cargo_config_clippy_lint_flags_only_select_nothing,
+    cargo_config_rustc_flag_selects_all,
     release_job_running_an_undefined_cargo_alias_selects_all,
     toolchain_action_bump_in_test_job_selects_all,
     test_job_steps_change_selects_all,

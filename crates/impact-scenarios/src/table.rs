@@ -732,11 +732,11 @@ pub const NEXTEST_NAMES_UB: &str = "[profile.ci]\nretries = 0\n\n\
 /// The workflows of [`Base::WithWorkflows`]: `ci.yml` has a lint job and a test job (which uses
 /// the local composite action `setup`) and calls the reusable `reusable-tests.yml`;
 /// `release.yml` builds and publishes and runs no test. `.cargo/config.toml` defines the cargo
-/// alias `gen` (`cargo run` of `app`), which a job may run.
+/// alias `gen` (`cargo run` of `app`), which a job may run, and passes a Clippy lint flag.
 const WORKFLOWS: &[(&str, &str)] = &[
     (
         ".cargo/config.toml",
-        "[alias]\ngen = \"run --package app --bin app --\"\n",
+        "[build]\nrustflags = [\"-Wclippy::all\"]\n\n[alias]\ngen = \"run --package app --bin app --\"\n",
     ),
     (
         ".github/workflows/ci.yml",
@@ -1644,6 +1644,37 @@ pub const SCENARIOS: &[Scenario] = &[
             reasons_mention: &[
                 "release.yml: job `build-binaries` runs tests",
                 "runs `cargo regen`, a subcommand this analysis does not know",
+            ],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // rustc leaves Clippy's lints to Clippy, which `cargo test` does not run.
+        name: "cargo_config_clippy_lint_flags_only_select_nothing",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".cargo/config.toml",
+            "\"-Wclippy::all\"",
+            "\"-Wclippy::all\", \"-Dclippy::doc_markdown\"",
+        )],
+        expect: Expect {
+            reasons_mention: &[".cargo/config.toml: only Clippy lint flags changed"],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "cargo_config_rustc_flag_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".cargo/config.toml",
+            "\"-Wclippy::all\"",
+            "\"-Wclippy::all\", \"--cfg\", \"impact_flag\"",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                ".cargo/config.toml is in the workspace root: cargo configuration sets flags for every build",
             ],
             ..Expect::ALL
         },
