@@ -56,7 +56,8 @@ pub enum Command {
     /// The chain of a release: source, tests, kernel, provenance, units, approvals, node
     AuditRelease(AuditReleaseArgs),
     /// Rerunnable measurements, printed as a table: all, impact, artifacts, history, soundness,
-    /// federate (everything after `bench` goes to the bench unchanged)
+    /// federate (everything after `bench`, `--help` included, goes to the bench unchanged)
+    #[command(disable_help_flag = true)]
     Bench(BenchArgs),
     /// What `impact record` makes nextest start instead of each test binary.
     #[command(name = "__trace-runner", hide = true, disable_help_flag = true)]
@@ -544,106 +545,10 @@ mod tests {
     use clap::CommandFactory;
 
     /// Every command and subcommand people run, as its words after `cargo xtask`, with its
-    /// definition (hidden commands and clap's `help` left out).
+    /// definition (`support::cli::commands`: the bench, which has its own `--help`, is left out).
     fn commands() -> Vec<(Vec<String>, clap::Command)> {
-        fn walk(
-            path: &[String],
-            command: &clap::Command,
-            out: &mut Vec<(Vec<String>, clap::Command)>,
-        ) {
-            for sub in command.get_subcommands() {
-                if sub.is_hide_set() || sub.get_name() == "help" {
-                    continue;
-                }
-                let mut sub_path = path.to_vec();
-                sub_path.push(sub.get_name().to_owned());
-                out.push((sub_path.clone(), sub.clone()));
-                walk(&sub_path, sub, out);
-            }
-        }
-        let mut out = Vec::new();
-        walk(&[], &Cli::command(), &mut out);
-        out
+        support::cli::commands(&Cli::command())
     }
-
-    /// The arguments a command documents (clap's own `--help`/`--version` left out).
-    fn documented(command: &clap::Command) -> impl Iterator<Item = &clap::Arg> {
-        command.get_arguments().filter(|arg| {
-            !arg.is_hide_set() && !matches!(arg.get_id().as_str(), "help" | "version")
-        })
-    }
-
-    /// How an argument is written in the README's command reference.
-    fn synopsis_word(arg: &clap::Arg) -> String {
-        let value = || {
-            let possible = arg.get_possible_values();
-            if possible.is_empty() {
-                arg.get_value_names()
-                    .map(|names| names.join(" "))
-                    .unwrap_or_else(|| arg.get_id().as_str().to_uppercase())
-            } else {
-                let names: Vec<&str> = possible.iter().map(|p| p.get_name()).collect();
-                names.join("|")
-            }
-        };
-        let Some(long) = arg.get_long() else {
-            return if arg.is_last_set() {
-                format!("[-- {}...]", value())
-            } else if arg.is_required_set() {
-                value()
-            } else {
-                format!("[{}...]", value())
-            };
-        };
-        let flag = match arg.get_short() {
-            Some(short) => format!("-{short}|--{long}"),
-            None => format!("--{long}"),
-        };
-        let word = if arg.get_action().takes_values() {
-            format!("{flag} {}", value())
-        } else {
-            flag
-        };
-        let word = if arg.is_required_set() {
-            word
-        } else {
-            format!("[{word}]")
-        };
-        if matches!(arg.get_action(), clap::ArgAction::Append) {
-            format!("{word}...")
-        } else {
-            word
-        }
-    }
-
-    /// The README's command reference: one entry per command that takes arguments, its flags
-    /// wrapped at 100 columns.
-    fn command_reference() -> String {
-        let mut out = String::new();
-        for (path, command) in commands() {
-            if command.has_subcommands() && documented(&command).next().is_none() {
-                continue;
-            }
-            let mut line = format!("cargo xtask {}", path.join(" "));
-            for arg in documented(&command) {
-                let word = synopsis_word(arg);
-                if line.len() + 1 + word.len() > 100 {
-                    out.push_str(&line);
-                    out.push('\n');
-                    line = "   ".to_owned();
-                }
-                line.push(' ');
-                line.push_str(&word);
-            }
-            out.push_str(&line);
-            out.push('\n');
-        }
-        out
-    }
-
-    const README_BEGIN: &str =
-        "<!-- command reference: generated from xtask/src/cli.rs -->\n```text\n";
-    const README_END: &str = "```\n<!-- end of command reference -->";
 
     fn parse(words: &[&str]) -> Command {
         Cli::try_parse_from(std::iter::once("cargo xtask").chain(words.iter().copied()))
@@ -690,6 +595,11 @@ mod tests {
             panic!("not bench")
         };
         assert_eq!(bench.args, ["all", "--quick", "--output", "out.json"]);
+        // `cargo xtask bench --help` is the bench's own help, with its measurements and flags.
+        let Command::Bench(bench) = parse(&["bench", "--help"]) else {
+            panic!("not bench")
+        };
+        assert_eq!(bench.args, ["--help"]);
         let Command::TraceRunner(runner) = parse(&[
             "__trace-runner",
             "/t/alpha-1",
@@ -716,67 +626,25 @@ mod tests {
 
     #[test]
     fn tidy_every_flag_of_every_command_is_in_its_help() {
-        let commands = commands();
-        assert!(commands.len() >= 15, "{} commands", commands.len());
-        for (path, command) in &commands {
-            let words = std::iter::once("cargo xtask")
-                .chain(path.iter().map(String::as_str))
-                .chain(["--help"]);
-            let err = Cli::command()
-                .try_get_matches_from(words)
-                .expect_err("--help stops parsing");
-            assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp, "{path:?}");
-            assert_eq!(err.exit_code(), 0, "{path:?}");
-            let help = err.render().to_string();
-            let about = command
-                .get_about()
-                .expect("every command says what it does");
-            assert!(help.contains(&about.to_string()), "{path:?}: {help}");
-            for arg in documented(command) {
-                let description = arg
-                    .get_help()
-                    .unwrap_or_else(|| panic!("{path:?}: `{}` has no description", arg.get_id()));
-                assert!(help.contains(&description.to_string()), "{path:?}: {help}");
-                if let Some(long) = arg.get_long() {
-                    assert!(
-                        help.contains(&format!("--{long}")),
-                        "{path:?}: --{long}\n{help}"
-                    );
-                }
-            }
-        }
+        let checked = support::cli::check_help(&Cli::command()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(checked >= 15, "{checked} commands");
     }
 
     #[test]
     fn tidy_the_readme_lists_every_flag_of_every_command() {
-        let path = crate::project_root().join("README.md");
-        let readme = std::fs::read_to_string(&path).unwrap();
-        let expected = command_reference();
-        let (start, end) = match (readme.find(README_BEGIN), readme.find(README_END)) {
-            (Some(start), Some(end)) if start < end => (start + README_BEGIN.len(), end),
-            _ => panic!("README.md has no block between `{README_BEGIN}` and `{README_END}`"),
-        };
-        if readme[start..end] == expected {
-            return;
-        }
-        if std::env::var_os("UPDATE_EXPECT").is_some() {
-            let updated = format!("{}{expected}{}", &readme[..start], &readme[end..]);
-            support::atomic::write_atomic(&path, updated.as_bytes()).unwrap();
-            return;
-        }
-        panic!(
-            "README.md's command reference is not the one xtask/src/cli.rs defines; rerun with \
-             UPDATE_EXPECT=1 to rewrite it. Expected:\n{expected}"
-        );
+        let readme = crate::project_root().join("README.md");
+        let reference = support::cli::reference(&Cli::command());
+        support::cli::check_readme_block(&readme, "xtask/src/cli.rs", &reference)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[test]
     fn the_reference_writes_every_argument_as_a_synopsis_does() {
         // Every flag is in it (so the README check above covers every flag), optional ones in
         // brackets, value choices spelled out, nextest's arguments after `--`.
-        let reference = command_reference();
+        let reference = support::cli::reference(&Cli::command());
         for (path, command) in commands() {
-            for arg in documented(&command) {
+            for arg in support::cli::documented(&command) {
                 if let Some(long) = arg.get_long() {
                     assert!(
                         reference.contains(&format!("--{long}")),

@@ -74,7 +74,7 @@ fn main() {
                 failure.exit
             })
         }
-        Err(err) => output::report_command_line(&err),
+        Err(err) => support::cli::report(&err),
     };
     output::finish();
     std::process::exit(exit.code());

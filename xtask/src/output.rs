@@ -1,16 +1,10 @@
 //! How results reach people: stdout and stderr writes that survive a closed pipe, and every
 //! failure drawn by `support::render` (the one renderer of diagnostics every binary shares).
 
-use support::{Exit, Failure};
+use support::Failure;
 
 // The writers behind this crate's `print!`/`eprint!` (main.rs); shared with the bench binary.
 pub use support::stdout::{finish, print_err, print_out};
-
-/// Prints what the command line parser has to say: `--help` and `--version` on stdout (exit 0,
-/// ending quietly if the reader goes away), a usage error with its usage line on stderr (exit 2).
-pub fn report_command_line(err: &clap::Error) -> Exit {
-    support::stdout::command_line_message(err.render(), err.exit_code())
-}
 
 /// Prints every diagnostic a failure collected, then its message (`support::render`).
 pub fn report_failure(failure: &Failure) {

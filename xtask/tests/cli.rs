@@ -32,7 +32,8 @@ fn help_and_version_exit_0_on_stdout() {
         (&["deps", "audit", "--help"], "--groups"),
         (&["deps", "report", "--help"], "markdown"),
         (&["impact", "record", "--help"], "--no-seccomp-bpf"),
-        (&["bench", "--help"], "WHAT"),
+        // `bench --help` is the bench's own (`slow_bench_help_is_the_bench_s_own`).
+        (&["help", "bench"], "WHAT"),
         (&["help", "rollback"], "--expires-in-days"),
     ] {
         let run = xtask(words);
@@ -106,4 +107,24 @@ fn help_into_a_closed_pipe_ends_quietly() {
         .unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     assert!(run.stderr.is_empty(), "{}", text(&run.stderr));
+}
+
+/// `cargo xtask bench --help` passes `--help` to the bench binary, which lists its measurements
+/// (slow: `cargo run -p bench` builds the bench).
+#[test]
+fn slow_bench_help_is_the_bench_s_own() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    support::nested::isolate(&mut command);
+    let run = command
+        .args(["bench", "history", "--help"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(
+        stdout.contains("Usage: cargo xtask bench history [OPTIONS] --repo <PATH>"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--reuse <FILE>"), "{stdout}");
 }

@@ -18,34 +18,30 @@
 //! come from `cargo run --release -p xtask -- bench all`.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use serde_json::json;
+use output_types::Shape;
+use output_types::bench::{
+    AllArtifacts as Artifacts, AllBuild as Build, AllLine as Line, AllMeasured as Measured,
+    AllPrecision as Precision, AllPreflight as Preflight, AllSelection as Selection, BenchAll,
+};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
+use clap::ValueEnum as _;
+
 use crate::anchors::{self, Change};
+use crate::cli::{AllArgs, ArtifactsArgs, Section};
 use crate::measure::{GNU_TIME, ScratchDir};
 use crate::{artifacts, impact};
 use impact_scenarios::repo as scenario_repo;
 use impact_scenarios::table::{Checkout, SCENARIOS, selector_package};
 
-const SECTIONS: &[&str] = &[
-    "scenarios",
-    "history",
-    "speed",
-    "artifacts",
-    "preflight",
-    "build",
-];
-
 struct Options {
     quick: bool,
     output: Option<PathBuf>,
-    only: BTreeSet<String>,
+    only: BTreeSet<Section>,
     commits: usize,
     sizes: Vec<usize>,
     dir: PathBuf,
@@ -53,126 +49,46 @@ struct Options {
     anchor_limit: Duration,
 }
 
-fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
-    use lexopt::prelude::*;
-    let mut options = Options {
-        quick: false,
-        output: None,
-        only: SECTIONS.iter().map(|s| s.to_string()).collect(),
-        commits: 50,
-        sizes: vec![50, 500, 2000, 10000],
-        dir: crate::measure::default_scratch_parent(),
-        anchor_limit: Duration::from_secs(600),
-    };
-    let (mut commits, mut sizes) = (None, None);
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("quick") => options.quick = true,
-            Long("output") => {
-                options.output = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("dir") => options.dir = parser.value().map_err(crate::usage_error)?.into(),
-            Long("commits") => {
-                commits = Some(
-                    parser
-                        .value()
-                        .map_err(crate::usage_error)?
-                        .parse()
-                        .map_err(crate::usage_error)?,
-                )
-            }
-            Long("sizes") => {
-                let value = parser.value().map_err(crate::usage_error)?;
-                let value = value.string().map_err(crate::usage_error)?;
-                sizes = Some(parse_list(&value, "--sizes", |s| {
-                    s.parse::<usize>().ok().filter(|&n| n > 0)
-                })?);
-            }
-            Long("anchor-limit") => {
-                let secs: u64 = parser
-                    .value()
-                    .map_err(crate::usage_error)?
-                    .parse()
-                    .map_err(crate::usage_error)?;
-                options.anchor_limit = Duration::from_secs(secs.max(1));
-            }
-            Long("only") => {
-                let value = parser.value().map_err(crate::usage_error)?;
-                let value = value.string().map_err(crate::usage_error)?;
-                options.only = parse_list(&value, "--only", |s| {
-                    SECTIONS.contains(&s).then(|| s.to_string())
-                })?
-                .into_iter()
-                .collect();
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
+impl Options {
+    /// The flags with their defaults, which `--quick` narrows.
+    fn new(args: &AllArgs) -> Options {
+        let (commits, sizes) = if args.quick {
+            (10, vec![50, 500])
+        } else {
+            (50, vec![50, 500, 2000, 10000])
+        };
+        Options {
+            quick: args.quick,
+            output: args.output.clone(),
+            only: if args.only.is_empty() {
+                Section::value_variants().iter().copied().collect()
+            } else {
+                args.only.iter().copied().collect()
+            },
+            commits: args.commits.unwrap_or(commits),
+            sizes: if args.sizes.is_empty() {
+                sizes
+            } else {
+                args.sizes.clone()
+            },
+            dir: args
+                .dir
+                .clone()
+                .unwrap_or_else(crate::measure::default_scratch_parent),
+            anchor_limit: Duration::from_secs(args.anchor_limit),
         }
     }
-    if options.quick {
-        options.commits = 10;
-        options.sizes = vec![50, 500];
-    }
-    options.commits = commits.unwrap_or(options.commits);
-    options.sizes = sizes.unwrap_or(options.sizes);
-    Ok(options)
 }
 
-fn parse_list<T>(
-    value: &str,
-    flag: &str,
-    item: impl Fn(&str) -> Option<T>,
-) -> Result<Vec<T>, Failure> {
-    value
-        .split(',')
-        .map(|s| item(s.trim()))
-        .collect::<Option<Vec<T>>>()
-        .ok_or_else(|| {
-            Failure::invalid_input(format!(
-                "{flag}: cannot read `{value}` (sections: {})",
-                SECTIONS.join(", ")
-            ))
-        })
+/// Totals and misses over the changes of one precision section.
+trait Totals {
+    /// Packages `pick` selected, summed over the changes.
+    fn total(&self, pick: impl Fn(&Selection) -> &BTreeSet<String>) -> usize;
+    /// Required packages `pick` did not select, as `change: package`.
+    fn misses(&self, pick: impl Fn(&Selection) -> &BTreeSet<String>) -> Vec<String>;
 }
 
-/// Everything measured; the table is assembled from it by [`lines`].
-#[derive(Serialize, Default)]
-struct Measured {
-    scenarios: Option<Precision>,
-    history: Option<Precision>,
-    speed: Vec<impact::Row>,
-    artifacts: Option<Artifacts>,
-    preflight: Option<Preflight>,
-    build: Option<Build>,
-}
-
-/// One change and what each tool selected for it.
-#[derive(Serialize, Default, Clone)]
-struct Selection {
-    name: String,
-    /// The scenario's required packages; for history (no declared set), what both anchors select.
-    required: BTreeSet<String>,
-    ours: BTreeSet<String>,
-    determinator: BTreeSet<String>,
-    rdeps: BTreeSet<String>,
-}
-
-impl Selection {
-    fn misses<'a>(&'a self, selected: &'a BTreeSet<String>) -> impl Iterator<Item = &'a String> {
-        self.required.difference(selected)
-    }
-}
-
-#[derive(Serialize, Default)]
-struct Precision {
-    changes: Vec<Selection>,
-    /// Changes left out, with why.
-    skipped: Vec<(String, String)>,
-    /// What `required` means here.
-    required_means: String,
-}
-
-impl Precision {
+impl Totals for Precision {
     fn total(&self, pick: impl Fn(&Selection) -> &BTreeSet<String>) -> usize {
         self.changes.iter().map(|c| pick(c).len()).sum()
     }
@@ -180,47 +96,25 @@ impl Precision {
     fn misses(&self, pick: impl Fn(&Selection) -> &BTreeSet<String>) -> Vec<String> {
         self.changes
             .iter()
-            .flat_map(|c| c.misses(pick(c)).map(|p| format!("{}: {p}", c.name)))
+            .flat_map(|c| {
+                c.required
+                    .difference(pick(c))
+                    .map(|p| format!("{}: {p}", c.name))
+            })
             .collect()
     }
 }
 
-#[derive(Serialize)]
-struct Artifacts {
-    single_bytes: u64,
-    several_files: usize,
-    several_bytes: u64,
-    ours_single_s: f64,
-    sha256sum_single_s: f64,
-    ours_several_s: f64,
-    sha256sum_several_s: f64,
-}
-
-#[derive(Serialize)]
-struct Preflight {
-    injected_into: String,
-    preflight_s: f64,
-    preflight_exit: i32,
-    lane_fast_s: f64,
-    lane_fast_exit: i32,
-}
-
-#[derive(Serialize)]
-struct Build {
-    clean_build_s: Option<f64>,
-    dependencies: usize,
-    external_dependencies: usize,
-}
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let options = parse(args)?;
+pub fn run(args: &AllArgs) -> Result<Exit, Failure> {
+    let options = Options::new(args);
     let (engine, profile) = crate::this_xtask()?;
     let measure_memory = Path::new(GNU_TIME).exists();
     if !measure_memory {
         eprintln!("{} not found: peak memory is not measured", GNU_TIME);
     }
-    let wants = |section: &str| options.only.contains(section);
-    let needs_anchors = wants("scenarios") || wants("history") || wants("speed");
+    let wants = |section: Section| options.only.contains(&section);
+    let needs_anchors =
+        wants(Section::Scenarios) || wants(Section::History) || wants(Section::Speed);
     let anchors_bin = if needs_anchors {
         Some(anchors::build()?)
     } else {
@@ -238,15 +132,15 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         }
     };
     if let Some(bin) = &anchors_bin {
-        if wants("scenarios") {
+        if wants(Section::Scenarios) {
             let result = scenarios(&engine, bin, &options, measure_memory);
             keep("scenarios", result.map(|p| measured.scenarios = Some(p)));
         }
-        if wants("history") {
+        if wants(Section::History) {
             let result = history(&engine, bin, &options, measure_memory);
             keep("history", result.map(|p| measured.history = Some(p)));
         }
-        if wants("speed") {
+        if wants(Section::Speed) {
             let impact_options = impact::Options {
                 sizes: options.sizes.clone(),
                 seed: 42,
@@ -268,15 +162,15 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
             }
         }
     }
-    if wants("artifacts") {
+    if wants(Section::Artifacts) {
         let result = artifacts_section(&options);
         keep("artifacts", result.map(|a| measured.artifacts = Some(a)));
     }
-    if wants("preflight") && !options.quick {
+    if wants(Section::Preflight) && !options.quick {
         let result = preflight(&engine, &options);
         keep("preflight", result.map(|p| measured.preflight = Some(p)));
     }
-    if wants("build") {
+    if wants(Section::Build) {
         let result = build(&options);
         keep("build", result.map(|b| measured.build = Some(b)));
     }
@@ -306,15 +200,15 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         println!("note: {note}");
     }
     if let Some(path) = &options.output {
-        let report = json!({
-            "schema": "bench-all/v1",
-            "build": profile,
-            "quick": options.quick,
-            "seconds": started.elapsed().as_secs_f64(),
-            "lines": lines,
-            "notes": notes,
-            "measured": measured,
-        });
+        let report = BenchAll {
+            schema: BenchAll::schema(),
+            build: profile.to_owned(),
+            quick: options.quick,
+            seconds: started.elapsed().as_secs_f64(),
+            lines,
+            notes,
+            measured,
+        };
         let text = serde_json::to_string_pretty(&report).expect("the report serializes");
         support::atomic::write_atomic(path, text.as_bytes())
             .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))?;
@@ -325,19 +219,6 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
     } else {
         Err(Failure::environment(failures.join("\n")))
     }
-}
-
-/// One row of the table. `ratio` is ours / theirs.
-#[derive(Serialize, Debug, PartialEq)]
-struct Line {
-    area: String,
-    measure: String,
-    ratio: Option<f64>,
-    ours: String,
-    theirs: String,
-    anchor: String,
-    target: Option<String>,
-    met: Option<bool>,
 }
 
 /// A target on a line: on the ratio, or on our absolute figure.
@@ -863,14 +744,14 @@ fn history(
 }
 
 fn artifacts_section(options: &Options) -> Result<Artifacts, Failure> {
-    let args = artifacts::Args {
+    let args = ArtifactsArgs {
         size_mib: if options.quick { 64 } else { 1024 },
         files: 4,
         file_size_mib: if options.quick { 16 } else { 256 },
         jobs: 0,
         runs: if options.quick { 1 } else { 3 },
         dir: Some(options.dir.clone()),
-        format: None,
+        format: crate::cli::Format::Human,
     };
     let rows = artifacts::measure_in_scratch(&args)?;
     let best = |pick: &dyn Fn(&str) -> bool| {
@@ -1107,11 +988,26 @@ mod tests {
 
     #[test]
     fn quick_narrows_and_flags_override() {
-        let options = parse(vec!["--quick".into(), "--commits".into(), "3".into()]).unwrap();
-        assert_eq!(options.sizes, vec![50, 500]);
-        assert_eq!(options.commits, 3);
-        let options = parse(vec!["--only".into(), "artifacts,build".into()]).unwrap();
-        assert_eq!(options.only, set(&["artifacts", "build"]));
-        assert!(parse(vec!["--only".into(), "nope".into()]).is_err());
+        use clap::Parser as _;
+        let options = |words: &[&str]| {
+            let cli =
+                crate::cli::Cli::try_parse_from(["bench", "all"].iter().chain(words).copied())
+                    .unwrap();
+            let crate::cli::Command::All(args) = cli.command else {
+                panic!("not all")
+            };
+            Options::new(&args)
+        };
+        let quick = options(&["--quick", "--commits", "3"]);
+        assert_eq!(quick.sizes, vec![50, 500]);
+        assert_eq!(quick.commits, 3);
+        let full = options(&[]);
+        assert_eq!((full.commits, full.sizes.len()), (50, 4));
+        assert_eq!(full.only.len(), 6, "every section");
+        let only = options(&["--only", "artifacts,build"]);
+        assert_eq!(
+            only.only,
+            BTreeSet::from([Section::Artifacts, Section::Build])
+        );
     }
 }

@@ -1,28 +1,41 @@
 //! The anchors impact analysis is measured against (guppy's determinator and nextest
 //! `rdeps()`), run through the `impact-anchors` binary: guppy and determinator live in that
-//! bench-only crate, never in xtask. It is built on demand (`cargo build --release -p
-//! impact-anchors`) and run as a child process, timed from spawn to exit.
+//! bench-only crate, never in xtask. It is built on demand (`cargo build -p impact-anchors`, in
+//! the bench's own profile: see [`build`]) and run as a child process, timed from spawn to
+//! exit.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use output_types::bench::ImpactAnchors;
 use support::Failure;
 use xshell::{Shell, cmd};
 
 use crate::measure::{GNU_TIME, peak_mib};
 
-/// Builds the anchors binary (release profile, this workspace's target directory) and returns
-/// its path.
+/// What the anchors selected for one change, and how long the determinator took end to end, as
+/// the bench's reports hold it.
+pub use output_types::bench::AnchorsRun as Anchors;
+
+/// Builds the anchors binary (this workspace's target directory) in the profile the bench
+/// itself was built with, and returns its path. `cargo xtask bench` builds the bench in xtask's
+/// profile, so the anchors and the engine they are timed against share one: release for the
+/// figures of record (`cargo run --release -p xtask -- bench all`); the bench's own tests,
+/// debug builds, then need no release build of guppy.
 pub fn build() -> Result<PathBuf, Failure> {
     let root = crate::project_root();
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     sh.change_dir(&root);
+    let (profile_dir, release) = if cfg!(debug_assertions) {
+        ("debug", None)
+    } else {
+        ("release", Some("--release"))
+    };
     eprintln!(
-        "building impact-anchors (guppy's determinator) with `cargo build --release -p impact-anchors`"
+        "building impact-anchors (guppy's determinator) with `cargo build{} -p impact-anchors`",
+        release.map_or(String::new(), |flag| format!(" {flag}"))
     );
-    cmd!(sh, "cargo build --quiet --release -p impact-anchors")
+    cmd!(sh, "cargo build --quiet {release...} -p impact-anchors")
         .run()
         .map_err(|e| Failure::environment(format!("cannot build impact-anchors: {e}")))?;
     let metadata = cmd!(sh, "cargo metadata --no-deps --format-version 1")
@@ -34,7 +47,7 @@ pub fn build() -> Result<PathBuf, Failure> {
     let target = metadata["target_directory"]
         .as_str()
         .ok_or_else(|| Failure::environment("cargo metadata names no target directory"))?;
-    Ok(Path::new(target).join("release").join("impact-anchors"))
+    Ok(Path::new(target).join(profile_dir).join("impact-anchors"))
 }
 
 /// The change the anchors are asked about.
@@ -48,25 +61,6 @@ pub struct Change<'a> {
     /// Keep each commit's `cargo metadata` here and reuse it (`--metadata-cache`): for replays
     /// of many commits, where each is the base of the next. Timings are then not end to end.
     pub metadata_cache: Option<&'a Path>,
-}
-
-/// What the anchors selected, and how long the determinator took end to end.
-#[derive(Serialize, Clone, Debug, Default)]
-pub struct Anchors {
-    pub determinator: BTreeSet<String>,
-    pub rdeps: BTreeSet<String>,
-    /// The least any sound selection holds (the crate documentation of `impact-anchors` says
-    /// how it is computed), from guppy's graphs and git, independently of the impact crate.
-    pub lower_bound: BTreeSet<String>,
-    pub members: usize,
-    /// Spawn to exit: git diff, tree exports, both `cargo metadata` runs, graphs, computation
-    /// (and the rdeps query, microseconds).
-    pub seconds: f64,
-    pub peak_mib: Option<f64>,
-    /// The binary's own phase timings.
-    pub phases: serde_json::Value,
-    /// Stopped at the time limit: `seconds` is then a lower bound and nothing was selected.
-    pub timed_out: bool,
 }
 
 /// Runs the anchors on one change; scratch files (exported trees) go under `scratch`. With a
@@ -132,24 +126,19 @@ pub fn run(
             output.status
         )));
     }
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| Failure::environment(format!("impact-anchors printed no JSON: {e}")))?;
-    let names = |value: &serde_json::Value| -> BTreeSet<String> {
-        value
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    };
+    let report: ImpactAnchors = serde_json::from_slice(&output.stdout).map_err(|e| {
+        Failure::environment(format!(
+            "impact-anchors printed no impact-anchors/v1 JSON: {e}"
+        ))
+    })?;
     Ok(Anchors {
-        determinator: names(&json["determinator"]["packages"]),
-        rdeps: names(&json["rdeps"]["packages"]),
-        lower_bound: names(&json["lower_bound"]["packages"]),
-        members: json["members"].as_u64().unwrap_or(0) as usize,
+        determinator: report.determinator.packages,
+        rdeps: report.rdeps.packages,
+        lower_bound: report.lower_bound.packages,
+        members: report.members,
         seconds,
         peak_mib: peak_mib(&stderr),
-        phases: json["phases"].clone(),
+        phases: report.phases,
         timed_out: false,
     })
 }

@@ -7,40 +7,17 @@
 //! `--runs` times and the fastest run is reported. Run it optimized:
 //! `cargo run --release -p xtask -- bench artifacts`.
 
-use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use support::{Exit, Failure};
+
+use crate::cli::{ArtifactsArgs as Args, Format};
 use xshell::{Shell, cmd};
 
-const USAGE: &str = "\
-usage: cargo xtask bench artifacts [--size-mib N] [--files N] [--file-size-mib N] [--jobs N]
-                                   [--runs N] [--dir DIR] [--format json]
-
-  --size-mib N       the single large file                       [1024]
-  --files N          files for the parallel case                 [4]
-  --file-size-mib N  size of each of those files                 [256]
-  --jobs N           hashing threads for the parallel case       [one per core]
-  --runs N           runs per case, the fastest is reported      [3]
-  --dir DIR          scratch directory (removed afterwards)      [system temp dir]
-
-Needs `sha256sum` (coreutils) on PATH. Build optimized for meaningful figures:
-  cargo run --release -p xtask -- bench artifacts";
-
 const MIB: u64 = 1 << 20;
-
-pub(super) struct Args {
-    pub size_mib: u64,
-    pub files: usize,
-    pub file_size_mib: u64,
-    pub jobs: usize,
-    pub runs: usize,
-    pub dir: Option<PathBuf>,
-    pub format: Option<String>,
-}
 
 pub(super) struct Row {
     pub case: String,
@@ -55,21 +32,9 @@ impl Row {
     }
 }
 
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let Some(args) = parse_args(args).map_err(crate::usage_error)? else {
-        return Ok(Exit::Success);
-    };
-    let json = args
-        .format
-        .as_deref()
-        .map_or(Ok(false), crate::json_format)?;
-    if args.files == 0 || args.runs == 0 || args.size_mib == 0 || args.file_size_mib == 0 {
-        return Err(Failure::invalid_input(
-            "--size-mib, --files, --file-size-mib and --runs must be at least 1",
-        ));
-    }
-    let rows = measure_in_scratch(&args)?;
-    report(&args, &rows, json);
+pub fn run(args: &Args) -> Result<Exit, Failure> {
+    let rows = measure_in_scratch(args)?;
+    report(args, &rows, args.format == Format::Json);
     Ok(Exit::Success)
 }
 
@@ -93,37 +58,6 @@ pub(super) fn measure_in_scratch(args: &Args) -> Result<Vec<Row>, Failure> {
     let result = measure(&sh, args, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
     result
-}
-
-fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, lexopt::Error> {
-    use lexopt::prelude::*;
-    let mut parsed = Args {
-        size_mib: 1024,
-        files: 4,
-        file_size_mib: 256,
-        jobs: 0,
-        runs: 3,
-        dir: None,
-        format: None,
-    };
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("size-mib") => parsed.size_mib = parser.value()?.parse()?,
-            Long("files") => parsed.files = parser.value()?.parse()?,
-            Long("file-size-mib") => parsed.file_size_mib = parser.value()?.parse()?,
-            Long("jobs") | Short('j') => parsed.jobs = parser.value()?.parse()?,
-            Long("runs") => parsed.runs = parser.value()?.parse()?,
-            Long("dir") => parsed.dir = Some(parser.value()?.into()),
-            Long("format") => parsed.format = Some(parser.value()?.string()?),
-            Long("help") | Short('h') => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            _ => return Err(arg.unexpected()),
-        }
-    }
-    Ok(Some(parsed))
 }
 
 fn measure(sh: &Shell, args: &Args, scratch: &Path) -> Result<Vec<Row>, Failure> {

@@ -5,7 +5,6 @@
 //! Rows: the manifest at the limit judged with the human table and with the JSON report
 //! (`--dry-run`), and the manifest over the limit (refused before it is read, exit 2).
 
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
@@ -24,13 +23,7 @@ struct Row {
     peak_mib: Option<f64>,
 }
 
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    if let Some(arg) = args.first() {
-        return Err(Failure::invalid_input(format!(
-            "bench federate takes no arguments, got {}",
-            arg.to_string_lossy()
-        )));
-    }
+pub fn run() -> Result<Exit, Failure> {
     let (engine, profile) = crate::this_xtask()?;
     let scratch = crate::measure::default_scratch_parent()
         .join(format!("bench-federate-{}", std::process::id()));

@@ -27,7 +27,6 @@
 //! it), not a repository's pinned one, which need not be installed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -43,11 +42,9 @@ use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
 use crate::anchors::{self, Change};
+use crate::cli::HistoryArgs;
 use crate::measure::ScratchDir;
 use impact::replay::{Replayed, replay};
-
-const USAGE: &str = "usage: cargo xtask bench history --repo PATH [--commits N] [--recording FILE] \
-[--output FILE] [--reuse FILE] [--manifest REL/Cargo.toml] [--anchor-limit SECS] [--dir DIR]";
 
 struct Args {
     repo: PathBuf,
@@ -62,63 +59,19 @@ struct Args {
     dir: PathBuf,
 }
 
-fn parse(args: Vec<OsString>) -> Result<Option<Args>, Failure> {
-    use lexopt::prelude::*;
-    let mut repo = None;
-    let mut parsed = Args {
-        repo: PathBuf::new(),
-        commits: 100,
-        recording: None,
-        output: None,
-        reuse: None,
-        manifest: "Cargo.toml".into(),
-        anchor_limit: Duration::from_secs(300),
-        dir: std::env::temp_dir(),
-    };
-    let number = |value: OsString, flag: &str| -> Result<u64, Failure> {
-        value.to_str().and_then(|v| v.parse().ok()).ok_or_else(|| {
-            Failure::invalid_input(format!(
-                "`{flag} {}` is not a number\n{USAGE}",
-                value.to_string_lossy()
-            ))
-        })
-    };
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("repo") => repo = Some(PathBuf::from(parser.value().map_err(crate::usage_error)?)),
-            Long("commits") => {
-                parsed.commits =
-                    number(parser.value().map_err(crate::usage_error)?, "--commits")? as usize
-            }
-            Long("recording") => {
-                parsed.recording = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("output") => {
-                parsed.output = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("reuse") => {
-                parsed.reuse = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            Long("manifest") => parsed.manifest = crate::string(&mut parser)?,
-            Long("anchor-limit") => {
-                let secs = number(
-                    parser.value().map_err(crate::usage_error)?,
-                    "--anchor-limit",
-                )?;
-                parsed.anchor_limit = Duration::from_secs(secs.max(1));
-            }
-            Long("dir") => parsed.dir = parser.value().map_err(crate::usage_error)?.into(),
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
+impl Args {
+    fn new(args: &HistoryArgs) -> Args {
+        Args {
+            repo: args.repo.clone(),
+            commits: args.commits,
+            recording: args.recording.clone(),
+            output: args.output.clone(),
+            reuse: args.reuse.clone(),
+            manifest: args.manifest.clone(),
+            anchor_limit: Duration::from_secs(args.anchor_limit),
+            dir: args.dir.clone().unwrap_or_else(std::env::temp_dir),
         }
     }
-    parsed.repo =
-        repo.ok_or_else(|| Failure::invalid_input(format!("`--repo PATH` is required\n{USAGE}")))?;
-    Ok(Some(parsed))
 }
 
 /// Our selection on one commit, from the decision.
@@ -176,10 +129,8 @@ fn reason_class(reason: &str) -> &'static str {
     }
 }
 
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let Some(args) = parse(args)? else {
-        return Ok(Exit::Success);
-    };
+pub fn run(args: &HistoryArgs) -> Result<Exit, Failure> {
+    let args = Args::new(args);
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     let repo = &args.repo;
     let top = cmd!(sh, "git -C {repo} rev-parse --show-toplevel")

@@ -19,19 +19,18 @@
 //! minutes), else the system temp dir. The header says which.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use output_types::Shape;
+use output_types::bench::{BenchImpact, ImpactRow as Row};
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
 
 use impact_scenarios::synthetic;
 
+use crate::cli::ImpactArgs;
 use crate::measure::{GNU_TIME, ScratchDir, default_scratch_parent};
-
-const DEFAULT_SIZES: &[usize] = &[50, 500, 2000, 10000];
 
 pub(super) struct Options {
     pub sizes: Vec<usize>,
@@ -42,93 +41,21 @@ pub(super) struct Options {
     pub this_workspace: bool,
 }
 
-pub(super) fn parse(args: Vec<OsString>) -> Result<Options, Failure> {
-    use lexopt::prelude::*;
-    let mut options = Options {
-        sizes: DEFAULT_SIZES.to_vec(),
-        seed: 42,
-        warm_runs: 3,
-        output: None,
-        dir: default_scratch_parent(),
-        this_workspace: false,
-    };
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("sizes") => {
-                let value = parser.value().map_err(crate::usage_error)?;
-                let value = value.string().map_err(crate::usage_error)?;
-                options.sizes = value
-                    .split(',')
-                    .map(|s| s.trim().parse::<usize>().ok().filter(|&n| n > 0))
-                    .collect::<Option<_>>()
-                    .ok_or_else(|| {
-                        Failure::invalid_input(format!(
-                            "--sizes wants positive integers separated by commas, got `{value}`"
-                        ))
-                    })?;
-            }
-            Long("seed") => {
-                options.seed = parser
-                    .value()
-                    .map_err(crate::usage_error)?
-                    .parse()
-                    .map_err(crate::usage_error)?;
-            }
-            Long("warm-runs") => {
-                options.warm_runs = parser
-                    .value()
-                    .map_err(crate::usage_error)?
-                    .parse::<usize>()
-                    .map_err(crate::usage_error)?
-                    .max(1);
-            }
-            Long("this-workspace") => options.this_workspace = true,
-            Long("dir") => options.dir = parser.value().map_err(crate::usage_error)?.into(),
-            Long("output") => {
-                options.output = Some(parser.value().map_err(crate::usage_error)?.into())
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
+impl Options {
+    fn new(args: &ImpactArgs) -> Options {
+        Options {
+            sizes: args.sizes.clone(),
+            seed: args.seed,
+            warm_runs: args.warm_runs as usize,
+            output: args.output.clone(),
+            dir: args.dir.clone().unwrap_or_else(default_scratch_parent),
+            this_workspace: args.this_workspace,
         }
     }
-    Ok(options)
 }
 
-#[derive(Serialize)]
-pub(super) struct Row {
-    /// `synthetic` or `this workspace`.
-    pub workspace: &'static str,
-    pub crates: usize,
-    pub generate_ms: Option<u128>,
-    pub cold_ms: u128,
-    /// Median of the warm runs.
-    pub warm_ms: u128,
-    /// One plain `cargo metadata` on the same workspace: the floor a cold decision pays.
-    pub cargo_metadata_ms: u128,
-    /// Peak resident set of the cold decision (it includes `cargo metadata`), MiB.
-    pub cold_peak_mib: Option<f64>,
-    pub warm_peak_mib: Option<f64>,
-    pub selected: usize,
-    /// Size of the brute-force reference closure (synthetic workspaces only).
-    pub reference: Option<usize>,
-    /// The determinator on the same change, end to end (`bench all` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub determinator: Option<crate::anchors::Anchors>,
-}
-
-#[derive(Serialize)]
-struct Report {
-    version: u32,
-    engine: String,
-    profile: &'static str,
-    seed: u64,
-    warm_runs: usize,
-    dir: String,
-    rows: Vec<Row>,
-}
-
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let options = parse(args)?;
+pub fn run(args: &ImpactArgs) -> Result<Exit, Failure> {
+    let options = Options::new(args);
     let (engine, profile) = crate::this_xtask()?;
     let measure_memory = Path::new(GNU_TIME).exists();
     eprintln!(
@@ -195,10 +122,10 @@ pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
         .map(|r| r.crates)
         .collect();
     if let Some(path) = &options.output {
-        let report = Report {
-            version: 1,
+        let report = BenchImpact {
+            schema: BenchImpact::schema(),
             engine: engine.display().to_string(),
-            profile,
+            profile: profile.to_owned(),
             seed: options.seed,
             warm_runs: options.warm_runs,
             dir: options.dir.display().to_string(),
@@ -231,7 +158,7 @@ pub(super) fn bench_size(
     let changed = synthetic::typical_change(&synthetic::graph(crates, options.seed));
     let workspace = synthetic::generate(&dir.0.join("ws"), crates, options.seed, changed)
         .map_err(|e| Failure::environment(format!("generating {crates} crates failed: {e}")))?;
-    let generate_ms = started.elapsed().as_millis();
+    let generate_ms = millis(started.elapsed());
     eprintln!("  {crates} crates: generated and committed in {generate_ms} ms");
 
     let request = Request {
@@ -275,11 +202,11 @@ pub(super) fn bench_size(
         })
         .transpose()?;
     Ok(Row {
-        workspace: "synthetic",
+        workspace: "synthetic".to_owned(),
         crates,
         generate_ms: Some(generate_ms),
-        cold_ms: cold.elapsed.as_millis(),
-        warm_ms: median.elapsed.as_millis(),
+        cold_ms: millis(cold.elapsed),
+        warm_ms: millis(median.elapsed),
         cargo_metadata_ms: time_cargo_metadata(&request)?,
         cold_peak_mib: cold.peak_mib,
         warm_peak_mib: warm.iter().filter_map(|d| d.peak_mib).reduce(f64::max),
@@ -324,11 +251,11 @@ fn bench_this_workspace(
         cold.selected.len()
     );
     Ok(Row {
-        workspace: "this workspace",
+        workspace: "this workspace".to_owned(),
         crates,
         generate_ms: None,
-        cold_ms: cold.elapsed.as_millis(),
-        warm_ms: warm[warm.len() / 2].elapsed.as_millis(),
+        cold_ms: millis(cold.elapsed),
+        warm_ms: millis(warm[warm.len() / 2].elapsed),
         cargo_metadata_ms: time_cargo_metadata(&request)?,
         cold_peak_mib: cold.peak_mib,
         warm_peak_mib: warm.iter().filter_map(|d| d.peak_mib).reduce(f64::max),
@@ -340,7 +267,7 @@ fn bench_this_workspace(
 
 /// Wall time of one `cargo metadata --format-version 1` (with dependencies resolved, as a cold
 /// decision needs) on the request's workspace.
-fn time_cargo_metadata(request: &Request<'_>) -> Result<u128, Failure> {
+fn time_cargo_metadata(request: &Request<'_>) -> Result<u64, Failure> {
     let sh = Shell::new().map_err(|e| Failure::environment(e.to_string()))?;
     sh.change_dir(request.root);
     let manifest = request.manifest;
@@ -354,7 +281,11 @@ fn time_cargo_metadata(request: &Request<'_>) -> Result<u128, Failure> {
     .ignore_stdout()
     .run()
     .map_err(|e| Failure::environment(format!("cargo metadata failed: {e}")))?;
-    Ok(started.elapsed().as_millis())
+    Ok(millis(started.elapsed()))
+}
+
+fn millis(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// What one decision is asked: the analysed revisions and where the engine keeps its cache.

@@ -1,6 +1,7 @@
 //! The bench: rerunnable measurements that print a table (and JSON), run as
-//! `cargo xtask bench <what> [args]` (README.md, "Benchmarks"). xtask forwards its arguments to
-//! this binary (`cargo run -p bench`), so a plain xtask build never compiles the bench.
+//! `cargo xtask bench <what> [args]` (README.md, "Benchmarks"; the command line is declared in
+//! `cli`). xtask forwards its arguments to this binary (`cargo run -p bench`), so a plain xtask
+//! build never compiles the bench.
 //!
 //! Several benches time the real xtask binary (the engine): it is named by `$XTASK_BIN`, and
 //! the profile it was built with by `$XTASK_PROFILE` (`dev` or `release`); `cargo xtask bench`
@@ -30,46 +31,36 @@ macro_rules! eprintln {
 mod all;
 mod anchors;
 mod artifacts;
+mod cli;
 mod federate;
 mod history;
 mod impact;
 mod measure;
 mod soundness;
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
-use support::{Exit, Failure};
-
-const USAGE: &str =
-    "usage: cargo xtask bench <all|impact|artifacts|history|soundness|federate> [args]";
+use clap::Parser as _;
+use cli::{Cli, Command};
+use support::Failure;
 
 fn main() {
-    let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let what = if args.is_empty() {
-        None
-    } else {
-        Some(args.remove(0))
-    };
-    let result = match what.as_ref().and_then(|w| w.to_str()) {
-        Some("all") => all::run(args),
-        Some("impact") => impact::run(args),
-        Some("artifacts") => artifacts::run(args),
-        Some("history") => history::run(args),
-        Some("soundness") => soundness::run(args),
-        Some("federate") => federate::run(args),
-        Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
-            Ok(Exit::Success)
+    let exit = match Cli::try_parse() {
+        Ok(cli) => {
+            let result = match cli.command {
+                Command::All(args) => all::run(&args),
+                Command::Impact(args) => impact::run(&args),
+                Command::Artifacts(args) => artifacts::run(&args),
+                Command::History(args) => history::run(&args),
+                Command::Soundness(args) => soundness::run(&args),
+                Command::Federate => federate::run(),
+            };
+            result.unwrap_or_else(|failure| {
+                eprintln!("error: {failure}");
+                failure.exit
+            })
         }
-        _ => Err(Failure::invalid_input(USAGE)),
-    };
-    let exit = match result {
-        Ok(exit) => exit,
-        Err(failure) => {
-            eprintln!("error: {failure}");
-            failure.exit
-        }
+        Err(err) => support::cli::report(&err),
     };
     support::stdout::finish();
     std::process::exit(exit.code());
@@ -119,32 +110,6 @@ fn project_root() -> PathBuf {
         .nth(2)
         .expect("the bench lives two levels below the root")
         .to_path_buf()
-}
-
-/// Turns a lexopt error into a usage failure (exit 2).
-fn usage_error(err: lexopt::Error) -> Failure {
-    Failure::invalid_input(format!("{err} ({USAGE})"))
-}
-
-/// The next argument's value as UTF-8.
-fn string(parser: &mut lexopt::Parser) -> Result<String, Failure> {
-    parser
-        .value()
-        .map_err(usage_error)?
-        .into_string()
-        .map_err(|v| Failure::invalid_input(format!("{} is not valid UTF-8", v.to_string_lossy())))
-}
-
-/// `--format human|json`: true for JSON.
-fn json_format(value: impl AsRef<std::ffi::OsStr>) -> Result<bool, Failure> {
-    match value.as_ref().to_str() {
-        Some("json") => Ok(true),
-        Some("human") => Ok(false),
-        _ => Err(Failure::invalid_input(format!(
-            "--format takes `human` or `json`, not `{}`",
-            value.as_ref().to_string_lossy()
-        ))),
-    }
 }
 
 /// Rows as left-aligned columns two spaces apart, each line ending without trailing spaces.

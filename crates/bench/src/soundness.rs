@@ -26,7 +26,6 @@
 //! rustc dep-info helps it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -35,6 +34,8 @@ use output_types::Shape;
 use output_types::bench::{BenchSoundness, SoundnessMutation, SoundnessSelection};
 use serde_json::Value;
 use support::{Exit, Failure};
+
+use crate::cli::SoundnessArgs;
 
 /// What a mutation does to one file.
 enum Edit {
@@ -289,9 +290,6 @@ const MUTATIONS: &[Mutation] = &[
     ),
 ];
 
-const USAGE: &str = "usage: cargo xtask bench soundness [--recording FILE] [--only NAME,..] [--dir DIR] \
-[--target-dir DIR] [--output FILE]";
-
 struct Options {
     recording: Option<PathBuf>,
     only: Option<Vec<String>>,
@@ -300,57 +298,39 @@ struct Options {
     output: Option<PathBuf>,
 }
 
-fn parse(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
-    use lexopt::prelude::*;
-    let mut options = Options {
-        recording: None,
-        only: None,
-        dir: std::env::temp_dir().join("impact-soundness"),
-        target_dir: None,
-        output: None,
-    };
-    let mut parser = lexopt::Parser::from_args(args);
-    let path = |parser: &mut lexopt::Parser| -> Result<PathBuf, Failure> {
-        Ok(parser.value().map_err(crate::usage_error)?.into())
-    };
-    while let Some(arg) = parser.next().map_err(crate::usage_error)? {
-        match arg {
-            Long("recording") => options.recording = Some(absolute(path(&mut parser)?)),
-            Long("dir") => options.dir = absolute(path(&mut parser)?),
-            Long("target-dir") => options.target_dir = Some(absolute(path(&mut parser)?)),
-            Long("output") => options.output = Some(path(&mut parser)?),
-            Long("only") => {
-                let names: Vec<String> = crate::string(&mut parser)?
-                    .split(',')
-                    .map(|s| s.trim().to_owned())
-                    .collect();
-                for name in &names {
-                    if !MUTATIONS.iter().any(|m| m.name == name) {
-                        let known: Vec<&str> = MUTATIONS.iter().map(|m| m.name).collect();
-                        return Err(Failure::invalid_input(format!(
-                            "--only: no mutation `{name}`; mutations: {}",
-                            known.join(", ")
-                        )));
-                    }
-                }
-                options.only = Some(names);
+impl Options {
+    /// The flags, paths made absolute (the clone runs elsewhere); names and files checked.
+    fn new(args: &SoundnessArgs) -> Result<Options, Failure> {
+        let only: Vec<String> = args.only.iter().map(|n| n.trim().to_owned()).collect();
+        for name in &only {
+            if !MUTATIONS.iter().any(|m| m.name == name) {
+                let known: Vec<&str> = MUTATIONS.iter().map(|m| m.name).collect();
+                return Err(Failure::invalid_input(format!(
+                    "--only: no mutation `{name}`; mutations: {}",
+                    known.join(", ")
+                )));
             }
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            _ => return Err(crate::usage_error(arg.unexpected())),
         }
+        if let Some(recording) = &args.recording
+            && !recording.is_file()
+        {
+            return Err(Failure::invalid_input(format!(
+                "--recording {}: no such file\nhelp: make one with `cargo xtask impact record -- --all-features`",
+                recording.display()
+            )));
+        }
+        Ok(Options {
+            recording: args.recording.clone().map(absolute),
+            only: (!only.is_empty()).then_some(only),
+            dir: absolute(
+                args.dir
+                    .clone()
+                    .unwrap_or_else(|| std::env::temp_dir().join("impact-soundness")),
+            ),
+            target_dir: args.target_dir.clone().map(absolute),
+            output: args.output.clone(),
+        })
     }
-    if let Some(recording) = &options.recording
-        && !recording.is_file()
-    {
-        return Err(Failure::invalid_input(format!(
-            "--recording {}: no such file\nhelp: make one with `cargo xtask impact record -- --all-features`",
-            recording.display()
-        )));
-    }
-    Ok(Some(options))
 }
 
 fn absolute(path: PathBuf) -> PathBuf {
@@ -420,10 +400,8 @@ impl Report {
     }
 }
 
-pub fn run(args: Vec<OsString>) -> Result<Exit, Failure> {
-    let Some(options) = parse(args)? else {
-        return Ok(Exit::Success);
-    };
+pub fn run(args: &SoundnessArgs) -> Result<Exit, Failure> {
+    let options = Options::new(args)?;
     let started = Instant::now();
     let (engine, _) = crate::this_xtask()?;
     let source = crate::project_root();

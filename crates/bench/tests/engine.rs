@@ -38,10 +38,61 @@ fn an_unknown_bench_is_a_usage_error() {
     let (code, stderr) = bench(&["no-such-bench"], None);
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr
-            .contains("usage: cargo xtask bench <all|impact|artifacts|history|soundness|federate>"),
+        stderr.contains("unrecognized subcommand 'no-such-bench'"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("Usage: cargo xtask bench <COMMAND>"),
+        "{stderr}"
+    );
+}
+
+/// `--help` and `--version` print on stdout and exit 0; a reader that goes away early (`| head
+/// -1`) ends the help quietly, without a panic.
+#[test]
+fn help_and_version_print_and_end_quietly_on_a_closed_pipe() {
+    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for what in [
+        "all",
+        "impact",
+        "artifacts",
+        "history",
+        "soundness",
+        "federate",
+    ] {
+        assert!(help.contains(&format!("  {what} ")), "{what}: {help}");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["history", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--reuse <FILE>"), "{help}");
+    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("cargo xtask bench {}\n", env!("CARGO_PKG_VERSION"))
+    );
+
+    // The reader is gone before the bench writes a byte: every write fails with EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["all", "--help"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
 }
 
 /// `bench artifacts --format json`, on a few small files, prints `bench-artifacts/v1`.
@@ -74,7 +125,8 @@ fn artifacts_json_matches_its_schema() {
 /// says. The newest commit adds a member to a workspace whose root is a package too: the lower
 /// bound counts only the new member (a file added under its directory is no file of the root
 /// package at the base, where it does not exist), ours adds the root package's tests (its
-/// manifest changed). Slow: it builds the anchors (`cargo build --release -p impact-anchors`).
+/// manifest changed). Slow: it builds the anchors, in this debug bench's profile (`cargo build -p
+/// impact-anchors`, no release build of guppy).
 #[test]
 fn slow_history_json_matches_its_schema() {
     let dir = tempfile::tempdir().unwrap();

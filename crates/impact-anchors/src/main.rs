@@ -6,6 +6,8 @@
 //!                [--metadata-cache DIR]
 //! ```
 //!
+//! (`--help` says what each flag does; `Args` below declares them.)
+//!
 //! Prints one JSON object (`"schema": "impact-anchors/v1"`) with the selections of
 //!
 //! - **guppy's determinator**, configured as its documentation recommends: package graphs from
@@ -49,8 +51,7 @@
 //! `cargo metadata` runs again; timings are then not end to end. Only the bench builds this crate (deps-groups.toml,
 //! group `bench`): guppy and determinator never enter the xtask binary.
 
-use std::collections::BTreeSet;
-use std::ffi::OsString;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -60,72 +61,68 @@ use determinator::rules::DeterminatorRules;
 use guppy::PackageId;
 use guppy::graph::cargo::CargoResolverVersion;
 use guppy::graph::{DependencyDirection, PackageGraph};
-use serde_json::json;
+use output_types::Shape;
+use output_types::bench::{
+    AnchorsDeterminator, AnchorsExports, AnchorsLowerBound, AnchorsRdeps, ImpactAnchors,
+};
 use support::Failure;
 use xshell::{Shell, cmd};
 
-const USAGE: &str = "usage: impact-anchors --manifest-path PATH/Cargo.toml --base REV \
-                     [--head REV] [--head-checked-out] [--metadata-cache DIR]";
-
+/// The command line (`--help` lists it; README.md, "Commands", has the synopsis).
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "impact-anchors",
+    version,
+    about = "What guppy's determinator and nextest rdeps() select for one change, and a lower \
+             bound no sound selection goes below, as one JSON document (impact-anchors/v1).",
+    after_help = "Exit codes: 0 success, 2 invalid input or usage, 3 the environment failed."
+)]
 struct Args {
+    /// The workspace's Cargo.toml
+    #[arg(long = "manifest-path", value_name = "PATH/Cargo.toml")]
     manifest: PathBuf,
+    /// The revision the change starts from
+    #[arg(long, value_name = "REV")]
     base: String,
-    /// `None`: the working tree, uncommitted and untracked files included.
+    /// The revision the change ends at [default: the working tree, untracked files included]
+    #[arg(long, value_name = "REV")]
     head: Option<String>,
-    /// The head revision is what the working tree holds, so it need not be exported.
+    /// The working tree holds --head, so it need not be exported
+    #[arg(long)]
     head_checked_out: bool,
-    /// Where `cargo metadata` output is kept per commit id.
+    /// Keep each commit's `cargo metadata` here and reuse it (timings are then not end to end)
+    #[arg(long, value_name = "DIR")]
     metadata_cache: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
-    match parse(std::env::args_os().skip(1).collect()).and_then(|args| run(&args)) {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!("impact-anchors: {}", failure.message.unwrap_or_default());
-            ExitCode::from(failure.exit.code() as u8)
-        }
-    }
-}
-
-fn parse(args: Vec<OsString>) -> Result<Args, Failure> {
-    use lexopt::prelude::*;
-    let usage = |e: lexopt::Error| Failure::invalid_input(format!("{e}\n{USAGE}"));
-    let (mut manifest, mut base, mut head, mut head_checked_out) = (None, None, None, false);
-    let mut metadata_cache = None;
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(usage)? {
-        match arg {
-            Long("manifest-path") => manifest = Some(PathBuf::from(parser.value().map_err(usage)?)),
-            Long("base") => base = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
-            Long("head") => head = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
-            Long("head-checked-out") => head_checked_out = true,
-            Long("metadata-cache") => {
-                metadata_cache = Some(PathBuf::from(parser.value().map_err(usage)?))
+    use clap::Parser as _;
+    let exit = match Args::try_parse() {
+        Ok(args) => match run(&args) {
+            Ok(report) => {
+                let report = serde_json::to_string(&report).expect("the report serializes");
+                support::stdout::print_out(format_args!("{report}\n"));
+                support::Exit::Success
             }
-            _ => return Err(usage(arg.unexpected())),
-        }
-    }
-    match (manifest, base) {
-        (Some(manifest), Some(base)) => Ok(Args {
-            manifest,
-            base,
-            head,
-            head_checked_out,
-            metadata_cache,
-        }),
-        _ => Err(Failure::invalid_input(USAGE)),
-    }
+            Err(failure) => {
+                support::stdout::print_err(format_args!(
+                    "impact-anchors: {}\n",
+                    failure.message.unwrap_or_default()
+                ));
+                failure.exit
+            }
+        },
+        Err(err) => support::cli::report(&err),
+    };
+    support::stdout::finish();
+    ExitCode::from(exit.code() as u8)
 }
 
 fn env_error(what: &str) -> impl Fn(xshell::Error) -> Failure + '_ {
     move |e| Failure::environment(format!("{what}: {e}"))
 }
 
-fn run(args: &Args) -> Result<serde_json::Value, Failure> {
+fn run(args: &Args) -> Result<ImpactAnchors, Failure> {
     let started = Instant::now();
     let manifest = std::path::absolute(&args.manifest)
         .map_err(|e| Failure::environment(format!("{}: {e}", args.manifest.display())))?;
@@ -172,14 +169,14 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
 
     // The base tree (and the head's, unless checked out), as a checkout for `cargo metadata`.
     let lap = Instant::now();
-    let mut exports = serde_json::Map::new();
+    let mut exports = AnchorsExports::default();
     let cache = MetadataCache::new(&sh, args.metadata_cache.as_deref(), &manifest_in_repo);
     let base_cached = cache.get(base)?;
     let base_manifest = match &base_cached {
         Some(_) => None,
         None => {
             let (manifest, how) = export(&sh, base, &scratch.0.join("base"), &manifest_in_repo)?;
-            exports.insert("base".into(), json!(how));
+            exports.base = Some(how.to_owned());
             Some(manifest)
         }
     };
@@ -191,7 +188,7 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
         _ if head_cached.is_some() => None,
         Some(head) if !args.head_checked_out => {
             let (manifest, how) = export(&sh, head, &scratch.0.join("head"), &manifest_in_repo)?;
-            exports.insert("head".into(), json!(how));
+            exports.head = Some(how.to_owned());
             Some(manifest)
         }
         _ => Some(manifest.clone()),
@@ -265,36 +262,36 @@ fn run(args: &Args) -> Result<serde_json::Value, Failure> {
     )?;
 
     let toolchain = toolchain_change(&sh, base, args.head.as_deref())?;
-    let bound = match &toolchain {
+    let mut bound = bound;
+    if let Some(reason) = toolchain {
         // Every test builds with the toolchain: the bound is every member.
-        Some(reason) => {
-            let mut bound = bound;
-            bound["packages"] = json!(workspace_names(new.workspace().iter().map(|p| p.name())));
-            bound["toolchain"] = json!(reason);
-            bound
-        }
-        None => bound,
-    };
+        bound.packages = workspace_names(new.workspace().iter().map(|p| p.name()));
+        bound.toolchain = Some(reason);
+    }
     laps.lap("lower bound", &lap);
 
     let members = new.workspace().iter().count();
-    Ok(json!({
-        "schema": "impact-anchors/v1",
-        "members": members,
-        "changed_paths": changed,
-        "determinator": {
-            "packages": determinator_selected,
-            "all": determinator_selected.len() == members,
-            "seconds": end_to_end,
+    Ok(ImpactAnchors {
+        schema: ImpactAnchors::schema(),
+        members,
+        changed_paths: changed.iter().map(|p| p.to_string()).collect(),
+        determinator: AnchorsDeterminator {
+            all: determinator_selected.len() == members,
+            packages: determinator_selected,
+            seconds: end_to_end,
         },
-        "rdeps": {
-            "seeds": workspace_names(seeds.iter().map(|&id| new.metadata(id).expect("a head package").name())),
-            "packages": rdeps_selected,
+        rdeps: AnchorsRdeps {
+            seeds: workspace_names(
+                seeds
+                    .iter()
+                    .map(|&id| new.metadata(id).expect("a head package").name()),
+            ),
+            packages: rdeps_selected,
         },
-        "lower_bound": bound,
-        "exports": exports,
-        "phases": laps.0,
-    }))
+        lower_bound: bound,
+        exports,
+        phases: laps.0,
+    })
 }
 
 fn manifest_file_name(manifest: &Path) -> String {
@@ -303,12 +300,8 @@ fn manifest_file_name(manifest: &Path) -> String {
         .map_or("Cargo.toml".into(), |n| n.to_string_lossy().into_owned())
 }
 
-fn workspace_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    names
-        .map(str::to_string)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
+fn workspace_names<'a>(names: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    names.map(str::to_string).collect()
 }
 
 /// Writes the tree of `rev` under `dir` (`git archive`, then `tar`) and returns the path of the
@@ -661,15 +654,15 @@ fn resolved(graph: &PackageGraph, member: &PackageId) -> Result<BTreeSet<String>
         .collect())
 }
 
-/// The lower bound described in the crate documentation, as JSON (`seeds`, `resolved_changed`,
-/// `packages`).
+/// The lower bound described in the crate documentation (without the toolchain rule, which
+/// [`run`] applies).
 fn lower_bound(
     new: &PackageGraph,
     old: &PackageGraph,
     changed: &BTreeSet<&str>,
     head: &Tree,
     base: &Tree,
-) -> Result<serde_json::Value, Failure> {
+) -> Result<AnchorsLowerBound, Failure> {
     let mut seeds: BTreeSet<&PackageId> = BTreeSet::new();
     // Members whose own test, bench, example or binary sources changed: no dependent links those.
     let mut leaves: BTreeSet<String> = BTreeSet::new();
@@ -732,12 +725,17 @@ fn lower_bound(
     }
     packages.extend(resolved_changed.iter().cloned());
     packages.extend(leaves.iter().cloned());
-    Ok(json!({
-        "seeds": workspace_names(seeds.iter().map(|&id| new.metadata(id).expect("a head package").name())),
-        "resolved_changed": resolved_changed,
-        "leaf_sources_of": leaves,
-        "packages": packages,
-    }))
+    Ok(AnchorsLowerBound {
+        seeds: workspace_names(
+            seeds
+                .iter()
+                .map(|&id| new.metadata(id).expect("a head package").name()),
+        ),
+        resolved_changed,
+        leaf_sources_of: leaves,
+        packages,
+        toolchain: None,
+    })
 }
 
 /// Whether the compiler every test builds with changed, and how: a `rust-toolchain` or
@@ -944,12 +942,12 @@ fn workflow_toolchains(text: Option<&str>) -> std::collections::BTreeMap<String,
 
 /// Wall time of each phase, in seconds.
 #[derive(Default)]
-struct Laps(serde_json::Map<String, serde_json::Value>);
+struct Laps(BTreeMap<String, f64>);
 
 impl Laps {
     fn lap(&mut self, phase: &str, since: &Instant) {
         self.0
-            .insert(phase.to_string(), json!(since.elapsed().as_secs_f64()));
+            .insert(phase.to_string(), since.elapsed().as_secs_f64());
     }
 }
 
@@ -978,6 +976,40 @@ impl Drop for Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tidy_every_flag_is_in_the_help_and_the_readme() {
+        use clap::CommandFactory as _;
+        let cli = Args::command();
+        assert_eq!(support::cli::check_help(&cli), Ok(1));
+        let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+        let reference = support::cli::reference(&cli);
+        support::cli::check_readme_block(&readme, "crates/impact-anchors/src/main.rs", &reference)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn the_manifest_and_the_base_are_required() {
+        use clap::Parser as _;
+        let err = Args::try_parse_from(["impact-anchors", "--base", "HEAD~1"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains("--manifest-path <PATH/Cargo.toml>"),
+            "{err}"
+        );
+        let args = Args::try_parse_from([
+            "impact-anchors",
+            "--manifest-path",
+            "w/Cargo.toml",
+            "--base",
+            "HEAD~1",
+            "--head-checked-out",
+        ])
+        .unwrap();
+        assert_eq!(args.manifest, Path::new("w/Cargo.toml"));
+        assert!(args.head_checked_out && args.head.is_none());
+    }
 
     #[test]
     fn own_test_bench_example_and_binary_sources_are_leaves() {

@@ -33,6 +33,9 @@ pub enum Base {
     RuntimeReadsStale,
     /// Standard plus GitHub Actions workflows, see [`WORKFLOWS`].
     WithWorkflows,
+    /// Standard with `[lints] workspace = true` in `mid`: the only member inheriting
+    /// `[workspace.lints]`.
+    InheritedLints,
     /// [`Base::RuntimeReads`] plus a separate Cargo workspace inside a member's directory
     /// (`crates/plain/fuzz`, excluded, with its own toolchain and cargo configuration) and a
     /// tool directory with its own toolchain file (`tools/ci`).
@@ -683,6 +686,19 @@ pub fn base_files(base: Base) -> Vec<(String, String)> {
                 set(&mut files, path, (*text).into());
             }
         }
+        Base::InheritedLints => {
+            let mid = files
+                .iter()
+                .find(|(p, _)| p == "crates/mid/Cargo.toml")
+                .expect("standard has mid")
+                .1
+                .clone();
+            set(
+                &mut files,
+                "crates/mid/Cargo.toml",
+                format!("{mid}\n[lints]\nworkspace = true\n"),
+            );
+        }
         Base::RuntimeReadsNested => {
             files = runtime_reads();
             set(
@@ -715,8 +731,13 @@ pub const NEXTEST_NAMES_UB: &str = "[profile.ci]\nretries = 0\n\n\
 
 /// The workflows of [`Base::WithWorkflows`]: `ci.yml` has a lint job and a test job (which uses
 /// the local composite action `setup`) and calls the reusable `reusable-tests.yml`;
-/// `release.yml` builds and publishes and runs no test.
+/// `release.yml` builds and publishes and runs no test. `.cargo/config.toml` defines the cargo
+/// alias `gen` (`cargo run` of `app`), which a job may run, and passes a Clippy lint flag.
 const WORKFLOWS: &[(&str, &str)] = &[
+    (
+        ".cargo/config.toml",
+        "[build]\nrustflags = [\"-Wclippy::all\"]\n\n[alias]\ngen = \"run --package app --bin app --\"\n",
+    ),
     (
         ".github/workflows/ci.yml",
         "name: ci
@@ -1244,13 +1265,37 @@ pub const SCENARIOS: &[Scenario] = &[
         ..Scenario::DEFAULT
     },
     Scenario {
-        name: "workspace_lints_change_selects_all",
+        // No member of the standard workspace has `[lints] workspace = true`.
+        name: "workspace_lints_change_without_inheriting_members_selects_nothing",
         change: &[Replace(
             "Cargo.toml",
             "unsafe_code = \"forbid\"",
             "unsafe_code = \"deny\"",
         )],
-        expect: Expect::ALL,
+        expect: Expect {
+            reasons_mention: &["no member inherits them"],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // `mid` inherits the lints: it may now warn or fail to compile, and so may `app`,
+        // which depends on it.
+        name: "workspace_lints_change_selects_the_members_inheriting_them",
+        base: Base::InheritedLints,
+        change: &[Replace(
+            "Cargo.toml",
+            "unsafe_code = \"forbid\"",
+            "unsafe_code = \"deny\"",
+        )],
+        expect: Expect {
+            required: &["mid", "app"],
+            forbidden: &["core", "devuser", "top", "lonely", "other", "ua", "ub"],
+            reasons_mention: &[
+                "Cargo.toml [workspace.lints] changed -> inherited by mid (`[lints] workspace = true`), whose lints changed",
+            ],
+            ..Expect::SOME
+        },
         ..Scenario::DEFAULT
     },
     Scenario {
@@ -1532,6 +1577,105 @@ pub const SCENARIOS: &[Scenario] = &[
         )],
         expect: Expect {
             reasons_mention: &["job `test` runs tests", "its steps changed"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // Steps run in order: one after the last step that runs tests starts once they have
+        // finished.
+        name: "step_added_after_test_jobs_last_test_step_selects_nothing",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/ci.yml",
+            "      - run: cargo nextest run --workspace\n",
+            "      - run: cargo nextest run --workspace\n      - name: Docs\n        run: cargo doc --workspace --no-deps\n",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "ci.yml: job `test` runs tests but changed only in what cannot affect them",
+                "`run` steps after the last step that runs tests",
+            ],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "step_added_before_test_jobs_last_test_step_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/ci.yml",
+            "      - run: cargo nextest run --workspace\n",
+            "      - run: cargo doc --workspace --no-deps\n      - run: cargo nextest run --workspace\n",
+        )],
+        expect: Expect {
+            reasons_mention: &["job `test` runs tests", "its steps changed"],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // `cargo gen` is the alias `run --package app --bin app --` of `.cargo/config.toml`:
+        // a program run, not a test command, so the release job still runs no tests.
+        name: "release_job_running_a_cargo_alias_selects_nothing",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/release.yml",
+            "cargo build --release --workspace",
+            "cargo gen completions",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "release.yml: job `build-binaries` changed; no job that runs tests changed",
+            ],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "release_job_running_an_undefined_cargo_alias_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".github/workflows/release.yml",
+            "cargo build --release --workspace",
+            "cargo regen completions",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                "release.yml: job `build-binaries` runs tests",
+                "runs `cargo regen`, a subcommand this analysis does not know",
+            ],
+            ..Expect::ALL
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        // rustc leaves Clippy's lints to Clippy, which `cargo test` does not run.
+        name: "cargo_config_clippy_lint_flags_only_select_nothing",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".cargo/config.toml",
+            "\"-Wclippy::all\"",
+            "\"-Wclippy::all\", \"-Dclippy::doc_markdown\"",
+        )],
+        expect: Expect {
+            reasons_mention: &[".cargo/config.toml: only Clippy lint flags changed"],
+            ..Expect::NOTHING
+        },
+        ..Scenario::DEFAULT
+    },
+    Scenario {
+        name: "cargo_config_rustc_flag_selects_all",
+        base: Base::WithWorkflows,
+        change: &[Replace(
+            ".cargo/config.toml",
+            "\"-Wclippy::all\"",
+            "\"-Wclippy::all\", \"--cfg\", \"impact_flag\"",
+        )],
+        expect: Expect {
+            reasons_mention: &[
+                ".cargo/config.toml is in the workspace root: cargo configuration sets flags for every build",
+            ],
             ..Expect::ALL
         },
         ..Scenario::DEFAULT

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use support::{Failure, Located};
 
+use crate::cargo_config;
 use crate::closure;
 use crate::git::{ChangedFile, Repo, Status};
 use crate::graph::{
@@ -1047,6 +1048,25 @@ impl Context<'_> {
         None
     }
 
+    /// Whether `repo_path`, a cargo configuration file at both ends, changed only in Clippy
+    /// lint flags ([`cargo_config::only_clippy_flags_changed`]).
+    fn only_clippy_flags_changed(&self, repo_path: &str) -> bool {
+        if !repo_path.ends_with("config") && !repo_path.ends_with("config.toml") {
+            return false;
+        }
+        let text = |snapshot: &Snapshot<'_>| {
+            snapshot
+                .read(repo_path)
+                .ok()
+                .flatten()
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        };
+        match (text(self.base), text(self.head)) {
+            (Some(old), Some(new)) => cargo_config::only_clippy_flags_changed(&old, &new),
+            _ => false,
+        }
+    }
+
     fn owner_moved(&self, repo_path: &str) -> bool {
         let path = self.to_workspace(repo_path);
         let name = |graph: &Graph, owners: &Owners| {
@@ -1109,6 +1129,18 @@ impl Context<'_> {
                 None => {}
             }
             if let Some(reason) = rules::applies_to_workspace(path) {
+                if self.only_clippy_flags_changed(repo_path) {
+                    if !explained {
+                        decision.unaffecting.push(Reason::new(
+                            "cargo-config",
+                            Some(repo_path),
+                            format!(
+                                "{repo_path}: only Clippy lint flags changed, which rustc leaves to Clippy: no test builds or runs differently"
+                            ),
+                        ));
+                    }
+                    return;
+                }
                 let place = if path.starts_with("../") {
                     "a directory above the workspace root"
                 } else {

@@ -8,6 +8,7 @@
 
 pub mod analyze;
 pub mod cache;
+pub mod cargo_config;
 pub mod closure;
 pub mod git;
 pub mod graph;

@@ -428,6 +428,49 @@ fn workspace_table(
                     }
                 }
             }
+            // Only members that inherit the lints (`[lints] workspace = true`) compile with
+            // them: a member's lints are its effective `[lints]`, compared at both ends, so a
+            // member that does not inherit them, or whose inherited lints are the same, builds
+            // and tests exactly as before. A member whose lints changed may now warn or fail to
+            // compile, which reaches its dependents: it is selected like any member whose
+            // effective manifest changed.
+            "lints" => {
+                let members = member_manifests.get_or_insert_with(&mut load_members);
+                let mut any = false;
+                for member in members.iter() {
+                    // A member that joined is judged by the membership change.
+                    let Some(base_manifest) = &member.base else {
+                        continue;
+                    };
+                    let lints = |manifest: &Table, workspace: Option<&Table>| {
+                        effective(manifest, workspace).get("lints").cloned()
+                    };
+                    if lints(base_manifest, old_ws) == lints(&member.head, new_ws) {
+                        continue;
+                    }
+                    any = true;
+                    let name = &head_graph.packages[member.index].name;
+                    report(ManifestEffect::Package(
+                        member.index,
+                        Reason::new(
+                            "workspace-manifest",
+                            Some(repo_path),
+                            format!(
+                                "{section} changed -> inherited by {name} (`[lints] workspace = true`), whose lints changed"
+                            ),
+                        ),
+                    ));
+                }
+                if !any {
+                    report(ManifestEffect::Nothing(Reason::new(
+                        "workspace-manifest",
+                        Some(repo_path),
+                        format!(
+                            "{section} changed; no member inherits them (`[lints] workspace = true`) or its lints are the same"
+                        ),
+                    )));
+                }
+            }
             _ => report(ManifestEffect::All(format!(
                 "{section} changed (applies to every member)"
             ))),

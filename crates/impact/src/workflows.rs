@@ -11,7 +11,13 @@
 //! `container`, `services`, `runs-on`, `env`, every step (toolchain and tool installs
 //! included), the jobs whose outputs it reads (`needs.<job>.outputs`), and the local actions
 //! and scripts it runs. Moving an inert action ([`DEFAULT_INERT_ACTIONS`], extended by
-//! `inert-actions` in `[impact]`) to another version is not a change.
+//! `inert-actions` in `[impact]`) to another version is not a change, and neither is a `run`
+//! step after the job's last step that runs tests ([`tested_environment`]).
+//!
+//! Shell text is read command by command: a command substitution `$(...)` is a command of its
+//! own; a cargo subcommand that is not built in is looked up among the revision's cargo
+//! aliases and judged by its expansion; `uses: $/path` (GitHub's self-repository form) is read
+//! like `uses: ./path`.
 //!
 //! The decision for a changed workflow is everything when a test environment changed and
 //! nothing otherwise, with a reason naming the jobs that did change.
@@ -74,6 +80,9 @@ const NON_TEST_SUBCOMMANDS: &[&str] = &[
     "c",
     "clippy",
     "fmt",
+    "rustc",
+    "fix",
+    "report",
     "doc",
     "d",
     "rustdoc",
@@ -282,6 +291,13 @@ fn scalar_text(yaml: &Yaml) -> String {
 pub struct JobInfo {
     /// Why the job counts as running tests (`None`: it runs none).
     pub runs_tests: Option<String>,
+    /// The index (in its `steps`) of the last step that runs tests; `None` when no step of
+    /// its own does (it runs none, or it calls a reusable workflow that does), or when the
+    /// job builds test binaries without running them (`cargo test --no-run`,
+    /// `cargo nextest archive`, `cargo build --tests`): a later step may run those binaries
+    /// in a way this analysis does not recognize (in a VM, by path), so no step of such a job
+    /// counts as coming after its tests.
+    pub last_test_step: Option<usize>,
     /// Repository files and directories (ending in `/`) the job runs: local actions, local
     /// reusable workflows, scripts.
     pub uses: BTreeSet<String>,
@@ -291,13 +307,18 @@ pub struct JobInfo {
 pub fn job_info(files: &dyn Files, workflow: &Workflow, job: &Value) -> JobInfo {
     let mut info = JobInfo::default();
     let defaults_dir = working_directory(workflow.top.get("defaults"));
-    info.runs_tests = Scanner {
+    let mut scanner = Scanner {
         files,
         uses: &mut info.uses,
         assigned: BTreeMap::new(),
         resolving: BTreeSet::new(),
-    }
-    .job(job, workflow.top.get("env"), defaults_dir.as_deref(), 0);
+        last_test_step: None,
+        builds_tests_to_run_later: false,
+    };
+    info.runs_tests = scanner.job(job, workflow.top.get("env"), defaults_dir.as_deref(), 0);
+    info.last_test_step = scanner
+        .last_test_step
+        .filter(|_| !scanner.builds_tests_to_run_later);
     info
 }
 
@@ -318,6 +339,10 @@ struct Scanner<'a> {
     assigned: BTreeMap<String, BTreeSet<String>>,
     /// Variables being resolved (a cycle leaves the variable unresolved).
     resolving: BTreeSet<String>,
+    /// The last of the job's own steps (depth 0) that runs tests.
+    last_test_step: Option<usize>,
+    /// Whether any text the job runs builds test binaries without running them.
+    builds_tests_to_run_later: bool,
 }
 
 impl Scanner<'_> {
@@ -381,13 +406,16 @@ impl Scanner<'_> {
             // Keep scanning after the first hit: every local file the job runs is recorded.
             if let Some(why) = self.step(step, dir, depth) {
                 first.get_or_insert(format!("step {}: {why}", index + 1));
+                if depth == 0 {
+                    self.last_test_step = Some(index);
+                }
             }
         }
         first
     }
 
     fn reusable_workflow(&mut self, called: &str, depth: usize) -> Option<String> {
-        let Some(local) = called.strip_prefix("./") else {
+        let Some(local) = local_reference(called) else {
             return Some(format!(
                 "calls `{called}`, a workflow of another repository that cannot be read here"
             ));
@@ -420,7 +448,8 @@ impl Scanner<'_> {
                 .map(|why| format!("`{}` {why}", first_line(script)));
         }
         let action = step.get("uses").and_then(Value::as_str)?;
-        if let Some(local) = action.strip_prefix("./") {
+        if let Some(local) = local_reference(action) {
+            let local = local.split('@').next().unwrap_or(local);
             return self.local_action(local.trim_end_matches('/'), depth);
         }
         if let Some(why) = remote_action_runs_tests(action, step.get("with")) {
@@ -477,13 +506,13 @@ impl Scanner<'_> {
     }
 
     /// Shell text (or a script in another language): finds commands that run tests. `cargo`
-    /// is looked for anywhere (a test command passed as a string to another runner, or a
-    /// Python list `["cargo", "test"]`, counts); in shell text also scripts, task runners and
-    /// variable programs where a command stands.
+    /// is looked for anywhere (a test command passed as a string to another runner counts);
+    /// in shell text also scripts, task runners and variable programs where a command stands.
     fn commands(&mut self, text: &str, dir: &str, depth: usize, shell: bool) -> Option<String> {
-        if shell {
-            self.assign_shell(text);
+        if !shell {
+            return self.other_language(text, dir);
         }
+        self.assign_shell(text);
         let joined = text.replace("\\\n", " ");
         let mut first = None;
         for line in joined.lines() {
@@ -496,13 +525,56 @@ impl Scanner<'_> {
                 .split(|c: char| c.is_whitespace() || ";&|()`\"',[]".contains(c))
                 .filter(|t| !t.is_empty())
                 .collect();
+            self.builds_tests_to_run_later |= builds_tests_without_running(&tokens);
             for (i, token) in tokens.iter().enumerate() {
-                if let Some(why) = test_runner(token, &tokens[i + 1..]) {
+                if let Some(why) = self.test_runner(token, &tokens[i + 1..], dir) {
                     first.get_or_insert(why);
                 }
             }
-            for segment in segments(line).iter().filter(|_| shell) {
+            for segment in segments(line).iter() {
                 if let Some(why) = self.command(segment, dir, depth) {
+                    first.get_or_insert(why);
+                }
+            }
+        }
+        first
+    }
+
+    /// A script in another language (Python, JavaScript, Ruby, Perl): only the text of its
+    /// string literals can name a command, so `cargo` is looked for among them, the literals
+    /// of one list or call read together (`["cargo", "test"]`, `"cargo test --workspace"`, a
+    /// list spread over lines); an unquoted `cargo` is a variable (`publish(cargo, existing)`),
+    /// not a program. A variable holding the program may be joined with a subcommand
+    /// (`[*cargo, "test"]`), so a line with a `cargo` variable and a string literal that
+    /// starts with a test subcommand counts as running tests too.
+    fn other_language(&mut self, text: &str, dir: &str) -> Option<String> {
+        let mut first = None;
+        for line in text.lines() {
+            let line = without_comment(line);
+            let cargo_variable = unquoted_words(line).any(|word| word == "cargo");
+            if cargo_variable
+                && let Some(literal) = string_literals(line).into_iter().find(|literal| {
+                    literal
+                        .split_whitespace()
+                        .next()
+                        .is_some_and(|word| TEST_SUBCOMMANDS.contains(&word) || word == "xtask")
+                })
+            {
+                first.get_or_insert(format!(
+                    "runs `cargo` with `{literal}` (counted as running tests)"
+                ));
+            }
+        }
+        for group in literal_groups(text) {
+            let joined = group.join(" ");
+            let tokens: Vec<&str> = joined
+                .split(|c: char| c.is_whitespace() || ";&|()`\"',[]".contains(c))
+                .map(|token| token.trim_end_matches(['.', ',', ':', '!', '?']))
+                .filter(|t| !t.is_empty())
+                .collect();
+            self.builds_tests_to_run_later |= builds_tests_without_running(&tokens);
+            for (i, token) in tokens.iter().enumerate() {
+                if let Some(why) = self.test_runner(token, &tokens[i + 1..], dir) {
                     first.get_or_insert(why);
                 }
             }
@@ -568,13 +640,71 @@ impl Scanner<'_> {
                 continue;
             };
             let rest: Vec<&str> = resolved[1..].iter().map(String::as_str).collect();
-            let why = test_runner(program, &rest).or_else(|| self.command(&resolved, dir, depth));
+            let why = self
+                .test_runner(program, &rest, dir)
+                .or_else(|| self.command(&resolved, dir, depth));
             if let Some(why) = why {
                 first.get_or_insert(format!("runs `${name}` (`{value}`), which {why}"));
             }
         }
         self.resolving.remove(&name);
         Some(first)
+    }
+
+    /// [`test_runner`] with this revision's cargo aliases for commands run in `dir`.
+    fn test_runner(&self, word: &str, rest: &[&str], dir: &str) -> Option<String> {
+        test_runner(word, rest, &|name: &str| self.cargo_alias(name, dir))
+    }
+
+    /// What the cargo alias `name` expands to for a command run in `dir`: every definition
+    /// of it in this revision's `.cargo/config.toml` (or `.cargo/config`, which cargo prefers
+    /// when both exist) in `dir` and each directory above it up to the repository root, as
+    /// words. Cargo uses the nearest one; all of them are returned, so a command is judged by
+    /// each it may be (a script's `cd` is not followed). `None` when no file defines it, when
+    /// a file on the way cannot be parsed, when the job sets `CARGO_ALIAS_<NAME>` (the
+    /// environment overrides the files) or when `dir` is outside the repository: the alias is
+    /// then unknown.
+    fn cargo_alias(&self, name: &str, dir: &str) -> Option<Vec<Vec<String>>> {
+        let variable = format!(
+            "CARGO_ALIAS_{}",
+            name.to_ascii_uppercase().replace('-', "_")
+        );
+        if self.assigned.contains_key(&variable) || dir.starts_with('/') || dir.contains('$') {
+            return None;
+        }
+        let mut expansions = Vec::new();
+        let mut at = normalize(dir, ".");
+        loop {
+            let config = ["config", "config.toml"].iter().find_map(|file| {
+                let path = normalize(&at, &format!(".cargo/{file}"));
+                self.files.read(&path)
+            });
+            if let Some(text) = config {
+                let table: toml::Table = toml::from_str(&text).ok()?;
+                match table.get("alias").and_then(|aliases| aliases.get(name)) {
+                    Some(toml::Value::String(line)) => expansions.push(
+                        line.split_whitespace()
+                            .map(str::to_owned)
+                            .collect::<Vec<_>>(),
+                    ),
+                    Some(toml::Value::Array(words)) => expansions.push(
+                        words
+                            .iter()
+                            .map(|w| w.as_str().map(str::to_owned))
+                            .collect::<Option<Vec<_>>>()?,
+                    ),
+                    Some(_) => return None,
+                    None => {}
+                }
+            }
+            if at.is_empty() || at.starts_with("..") {
+                break;
+            }
+            at = at
+                .rsplit_once('/')
+                .map_or(String::new(), |(parent, _)| parent.to_owned());
+        }
+        (!expansions.is_empty()).then_some(expansions)
     }
 
     /// A word that names a repository script: read it and judge it the same way.
@@ -622,18 +752,99 @@ impl Scanner<'_> {
     }
 }
 
+/// The repository path a `uses:` value names in this repository: `./path` (the checked-out
+/// workspace) or `$/path` (GitHub's self-repository syntax: this repository at the commit
+/// that runs, which is the revision being judged). `None` for another repository's.
+fn local_reference(uses: &str) -> Option<&str> {
+    uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/"))
+}
+
+/// Finds what a cargo alias expands to (every definition that may apply), `None` when it
+/// is unknown.
+type AliasLookup<'a> = &'a dyn Fn(&str) -> Option<Vec<Vec<String>>>;
+
+/// Cargo's built-in commands and their short forms: an alias cannot redefine them (cargo
+/// ignores such an alias), so they are judged by name.
+const CARGO_BUILTINS: &[&str] = &[
+    "add",
+    "b",
+    "bench",
+    "build",
+    "c",
+    "check",
+    "clean",
+    "config",
+    "d",
+    "doc",
+    "fetch",
+    "fix",
+    "generate-lockfile",
+    "help",
+    "info",
+    "init",
+    "install",
+    "locate-project",
+    "login",
+    "logout",
+    "metadata",
+    "new",
+    "owner",
+    "package",
+    "pkgid",
+    "publish",
+    "r",
+    "read-manifest",
+    "remove",
+    "report",
+    "rm",
+    "run",
+    "rustc",
+    "rustdoc",
+    "search",
+    "t",
+    "test",
+    "tree",
+    "uninstall",
+    "update",
+    "vendor",
+    "verify-project",
+    "version",
+    "yank",
+];
+
+/// How deep aliases naming aliases are followed; deeper counts as running tests.
+const MAX_ALIAS_DEPTH: usize = 8;
+
 /// A program that runs tests by name: `cargo` with a test subcommand, `cross test`, the
 /// test runners' own binaries. `rest` are the words after it.
-fn test_runner(word: &str, rest: &[&str]) -> Option<String> {
+fn test_runner(word: &str, rest: &[&str], aliases: AliasLookup<'_>) -> Option<String> {
     let program = program_name(word);
     match program {
-        "cargo" => cargo_runs_tests(rest),
+        "cargo" => cargo_runs_tests(rest, aliases, 0),
         "cross" | "cargo-cross" => next_word(rest)
             .filter(|w| matches!(*w, "test" | "nextest"))
             .map(|w| format!("runs `{program} {w}`")),
         "cargo-nextest" | "cargo-llvm-cov" | "cargo-tarpaulin" => Some(format!("runs `{program}`")),
         _ => None,
     }
+}
+
+/// Whether a command line builds test binaries without running them: `--no-run`,
+/// `cargo nextest archive` or `list`, or `cargo build`/`rustc` with test targets. Those
+/// binaries may be run by a later step in ways no command name shows.
+fn builds_tests_without_running(tokens: &[&str]) -> bool {
+    let builds = |sub: &str| matches!(sub, "build" | "b" | "rustc");
+    tokens.contains(&"--no-run")
+        || tokens
+            .windows(2)
+            .any(|pair| pair[0].ends_with("nextest") && matches!(pair[1], "archive" | "list"))
+        || (tokens.iter().any(|t| builds(t))
+            && tokens.iter().any(|t| {
+                matches!(
+                    *t,
+                    "--tests" | "--test" | "--all-targets" | "--benches" | "--bench"
+                )
+            }))
 }
 
 /// The variable a command word names (`$NAME`, `${NAME}`, `${{ env.NAME }}`) and the index of
@@ -735,22 +946,46 @@ const COMMAND_PREFIXES: &[&str] = &[
 ];
 
 /// The simple commands of a line, each as its words with quotes removed. Separators (`;`,
-/// `|`, `&`, parentheses, backquotes) count only outside quotes; a `$(...)` inside double
-/// quotes is a command of its own.
+/// `|`, `&`, parentheses, backquotes) count only outside quotes. A command substitution
+/// `$(...)`, inside double quotes or not, is a command of its own, judged by its own words
+/// (`$(jq ...)` runs `jq`); in the command around it, it stands as the word
+/// [`SUBSTITUTION`], so a substitution in command position (`$(which cargo) test`) is a
+/// program given by an expression, and one among the arguments
+/// (`docker buildx imagetools create $(jq ...)`) leaves the command judged by its program.
 fn segments(line: &str) -> Vec<Vec<String>> {
     fn flush(word: &mut String, words: &mut Vec<String>) {
         if !word.is_empty() {
             words.push(std::mem::take(word));
         }
     }
+    /// The command a `$(` interrupted, resumed at its `)`.
+    struct Outer {
+        words: Vec<String>,
+        word: String,
+        /// Whether the `$(` stood inside double quotes.
+        quoted: bool,
+        /// Subshell parentheses open inside the substitution.
+        depth: usize,
+    }
     let mut out = Vec::new();
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
     let mut quote: Option<char> = None;
-    // The quoted word a `"...$(` interrupted, resumed at its `)`.
-    let mut outer: Option<(Vec<String>, String)> = None;
+    let mut stack: Vec<Outer> = Vec::new();
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
+        let opens_substitution = c == '$' && chars.peek() == Some(&'(') && quote != Some('\'');
+        if opens_substitution {
+            chars.next();
+            stack.push(Outer {
+                words: std::mem::take(&mut words),
+                word: std::mem::take(&mut word),
+                quoted: quote == Some('"'),
+                depth: 0,
+            });
+            quote = None;
+            continue;
+        }
         match quote {
             Some('\'') => {
                 if c == '\'' {
@@ -762,21 +997,19 @@ fn segments(line: &str) -> Vec<Vec<String>> {
             Some(_) => {
                 if c == '"' {
                     quote = None;
-                } else if c == '$' && chars.peek() == Some(&'(') && outer.is_none() {
-                    chars.next();
-                    outer = Some((std::mem::take(&mut words), std::mem::take(&mut word)));
-                    quote = None;
                 } else {
                     word.push(c);
                 }
             }
             None => match c {
                 '\'' | '"' => quote = Some(c),
-                ')' if outer.is_some() => {
+                ')' if stack.last().is_some_and(|outer| outer.depth == 0) => {
                     flush(&mut word, &mut words);
                     out.push(std::mem::take(&mut words));
-                    (words, word) = outer.take().expect("checked");
-                    quote = Some('"');
+                    let outer = stack.pop().expect("checked");
+                    (words, word) = (outer.words, outer.word);
+                    word.push_str(SUBSTITUTION);
+                    quote = outer.quoted.then_some('"');
                 }
                 // `args=(a b)`, `args+=("$X")`: an array, not a subshell.
                 '(' if word.ends_with('=') => {
@@ -788,6 +1021,13 @@ fn segments(line: &str) -> Vec<Vec<String>> {
                     }
                 }
                 ';' | '|' | '&' | '(' | ')' | '`' => {
+                    if let Some(outer) = stack.last_mut() {
+                        match c {
+                            '(' => outer.depth += 1,
+                            ')' => outer.depth -= 1,
+                            _ => {}
+                        }
+                    }
                     flush(&mut word, &mut words);
                     out.push(std::mem::take(&mut words));
                 }
@@ -798,9 +1038,22 @@ fn segments(line: &str) -> Vec<Vec<String>> {
     }
     flush(&mut word, &mut words);
     out.push(words);
+    // A substitution left open at the end of the line: its commands are complete as they
+    // stand, and so is the command around it.
+    while let Some(outer) = stack.pop() {
+        let mut words = outer.words;
+        let mut word = outer.word;
+        word.push_str(SUBSTITUTION);
+        flush(&mut word, &mut words);
+        out.push(words);
+    }
     out.retain(|w| !w.is_empty());
     out
 }
+
+/// The word a command substitution leaves in the command around it: what it expands to is
+/// known only when it runs.
+const SUBSTITUTION: &str = "$(...)";
 
 /// Where the command stands among a simple command's words: after variable assignments and
 /// prefixes (`sudo -E`, `timeout 10m`).
@@ -845,6 +1098,101 @@ fn variable_command(words: &[String], at: usize) -> Option<String> {
     }
 }
 
+/// The contents of a line's string literals (`"..."`, `'...'`, `` `...` ``), in order.
+fn string_literals(line: &str) -> Vec<String> {
+    let mut literals = Vec::new();
+    let mut current: Option<(char, String)> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match &mut current {
+            None if matches!(c, '"' | '\'' | '`') => current = Some((c, String::new())),
+            None => {}
+            Some((quote, text)) => {
+                if c == '\\' {
+                    text.extend(chars.next());
+                } else if c == *quote {
+                    literals.push(std::mem::take(text));
+                    current = None;
+                } else {
+                    text.push(c);
+                }
+            }
+        }
+    }
+    literals.retain(|literal| !literal.is_empty());
+    literals
+}
+
+/// The string literals of a script in another language, grouped by the innermost bracket
+/// (`(`, `[`, `{`) they stand in; outside any bracket, by line. `#` comments are skipped.
+fn literal_groups(text: &str) -> Vec<Vec<String>> {
+    let mut done = Vec::new();
+    let mut open: Vec<Vec<String>> = vec![Vec::new()];
+    for line in text.lines() {
+        let line = without_comment(line);
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' | '\'' | '`' => {
+                    let mut literal = String::new();
+                    while let Some(inner) = chars.next() {
+                        if inner == '\\' {
+                            literal.extend(chars.next());
+                        } else if inner == c {
+                            break;
+                        } else {
+                            literal.push(inner);
+                        }
+                    }
+                    if !literal.is_empty() {
+                        open.last_mut().expect("never empty").push(literal);
+                    }
+                }
+                '(' | '[' | '{' => open.push(Vec::new()),
+                ')' | ']' | '}' if open.len() > 1 => {
+                    done.push(open.pop().expect("checked"));
+                }
+                _ => {}
+            }
+        }
+        if open.len() == 1 {
+            done.push(std::mem::take(&mut open[0]));
+        }
+    }
+    done.extend(open);
+    done.retain(|group| !group.is_empty());
+    done
+}
+
+/// The words of a line outside its string literals, without the punctuation around them
+/// (`*cargo,` is `cargo`).
+fn unquoted_words(line: &str) -> impl Iterator<Item = &str> {
+    let mut quote: Option<char> = None;
+    let mut outside = Vec::new();
+    let mut start = 0;
+    for (at, c) in line.char_indices() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                start = at + 1;
+            }
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => {
+                outside.push(&line[start..at]);
+                quote = Some(c);
+            }
+            None => {}
+        }
+    }
+    if quote.is_none() {
+        outside.push(&line[start..]);
+    }
+    outside.into_iter().flat_map(|part| {
+        part.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .filter(|word| !word.is_empty())
+    })
+}
+
 /// A line without its `#` comment (a `#` at the start or after whitespace).
 fn without_comment(line: &str) -> &str {
     let bytes = line.as_bytes();
@@ -856,8 +1204,14 @@ fn without_comment(line: &str) -> &str {
     line
 }
 
+/// The first line of a script that is a command (not blank, not a comment), to name it.
 fn first_line(script: &str) -> String {
-    let line = script.trim().lines().next().unwrap_or("").trim();
+    let mut lines = script.lines().map(str::trim);
+    let line = lines
+        .clone()
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .or_else(|| lines.next())
+        .unwrap_or("");
     if line.len() > 60 {
         let cut = (0..=60)
             .rev()
@@ -892,8 +1246,10 @@ fn next_word<'a>(tokens: &[&'a str]) -> Option<&'a str> {
     None
 }
 
-/// `cargo ...`: whether the subcommand runs tests.
-fn cargo_runs_tests(rest: &[&str]) -> Option<String> {
+/// `cargo ...`: whether the subcommand runs tests. A subcommand that is not built in is
+/// first looked up as an alias ([`AliasLookup`]; `depth` aliases deep) and judged by what it
+/// expands to, the words after it appended, as cargo runs it.
+fn cargo_runs_tests(rest: &[&str], aliases: AliasLookup<'_>, depth: usize) -> Option<String> {
     let sub = next_word(rest)?;
     let position = rest.iter().position(|t| *t == sub).unwrap_or(0);
     let after = &rest[position + 1..];
@@ -902,6 +1258,31 @@ fn cargo_runs_tests(rest: &[&str]) -> Option<String> {
     }
     if sub == "xtask" || sub == "x" {
         return xtask_runs_tests(after).map(|c| format!("runs `cargo {sub} {c}`"));
+    }
+    // `--config alias.x=...` on the command line defines aliases this does not read.
+    let configured = rest[..position].iter().any(|t| t.starts_with("--config"));
+    if !CARGO_BUILTINS.contains(&sub)
+        && !configured
+        && let Some(expansions) = aliases(sub)
+    {
+        if depth >= MAX_ALIAS_DEPTH {
+            return Some(format!(
+                "runs `cargo {sub}`, an alias nested too deep to follow"
+            ));
+        }
+        return expansions.iter().find_map(|expansion| {
+            let words: Vec<&str> = expansion
+                .iter()
+                .map(String::as_str)
+                .chain(after.iter().copied())
+                .collect();
+            cargo_runs_tests(&words, aliases, depth + 1).map(|why| {
+                format!(
+                    "runs `cargo {sub}`, an alias of `cargo {}` that {why}",
+                    expansion.join(" ")
+                )
+            })
+        });
     }
     if WRAPPER_SUBCOMMANDS.contains(&sub) {
         let inner = after.iter().find(|t| {
@@ -1027,6 +1408,29 @@ pub fn test_environment(job: &Value, inert: &[String]) -> Value {
         out.insert(key.clone(), value);
     }
     Value::Object(out)
+}
+
+/// A test job's [`test_environment`] without the `run` steps that come after its last
+/// test-running step (`last_test_step`, from [`JobInfo`]).
+///
+/// Why this is safe: a job's steps run one after another, so a step after the last one that
+/// runs tests starts only once those tests have finished and cannot change how they built or
+/// what they returned. What it changes later (files, `$GITHUB_ENV`, step outputs) is seen only
+/// by the steps after it. Only `run` steps are dropped: a step that uses an action stays,
+/// because a JavaScript action may declare a `pre:` that runs at the start of the job and a
+/// Docker action is built when the job is set up, both before any test, and its `with` and
+/// `env` reach that code. The steps up to the last test step stay as they are, so a step
+/// added, removed or moved before it is still a change.
+pub fn tested_environment(job: &Value, inert: &[String], last_test_step: Option<usize>) -> Value {
+    let mut environment = test_environment(job, inert);
+    if let Some(last) = last_test_step
+        && let Some(Value::Array(steps)) = environment.get_mut("steps")
+        && last < steps.len()
+    {
+        let after = steps.split_off(last + 1);
+        steps.extend(after.into_iter().filter(|step| step.get("run").is_none()));
+    }
+    environment
 }
 
 fn step_environment(step: &Value, inert: &[String]) -> Value {
@@ -1306,8 +1710,16 @@ fn judge_workflow(path: &str, base: &Revision, head: &Revision, inert: &[String]
             }
             continue;
         };
-        let environment = |j: &Option<Value>| j.as_ref().map(|j| test_environment(j, inert));
-        let (env_before, env_after) = (environment(&before), environment(&after));
+        let last_test_step = |side: Option<&Loaded>| {
+            side.and_then(|(_, infos)| infos.get(id))
+                .and_then(|info| info.last_test_step)
+        };
+        let env_before = before
+            .as_ref()
+            .map(|j| tested_environment(j, inert, last_test_step(old)));
+        let env_after = after
+            .as_ref()
+            .map(|j| tested_environment(j, inert, last_test_step(new)));
         if env_before != env_after {
             let what = match (&env_before, &env_after) {
                 (None, _) => "was added".to_owned(),
@@ -1326,7 +1738,7 @@ fn judge_workflow(path: &str, base: &Revision, head: &Revision, inert: &[String]
         for upstream in readers.collect::<BTreeSet<_>>() {
             if &upstream != id && changed(&upstream) {
                 causes.push(format!(
-                    "job `{id}` runs tests and takes outputs or artifacts of job `{upstream}`, which changed"
+                    "job `{id}` runs tests ({why}) and takes outputs or artifacts of job `{upstream}`, which changed"
                 ));
                 upstream_changed = true;
             }
@@ -1347,7 +1759,7 @@ fn judge_workflow(path: &str, base: &Revision, head: &Revision, inert: &[String]
     }
     if !changed_inertly.is_empty() {
         parts.push(format!(
-            "{} {} tests but changed only in what cannot affect them (names, conditions, inert action versions)",
+            "{} {} tests but changed only in what cannot affect them (names, conditions, inert action versions, `run` steps after the last step that runs tests)",
             plural("job", &changed_inertly),
             if changed_inertly.len() == 1 { "runs" } else { "run" }
         ));
@@ -1832,6 +2244,211 @@ jobs:
             &one(base, &head),
             "takes outputs or artifacts of job `plan`, which changed",
         );
+        // The why-line says why the reading job runs tests, as the others do.
+        assert_all(
+            &one(base, &head),
+            "job `test` runs tests (step 1: `cargo test ${{ needs.plan.outputs.flags }}` runs `cargo test`) and takes outputs",
+        );
+    }
+
+    fn runs(job_steps: &str, tree: &Tree) -> Option<String> {
+        let workflow = parse(&format!(
+            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n{job_steps}"
+        ))
+        .unwrap();
+        job_info(tree, &workflow, &workflow.jobs["j"]).runs_tests
+    }
+
+    #[test]
+    fn command_substitutions_are_judged_by_their_own_words() {
+        let tree = Tree::default();
+        // ruff's docker-publish: `jq` and `printf` substitutions among `docker`'s arguments.
+        let publish = "      - run: |\n          # shellcheck disable=SC2046\n          docker buildx imagetools create \\\n            $(jq -cr '.tags | map(\"-t \" + .) | join(\" \")' <<< \"$DOCKER_METADATA_OUTPUT_JSON\") \\\n            $(printf \"${RUFF_BASE_IMG}@sha256:%s \" *)\n";
+        assert_eq!(runs(publish, &tree), None);
+        let inspect = "      - run: |\n          digest=\"$(\n            docker buildx imagetools inspect \\\n              \"${IMAGE}:${VERSION}\" \\\n              --format '{{json .Manifest}}' \\\n            | jq -r '.digest'\n          )\"\n          echo \"digest=${digest}\" >> \"$GITHUB_OUTPUT\"\n";
+        assert_eq!(runs(inspect, &tree), None);
+        for test in [
+            "$(which cargo) test",
+            "x=$(just test)",
+            "y=\"$(a $(make check))\"",
+            "docker run $(make image)",
+            "ls $( (cd sub && ./run-tests.sh) )",
+        ] {
+            let step = format!("      - run: {test}\n");
+            let tree = Tree::default().with("sub/run-tests.sh", "cargo test\n");
+            assert!(runs(&step, &tree).is_some(), "{test} runs tests");
+        }
+        assert_eq!(
+            segments("a $(b $(c d) e) f"),
+            vec![
+                vec!["c".to_owned(), "d".to_owned()],
+                vec!["b".to_owned(), "$(...)".to_owned(), "e".to_owned()],
+                vec!["a".to_owned(), "$(...)".to_owned(), "f".to_owned()],
+            ]
+        );
+        // In single quotes `$(` is text.
+        assert_eq!(
+            segments("echo '$(make test)'"),
+            vec![vec!["echo".to_owned(), "$(make test)".to_owned()]]
+        );
+        // A why-line names the first command of a script, not its comment.
+        let commented = runs(
+            "      - run: |\n          # run them\n          cargo test\n",
+            &tree,
+        )
+        .unwrap();
+        assert!(commented.starts_with("step 1: `cargo test`"), "{commented}");
+    }
+
+    #[test]
+    fn self_repository_references_are_read_like_local_ones() {
+        let caller = parse("on: push\njobs:\n  call:\n    uses: $/.github/workflows/build.yml\n  step:\n    runs-on: x\n    steps:\n      - uses: $/.github/actions/setup\n").unwrap();
+        let tree = Tree::default()
+            .with(".github/workflows/build.yml", "on: workflow_call\njobs:\n  b:\n    runs-on: x\n    steps:\n      - run: cargo build --release\n")
+            .with(".github/actions/setup/action.yml", "runs:\n  using: composite\n  steps:\n    - run: cargo nextest run\n      shell: bash\n");
+        let call = job_info(&tree, &caller, &caller.jobs["call"]);
+        assert_eq!(call.runs_tests, None);
+        assert!(call.uses.contains(".github/workflows/build.yml"));
+        let step = job_info(&tree, &caller, &caller.jobs["step"]);
+        assert!(
+            step.runs_tests
+                .unwrap()
+                .contains("uses the local action `./.github/actions/setup`, which")
+        );
+        assert!(step.uses.contains(".github/actions/setup/"));
+    }
+
+    #[test]
+    fn steps_after_the_last_test_step_are_not_the_test_environment() {
+        let base = "on: push\njobs:\n  test:\n    runs-on: x\n    steps:\n      - uses: dtolnay/rust-toolchain@stable\n      - run: cargo test --doc\n      - run: cargo run -p ty check\n";
+        // A `run` step after the last test step: changed, added, removed.
+        for head in [
+            base.replace(
+                "cargo run -p ty check",
+                "cargo run --quiet -p ty check --color=always",
+            ),
+            format!("{base}      - run: cargo doc --no-deps\n"),
+            base.replace("      - run: cargo run -p ty check\n", ""),
+        ] {
+            assert_nothing(
+                &one(base, &head),
+                "`run` steps after the last step that runs tests",
+            );
+        }
+        // Anything before it, or the test step itself, still counts.
+        for head in [
+            base.replace("rust-toolchain@stable", "rust-toolchain@1.86"),
+            base.replace(
+                "      - run: cargo test --doc\n",
+                "      - run: echo x\n      - run: cargo test --doc\n",
+            ),
+            base.replace("cargo test --doc", "cargo test --doc --all-features"),
+            base.replace("    runs-on: x\n", "    runs-on: y\n"),
+        ] {
+            assert_all(&one(base, &head), "job `test` runs tests");
+        }
+        // An action after it may run code at the start of the job (`pre:`, a Docker build).
+        let with_action = format!("{base}      - uses: astral-sh/setup-uv@v9\n");
+        assert_all(
+            &one(
+                &with_action,
+                &with_action.replace("setup-uv@v9", "setup-uv@v10"),
+            ),
+            "its steps changed",
+        );
+        assert_all(
+            &one(base, &format!("{base}      - uses: org/harden@v1\n")),
+            "its steps changed",
+        );
+        // Test binaries built but not run may be run by any later step (tokio runs them in a
+        // virtual machine).
+        let no_run = "on: push\njobs:\n  test:\n    runs-on: x\n    steps:\n      - run: cargo test --no-run --target musl\n      - run: qemu-system-x86_64 -initrd tests.cpio\n";
+        assert_all(
+            &one(no_run, &no_run.replace("-initrd", "-m 1024 -initrd")),
+            "its steps changed",
+        );
+        for built in [
+            "cargo test --no-run",
+            "cargo nextest archive --archive-file a.tar.zst",
+            "cargo build --tests",
+            "cargo build --all-targets --release",
+        ] {
+            let tokens: Vec<&str> = built.split_whitespace().collect();
+            assert!(builds_tests_without_running(&tokens), "{built}");
+        }
+        for not_built in [
+            "cargo test --test mdtest",
+            "cargo build --release",
+            "cargo clippy --all-targets",
+        ] {
+            let tokens: Vec<&str> = not_built.split_whitespace().collect();
+            assert!(!builds_tests_without_running(&tokens), "{not_built}");
+        }
+    }
+
+    #[test]
+    fn scripts_in_other_languages_name_commands_in_string_literals() {
+        let job = "      - run: python3 scripts/tool.py --cargo cargo +nightly\n";
+        let judge = |script: &str| {
+            let tree = Tree::default().with("scripts/tool.py", script);
+            runs(job, &tree)
+        };
+        // ruff's publish script: `cargo` is a variable; its subcommands are `metadata`, `publish`.
+        for quiet in [
+            "def publish(cargo, existing):\n    command = build(cargo, existing, args)\n    run([*cargo, \"metadata\", \"--format-version\", \"1\"])\n",
+            "parser.add_argument(\n    \"--cargo\",\n    default=[\"cargo\"],\n    nargs=\"+\",\n)\nparser.add_argument(\"--dry-run\", action=\"store_true\", help=\"Pass --dry-run to cargo publish.\")\n",
+            "EXCLUDED = frozenset({\"_tests\", \"test\"})\nreturn [\n    \"cargo\",\n    \"rustc\",\n    \"--release\",\n]\n",
+        ] {
+            assert_eq!(judge(quiet), None, "{quiet}");
+        }
+        for test in [
+            "run([*cargo, \"test\", \"--workspace\"])\n",
+            "run([\n    \"cargo\",\n    \"nextest\",\n    \"run\",\n])\n",
+            "subprocess.run(\"cargo test --all\", shell=True)\n",
+            "subprocess.run(f\"cargo {command}\")\n",
+        ] {
+            assert!(judge(test).is_some(), "{test} runs tests");
+        }
+    }
+
+    #[test]
+    fn cargo_aliases_are_judged_by_their_expansion() {
+        let job = |line: &str| format!("      - run: {line}\n");
+        let config = "[alias]\ndev = \"run --package dev_tool --bin dev_tool\"\nlisted = [\"run\", \"-p\", \"x\"]\nt2 = \"nextest run\"\nloop-a = \"loop-b\"\nloop-b = \"loop-a\"\nviadev = \"dev generate\"\n";
+        let tree = Tree::default().with(".cargo/config.toml", config);
+        for quiet in ["cargo dev generate-all", "cargo listed", "cargo viadev"] {
+            assert_eq!(runs(&job(quiet), &tree), None, "{quiet}");
+        }
+        let t2 = runs(&job("cargo t2 --workspace"), &tree).unwrap();
+        assert!(
+            t2.contains(
+                "runs `cargo t2`, an alias of `cargo nextest run` that runs `cargo nextest`"
+            ),
+            "{t2}"
+        );
+        let looped = runs(&job("cargo loop-a"), &tree).unwrap();
+        assert!(looped.contains("nested too deep"), "{looped}");
+        // Not defined, given on the command line, or set in the job's environment: unknown.
+        for unknown in ["cargo undefined", "cargo --config alias.dev='test' dev"] {
+            assert!(runs(&job(unknown), &tree).is_some(), "{unknown}");
+        }
+        let env = "      - env:\n          CARGO_ALIAS_DEV: test\n        run: cargo dev\n";
+        assert!(runs(env, &tree).is_some());
+        // `.cargo/config` is read when `.cargo/config.toml` is absent; without either the
+        // alias is unknown.
+        let legacy = Tree::default().with(".cargo/config", config);
+        assert_eq!(runs(&job("cargo dev"), &legacy), None);
+        assert!(runs(&job("cargo dev"), &Tree::default()).is_some());
+        // Every definition on the way up from the working directory is judged.
+        let nested = Tree::default()
+            .with(".cargo/config.toml", config)
+            .with("sub/.cargo/config.toml", "[alias]\ndev = \"test\"\n");
+        let in_sub = "      - working-directory: sub\n        run: cargo dev\n";
+        assert!(runs(in_sub, &nested).is_some());
+        assert_eq!(runs(&job("cargo dev"), &nested), None);
+        // Built-in commands cannot be redefined.
+        let shadow = Tree::default().with(".cargo/config.toml", "[alias]\nbuild = \"test\"\n");
+        assert_eq!(runs(&job("cargo build"), &shadow), None);
     }
 
     #[test]

@@ -194,22 +194,37 @@ regex = "1"
 
 /// Effects of changing the fixture's root manifest from `ROOT` to `new_root`: `mid` inherits
 /// `serde` and `version`, `top` inherits `regex` (as a dev-dependency) and `edition`.
+/// The member manifests of [`root_effects`]: `mid` inherits a dependency and the version,
+/// `top` the edition, a platform-specific dev-dependency and the lints.
+const MEMBERS: [(&str, &str); 2] = [
+    (
+        "crates/mid/Cargo.toml",
+        "[package]\nname = \"mid\"\nversion.workspace = true\n[dependencies]\nserde = { workspace = true }\n",
+    ),
+    (
+        "crates/top/Cargo.toml",
+        "[package]\nname = \"top\"\nedition.workspace = true\n[target.'cfg(unix)'.dev-dependencies]\nregex.workspace = true\n\n[lints]\nworkspace = true\n",
+    ),
+];
+
 fn root_effects(new_root: &str) -> (Vec<String>, Vec<String>, usize) {
+    root_effects_of(ROOT, new_root, MEMBERS)
+}
+
+/// What changing the root manifest from `old_root` to `new_root` does, members unchanged.
+fn root_effects_of(
+    old_root: &str,
+    new_root: &str,
+    members: [(&str, &str); 2],
+) -> (Vec<String>, Vec<String>, usize) {
     use impact::manifest_diff::ManifestEffect;
     use impact::manifest_diff::{Sides, root_manifest};
     use std::collections::BTreeMap;
     let graph = fixture();
-    let members: [(&str, &str); 2] = [
-        (
-            "crates/mid/Cargo.toml",
-            "[package]\nname = \"mid\"\nversion.workspace = true\n[dependencies]\nserde = { workspace = true }\n",
-        ),
-        (
-            "crates/top/Cargo.toml",
-            "[package]\nname = \"top\"\nedition.workspace = true\n[target.'cfg(unix)'.dev-dependencies]\nregex.workspace = true\n",
-        ),
-    ];
-    let base: BTreeMap<&str, &str> = [("Cargo.toml", ROOT)].into_iter().chain(members).collect();
+    let base: BTreeMap<&str, &str> = [("Cargo.toml", old_root)]
+        .into_iter()
+        .chain(members)
+        .collect();
     let head: BTreeMap<&str, &str> = [("Cargo.toml", new_root)]
         .into_iter()
         .chain(members)
@@ -312,7 +327,40 @@ fn a_workspace_package_field_selects_the_members_inheriting_it() {
 }
 
 #[test]
-fn profiles_patches_lints_and_resolver_select_all_naming_the_table() {
+fn workspace_lints_select_the_members_inheriting_them() {
+    let with_lints =
+        |level: &str| format!("{ROOT}\n[workspace.lints.rust]\nunsafe_code = \"{level}\"\n");
+    // Added, changed, removed: only `top` has `[lints] workspace = true`.
+    for (old, new) in [
+        (ROOT.to_owned(), with_lints("deny")),
+        (with_lints("forbid"), with_lints("deny")),
+        (with_lints("deny"), ROOT.to_owned()),
+    ] {
+        let (packages, all, _) = root_effects_of(&old, &new, MEMBERS);
+        assert_eq!((packages, all.len()), (vec!["top".to_string()], 0));
+    }
+    // Written differently, the same lints: no member's effective lints changed.
+    let (packages, all, nothing) = root_effects_of(
+        &with_lints("deny"),
+        &format!("{ROOT}\n[workspace.lints]\nrust = {{ unsafe_code = \"deny\" }}\n"),
+        MEMBERS,
+    );
+    assert_eq!((packages.len(), all.len(), nothing), (0, 0, 1));
+    // No member inherits them: nothing.
+    let own_lints = [
+        MEMBERS[0],
+        (
+            "crates/top/Cargo.toml",
+            "[package]\nname = \"top\"\n\n[lints.rust]\nunsafe_code = \"forbid\"\n",
+        ),
+    ];
+    let (packages, all, nothing) =
+        root_effects_of(&with_lints("forbid"), &with_lints("deny"), own_lints);
+    assert_eq!((packages.len(), all.len(), nothing), (0, 0, 1));
+}
+
+#[test]
+fn profiles_patches_and_resolver_select_all_naming_the_table() {
     for (edit, table) in [
         (
             format!("{ROOT}\n[profile.dev]\nopt-level = 1\n"),
@@ -321,10 +369,6 @@ fn profiles_patches_lints_and_resolver_select_all_naming_the_table() {
         (
             format!("{ROOT}\n[patch.crates-io]\nserde = {{ path = \"../serde\" }}\n"),
             "[patch]",
-        ),
-        (
-            format!("{ROOT}\n[workspace.lints.rust]\nunsafe_code = \"deny\"\n"),
-            "[workspace.lints]",
         ),
         (
             ROOT.replace("resolver = \"2\"", "resolver = \"3\""),

@@ -1,4 +1,5 @@
-//! The bench's JSON (`cargo xtask bench ... --format json`).
+//! The bench's JSON (`cargo xtask bench ... --format json` and `--output FILE`), and the report
+//! of the `impact-anchors` binary it runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -241,4 +242,242 @@ pub struct HistoryRecordingTotals {
     pub everything: usize,
     pub misses: usize,
     pub binary_misses: usize,
+}
+
+/// `bench-all/v1`: `cargo xtask bench all --output FILE`, the product against its anchors in
+/// one table (README.md, "Performance"): the table's lines, its notes, and every selection and
+/// timing behind them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BenchAll {
+    pub schema: String,
+    /// `dev` or `release`: the build of the xtask binary measured.
+    pub build: String,
+    /// `--quick`: small sizes and a subset.
+    pub quick: bool,
+    /// Wall time of the whole run.
+    pub seconds: f64,
+    pub lines: Vec<AllLine>,
+    /// Misses, left-out changes and failed sections, one sentence each.
+    pub notes: Vec<String>,
+    pub measured: AllMeasured,
+}
+
+impl Shape for BenchAll {
+    const SCHEMA: &'static str = "bench-all/v1";
+}
+
+/// One line of the table. `ratio` is ours / theirs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AllLine {
+    pub area: String,
+    pub measure: String,
+    pub ratio: Option<f64>,
+    pub ours: String,
+    pub theirs: String,
+    /// What ours is compared with.
+    pub anchor: String,
+    /// The target, as text (`ratio <= 0.7`); `null` for a line without one.
+    pub target: Option<String>,
+    pub met: Option<bool>,
+}
+
+/// Everything measured, per section; `null` (or empty) for a section not run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AllMeasured {
+    pub scenarios: Option<AllPrecision>,
+    pub history: Option<AllPrecision>,
+    pub speed: Vec<ImpactRow>,
+    pub artifacts: Option<AllArtifacts>,
+    pub preflight: Option<AllPreflight>,
+    pub build: Option<AllBuild>,
+}
+
+/// One change and the packages each tool selected for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AllSelection {
+    pub name: String,
+    /// The scenario's required packages; for history (no declared set), what both anchors
+    /// select.
+    pub required: BTreeSet<String>,
+    pub ours: BTreeSet<String>,
+    pub determinator: BTreeSet<String>,
+    pub rdeps: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AllPrecision {
+    pub changes: Vec<AllSelection>,
+    /// Changes left out: `[name, why]`.
+    pub skipped: Vec<(String, String)>,
+    /// What `required` means here.
+    pub required_means: String,
+}
+
+/// Artifact hashing: ours against `sha256sum`, best runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AllArtifacts {
+    pub single_bytes: u64,
+    pub several_files: usize,
+    pub several_bytes: u64,
+    pub ours_single_s: f64,
+    pub sha256sum_single_s: f64,
+    pub ours_several_s: f64,
+    pub sha256sum_several_s: f64,
+}
+
+/// `xtask preflight` against the `fast` lane on an injected syntax error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AllPreflight {
+    pub injected_into: String,
+    pub preflight_s: f64,
+    pub preflight_exit: i32,
+    pub lane_fast_s: f64,
+    pub lane_fast_exit: i32,
+}
+
+/// A clean build of xtask and its dependency count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AllBuild {
+    /// `null` in a quick run, which does not build.
+    pub clean_build_s: Option<f64>,
+    pub dependencies: usize,
+    pub external_dependencies: usize,
+}
+
+/// `bench-impact/v1`: `cargo xtask bench impact --output FILE`, impact analysis cold and warm
+/// on synthetic workspaces (README.md, "Performance").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BenchImpact {
+    pub schema: String,
+    /// The xtask binary timed.
+    pub engine: String,
+    /// `dev` or `release`: its build.
+    pub profile: String,
+    pub seed: u64,
+    pub warm_runs: usize,
+    /// Where the workspaces were generated.
+    pub dir: String,
+    pub rows: Vec<ImpactRow>,
+}
+
+impl Shape for BenchImpact {
+    const SCHEMA: &'static str = "bench-impact/v1";
+}
+
+/// One workspace: our decision cold and warm, and (in `bench all`) the determinator's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ImpactRow {
+    /// `synthetic` or `this workspace`.
+    pub workspace: String,
+    pub crates: usize,
+    /// Generating and committing the workspace; `null` for this workspace.
+    pub generate_ms: Option<u64>,
+    pub cold_ms: u64,
+    /// Median of the warm runs.
+    pub warm_ms: u64,
+    /// One plain `cargo metadata` on the same workspace: the floor a cold decision pays.
+    pub cargo_metadata_ms: u64,
+    /// Peak resident set of the cold decision (it includes `cargo metadata`), MiB; `null`
+    /// without GNU time.
+    pub cold_peak_mib: Option<f64>,
+    pub warm_peak_mib: Option<f64>,
+    pub selected: usize,
+    /// Size of the brute-force reference closure (synthetic workspaces only).
+    pub reference: Option<usize>,
+    /// The determinator on the same change, end to end (`bench all` only, else `null`).
+    pub determinator: Option<AnchorsRun>,
+}
+
+/// What the anchors selected for one change, as the bench ran them (`impact-anchors`), and
+/// how long the determinator took end to end.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AnchorsRun {
+    pub determinator: BTreeSet<String>,
+    pub rdeps: BTreeSet<String>,
+    /// The least any sound selection holds (see `impact-anchors/v1`).
+    pub lower_bound: BTreeSet<String>,
+    pub members: usize,
+    /// Spawn to exit: git diff, tree exports, both `cargo metadata` runs, graphs, computation.
+    pub seconds: f64,
+    pub peak_mib: Option<f64>,
+    /// The binary's own phase timings, seconds.
+    pub phases: BTreeMap<String, f64>,
+    /// Stopped at the time limit: `seconds` is then a lower bound and nothing was selected.
+    pub timed_out: bool,
+}
+
+/// `impact-anchors/v1`: what the `impact-anchors` binary prints for one change, the
+/// selections of guppy's determinator and nextest `rdeps()` and a lower bound no sound
+/// selection goes below (its crate documentation says how each is computed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ImpactAnchors {
+    pub schema: String,
+    /// Workspace members at the head.
+    pub members: usize,
+    /// Changed paths, relative to the workspace root.
+    pub changed_paths: BTreeSet<String>,
+    pub determinator: AnchorsDeterminator,
+    pub rdeps: AnchorsRdeps,
+    pub lower_bound: AnchorsLowerBound,
+    /// How each end's tree was exported; `null` where it was not (cached or checked out).
+    pub exports: AnchorsExports,
+    /// Wall time of each phase, seconds.
+    pub phases: BTreeMap<String, f64>,
+}
+
+impl Shape for ImpactAnchors {
+    const SCHEMA: &'static str = "impact-anchors/v1";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AnchorsDeterminator {
+    /// Workspace members selected.
+    pub packages: BTreeSet<String>,
+    /// Every member was selected.
+    pub all: bool,
+    /// End to end: git diff, exports, both `cargo metadata` runs, graphs, computation.
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AnchorsRdeps {
+    /// The members owning a changed file: what `rdeps(package(=..) | ..)` names.
+    pub seeds: BTreeSet<String>,
+    pub packages: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AnchorsLowerBound {
+    /// Members owning a changed Rust source, build script or member manifest.
+    pub seeds: BTreeSet<String>,
+    /// Members whose resolved dependencies changed.
+    pub resolved_changed: BTreeSet<String>,
+    /// Members whose own test, bench, example or binary sources changed (no dependent links
+    /// those).
+    pub leaf_sources_of: BTreeSet<String>,
+    pub packages: BTreeSet<String>,
+    /// Why every member is in the bound (the compiler of every test changed); `null` otherwise.
+    pub toolchain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AnchorsExports {
+    pub base: Option<String>,
+    pub head: Option<String>,
 }

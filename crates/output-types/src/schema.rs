@@ -32,6 +32,9 @@ pub fn all() -> Vec<(&'static str, Value)> {
         generate::<crate::bench::BenchArtifacts>(),
         generate::<crate::bench::BenchSoundness>(),
         generate::<crate::bench::BenchHistory>(),
+        generate::<crate::bench::BenchAll>(),
+        generate::<crate::bench::BenchImpact>(),
+        generate::<crate::bench::ImpactAnchors>(),
     ]
 }
 

@@ -12,9 +12,13 @@
 //! - [`text`]: control characters in text from files escaped before printing.
 //! - [`nested`]: what an outer cargo or nextest run must not pass on to one started inside it.
 //! - [`shell`]: commands printed so they can be pasted into a shell.
+//! - `cli` (feature `cli`): how a binary with a clap command line reports usage errors and
+//!   `--help`, and the command reference README.md shows, with the tidy checks behind both.
 //! - [`junit`]: which tests passed and failed in a JUnit report as cargo-nextest writes it.
 
 pub mod atomic;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod exit;
