@@ -29,7 +29,7 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
         }
         return checked.verdict();
     }
-    let run = federate::prepare(&Request {
+    let request = Request {
         root,
         releases_dir,
         providers: args.providers.clone(),
@@ -42,8 +42,9 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
         artifacts: args.artifacts.clone(),
         carry_forward: args.carry_forward,
         dry_run: args.dry_run,
-    })?;
-    report_stale(run.removed_stale.clone());
+    };
+    report_stale(federate::clean_stale(&request)?);
+    let run = federate::prepare(&request)?;
     if !json {
         // The verdicts first: they explain a failure to write as much as a success.
         report::write_table(&run.outcome, &mut |chunk| print!("{chunk}"));

@@ -17,13 +17,15 @@ pub fn run(args: &RollbackArgs) -> Result<Exit, Failure> {
         .releases_dir
         .clone()
         .unwrap_or_else(|| root.join(RELEASES_DIR));
-    let done = rollback::run(&Request {
+    let request = Request {
         root: &root,
         dir: &dir,
         to: args.to.as_deref(),
         expires_in_days: args.expires_in_days,
         dry_run: args.dry_run,
-    })?;
+    };
+    crate::output::report_stale(rollback::clean_stale(&request)?);
+    let done = rollback::run(&request)?;
     crate::output::report_stale(done.removed_stale.clone());
     if args.format.json() {
         println!(

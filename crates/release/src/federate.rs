@@ -78,8 +78,6 @@ pub struct Run {
     pub outcome: Outcome,
     /// Where the release goes (or would go); `None` when there is no release.
     pub target: Option<PathBuf>,
-    /// Temp files of killed writers removed from the releases directory.
-    pub removed_stale: Vec<PathBuf>,
     provenance: Option<Vec<u8>>,
     original_form: bool,
     root: PathBuf,
@@ -94,6 +92,15 @@ pub struct Written {
     pub provenance: PathBuf,
     /// Temp files of killed writers removed under the lock.
     pub removed_stale: Vec<PathBuf>,
+}
+
+/// Removes the temp files killed writers left in the releases directory (the repository form,
+/// unless a dry run), before anything is read; returns them so they can be named.
+pub fn clean_stale(request: &Request) -> Result<Vec<PathBuf>, Failure> {
+    if request.original_form() || request.dry_run {
+        return Ok(Vec::new());
+    }
+    Ok(chain::clean_stale_temp_files(&request.releases_dir)?)
 }
 
 /// Reads, checks and judges: everything but the write. `Err` is invalid input (2), a chain
@@ -122,11 +129,6 @@ pub fn prepare(request: &Request) -> Result<Run, Failure> {
         });
     }
     let now = time::now_epoch().map_err(Failure::invalid_input)?;
-    let removed_stale = if !original_form && !request.dry_run {
-        chain::clean_stale_temp_files(&request.releases_dir)?
-    } else {
-        Vec::new()
-    };
     let recorded = record_workspace(root)?;
 
     // Phase 2: judge and build.
@@ -188,7 +190,6 @@ pub fn prepare(request: &Request) -> Result<Run, Failure> {
     Ok(Run {
         outcome,
         target,
-        removed_stale,
         provenance,
         original_form,
         root: root.clone(),

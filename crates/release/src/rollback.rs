@@ -38,8 +38,17 @@ pub struct Request<'a> {
 pub struct Done {
     /// `chain-rollback/v1`.
     pub shape: Rollback,
-    /// Temp files of killed writers removed from the directory.
+    /// Temp files of killed writers removed from the directory under the lock.
     pub removed_stale: Vec<PathBuf>,
+}
+
+/// Removes the temp files killed writers left in the directory (unless a dry run), before
+/// anything is read; returns them so they can be named.
+pub fn clean_stale(request: &Request<'_>) -> Result<Vec<PathBuf>, Failure> {
+    if request.dry_run {
+        return Ok(Vec::new());
+    }
+    Ok(chain::clean_stale_temp_files(request.dir)?)
 }
 
 /// Decides the rollback and, unless `dry_run`, publishes it with its provenance. Exit 1 when
@@ -48,9 +57,6 @@ pub struct Done {
 pub fn run(request: &Request<'_>) -> Result<Done, Failure> {
     let dir = request.dir;
     let mut removed_stale = Vec::new();
-    if !request.dry_run {
-        removed_stale = chain::clean_stale_temp_files(dir)?;
-    }
     let releases = chain::load_releases(dir).map_err(Failure::located)?;
     let expires_in_days = match request.expires_in_days {
         Some(days) => days,
