@@ -1124,14 +1124,35 @@ fn string_literals(line: &str) -> Vec<String> {
 }
 
 /// The string literals of a script in another language, grouped by the innermost bracket
-/// (`(`, `[`, `{`) they stand in; outside any bracket, by line. `#` comments are skipped.
+/// (`(`, `[`, `{`) they stand in; outside any bracket, by line. `#` comments are skipped. A
+/// name (a variable, a call) among them stands as [`UNQUOTED`], so `["cargo", sub]` is cargo
+/// with a subcommand this cannot read, not cargo alone (`"cargo" in line` counts too: erring
+/// on the safe side); keywords are left out.
 fn literal_groups(text: &str) -> Vec<Vec<String>> {
     let mut done = Vec::new();
     let mut open: Vec<Vec<String>> = vec![Vec::new()];
+    let is_name = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '*');
     for line in text.lines() {
         let line = without_comment(line);
-        let mut chars = line.chars();
+        let mut chars = line.chars().peekable();
         while let Some(c) = chars.next() {
+            if is_name(c) {
+                let mut name = String::from(c);
+                while let Some(&next) = chars.peek().filter(|&&n| is_name(n)) {
+                    name.push(next);
+                    chars.next();
+                }
+                // `f"..."`, `r'...'`: a string prefix, not a name.
+                let prefix = matches!(chars.peek(), Some('"' | '\'' | '`'))
+                    && name.len() <= 2
+                    && name.chars().all(|c| "fFrRbBuU".contains(c));
+                if !prefix && !KEYWORDS.contains(&name.as_str()) {
+                    open.last_mut()
+                        .expect("never empty")
+                        .push(UNQUOTED.to_owned());
+                }
+                continue;
+            }
             match c {
                 '"' | '\'' | '`' => {
                     let mut literal = String::new();
@@ -1163,6 +1184,45 @@ fn literal_groups(text: &str) -> Vec<Vec<String>> {
     done.retain(|group| !group.is_empty());
     done
 }
+
+/// What a name among string literals stands as: an expression, whose value is unknown.
+const UNQUOTED: &str = "$name";
+
+/// Words of scripting languages that are not values.
+const KEYWORDS: &[&str] = &[
+    "if",
+    "elif",
+    "else",
+    "in",
+    "not",
+    "and",
+    "or",
+    "is",
+    "for",
+    "while",
+    "return",
+    "with",
+    "as",
+    "def",
+    "lambda",
+    "import",
+    "from",
+    "None",
+    "True",
+    "False",
+    "unless",
+    "then",
+    "end",
+    "do",
+    "my",
+    "let",
+    "const",
+    "var",
+    "new",
+    "await",
+    "typeof",
+    "instanceof",
+];
 
 /// The words of a line outside its string literals, without the punctuation around them
 /// (`*cargo,` is `cargo`).
@@ -2397,7 +2457,7 @@ jobs:
         for quiet in [
             "def publish(cargo, existing):\n    command = build(cargo, existing, args)\n    run([*cargo, \"metadata\", \"--format-version\", \"1\"])\n",
             "parser.add_argument(\n    \"--cargo\",\n    default=[\"cargo\"],\n    nargs=\"+\",\n)\nparser.add_argument(\"--dry-run\", action=\"store_true\", help=\"Pass --dry-run to cargo publish.\")\n",
-            "EXCLUDED = frozenset({\"_tests\", \"test\"})\nreturn [\n    \"cargo\",\n    \"rustc\",\n    \"--release\",\n]\n",
+            "EXCLUDED = frozenset({\"_tests\", \"test\"})\nreturn [\n    \"cargo\",\n    \"rustc\",\n    *(() if debug else (\"--release\",)),\n    \"--locked\",\n    target,\n]\n",
         ] {
             assert_eq!(judge(quiet), None, "{quiet}");
         }
@@ -2406,6 +2466,8 @@ jobs:
             "run([\n    \"cargo\",\n    \"nextest\",\n    \"run\",\n])\n",
             "subprocess.run(\"cargo test --all\", shell=True)\n",
             "subprocess.run(f\"cargo {command}\")\n",
+            "subprocess.run([\"cargo\", subcommand, \"--workspace\"])\n",
+            "subprocess.run([\"cargo\", \"+nightly\", *args])\n",
         ] {
             assert!(judge(test).is_some(), "{test} runs tests");
         }
