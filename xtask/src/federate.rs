@@ -43,8 +43,7 @@ pub fn run(args: &FederateArgs) -> Result<Exit, Failure> {
         carry_forward: args.carry_forward,
         dry_run: args.dry_run,
     };
-    report_stale(federate::clean_stale(&request)?);
-    let run = federate::prepare(&request)?;
+    let run = federate::prepare(&request, &mut report_stale)?;
     if !json {
         // The verdicts first: they explain a failure to write as much as a success.
         report::write_table(&run.outcome, &mut |chunk| print!("{chunk}"));

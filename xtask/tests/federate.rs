@@ -950,6 +950,35 @@ fn temp_files_of_a_killed_writer_are_removed_by_the_next_run() {
     );
 }
 
+/// The temp files are removed (and named) before the kernel is inspected: a run that then
+/// fails still says what it removed.
+#[test]
+fn removed_temp_files_are_named_even_when_the_run_then_fails() {
+    let ws = workspace();
+    assert_exit(&federate(ws.path(), EPOCH, &[]), 0);
+    let stale = ws
+        .path()
+        .join("manifests/releases/.release-000002.json.tmp.4242.17");
+    fs::write(&stale, b"{\"half").unwrap();
+    fs::write(
+        ws.path().join("manifests/kernel.toml"),
+        "version = 1\nfiles = [\"model/missing.py\"]\n",
+    )
+    .unwrap();
+    let failed = federate(ws.path(), "1795482000", &[]);
+    assert_exit(&failed, 1);
+    let stderr = text(&failed.stderr);
+    assert!(
+        stderr.contains("kernel file \"model/missing.py\" does not exist"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("release-000002.json.tmp.4242.17, left by a run that was killed"),
+        "{stderr}"
+    );
+    assert!(!stale.exists());
+}
+
 #[test]
 fn flags_take_the_same_ranges_as_gates_toml() {
     let ws = workspace();

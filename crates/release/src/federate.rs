@@ -94,18 +94,15 @@ pub struct Written {
     pub removed_stale: Vec<PathBuf>,
 }
 
-/// Removes the temp files killed writers left in the releases directory (the repository form,
-/// unless a dry run), before anything is read; returns them so they can be named.
-pub fn clean_stale(request: &Request) -> Result<Vec<PathBuf>, Failure> {
-    if request.original_form() || request.dry_run {
-        return Ok(Vec::new());
-    }
-    Ok(chain::clean_stale_temp_files(&request.releases_dir)?)
-}
-
 /// Reads, checks and judges: everything but the write. `Err` is invalid input (2), a chain
-/// that does not verify or an incomplete kernel (1), or the environment (3).
-pub fn prepare(request: &Request) -> Result<Run, Failure> {
+/// that does not verify or an incomplete kernel (1), or the environment (3). Once the inputs
+/// are read and the chain verifies, the repository form (unless a dry run) removes the temp
+/// files killed writers left in the releases directory and hands them to `removed_stale` at
+/// once, so they are named even when the run then fails.
+pub fn prepare(
+    request: &Request,
+    removed_stale: &mut dyn FnMut(Vec<PathBuf>),
+) -> Result<Run, Failure> {
     let root = &request.root;
     let original_form = request.original_form();
     // Phase 1: read every input, collecting every diagnostic.
@@ -129,6 +126,9 @@ pub fn prepare(request: &Request) -> Result<Run, Failure> {
         });
     }
     let now = time::now_epoch().map_err(Failure::invalid_input)?;
+    if !original_form && !request.dry_run {
+        removed_stale(chain::clean_stale_temp_files(&request.releases_dir)?);
+    }
     let recorded = record_workspace(root)?;
 
     // Phase 2: judge and build.
