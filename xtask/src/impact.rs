@@ -1,5 +1,6 @@
-//! `cargo xtask impact`, `impact record` and `cargo xtask test --affected`: thin front ends
-//! over the `impact` library, which holds every decision and runs the tracer.
+//! `cargo xtask impact`, `impact record`, `impact history` and `cargo xtask test --affected`:
+//! thin front ends over the `impact` library, which holds every decision, runs the tracer and
+//! replays history.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -8,7 +9,9 @@ use impact::{Options, Report};
 use lanes_config::nextest;
 use support::{Exit, Failure};
 
-use crate::cli::{ChangeArgs, Fallback, ImpactArgs, ImpactFormat, RecordArgs, TestArgs};
+use crate::cli::{
+    ChangeArgs, Fallback, HistoryArgs, ImpactArgs, ImpactFormat, RecordArgs, TestArgs,
+};
 use crate::output;
 
 /// The change and workspace both commands analyze.
@@ -197,4 +200,22 @@ pub fn record(args: RecordArgs) -> Result<Exit, Failure> {
 pub fn trace_runner(args: Vec<OsString>) -> Result<Exit, Failure> {
     output::finish();
     impact::record::trace(args)
+}
+
+/// `cargo xtask impact history`: the last N commits replayed with and without the recording.
+pub fn history(args: &HistoryArgs) -> Result<Exit, Failure> {
+    let manifest =
+        (args.manifest_path.clone()).unwrap_or_else(|| crate::project_root().join("Cargo.toml"));
+    let history = impact::history::replay_recent(&manifest, args.recording.clone(), args.commits)?;
+    if args.format.json() {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&history)
+                .map_err(|e| Failure::environment(e.to_string()))?
+        );
+    } else {
+        print!("{}", impact::history::text(&history));
+    }
+    impact::history::verdict(&history)?;
+    Ok(Exit::Success)
 }

@@ -29,7 +29,6 @@ mod cli;
 mod deps;
 mod federate;
 mod impact;
-mod impact_history;
 mod ingest;
 mod kernel;
 mod lanes;
@@ -58,7 +57,7 @@ fn main() {
                 Command::Impact(ImpactArgs {
                     command: Some(ImpactCommand::History(args)),
                     ..
-                }) => impact_history::run(&args),
+                }) => impact::history(&args),
                 Command::Impact(args) => impact::run(&args),
                 Command::Test(args) => impact::test(&args),
                 Command::Deps(args) => deps::run(&args),

@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use clap::ValueEnum as _;
 use output_types::Shape;
 use output_types::bench::{
     AllArtifacts as Artifacts, AllBuild as Build, AllLine as Line, AllMeasured as Measured,
@@ -28,8 +29,6 @@ use output_types::bench::{
 };
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
-
-use clap::ValueEnum as _;
 
 use crate::anchors::{self, Change};
 use crate::cli::{AllArgs, ArtifactsArgs, Section};

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use support::{Exit, Failure};
+use xshell::{Shell, cmd};
 
 use crate::cli::{ArtifactsArgs as Args, Format};
-use xshell::{Shell, cmd};
 
 const MIB: u64 = 1 << 20;
 

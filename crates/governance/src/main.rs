@@ -121,7 +121,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let exit = support::stdout::command_line_message(err.render(), err.exit_code());
+            let exit = support::cli::report(&err);
             support::stdout::finish();
             return ExitCode::from(exit.code() as u8);
         }

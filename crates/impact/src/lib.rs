@@ -12,6 +12,7 @@ pub mod cargo_config;
 pub mod closure;
 pub mod git;
 pub mod graph;
+pub mod history;
 pub mod includes;
 pub mod manifest_diff;
 pub mod nextest_config;

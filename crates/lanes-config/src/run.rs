@@ -114,3 +114,24 @@ pub fn run_lane(
     }
     Ok(selected)
 }
+
+#[cfg(test)]
+mod tests {
+    use support::Exit;
+
+    use super::*;
+
+    #[test]
+    fn a_partition_is_m_of_n_with_m_from_1_to_n() {
+        assert_eq!(parse_partition("2/4").unwrap(), "count:2/4");
+        assert_eq!(parse_partition("3/3").unwrap(), "count:3/3");
+        for bad in ["0/3", "4/3", "x/3", "3", "1/x", "-1/3", ""] {
+            let failure = parse_partition(bad).unwrap_err();
+            assert_eq!(failure.exit, Exit::InvalidInput, "{bad}");
+            assert!(
+                failure.message.unwrap().ends_with(&format!("not `{bad}`")),
+                "{bad}"
+            );
+        }
+    }
+}

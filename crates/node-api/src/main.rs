@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(err) => {
-            let exit = support::stdout::command_line_message(err.render(), err.exit_code());
+            let exit = support::cli::report(&err);
             support::stdout::finish();
             return ExitCode::from(exit.code() as u8);
         }

@@ -220,3 +220,36 @@ impl ProgressPrinter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_says_what_each_install_requires() {
+        let text = policy(NodePolicy {
+            require_signature: true,
+            require_artifacts: false,
+            require_provenance: true,
+            require_tests: false,
+        });
+        assert_eq!(
+            text,
+            "signatures required, artifacts not required, provenance required, \
+             test result not required"
+        );
+    }
+
+    #[test]
+    fn no_verifier_keeps_its_exit_code_and_names_the_flag_that_supplies_keys() {
+        let failure = failure(IngestError::NoVerifier, Path::new("node"));
+        assert_eq!(failure.exit, IngestError::NoVerifier.exit());
+        assert!(
+            failure
+                .message
+                .unwrap()
+                .contains("pass --trusted-keys FILE"),
+            "names the flag that supplies keys"
+        );
+    }
+}

@@ -56,7 +56,7 @@ pub fn print_err(args: fmt::Arguments<'_>) {
 /// What a command line parser has to say, where it belongs: `--help` and `--version`
 /// (`parser_exit_code` 0) on stdout, ending quietly if the reader goes away (exit 0); a usage
 /// error with its usage line on stderr (exit 2). Every binary's `main` hands its parse errors
-/// here.
+/// here through `support::cli::report`.
 pub fn command_line_message(text: impl fmt::Display, parser_exit_code: i32) -> Exit {
     if parser_exit_code == 0 {
         print_out(format_args!("{text}"));
