@@ -188,6 +188,10 @@ pub struct SoundnessArgs {
     /// Write the report (`bench-soundness/v1`) to FILE, after every mutation
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Only check that every mutation still applies to this checkout, and print the files
+    /// they edit, one per line; nothing is cloned, built or run
+    #[arg(long, conflicts_with_all = ["recording", "only", "dir", "target_dir", "output"])]
+    pub check_table: bool,
 }
 
 /// A count of at least one.

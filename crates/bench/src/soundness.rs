@@ -401,6 +401,9 @@ impl Report {
 }
 
 pub fn run(args: &SoundnessArgs) -> Result<Exit, Failure> {
+    if args.check_table {
+        return check_table(&crate::project_root());
+    }
     let options = Options::new(args)?;
     let started = Instant::now();
     let (engine, _) = crate::this_xtask()?;
@@ -1173,6 +1176,23 @@ impl Bench {
         std::fs::write(&path, mutated)
             .map_err(|e| Failure::environment(format!("cannot write {}: {e}", path.display())))
     }
+}
+
+/// `--check-table`: every mutation still applies to the checkout at `root` (the first that
+/// does not is the error, exit 2, naming the table to update), and the files the table edits,
+/// one per line. A small test binary runs this on every change to those files
+/// (crates/bench/tests/mutation_table.rs, selected by a rule in lanes.toml), so the table
+/// cannot go stale between runs of the bench itself.
+fn check_table(root: &Path) -> Result<Exit, Failure> {
+    let mut files = BTreeSet::new();
+    for mutation in MUTATIONS {
+        mutation.applied_to(&root.join(mutation.file))?;
+        files.insert(mutation.file);
+    }
+    for file in files {
+        println!("{file}");
+    }
+    Ok(Exit::Success)
 }
 
 impl Mutation {
