@@ -24,25 +24,28 @@ fn slow_bench_forwards_its_arguments_and_the_exit_code() {
     );
 }
 
-/// `bench impact --output FILE` on two small synthetic workspaces, timing this xtask.
-#[test]
-fn slow_bench_impact_writes_its_schema() {
+/// `cargo xtask bench ARGS --dir TEMP --output TEMP/report.json`, which must succeed; the report,
+/// checked against the schema it names.
+fn bench_report(args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("impact.json");
-    let output = xtask_bench(&[
-        "impact".as_ref(),
-        "--sizes".as_ref(),
-        "3,6".as_ref(),
-        "--warm-runs".as_ref(),
-        "1".as_ref(),
+    let report = dir.path().join("report.json");
+    let mut words: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    words.extend([
         "--dir".as_ref(),
         dir.path().as_os_str(),
         "--output".as_ref(),
         report.as_os_str(),
     ]);
+    let output = xtask_bench(&words);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let json = output_types::validate::document(std::fs::read(&report).unwrap());
+    output_types::validate::document(std::fs::read(&report).unwrap())
+}
+
+/// `bench impact --output FILE` on two small synthetic workspaces, timing this xtask.
+#[test]
+fn slow_bench_impact_writes_its_schema() {
+    let json = bench_report(&["impact", "--sizes", "3,6", "--warm-runs", "1"]);
     assert_eq!(json["schema"], "bench-impact/v1");
     assert_eq!(json["profile"], "dev");
     let rows = json["rows"].as_array().unwrap();
@@ -57,21 +60,7 @@ fn slow_bench_impact_writes_its_schema() {
 /// `bench all --quick --only artifacts --output FILE`: the table's lines and what is behind them.
 #[test]
 fn slow_bench_all_writes_its_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("all.json");
-    let output = xtask_bench(&[
-        "all".as_ref(),
-        "--quick".as_ref(),
-        "--only".as_ref(),
-        "artifacts".as_ref(),
-        "--dir".as_ref(),
-        dir.path().as_os_str(),
-        "--output".as_ref(),
-        report.as_os_str(),
-    ]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let json = output_types::validate::document(std::fs::read(&report).unwrap());
+    let json = bench_report(&["all", "--quick", "--only", "artifacts"]);
     assert_eq!(json["schema"], "bench-all/v1");
     assert_eq!(json["quick"], true);
     let areas: Vec<&str> = json["lines"]

@@ -381,51 +381,33 @@ fn workspace_table(
                     new_ws.and_then(|t| table(t, &key)),
                 );
                 for entry in changed_keys(old_t, new_t) {
-                    let mut any = false;
-                    for member in members.iter() {
-                        // A member that joined is judged by the membership change.
-                        let Some(base_manifest) = &member.base else {
-                            continue;
-                        };
-                        let uses = |manifest: &Table| {
-                            let found = inherits(manifest);
-                            if key == "dependencies" {
-                                found.dependencies.contains(&entry)
-                            } else {
-                                found.fields.contains(&entry)
-                            }
-                        };
-                        if !uses(base_manifest) && !uses(&member.head) {
-                            continue;
+                    let uses = |manifest: &Table| {
+                        let found = inherits(manifest);
+                        if key == "dependencies" {
+                            found.dependencies.contains(&entry)
+                        } else {
+                            found.fields.contains(&entry)
                         }
-                        let before =
-                            effective_entry(&effective(base_manifest, old_ws), &key, &entry);
-                        let after = effective_entry(&effective(&member.head, new_ws), &key, &entry);
-                        if before == after {
-                            continue;
-                        }
-                        any = true;
-                        let name = &head_graph.packages[member.index].name;
-                        report(ManifestEffect::Package(
-                            member.index,
-                            Reason::new(
-                                "workspace-manifest",
-                                Some(repo_path),
-                                format!(
-                                    "{repo_path} [workspace.{key}] `{entry}` changed -> inherited by {name}, whose effective value changed"
-                                ),
-                            ),
-                        ));
-                    }
-                    if !any {
-                        report(ManifestEffect::Nothing(Reason::new(
-                            "workspace-manifest",
-                            Some(repo_path),
+                    };
+                    select_changed_members(
+                        members,
+                        |base, head| {
+                            (uses(base) || uses(head))
+                                && effective_entry(&effective(base, old_ws), &key, &entry)
+                                    != effective_entry(&effective(head, new_ws), &key, &entry)
+                        },
+                        |index| {
+                            let name = &head_graph.packages[index].name;
                             format!(
-                                "{repo_path} [workspace.{key}] `{entry}` changed; no member's effective value changed"
-                            ),
-                        )));
-                    }
+                                "{repo_path} [workspace.{key}] `{entry}` changed -> inherited by {name}, whose effective value changed"
+                            )
+                        },
+                        format!(
+                            "{repo_path} [workspace.{key}] `{entry}` changed; no member's effective value changed"
+                        ),
+                        repo_path,
+                        report,
+                    );
                 }
             }
             // Only members that inherit the lints (`[lints] workspace = true`) compile with
@@ -436,45 +418,63 @@ fn workspace_table(
             // effective manifest changed.
             "lints" => {
                 let members = member_manifests.get_or_insert_with(&mut load_members);
-                let mut any = false;
-                for member in members.iter() {
-                    // A member that joined is judged by the membership change.
-                    let Some(base_manifest) = &member.base else {
-                        continue;
-                    };
-                    let lints = |manifest: &Table, workspace: Option<&Table>| {
-                        effective(manifest, workspace).get("lints").cloned()
-                    };
-                    if lints(base_manifest, old_ws) == lints(&member.head, new_ws) {
-                        continue;
-                    }
-                    any = true;
-                    let name = &head_graph.packages[member.index].name;
-                    report(ManifestEffect::Package(
-                        member.index,
-                        Reason::new(
-                            "workspace-manifest",
-                            Some(repo_path),
-                            format!(
-                                "{section} changed -> inherited by {name} (`[lints] workspace = true`), whose lints changed"
-                            ),
-                        ),
-                    ));
-                }
-                if !any {
-                    report(ManifestEffect::Nothing(Reason::new(
-                        "workspace-manifest",
-                        Some(repo_path),
+                let lints = |manifest: &Table, workspace: Option<&Table>| {
+                    effective(manifest, workspace).get("lints").cloned()
+                };
+                select_changed_members(
+                    members,
+                    |base, head| lints(base, old_ws) != lints(head, new_ws),
+                    |index| {
+                        let name = &head_graph.packages[index].name;
                         format!(
-                            "{section} changed; no member inherits them (`[lints] workspace = true`) or its lints are the same"
-                        ),
-                    )));
-                }
+                            "{section} changed -> inherited by {name} (`[lints] workspace = true`), whose lints changed"
+                        )
+                    },
+                    format!(
+                        "{section} changed; no member inherits them (`[lints] workspace = true`) or its lints are the same"
+                    ),
+                    repo_path,
+                    report,
+                );
             }
             _ => report(ManifestEffect::All(format!(
                 "{section} changed (applies to every member)"
             ))),
         }
+    }
+}
+
+/// Selects each member that was one at both ends and for which `changed(base, head)` holds
+/// (a member that joined is judged by the membership change), each with the reason `why`
+/// gives for its index; when there is none, says `nothing`.
+fn select_changed_members(
+    members: &[MemberManifests],
+    changed: impl Fn(&Table, &Table) -> bool,
+    why: impl Fn(usize) -> String,
+    nothing: String,
+    repo_path: &str,
+    report: &mut impl FnMut(ManifestEffect),
+) {
+    let mut any = false;
+    for member in members {
+        let Some(base) = &member.base else {
+            continue;
+        };
+        if !changed(base, &member.head) {
+            continue;
+        }
+        any = true;
+        report(ManifestEffect::Package(
+            member.index,
+            Reason::new("workspace-manifest", Some(repo_path), why(member.index)),
+        ));
+    }
+    if !any {
+        report(ManifestEffect::Nothing(Reason::new(
+            "workspace-manifest",
+            Some(repo_path),
+            nothing,
+        )));
     }
 }
 
