@@ -6,8 +6,6 @@
 //! The evidence is gathered by [`crate::evidence`] (signatures are checked by whatever
 //! [`SignatureVerifier`](crate::SignatureVerifier) it has); this module only judges it.
 
-use serde::Serialize;
-
 use release::ReleaseManifest;
 use release::attest::{self, Statement};
 
@@ -48,34 +46,24 @@ pub struct Evidence<'a> {
     pub installed: Option<(String, &'a HistoryEntry)>,
 }
 
-/// One link of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Link {
-    pub link: String,
-    pub ok: bool,
-    /// For a broken link: a stable kind (`provenance-missing`, `tests-failed`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    pub detail: String,
+/// One link of the chain, as `release-audit/v1` prints it.
+pub use output_types::chain::AuditLink as Link;
+
+fn link_ok(link: impl Into<String>, detail: impl Into<String>) -> Link {
+    Link {
+        link: link.into(),
+        ok: true,
+        kind: None,
+        detail: detail.into(),
+    }
 }
 
-impl Link {
-    fn ok(link: impl Into<String>, detail: impl Into<String>) -> Link {
-        Link {
-            link: link.into(),
-            ok: true,
-            kind: None,
-            detail: detail.into(),
-        }
-    }
-
-    fn broken(link: impl Into<String>, kind: &str, detail: impl Into<String>) -> Link {
-        Link {
-            link: link.into(),
-            ok: false,
-            kind: Some(kind.to_owned()),
-            detail: detail.into(),
-        }
+fn link_broken(link: impl Into<String>, kind: &str, detail: impl Into<String>) -> Link {
+    Link {
+        link: link.into(),
+        ok: false,
+        kind: Some(kind.to_owned()),
+        detail: detail.into(),
     }
 }
 
@@ -92,14 +80,14 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
     let release = evidence.release;
     let mut links = Vec::new();
     if let Err(message) = release.verify_digest() {
-        links.push(Link::broken("release digest", "digest-mismatch", message));
+        links.push(link_broken("release digest", "digest-mismatch", message));
     }
     let mut read = Vec::new();
     let mut recorded = Vec::new();
     for item in &evidence.statements {
         match item {
             StatementEvidence::Recorded(record) => recorded.push(record),
-            StatementEvidence::Unchecked { source, why } => links.push(Link::broken(
+            StatementEvidence::Unchecked { source, why } => links.push(link_broken(
                 format!("statement {source}"),
                 "no-verifier",
                 why.clone(),
@@ -111,7 +99,7 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
                         statement,
                         signers: Ok(verified.builders.clone()),
                     }),
-                    Err(why) => links.push(Link::broken(
+                    Err(why) => links.push(link_broken(
                         format!("statement {source}"),
                         "statement-malformed",
                         why,
@@ -123,7 +111,7 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
                         StatementRejection::NotBuilderSigned(why) => ("statement-not-builder", why),
                         StatementRejection::Rejected(why) => ("statement-rejected", why),
                     };
-                    links.push(Link::broken(
+                    links.push(link_broken(
                         format!("statement {source}"),
                         kind,
                         why.clone(),
@@ -140,7 +128,7 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
                     statement,
                     signers: Err((why.clone(), "statement-unsigned")),
                 }),
-                Err(why) => links.push(Link::broken(
+                Err(why) => links.push(link_broken(
                     format!("statement {source}"),
                     "statement-malformed",
                     why,
@@ -157,17 +145,17 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
 
     // Source commit.
     links.push(match &release.source {
-        None => Link::broken(
+        None => link_broken(
             "source commit",
             "source-unrecorded",
             "the release records no source commit (federated outside a git checkout)",
         ),
-        Some(source) if source.dirty => Link::broken(
+        Some(source) if source.dirty => link_broken(
             "source commit",
             "source-dirty",
             format!("{} with uncommitted changes (dirty)", source.commit),
         ),
-        Some(source) => Link::ok("source commit", format!("{} (clean tree)", source.commit)),
+        Some(source) => link_ok("source commit", format!("{} (clean tree)", source.commit)),
     });
 
     // Release lane.
@@ -196,8 +184,8 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
 
     // Kernel digest.
     links.push(match &release.kernel_digest {
-        Some(kernel) => Link::ok("kernel digest", kernel.clone()),
-        None => Link::broken(
+        Some(kernel) => link_ok("kernel digest", kernel.clone()),
+        None => link_broken(
             "kernel digest",
             "source-unrecorded",
             "the release records no kernel digest (no manifests/kernel.toml where it was federated)",
@@ -278,16 +266,16 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
             None => detail.push_str("; no training inputs declared"),
         }
         links.push(match problem {
-            Some(problem) => Link::broken(name, "misjudged-unit", format!("{problem}; {detail}")),
-            None => Link::ok(name, detail),
+            Some(problem) => link_broken(name, "misjudged-unit", format!("{problem}; {detail}")),
+            None => link_ok(name, detail),
         });
     }
 
     // Approvals.
     links.push(match &evidence.approvals {
-        Some(Ok(approvers)) => Link::ok("approvals", format!("approved by {approvers}")),
-        Some(Err(why)) => Link::broken("approvals", "signature-rejected", why.clone()),
-        None => Link::broken(
+        Some(Ok(approvers)) => link_ok("approvals", format!("approved by {approvers}")),
+        Some(Err(why)) => link_broken("approvals", "signature-rejected", why.clone()),
+        None => link_broken(
             "approvals",
             "signature-missing",
             "no approval envelope (pass --signature FILE and --trusted-keys FILE)",
@@ -296,7 +284,7 @@ pub fn audit(evidence: &Evidence<'_>) -> Vec<Link> {
 
     // Installed.
     if let Some((node, entry)) = &evidence.installed {
-        links.push(Link::ok(
+        links.push(link_ok(
             "installed",
             format!(
                 "on {node} at {} by {}@{} ({} of release_seq {}, history line {})",
@@ -323,13 +311,13 @@ fn judge(
     check: impl Fn(&Statement) -> Result<String, attest::AttestationProblem>,
 ) -> Link {
     if let Some(detail) = recorded {
-        return Link::ok(link, detail);
+        return link_ok(link, detail);
     }
     let mut first_problem = None;
     for candidate in candidates {
         match (check(&candidate.statement), &candidate.signers) {
             (Ok(detail), Ok(builders)) => {
-                return Link::ok(
+                return link_ok(
                     link,
                     format!(
                         "{detail}; {} signed by builder {}",
@@ -340,7 +328,7 @@ fn judge(
             }
             (Ok(detail), Err((why, kind))) => {
                 first_problem.get_or_insert_with(|| {
-                    Link::broken(
+                    link_broken(
                         link,
                         kind,
                         format!(
@@ -352,7 +340,7 @@ fn judge(
             }
             (Err(problem), _) => {
                 first_problem.get_or_insert_with(|| {
-                    Link::broken(
+                    link_broken(
                         link,
                         problem.kind(),
                         format!("{}: {problem}", candidate.source),
@@ -361,7 +349,7 @@ fn judge(
             }
         }
     }
-    first_problem.unwrap_or_else(|| Link::broken(link, missing_kind, missing))
+    first_problem.unwrap_or_else(|| link_broken(link, missing_kind, missing))
 }
 
 fn parse(payload: &[u8]) -> Result<Statement, String> {

@@ -6,17 +6,16 @@
 
 use std::path::{Path, PathBuf};
 
+use output_types::Shape;
+use output_types::chain::{AuditedRelease, ReleaseAudit};
 use release::ReleaseManifest;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::{Exit, Failure};
 
 use crate::audit::{self, Evidence, Link, StatementEvidence};
 use crate::manifest::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES};
 use crate::request::SignatureVerifier;
 use crate::store::NodeStore;
-
-/// The versioned shape of [`Audited::json`].
-pub const SCHEMA: &str = "release-audit/v1";
 
 /// One release's chain, judged.
 pub struct Audited {
@@ -176,19 +175,19 @@ impl Audited {
     }
 
     /// `release-audit/v1`.
-    pub fn json(&self) -> Value {
+    pub fn shape(&self) -> ReleaseAudit {
         let release = &self.release;
-        json!({
-            "schema": SCHEMA,
-            "release": {
-                "path": self.shown,
-                "release_seq": release.release_seq,
-                "digest": release.digest,
-                "fused_model_id": release.fused_model_id,
+        ReleaseAudit {
+            schema: ReleaseAudit::schema(),
+            release: AuditedRelease {
+                path: self.shown.clone(),
+                release_seq: release.release_seq,
+                digest: release.digest.clone(),
+                fused_model_id: release.fused_model_id.clone(),
             },
-            "ok": self.broken().next().is_none(),
-            "links": self.links,
-        })
+            ok: self.broken().next().is_none(),
+            links: self.links.clone(),
+        }
     }
 
     /// The release, then one line per link; the closing line when the chain holds.

@@ -1,5 +1,5 @@
-//! The release chain: `cargo xtask federate --verify-chain --format json` and
-//! `cargo xtask rollback --format json`.
+//! The release chain: `cargo xtask federate --verify-chain --format json`,
+//! `cargo xtask rollback --format json` and `cargo xtask audit-release --format json`.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,4 +48,42 @@ pub struct Rollback {
 
 impl Shape for Rollback {
     const SCHEMA: &'static str = "rollback/v1";
+}
+
+/// `release-audit/v1`: every link of one release's chain, from its source commit to the node
+/// that installed it, and whether the chain holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ReleaseAudit {
+    pub schema: String,
+    pub release: AuditedRelease,
+    /// Every link holds.
+    pub ok: bool,
+    pub links: Vec<AuditLink>,
+}
+
+impl Shape for ReleaseAudit {
+    const SCHEMA: &'static str = "release-audit/v1";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AuditedRelease {
+    /// The release file as given.
+    pub path: String,
+    pub release_seq: u64,
+    pub digest: String,
+    pub fused_model_id: String,
+}
+
+/// One link of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AuditLink {
+    pub link: String,
+    pub ok: bool,
+    /// For a broken link, a stable kind (`provenance-missing`, `tests-failed`, ...); `null`
+    /// for a link that holds.
+    pub kind: Option<String>,
+    pub detail: String,
 }

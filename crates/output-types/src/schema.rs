@@ -11,6 +11,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         generate::<crate::federation::FederationReport>(),
         generate::<crate::chain::ReleaseChain>(),
         generate::<crate::chain::Rollback>(),
+        generate::<crate::chain::ReleaseAudit>(),
         generate::<crate::kernel::KernelReport>(),
         generate::<crate::lanes::Lanes>(),
         generate::<crate::lanes::Preflight>(),
