@@ -846,6 +846,17 @@ struct IncludeSite {
 }
 
 impl Context<'_> {
+    /// Both ends of the change, as the manifest comparison reads them.
+    fn sides(&self) -> manifest_diff::Sides<'_> {
+        manifest_diff::Sides {
+            head: self.head,
+            base: self.base,
+            workspace_dir: self.workspace_dir,
+            head_graph: self.head_graph,
+            base_graph: self.base_graph,
+        }
+    }
+
     fn to_workspace(&self, repo_path: &str) -> String {
         if self.workspace_dir.is_empty() {
             return repo_path.to_owned();
@@ -1090,13 +1101,7 @@ impl Context<'_> {
             self.select_rule_targets(rule, repo_path, path, " also", decision);
         }
         if path == "Cargo.toml" {
-            let sides = manifest_diff::Sides {
-                head: self.head,
-                base: self.base,
-                workspace_dir: self.workspace_dir,
-                head_graph: self.head_graph,
-                base_graph: self.base_graph,
-            };
+            let sides = self.sides();
             manifest_diff::root_manifest(&sides, repo_path, decision_sink(decision));
             self.root_manifest_read(repo_path, in_head, decision);
             return;
@@ -1281,13 +1286,7 @@ impl Context<'_> {
         if !same_place {
             return None;
         }
-        let sides = manifest_diff::Sides {
-            head: self.head,
-            base: self.base,
-            workspace_dir: self.workspace_dir,
-            head_graph: self.head_graph,
-            base_graph: self.base_graph,
-        };
+        let sides = self.sides();
         let changed = manifest_diff::member_manifest(&sides, repo_path)?;
         if !changed.is_empty() {
             return None;
