@@ -65,7 +65,7 @@ fn slow_lane_counts_are_remembered_until_something_they_depend_on_changes() {
     assert!(
         again
             .stderr
-            .contains("counted before on this exact workspace, toolchain and nextest: core,"),
+            .contains("counted before, and nothing their tests are built from changed: core,"),
         "{again}"
     );
     let doc = output_types::validate::document(&again.stdout);
@@ -78,16 +78,47 @@ fn slow_lane_counts_are_remembered_until_something_they_depend_on_changes() {
     let counted: Vec<u64> = first.iter().map(|(_, tests, _)| *tests).collect();
     assert_eq!(remembered, counted);
 
-    // A new test in a core crate: the counts follow the source, not the cache.
-    let lib = fixture.root().join("beta/src/lib.rs");
-    let mut source = std::fs::read_to_string(&lib).unwrap();
-    source.push_str("\n#[test]\nfn added_later() {}\n");
-    fixture.write("beta/src/lib.rs", &source);
-    let after = lane_counts(&fixture);
+    // Neither alpha nor beta is built from gamma or from a file outside every package: the
+    // lanes of group core keep their counts; lanes over the whole workspace count again.
+    fixture.write("gamma/src/lib.rs", "pub fn edited() {}\n");
+    fixture.write("NOTES.md", "read by nothing\n");
+    let elsewhere = fixture.run(&["lanes", "--format", "json"]);
+    assert_eq!(elsewhere.code, 0, "{elsewhere}");
+    assert!(
+        elsewhere.stderr.contains(
+            "counted before, and nothing their tests are built from changed: core, smoke, smoke-slow"
+        ),
+        "{elsewhere}"
+    );
+    let rebuilt: Vec<&str> = elsewhere
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("building the tests of lanes "))
+        .collect();
+    assert!(
+        rebuilt.iter().all(|l| !l.contains("core"))
+            && rebuilt.iter().any(|l| l.contains("everything")),
+        "{elsewhere}"
+    );
+
+    // New tests in a core crate, then in a file outside every package that it includes: the
+    // counts follow the source (rustc's dep-info names the included file), not the cache.
     let core = |counts: &[(String, u64, String)]| {
         counts.iter().find(|(name, _, _)| name == "core").unwrap().1
     };
+    fixture.write("shared/later.rs", "#[test]\nfn added_later() {}\n");
+    let lib = fixture.root().join("beta/src/lib.rs");
+    let mut source = std::fs::read_to_string(&lib).unwrap();
+    source.push_str("\ninclude!(\"../../shared/later.rs\");\n");
+    fixture.write("beta/src/lib.rs", &source);
+    let after = lane_counts(&fixture);
     assert_eq!(core(&after), core(&first) + 1);
+    fixture.write(
+        "shared/later.rs",
+        "#[test]\nfn added_later() {}\n#[test]\nfn added_even_later() {}\n",
+    );
+    let included = lane_counts(&fixture);
+    assert_eq!(core(&included), core(&first) + 2);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
-use nextest_metadata::{NextestExitCode, TestListSummary};
+use nextest_metadata::{BinaryListSummary, NextestExitCode, TestListSummary};
 use support::shell::command_line;
 use support::{Exit, Failure};
 use xshell::{Shell, cmd};
@@ -169,6 +169,23 @@ impl Built {
             binaries: write("binaries", &binaries)?,
             metadata: write("metadata", &metadata)?,
         })
+    }
+
+    /// The test binaries built: each one's package id and path.
+    pub fn binaries(&self) -> Result<Vec<(String, PathBuf)>, Failure> {
+        let unreadable = |e: &dyn std::fmt::Display| {
+            Failure::environment(format!(
+                "cannot read the test binaries nextest listed in {}: {e}",
+                self.binaries.display()
+            ))
+        };
+        let text = std::fs::read_to_string(&self.binaries).map_err(|e| unreadable(&e))?;
+        let summary: BinaryListSummary = serde_json::from_str(&text).map_err(|e| unreadable(&e))?;
+        Ok(summary
+            .rust_binaries
+            .into_values()
+            .map(|binary| (binary.package_id, binary.binary_path.into_std_path_buf()))
+            .collect())
     }
 
     /// Every test `filterset` selects among the built binaries.
