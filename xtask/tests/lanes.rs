@@ -81,7 +81,7 @@ fn slow_lane_counts_are_remembered_until_something_they_depend_on_changes() {
     // Neither alpha nor beta is built from gamma or from a file outside every package: the
     // lanes of group core keep their counts; lanes over the whole workspace count again.
     fixture.write("gamma/src/lib.rs", "pub fn edited() {}\n");
-    fixture.write("NOTES.md", "read by nothing\n");
+    fixture.write("scratch/notes.txt", "read by nothing\n");
     let elsewhere = fixture.run(&["lanes", "--format", "json"]);
     assert_eq!(elsewhere.code, 0, "{elsewhere}");
     assert!(
