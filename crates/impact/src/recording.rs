@@ -13,9 +13,10 @@
 //! analysis uses; [`crate::record`] runs the tracer.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use support::paths::lexically_normal;
 use support::{Failure, Located};
 
 /// Shape of the recording file; bumped on any incompatible change. v1 kept reads per binary;
@@ -355,7 +356,7 @@ pub fn parse_strace(text: &str, cwd: &Path) -> Vec<(PathBuf, Access)> {
                     // `newfstatat(3</path>, "", ..., AT_EMPTY_PATH)`: the descriptor itself.
                     found.push((base, Access::Touch));
                 } else {
-                    found.push((normalize(&base.join(value)), Access::Touch));
+                    found.push((lexically_normal(&base.join(value)), Access::Touch));
                 }
                 continue;
             }
@@ -505,21 +506,6 @@ fn unescape(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Removes `.` and resolves `..` lexically.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Keeps the paths inside `root`, relative to it with `/` separators, leaving out `.git/`,

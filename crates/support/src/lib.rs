@@ -7,6 +7,7 @@
 //!   problem, each with a stable code.
 //! - [`atomic`]: writes that leave either the old file or the new one, never a partial one.
 //! - [`input`]: input files read with a size limit.
+//! - [`paths`]: paths resolved by their names (`.` and `..`) without the file system.
 //! - [`json`]: strict JSON reading (no BOM, no duplicate keys), located errors.
 //! - [`stdout`]: output that ends quietly on a broken pipe instead of panicking.
 //! - [`text`]: control characters in text from files escaped before printing.
@@ -26,6 +27,7 @@ pub mod input;
 pub mod json;
 pub mod junit;
 pub mod nested;
+pub mod paths;
 pub mod render;
 pub mod shell;
 pub mod stdout;
