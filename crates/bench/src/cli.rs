@@ -44,6 +44,9 @@ pub enum Command {
     Soundness(SoundnessArgs),
     /// Federation on the largest provider manifest accepted and on one over the limit
     Federate,
+    /// `cargo xtask lanes` right after the full test command's build, in a clone: first,
+    /// unchanged, after an edit outside and one inside the default-feature lanes' packages
+    Lanes(LanesArgs),
 }
 
 /// A section of `bench all`.
@@ -194,6 +197,16 @@ pub struct SoundnessArgs {
     pub check_table: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct LanesArgs {
+    /// Where the clone goes [default: TEMP/lanes-bench]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The clone's target directory [default: one inside --dir]
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+}
+
 /// A count of at least one.
 fn positive(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
@@ -258,7 +271,7 @@ mod tests {
     #[test]
     fn tidy_every_flag_of_every_bench_is_in_its_help() {
         let checked = support::cli::check_help(&Cli::command()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(checked, 7, "the bench and its six measurements");
+        assert_eq!(checked, 8, "the bench and its seven measurements");
     }
 
     #[test]

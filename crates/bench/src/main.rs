@@ -35,6 +35,7 @@ mod cli;
 mod federate;
 mod history;
 mod impact;
+mod lanes;
 mod measure;
 mod soundness;
 
@@ -54,6 +55,7 @@ fn main() {
                 Command::History(args) => history::run(&args),
                 Command::Soundness(args) => soundness::run(&args),
                 Command::Federate => federate::run(),
+                Command::Lanes(args) => lanes::run(&args),
             };
             result.unwrap_or_else(|failure| {
                 eprintln!("error: {failure}");
