@@ -41,9 +41,8 @@ pub fn run(args: &LanesArgs) -> Result<Exit, Failure> {
         None => dir.join("target"),
     };
     if clone.exists() {
-        std::fs::remove_dir_all(&clone).map_err(|e| {
-            Failure::environment(format!("cannot remove {}: {e}", clone.display()))
-        })?;
+        std::fs::remove_dir_all(&clone)
+            .map_err(|e| Failure::environment(format!("cannot remove {}: {e}", clone.display())))?;
     }
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::environment(format!("cannot create {}: {e}", dir.display())))?;
@@ -132,8 +131,13 @@ impl Bench {
     fn full_build(&self) -> Result<f64, Failure> {
         let started = Instant::now();
         checked(
-            self.command(Path::new(&support::shell::cargo()))
-                .args(["nextest", "run", "--workspace", "--all-features", "--no-run"]),
+            self.command(Path::new(&support::shell::cargo())).args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-features",
+                "--no-run",
+            ]),
             "cargo nextest run --workspace --all-features --no-run",
         )?;
         Ok(started.elapsed().as_secs_f64())
@@ -181,7 +185,9 @@ impl Bench {
 /// progress lines on stderr.
 fn lanes_of(stderr: &str) -> (Vec<String>, Vec<String>) {
     let list = |text: &str| -> Vec<String> {
-        text.split(", ").map(|name| name.trim().to_owned()).collect()
+        text.split(", ")
+            .map(|name| name.trim().to_owned())
+            .collect()
     };
     let mut counted = Vec::new();
     let mut remembered = Vec::new();
