@@ -40,10 +40,7 @@ pub fn run(args: &LanesArgs) -> Result<Exit, Failure> {
         Some(dir) => absolute(dir)?,
         None => dir.join("target"),
     };
-    if clone.exists() {
-        std::fs::remove_dir_all(&clone)
-            .map_err(|e| Failure::environment(format!("cannot remove {}: {e}", clone.display())))?;
-    }
+    crate::measure::clear_old_clone(&clone)?;
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::environment(format!("cannot create {}: {e}", dir.display())))?;
     eprintln!(

@@ -27,6 +27,26 @@ pub fn default_scratch_parent() -> PathBuf {
     }
 }
 
+/// Makes room for a fresh clone at `path`: removes the bench's clone from an earlier run, and
+/// refuses anything else there (a `--dir` given by mistake must not cost a directory).
+pub fn clear_old_clone(path: &Path) -> Result<(), Failure> {
+    if !path.exists() {
+        return Ok(());
+    }
+    if !path.join(".git").is_dir() {
+        return Err(Failure::invalid_input(format!(
+            "{} exists and is not a git clone the bench made: remove it or give another --dir",
+            path.display()
+        )));
+    }
+    std::fs::remove_dir_all(path).map_err(|e| {
+        Failure::environment(format!(
+            "cannot remove the old clone {}: {e}",
+            path.display()
+        ))
+    })
+}
+
 /// A scratch directory under `parent`, removed on drop.
 pub struct ScratchDir(pub PathBuf);
 
@@ -48,5 +68,25 @@ impl ScratchDir {
 impl Drop for ScratchDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_old_clone_is_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let clone = dir.path().join("clone");
+        clear_old_clone(&clone).unwrap();
+        std::fs::create_dir_all(clone.join("src")).unwrap();
+        std::fs::write(clone.join("src/keep.rs"), "").unwrap();
+        let refused = clear_old_clone(&clone).unwrap_err();
+        assert_eq!(refused.exit, support::Exit::InvalidInput);
+        assert!(clone.join("src/keep.rs").exists(), "nothing removed");
+        std::fs::create_dir(clone.join(".git")).unwrap();
+        clear_old_clone(&clone).unwrap();
+        assert!(!clone.exists());
     }
 }

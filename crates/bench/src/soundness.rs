@@ -779,14 +779,7 @@ impl Bench {
         std::fs::create_dir_all(&options.dir).map_err(|e| {
             Failure::environment(format!("cannot create {}: {e}", options.dir.display()))
         })?;
-        if repo.exists() {
-            std::fs::remove_dir_all(&repo).map_err(|e| {
-                Failure::environment(format!(
-                    "cannot remove the old clone {}: {e}",
-                    repo.display()
-                ))
-            })?;
-        }
+        crate::measure::clear_old_clone(&repo)?;
         let bench = Bench {
             repo,
             target,
