@@ -106,15 +106,15 @@ fn slow_lane_counts_are_remembered_until_something_they_depend_on_changes() {
     let core = |counts: &[(String, u64, String)]| {
         counts.iter().find(|(name, _, _)| name == "core").unwrap().1
     };
-    fixture.write("shared/later.rs", "#[test]\nfn added_later() {}\n");
+    fixture.write("outside/later.rs", "#[test]\nfn added_later() {}\n");
     let lib = fixture.root().join("beta/src/lib.rs");
     let mut source = std::fs::read_to_string(&lib).unwrap();
-    source.push_str("\ninclude!(\"../../shared/later.rs\");\n");
+    source.push_str("\ninclude!(\"../../outside/later.rs\");\n");
     fixture.write("beta/src/lib.rs", &source);
     let after = lane_counts(&fixture);
     assert_eq!(core(&after), core(&first) + 1);
     fixture.write(
-        "shared/later.rs",
+        "outside/later.rs",
         "#[test]\nfn added_later() {}\n#[test]\nfn added_even_later() {}\n",
     );
     let included = lane_counts(&fixture);

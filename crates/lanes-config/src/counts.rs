@@ -843,12 +843,12 @@ mod tests {
 
     #[test]
     fn dep_info_lists_every_file_and_the_variables_code_reads() {
-        let text = "/t/deps/beta-1: beta/src/lib.rs beta/src/../../shared/with\\ space.rs\n\
+        let text = "/t/deps/beta-1: beta/src/lib.rs beta/src/../../outside/with\\ space.rs\n\
                     \n\
-                    /t/deps/beta-1.d: beta/src/lib.rs beta/src/../../shared/with\\ space.rs\n\
+                    /t/deps/beta-1.d: beta/src/lib.rs beta/src/../../outside/with\\ space.rs\n\
                     \n\
                     beta/src/lib.rs:\n\
-                    beta/src/../../shared/with\\ space.rs:\n\
+                    beta/src/../../outside/with\\ space.rs:\n\
                     \n\
                     # env-dep:CARGO_MANIFEST_DIR=/w/beta\n\
                     # env-dep:GREETING=hello\n";
@@ -857,7 +857,7 @@ mod tests {
             DepInfo {
                 files: vec![
                     PathBuf::from("beta/src/lib.rs"),
-                    PathBuf::from("beta/src/../../shared/with space.rs"),
+                    PathBuf::from("beta/src/../../outside/with space.rs"),
                 ],
                 environment: vec!["GREETING".to_owned()],
             }
@@ -869,12 +869,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         three_crates(root);
-        write(root, "shared/tests.rs", "#[test]\nfn shared() {}\n");
+        write(root, "outside/tests.rs", "#[test]\nfn outside() {}\n");
         let binary = root.join("target/debug/deps/alpha-1");
         write(
             root,
             "target/debug/deps/alpha-1.d",
-            "alpha/src/lib.rs:\nalpha/src/../../shared/tests.rs:\n/rust/lib/core.rs:\n\
+            "alpha/src/lib.rs:\nalpha/src/../../outside/tests.rs:\n/rust/lib/core.rs:\n\
              target/debug/build/out.rs:\n",
         );
         let workspace = workspace_at(root, false);
@@ -889,7 +889,7 @@ mod tests {
                 .iter()
                 .map(|(file, _)| file.as_str())
                 .collect::<Vec<_>>(),
-            ["shared/tests.rs"],
+            ["outside/tests.rs"],
             "alpha's own files are in its key; the toolchain's and generated ones are not files of the workspace"
         );
         let remembered = Remembered {
@@ -900,8 +900,8 @@ mod tests {
         assert!(files.unchanged(&remembered));
         write(
             root,
-            "shared/tests.rs",
-            "#[test]\nfn shared() {}\n#[test]\nfn more() {}\n",
+            "outside/tests.rs",
+            "#[test]\nfn outside() {}\n#[test]\nfn more() {}\n",
         );
         let workspace_now = workspace_at(root, false);
         assert!(

@@ -3,7 +3,7 @@
 use std::path::{Component, Path, PathBuf};
 
 /// `path` with `.` removed and each `..` taking away the name before it, as a path a compiler
-/// or a traced process wrote (`src/../../shared/x.rs`) is resolved without the files having to
+/// or a traced process wrote (`src/../../common/x.rs`) is resolved without the files having to
 /// exist (a symbolic link is not followed).
 pub fn lexically_normal(path: &Path) -> PathBuf {
     let mut normal = PathBuf::new();
@@ -26,8 +26,8 @@ mod tests {
     #[test]
     fn dots_are_resolved_by_name() {
         assert_eq!(
-            lexically_normal(Path::new("/w/beta/src/../../shared/./x.rs")),
-            Path::new("/w/shared/x.rs")
+            lexically_normal(Path::new("/w/beta/src/../../common/./x.rs")),
+            Path::new("/w/common/x.rs")
         );
         assert_eq!(lexically_normal(Path::new("a/../../b")), Path::new("b"));
     }
