@@ -135,7 +135,7 @@ impl WorkspaceFiles {
             .map(|file| {
                 let owner = packages
                     .iter()
-                    .filter(|dir| dir.is_empty() || file.starts_with(&format!("{dir}/")))
+                    .filter(|dir| within(dir, &file))
                     .max_by_key(|dir| dir.len())
                     .cloned();
                 (file, owner)
@@ -242,18 +242,17 @@ impl WorkspaceFiles {
                 let Some(relative) = relative_inside(&self.root, &path) else {
                     continue; // the toolchain's or a registry crate's: Cargo.lock and the tools
                 };
-                let owned = directories
-                    .iter()
-                    .any(|dir| dir.is_empty() || relative.starts_with(&format!("{dir}/")));
+                let owned = directories.iter().any(|dir| within(dir, &relative));
                 if !owned {
                     files.insert(relative);
                 }
             }
         }
+        // Hashed after the build: an edit to one of these during the build is missed, as cargo
+        // itself would miss it until the file's next change.
         let files = files
             .into_iter()
-            .map(|file| Ok((self.digest(&file)?, file)))
-            .map(|read: std::io::Result<_>| read.map(|(digest, file)| (file, digest)))
+            .map(|file| self.digest(&file).map(|digest| (file, digest)))
             .collect::<std::io::Result<_>>()?;
         let environment = environment
             .into_iter()
@@ -308,6 +307,14 @@ impl DepInfo {
         }
         dep_info
     }
+}
+
+/// Whether the relative file `file` lies in the relative directory `dir` (`""` is the root).
+fn within(dir: &str, file: &str) -> bool {
+    dir.is_empty()
+        || file
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// `path` relative to `root` with `/` separators (`""` for the root itself), after resolving
